@@ -1,0 +1,3 @@
+module flowsift
+
+go 1.26

@@ -1,0 +1,64 @@
+// Package column declares output columns and the Writer that every sink
+// implements. A plugin declares each of its columns once (name, type code,
+// description); the headers file, the text sink's header line and any other
+// writer are driven by those declarations, and the plugin fills a row by
+// calling Writer methods in declaration order.
+package column
+
+import "strings"
+
+// Column is one output column as declared by the plugin that owns it.
+type Column struct {
+	Name string
+	// Type is Tranalyzer's type code as printed in the headers file:
+	// "U64", "H16", "F", "U64.U32", compounds joined by '_' ("H8_H32"),
+	// repetitive columns ending in ":R" ("U16:R").
+	Type string
+	Desc string
+}
+
+// Repeated reports whether the column holds 0..n repetitions (":R").
+func (c Column) Repeated() bool { return strings.HasSuffix(c.Type, ":R") }
+
+// Writer receives one row, column by column. Col starts the next column;
+// value methods append to the current column; Sub and Rep separate the
+// parts of a compound and the repetitions of a repetitive column.
+//
+// Value methods by type code: C → Dir; U8..U64 → U; I8..I64 → I;
+// H8..H64 → H with 2/4/8/16 digits; F → F32; D → F64; U64.U32 → Time;
+// S → Str; SC → StrClass; MAC → MAC; IP4/IP6/IPX → IP.
+// The packet file uses a few text forms of its own (Fixed9 for "%.9f",
+// Raw for unquoted strings, Content for l7Content).
+type Writer interface {
+	Col()
+	Sub()
+	Rep()
+	Dir(b byte)
+	U(v uint64)
+	I(v int64)
+	H(v uint64, digits int)
+	F32(v float32)
+	F64(v float64)
+	Time(sec uint64, nsec uint32)
+	Str(s []byte)
+	StrString(s string)
+	StrClass(s []byte)
+	StrClassString(s string)
+	MAC(m [6]byte)
+	// IP writes an address: ver 4 uses a[:4], ver 6 the 16 bytes, any other
+	// ver writes "-" (IPX of an L2 flow).
+	IP(ver uint8, a *[16]byte)
+	Fixed9(v float64)
+	Raw(s []byte)
+	RawString(s string)
+	Content(b []byte)
+}
+
+// Names returns the column names in order.
+func Names(cols []Column) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = c.Name
+	}
+	return out
+}

@@ -1,0 +1,92 @@
+// Package flow holds the flow table: keys, flows, A/B pairing, flowInd,
+// the LRU list with timeout sentinels and the pending-fragment table
+// (spec core.md §5–§10).
+package flow
+
+// Key identifies a unidirectional flow (core.md §5). For L2 flows the MACs
+// take the address fields (Dst in SrcIP, Src in DstIP) and L3Type holds the
+// ethertype.
+type Key struct {
+	SrcIP   [16]byte
+	DstIP   [16]byte
+	VLAN    uint16
+	SrcPort uint16
+	DstPort uint16
+	L3Type  uint16
+	Proto   uint8
+	L2      bool
+}
+
+// Reverse returns the key of the opposite direction.
+func (k Key) Reverse() Key {
+	r := k
+	r.SrcIP, r.DstIP = k.DstIP, k.SrcIP
+	r.SrcPort, r.DstPort = k.DstPort, k.SrcPort
+	return r
+}
+
+// Flow is one direction of a conversation. Flows live in chunked storage, so
+// a *Flow stays valid until the flow is removed; plugins keep per-flow state
+// in a Store indexed by Slot.
+type Flow struct {
+	Key     Key
+	Slot    int32 // index into the flow storage and every plugin's Store
+	Partner *Flow // reverse direction, nil for a lone flow
+	FlowInd uint64
+	Status  uint64 // flowStat of this direction
+	IPVer   uint8  // 4, 6, or 0 for L2 flows
+	EthType uint16 // ethertype of the flow (0x0800/0x86dd, or the L2 type)
+
+	FirstSec  uint64
+	FirstNsec uint32
+	LastSec   uint64
+	LastNsec  uint32
+	Timeout   float32 // idle timeout in seconds (tcpStates changes it)
+
+	// Filled in right before output.
+	DurSec  uint64
+	DurNsec uint32
+
+	// Subnet lookup results (basicFlow §4), 0 = not found.
+	SrcSubnet uint32
+	DstSubnet uint32
+
+	// LRU list and bookkeeping, owned by the table.
+	prev, next *Flow
+	sentinel   bool
+	sentT      float32
+	live       bool
+	pendingID  uint32 // IP id of this flow's pending fragment entry
+	pending    bool
+	lastIPID   uint32
+	hasIPID    bool
+}
+
+// Inverted reports flowStat bit 0 (did not initiate the connection).
+func (f *Flow) Inverted() bool { return f.Status&1 != 0 }
+
+// IsL2 reports a pure layer-2 flow.
+func (f *Flow) IsL2() bool { return f.Key.L2 }
+
+// chunkBits sets the chunk size of Store: 4096 elements per chunk.
+const chunkBits = 12
+const chunkSize = 1 << chunkBits
+
+// Store is per-slot storage that grows in chunks, so pointers to elements
+// stay valid and growth costs nothing on the per-packet path once the
+// working set is reached.
+type Store[T any] struct {
+	chunks [][]T
+}
+
+// At returns the element for slot i, growing the storage if needed.
+func (s *Store[T]) At(i int32) *T {
+	c := int(i) >> chunkBits
+	for c >= len(s.chunks) {
+		s.chunks = append(s.chunks, make([]T, chunkSize))
+	}
+	return &s.chunks[c][int(i)&(chunkSize-1)]
+}
+
+// Bytes reports roughly how much memory the store holds (for reports).
+func (s *Store[T]) Len() int { return len(s.chunks) * chunkSize }

@@ -1,0 +1,198 @@
+// Package plugin defines what an analysis plugin is: the columns it owns in
+// the flow and packet files, its per-packet update, its end-of-flow output
+// and its end-report lines. Plugins run in ascending Order (spec README):
+// that order is the column order of both files and of the report.
+package plugin
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"flowsift/internal/column"
+	"flowsift/internal/decode"
+	"flowsift/internal/flow"
+	"flowsift/internal/report"
+)
+
+// Plugin is one analyzer. All methods are called from one goroutine.
+type Plugin interface {
+	// FlowColumns and PacketColumns declare the columns this plugin writes,
+	// in order. They must not change after construction.
+	FlowColumns() []column.Column
+	PacketColumns() []column.Column
+
+	// NewFlow resets the plugin's state for a flow created by p (before
+	// Packet is called for p).
+	NewFlow(f *flow.Flow, p *decode.Packet)
+
+	// Packet updates f with p. In packet mode pw is non-nil and the plugin
+	// writes its packet columns (Col() before each), reflecting its state
+	// after this packet.
+	Packet(f *flow.Flow, p *decode.Packet, pw column.Writer)
+
+	// FlowOutput writes f's flow-file columns. The partner's row of a pair is
+	// written right after (or before) this one; both flows are still live.
+	FlowOutput(f *flow.Flow, w column.Writer)
+
+	// Report writes the plugin's end-report lines.
+	Report(r *report.Report)
+}
+
+// Env is what the core shares with plugins: run-wide state that plugins may
+// read or add to. One Env per run; no globals.
+type Env struct {
+	// Status is the run-wide aggregated flowStat (plugins may add bit 51).
+	Status uint64
+	// Packets counts all packets read so far (report percentages).
+	Packets uint64
+	// PacketMode is true with -s.
+	PacketMode bool
+	// Subnets resolves subnet records (basicFlow, basicStats talker lines).
+	Subnets SubnetLookup
+}
+
+// SubnetLookup is the geo/organisation database (basicFlow.md §4).
+type SubnetLookup interface {
+	// Lookup returns the record number for an address (0 = not found).
+	Lookup(ver uint8, addr *[16]byte) uint32
+	// Country and Org return the record's fields ("-" for record 0).
+	Country(rec uint32) string
+	Org(rec uint32) string
+	// IsTor reports whether the record is marked as a Tor address.
+	IsTor(rec uint32) bool
+	// StartupLines returns the "[INF] IPv4 Ver: ..." lines (none without a DB).
+	StartupLines() []string
+}
+
+// Switch is a run-time setting of a plugin (a Tranalyzer compile-time switch).
+type Switch struct {
+	Name    string
+	Default string
+	Help    string
+}
+
+// Settings holds the values of a plugin's switches.
+type Settings map[string]string
+
+// Int returns a switch as an integer (the caller validated it).
+func (s Settings) Int(name string) int {
+	v, _ := strconv.Atoi(s[name])
+	return v
+}
+
+// Bool returns a switch as a boolean (non-zero integer).
+func (s Settings) Bool(name string) bool { return s.Int(name) != 0 }
+
+// Registration describes a plugin to the registry.
+type Registration struct {
+	Name     string // e.g. "tcpFlags"
+	Order    int    // Tranalyzer plugin number (100, 120, 130, 132, ...)
+	Version  string
+	Default  bool // part of the default plugin set
+	Switches []Switch
+	New      func(env *Env, s Settings) (Plugin, error)
+}
+
+// Instance is a constructed plugin with its registration.
+type Instance struct {
+	Reg *Registration
+	Plugin
+}
+
+// Registry is the set of known plugins.
+type Registry struct {
+	regs []*Registration
+}
+
+// Add registers a plugin.
+func (r *Registry) Add(reg *Registration) { r.regs = append(r.regs, reg) }
+
+// All returns the registrations in plugin order.
+func (r *Registry) All() []*Registration {
+	out := append([]*Registration(nil), r.regs...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Order < out[j].Order })
+	return out
+}
+
+// Find returns the registration with the given name (case-insensitive).
+func (r *Registry) Find(name string) *Registration {
+	for _, reg := range r.regs {
+		if strings.EqualFold(reg.Name, name) {
+			return reg
+		}
+	}
+	return nil
+}
+
+// Build constructs the named plugins (nil = the default set) in plugin
+// order, applying sets of the form "plugin.SWITCH" → value.
+func (r *Registry) Build(env *Env, names []string, sets map[string]string) ([]Instance, error) {
+	var chosen []*Registration
+	if names == nil {
+		for _, reg := range r.All() {
+			if reg.Default {
+				chosen = append(chosen, reg)
+			}
+		}
+	} else {
+		for _, n := range names {
+			reg := r.Find(n)
+			if reg == nil {
+				return nil, fmt.Errorf("unknown plugin %q", n)
+			}
+			chosen = append(chosen, reg)
+		}
+		sort.SliceStable(chosen, func(i, j int) bool { return chosen[i].Order < chosen[j].Order })
+	}
+	settings := map[string]Settings{}
+	for _, reg := range r.regs {
+		s := Settings{}
+		for _, sw := range reg.Switches {
+			s[sw.Name] = sw.Default
+		}
+		settings[strings.ToLower(reg.Name)] = s
+	}
+	for k, v := range sets {
+		dot := strings.IndexByte(k, '.')
+		if dot < 0 {
+			return nil, fmt.Errorf("--set %s: want PLUGIN.SWITCH=VALUE", k)
+		}
+		pl, sw := k[:dot], k[dot+1:]
+		reg := r.Find(pl)
+		if reg == nil {
+			if strings.EqualFold(pl, "core") {
+				continue // core switches are the engine's
+			}
+			return nil, fmt.Errorf("--set %s: unknown plugin %q", k, pl)
+		}
+		found := false
+		for _, s := range reg.Switches {
+			if s.Name == sw {
+				found = true
+				if _, err := strconv.Atoi(v); err != nil && isNumeric(s.Default) {
+					return nil, fmt.Errorf("--set %s=%s: %s takes a number", k, v, sw)
+				}
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("--set %s: plugin %s has no switch %q (see 'flowsift config')", k, reg.Name, sw)
+		}
+		settings[strings.ToLower(reg.Name)][sw] = v
+	}
+	var out []Instance
+	for _, reg := range chosen {
+		p, err := reg.New(env, settings[strings.ToLower(reg.Name)])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", reg.Name, err)
+		}
+		out = append(out, Instance{Reg: reg, Plugin: p})
+	}
+	return out, nil
+}
+
+func isNumeric(s string) bool {
+	_, err := strconv.Atoi(s)
+	return err == nil
+}
