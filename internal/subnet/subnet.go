@@ -1,0 +1,195 @@
+// Package subnet is the geo/organisation database of basicFlow (spec
+// basicFlow.md §4): it maps an address to a record (country code,
+// organisation, Tor mark) by the most specific range containing it.
+//
+// The built-in table reproduces the private and special-purpose ranges of
+// the database the golden outputs were made with (country codes and
+// organisation strings harvested from the golden flow files). Lookups
+// happen at flow creation only; they do not allocate.
+package subnet
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+
+	"flowsift/internal/plugin"
+	"flowsift/internal/report"
+)
+
+// OrgMax is the length Tranalyzer cuts organisation names to.
+const OrgMax = 30
+
+// Record is one database entry.
+type Record struct {
+	Country string
+	Org     string
+	Tor     bool
+}
+
+// prefixKey is an address masked to a prefix length; array keys keep map
+// lookups allocation-free.
+type prefixKey [16]byte
+
+// family holds the ranges of one IP version, grouped by prefix length so
+// the longest matching prefix is found by probing lengths from the longest.
+type family struct {
+	bits  int                          // 32 or 128
+	lens  []int                        // distinct prefix lengths, descending
+	byLen map[int]map[prefixKey]uint32 // length → masked address → record
+	count int                          // ranges loaded
+	rev   string                       // revision printed in the start-up line
+}
+
+// DB implements plugin.SubnetLookup.
+type DB struct {
+	recs []Record // recs[0] is "not found"
+	v4   family
+	v6   family
+}
+
+// New returns an empty database (every lookup "not found").
+func New() *DB {
+	return &DB{
+		recs: []Record{{Country: "-", Org: "-"}},
+		v4:   family{bits: 32, byLen: map[int]map[prefixKey]uint32{}},
+		v6:   family{bits: 128, byLen: map[int]map[prefixKey]uint32{}},
+	}
+}
+
+// Add inserts a range given in CIDR notation. A later Add of the same
+// prefix replaces the earlier record.
+func (d *DB) Add(cidr string, r Record) error {
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return err
+	}
+	p = p.Masked()
+	if len(r.Org) > OrgMax {
+		r.Org = r.Org[:OrgMax]
+	}
+	d.recs = append(d.recs, r)
+	rec := uint32(len(d.recs) - 1)
+	fam := &d.v6
+	var key prefixKey
+	if p.Addr().Is4() {
+		fam = &d.v4
+		a := p.Addr().As4()
+		copy(key[:], a[:])
+	} else {
+		key = p.Addr().As16()
+	}
+	m := fam.byLen[p.Bits()]
+	if m == nil {
+		m = map[prefixKey]uint32{}
+		fam.byLen[p.Bits()] = m
+		fam.lens = append(fam.lens, p.Bits())
+		sort.Sort(sort.Reverse(sort.IntSlice(fam.lens)))
+	}
+	if _, dup := m[key]; !dup {
+		fam.count++
+	}
+	m[key] = rec
+	return nil
+}
+
+// Lookup returns the record of the most specific range containing addr
+// (ver 4: addr[:4]); 0 when none does or for the unspecified address,
+// which Tranalyzer never looks up.
+func (d *DB) Lookup(ver uint8, addr *[16]byte) uint32 {
+	fam := &d.v6
+	n := 16
+	if ver == 4 {
+		fam = &d.v4
+		n = 4
+	} else if ver != 6 {
+		return 0
+	}
+	zero := true
+	for _, b := range addr[:n] {
+		if b != 0 {
+			zero = false
+			break
+		}
+	}
+	if zero {
+		return 0
+	}
+	for _, l := range fam.lens {
+		var key prefixKey
+		copy(key[:n], addr[:n])
+		maskKey(&key, l)
+		if rec, ok := fam.byLen[l][key]; ok {
+			return rec
+		}
+	}
+	return 0
+}
+
+// maskKey clears every bit after the first l bits.
+func maskKey(k *prefixKey, l int) {
+	for i := range k {
+		switch {
+		case l >= 8:
+			l -= 8
+		case l > 0:
+			k[i] &= byte(0xff << (8 - l))
+			l = 0
+		default:
+			k[i] = 0
+		}
+	}
+}
+
+// Country returns the record's country code ("-" for 0 or out of range).
+func (d *DB) Country(rec uint32) string {
+	if int(rec) >= len(d.recs) {
+		return "-"
+	}
+	return d.recs[rec].Country
+}
+
+// Org returns the record's organisation, cut to OrgMax characters.
+func (d *DB) Org(rec uint32) string {
+	if int(rec) >= len(d.recs) {
+		return "-"
+	}
+	return d.recs[rec].Org
+}
+
+// IsTor reports whether the record is marked as a Tor address.
+func (d *DB) IsTor(rec uint32) bool {
+	return int(rec) < len(d.recs) && d.recs[rec].Tor
+}
+
+// Ranges returns the number of IPv4 and IPv6 ranges loaded.
+func (d *DB) Ranges() (v4, v6 int) { return d.v4.count, d.v6.count }
+
+// StartupLines returns Tranalyzer's "[INF] IPv4 Ver: …" lines (text only,
+// the caller adds the [INF] colouring), one per family with ranges.
+func (d *DB) StartupLines() []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		fam  *family
+	}{{"IPv4", &d.v4}, {"IPv6", &d.v6}} {
+		if f.fam.count == 0 {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s Ver: 5, Rev: %s, Range Mode: 0, subnet ranges loaded: %d%s",
+			f.name, f.fam.rev, f.fam.count, report.Suffix(uint64(f.fam.count))))
+	}
+	return out
+}
+
+// SetRevision sets the revision shown in the start-up line of a family
+// (ver 4 or 6).
+func (d *DB) SetRevision(ver uint8, rev string) {
+	if ver == 4 {
+		d.v4.rev = rev
+	} else {
+		d.v6.rev = rev
+	}
+}
+
+var _ plugin.SubnetLookup = (*DB)(nil)
