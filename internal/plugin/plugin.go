@@ -47,6 +47,10 @@ type Env struct {
 	Status uint64
 	// Packets counts all packets read so far (report percentages).
 	Packets uint64
+	// ABytes and BBytes are the capture-length bytes of packets of flows
+	// without / with flowStat bit 0 (core.md §13.3 item 15); the core fills
+	// them, basicStats' talker line takes its byte percentage of their sum.
+	ABytes, BBytes uint64
 	// PacketMode is true with -s.
 	PacketMode bool
 	// Subnets resolves subnet records (basicFlow, basicStats talker lines).
