@@ -1,0 +1,832 @@
+package tcpflags
+
+import (
+	"flowsift/internal/column"
+	"flowsift/internal/decode"
+	"flowsift/internal/flow"
+)
+
+// carryMask lists the tcpFStat bits carried from packet to packet (§5.1).
+const carryMask = 0x0001 | 0x0002 | 0x0010 | 0x0200 | 0x0800 | 0x8000
+
+// IP protocol numbers with an L4 checksum (§5.3).
+const (
+	protoICMP    = 1
+	protoIGMP    = 2
+	protoTCP     = 6
+	protoUDP     = 17
+	protoGRE     = 47
+	protoICMPv6  = 58
+	protoOSPF    = 89
+	protoUDPLite = 136
+)
+
+// pktVals collects what the packet file prints for one packet.
+type pktVals struct {
+	tos                    uint8
+	ipID                   uint16
+	ipIDDiff               int32
+	ipFrag                 uint16
+	ttl                    uint8
+	ipHdrChk, ipCalChk     uint16
+	l4HdrChk, l4CalChk     uint16
+	ipFlags                uint16
+	ipOptLen               int
+	tcp                    bool
+	seq, ack, seqMax       uint32
+	seqDiff, ackDiff       int32
+	seqLen, ackLen         uint32
+	local, flags, anomaly  uint16
+	win                    uint32
+	ws                     uint16
+	mpTyp, mpF, mpAID, mpD uint8
+	optLen                 int
+	optOff                 int
+	l7                     int
+}
+
+// NewFlow implements plugin.Plugin: state at flow creation (§4).
+func (p *Plugin) NewFlow(f *flow.Flow, pk *decode.Packet) {
+	s := p.store.At(f.Slot)
+	*s = state{}
+	s.lastSec, s.lastNsec = pk.TsSec, pk.TsNsec
+	s.ipMinID = 0xffff
+	s.rttMin = 65535
+	if f.IsL2() || pk.Kind == decode.KindL2 || pk.Kind == decode.KindNone {
+		return
+	}
+	s.prevTTL, s.minTTL, s.maxTTL = pk.TTL, pk.TTL, pk.TTL
+	if pk.Kind == decode.KindIPv4 {
+		s.prevIPID = uint16(pk.IPID)
+	}
+	if pk.Proto == protoTCP && gateFirst(pk) {
+		d, l4 := pk.Data, l4Off(pk)
+		seq := u32(d, l4+4)
+		s.isn, s.seqLast, s.seqNext, s.seqMax = seq, seq, seq, seq
+		s.ackLast = u32(d, l4+8)
+		if u8(d, l4+13) == fSYN && pk.SnapL7Len > 0 {
+			s.anomaly |= 0x4000
+		}
+	}
+	// Relative ack base for SPKTMD_SEQACKREL (§9).
+	s.ackBase = s.ackLast
+	if f.Partner != nil {
+		o := p.store.At(f.Partner.Slot)
+		s.ackBase = o.isn
+		o.ackBase = s.isn
+	}
+}
+
+// gateFirst is T2's byte-order-confused "first fragment" test for the TCP
+// part (§5.5 offset gate quirk): offsets 32, 64, ... 224 pass as offset 0.
+func gateFirst(pk *decode.Packet) bool { return pk.FragOff&^0xe0 == 0 }
+
+func l4Off(pk *decode.Packet) int {
+	if pk.L4Off != 0 {
+		return pk.L4Off
+	}
+	return pk.L3Off + pk.L3HdrLen
+}
+
+// Packet implements plugin.Plugin (§5).
+func (p *Plugin) Packet(f *flow.Flow, pk *decode.Packet, pw column.Writer) {
+	if f.IsL2() || pk.Kind == decode.KindL2 || pk.Kind == decode.KindNone {
+		if pw != nil {
+			for range p.pktCols {
+				pw.Col()
+			}
+		}
+		return
+	}
+	s := p.store.At(f.Slot)
+	var o *state
+	if f.Partner != nil {
+		o = p.store.At(f.Partner.Slot)
+	}
+	var v pktVals
+
+	// §5.1
+	s.pktCount = float32(s.pktCount + 1)
+	local := s.stat & carryMask
+	var ipf uint16
+	d := pk.Data
+	l3 := pk.L3Off
+	v6 := pk.Kind == decode.KindIPv6
+	v.ipFrag = pk.FragWord
+
+	// §5.2
+	if v6 {
+		if pk.HasFragHdr {
+			ipf |= (pk.FragOff >> 4) & 0xe0
+		}
+		if pk.IP6HHOff != 0 && pk.IP6HHLen > 0 {
+			if pk.SnapL3Len < pk.L3HdrLen || pk.L3Len < pk.L3HdrLen {
+				ipf |= 0x0001
+			} else {
+				n, m := walkIP6Opts(d, pk.IP6HHOff, pk.IP6HHLen)
+				s.ip6HHCnt += n
+				s.ip6HHMask |= m
+			}
+		}
+		if pk.IP6DOff != 0 && pk.IP6DLen > 0 {
+			if pk.SnapL3Len < pk.L3HdrLen || pk.L3Len < pk.L3HdrLen {
+				ipf |= 0x0001
+			} else {
+				n, m := walkIP6Opts(d, pk.IP6DOff, pk.IP6DLen)
+				s.ip6DCnt += n
+				s.ip6DMask |= m
+			}
+		}
+	} else {
+		ipf |= uint16(u8(d, l3+6) & 0xe0)
+		ihl := pk.L3HdrLen
+		v.ipOptLen = ihl - 20
+		if ihl > 20 {
+			if pk.SnapL3Len < ihl || pk.L3Len < ihl {
+				ipf |= 0x0001
+			} else {
+				for i := 20; i < ihl; {
+					t := d[l3+i]
+					if t == 0 {
+						break
+					}
+					s.ipOptCl |= t & 0xe0
+					s.ipOptNum |= 1 << (t & 0x1f)
+					s.ipOptCnt++
+					if t > 1 {
+						ln := u8(d, l3+i+1)
+						if ln == 0 {
+							ipf |= 0x0001
+							break
+						}
+						i += int(ln)
+					} else {
+						i++
+					}
+				}
+			}
+		}
+	}
+	ttl := pk.TTL
+	v.ttl, v.tos = ttl, pk.ToS
+	if ttl != s.prevTTL {
+		s.ttlChg++
+		s.prevTTL = ttl
+		if ttl < s.minTTL {
+			s.minTTL = ttl
+		}
+		if ttl > s.maxTTL {
+			s.maxTTL = ttl
+		}
+	}
+	s.tos |= pk.ToS
+	var id uint16
+	if !v6 {
+		id = uint16(pk.IPID)
+		v.ipID = id
+		if local&0x0001 != 0 {
+			dd := int32(id) - int32(s.prevIPID)
+			v.ipIDDiff = dd
+			if id < s.prevIPID {
+				ipf |= 0x0004
+			}
+			if dd < int32(s.ipMinID) {
+				s.ipMinID = uint16(dd)
+			}
+			if dd > int32(s.ipMaxID) {
+				s.ipMaxID = uint16(dd)
+			}
+		}
+		if p.cfg.ipChecksum > 0 {
+			ihl := pk.L3HdrLen
+			v.ipHdrChk = u16(d, l3+10)
+			if pk.SnapL3Len < ihl {
+				ipf |= 0x1000 | 0x0400
+			} else {
+				v.ipCalChk = ^uint16(fold(sum16(d[l3:l3+ihl], 10)))
+				if v.ipCalChk != v.ipHdrChk {
+					ipf |= 0x0400
+				}
+			}
+		}
+	}
+
+	// §5.3 L4 checksum.
+	l4 := l4Off(pk)
+	l4Len := pk.L3Len - pk.L3HdrLen
+	if p.cfg.ipChecksum > 1 {
+		local, ipf = p.l4Checksum(s, pk, &v, local, ipf, l4, l4Len, v6)
+	}
+
+	// §5.4
+	secs := uint32(pk.TsSec) - uint32(s.lastSec)
+	dt := float32(float64(secs) + float64(int64(pk.TsNsec)-int64(s.lastNsec))/1e9)
+	if local&0x0001 != 0 {
+		if dt == 0 {
+			ipf |= 0x4000
+		} else if dt < 0 {
+			ipf |= 0x8000
+			f.Status |= decode.StatTimeJump
+			p.env.Status |= decode.StatTimeJump
+		}
+	}
+	s.lastSec, s.lastNsec = pk.TsSec, pk.TsNsec
+
+	// §5.5 fragments.
+	if p.cfg.frag {
+		isFrag := pk.FragOff != 0 || (!v6 && pk.MoreFrags)
+		if isFrag {
+			off := int(pk.FragOff)
+			if v6 {
+				// T2 reads the IPv6 offset word in the wrong byte order.
+				w := pk.FragWord
+				off = int((w>>8 | w<<8) >> 3)
+			}
+			if pk.MoreFrags && pk.L3Len < 48 {
+				ipf |= 0x0008
+			}
+			if off-int(s.fragExp) > 1 {
+				ipf |= 0x0100
+			}
+			s.fragExp = uint16(off + l4Len/8)
+			if s.fragExp > 0x1fff {
+				ipf |= 0x0010
+			}
+		}
+	}
+	s.ipFlags |= ipf
+	s.prevIPID = id
+	v.ipFlags = ipf
+
+	if o != nil && s.rttState != rttStop {
+		p.rttUpdate(s, o, f.Partner, pk)
+	}
+
+	if pk.Proto != protoTCP || !gateFirst(pk) {
+		if s.pktCount == 1 {
+			s.rttState = rttSynAck
+		} else if s.rttState == rttSynAck {
+			s.rttState = rttAck
+		}
+		local |= 0x0001
+		s.stat |= local
+		if pw != nil {
+			p.writePacket(pw, pk, s, &v)
+		}
+		return
+	}
+
+	p.tcpPacket(f, s, o, pk, &v, local, dt, l4)
+	if pw != nil {
+		p.writePacket(pw, pk, s, &v)
+	}
+	p.tcpUpdate(f, s, o, &v)
+}
+
+// walkIP6Opts counts the options of an IPv6 option area and returns the
+// count and the mask of (type AND 0x1f) bits (§5.2).
+func walkIP6Opts(d []byte, off, n int) (uint16, uint32) {
+	var cnt uint16
+	var mask uint32
+	for i := 0; i < n; {
+		t := u8(d, off+i)
+		if t == 0 {
+			break
+		}
+		cnt++
+		mask |= 1 << (t & 0x1f)
+		i += int(u8(d, off+i+1)) + 2
+	}
+	return cnt, mask
+}
+
+// l4Checksum is §5.3's L4 part. It returns the updated local tcpFStat and
+// ipFlags.
+func (p *Plugin) l4Checksum(s *state, pk *decode.Packet, v *pktVals, local, ipf uint16, l4, l4Len int, v6 bool) (uint16, uint16) {
+	d := pk.Data
+	field, pseudo, noSum := -1, false, false
+	switch pk.Proto {
+	case protoTCP:
+		field, pseudo = 16, true
+	case protoUDP, protoUDPLite:
+		field, pseudo = 6, true
+	case protoICMP, protoIGMP:
+		field = 2
+	case protoICMPv6:
+		field, pseudo = 2, true
+	case protoGRE:
+		pseudo = true
+		if u8(d, l4)&0x80 != 0 {
+			field = 4
+		} else {
+			field, noSum = 0, true
+		}
+	case protoOSPF:
+		field, pseudo = 12, v6
+	}
+	if field < 0 {
+		if pk.SnapL3Len < pk.L3Len {
+			ipf |= 0x1000 | 0x0800
+		}
+		return local &^ 0x1000, ipf
+	}
+	first := pk.FragOff == 0
+	if v6 {
+		first = gateFirst(pk)
+	}
+	if first {
+		local |= 0x1000
+		s.l4HdrChk = u16(d, l4+field)
+		v.l4HdrChk = s.l4HdrChk
+		s.l4TotLen = 0
+		if pk.SnapL3Len < pk.L3Len || pk.SnapL4Len < l4Len {
+			// No sum: the stale partial sum of an earlier packet is used.
+			ipf |= 0x1000 | 0x0800
+		} else if !noSum && l4Len >= 0 && l4+l4Len <= len(d) {
+			n := l4Len
+			if pk.Proto == protoUDPLite {
+				cov := int(u16(d, l4+4))
+				if cov >= 8 && cov <= l4Len {
+					n = cov
+				} else {
+					ipf |= 0x2000
+				}
+			}
+			skip := field
+			if noSum {
+				skip = -1
+			}
+			s.l4Sum = fold(sum16(d[l4:l4+n], skip))
+		}
+		if pk.Proto == protoUDP || pk.Proto == protoUDPLite {
+			if pk.SnapL4Len != int(u16(d, l4+4)) {
+				ipf |= 0x2000
+			}
+		}
+	}
+	s.l4TotLen += uint32(l4Len)
+	if !pk.MoreFrags {
+		sum := uint64(s.l4Sum)
+		if pseudo {
+			ln := uint32(l4Len)
+			if pk.FragOff != 0 {
+				ln = s.l4TotLen
+			}
+			sum += pseudoSum(pk, ln, v6)
+		}
+		// The partial sum keeps the pseudo header (reproduces T2's
+		// accumulation over later fragments of a headless flow).
+		s.l4Sum = fold(sum)
+		v.l4HdrChk = s.l4HdrChk
+		if s.l4Sum == 0xffff {
+			v.l4CalChk = 0xffff
+		} else {
+			v.l4CalChk = ^uint16(s.l4Sum)
+		}
+		if v.l4CalChk != v.l4HdrChk {
+			ipf |= 0x0800
+		}
+		local &^= 0x1000
+	}
+	return local, ipf
+}
+
+// pseudoSum is the unfolded sum of the IPv4/IPv6 pseudo header.
+func pseudoSum(pk *decode.Packet, ln uint32, v6 bool) uint64 {
+	var s uint64
+	n := 4
+	if v6 {
+		n = 16
+	}
+	s += sum16(pk.SrcIP[:n], -1)
+	s += sum16(pk.DstIP[:n], -1)
+	s += uint64(pk.Proto)
+	s += uint64(ln>>16) + uint64(ln&0xffff)
+	return s
+}
+
+// rttUpdate is the RTT part of §5.5: P's packet times the partner O.
+func (p *Plugin) rttUpdate(s, o *state, of *flow.Flow, pk *decode.Packet) {
+	ds := float64(int64(pk.TsSec) - int64(of.LastSec))
+	dn := float64(float32(float32(pk.TsNsec) - float32(of.LastNsec)))
+	t64 := ds + dn/1e9
+	if t64 < 0 {
+		t64 = -t64
+	}
+	t := float32(t64)
+	if t < o.rttMin {
+		o.rttMin = t
+	}
+	if t > o.rttMax {
+		o.rttMax = t
+	}
+	if (o.rttState == rttSyn || o.rttState == rttSynAck) && o.pktCount == 1 {
+		o.trip = t
+		o.rttAvg = t
+	} else {
+		dd := float32(t - o.rttAvg)
+		o.rttAvg = float32(o.rttAvg + float32(dd/s.pktCount))
+		o.jit = float32(o.jit + float32(float32(float32(dd*dd)-o.jit)/s.pktCount))
+		o.rttState = rttAck
+	}
+}
+
+// tcpPacket is §5.6–§5.9 for a TCP packet (or a fragment passing the gate).
+func (p *Plugin) tcpPacket(f *flow.Flow, s, o *state, pk *decode.Packet, v *pktVals, local uint16, dt float32, l4 int) {
+	d := pk.Data
+	F := u8(d, l4+13)
+	seq := u32(d, l4+4)
+	ack := u32(d, l4+8)
+	win := u16(d, l4+14)
+	L := pk.L7Len
+	if L < 0 {
+		L = 0
+	}
+	v.tcp = true
+	v.l7 = L
+	v.seq, v.ack, v.seqMax = seq, ack, s.seqMax
+
+	// §5.6
+	var anomaly uint16
+	flags := uint16(F)
+	if F&0x3f == 0 {
+		flags |= 0x0800
+		anomaly |= 0x1000
+	}
+	if F&0x3f == 0x29 {
+		flags |= 0x8000
+		anomaly |= 0x1000
+	}
+	switch F & fARSF {
+	case fSYN:
+		if s.rttState == rttSyn {
+			if dt > 0.9 {
+				anomaly |= 0x0001
+				p.synRetries++
+			} else {
+				anomaly |= 0x1000
+				p.scanAttempts++
+			}
+		}
+		if L > 0 {
+			anomaly |= 0x4000
+		}
+		s.rttState = rttSyn
+	case fSYN | fACK:
+		flags |= 0x0200
+		s.rttState = rttSynAck
+	case fACK:
+		if s.rttState == rttSynAck {
+			s.rttState = rttAck
+		}
+		if o != nil {
+			if o.rttState == rttNone || o.rttState == rttSynAck {
+				o.rttState = rttAck
+			}
+			o.inflight = 0
+			s.inflight += uint32(L)
+			if s.inflight > s.inflightMax {
+				s.inflightMax = s.inflight
+			}
+		}
+	case fFIN | fACK:
+		flags |= 0x0100
+		s.rttState = rttStop
+	case fRST | fACK:
+		flags |= 0x0400
+		s.rttState = rttStop
+	case fSYN | fFIN:
+		flags |= 0x1000
+		s.rttState = rttStop
+	case fSYN | fFIN | fRST:
+		flags |= 0x2000
+		s.rttState = rttStop
+	case fRST | fFIN:
+		flags |= 0x4000
+		s.rttState = rttStop
+	default:
+		s.rttState = rttStop
+	}
+	if p.cfg.flgCnt {
+		countFlags(&s.flgCnt, F)
+	}
+
+	// §5.7 options.
+	hdrLen := int(u8(d, l4+12)>>4) * 4
+	if pk.SnapL4Len < 20 {
+		hdrLen = 20
+	}
+	optLen := hdrLen - 20
+	v.optLen, v.optOff = optLen, l4+20
+	if optLen > 0 {
+		if pk.SnapL3Len < pk.L3HdrLen+hdrLen && pk.L4Len >= hdrLen {
+			local |= 0x0008
+		} else {
+			s.optPktCnt++
+			local = p.options(s, o, pk, v, local, F, l4+20, optLen)
+		}
+	}
+
+	// §5.8 window.
+	W := uint32(win)
+	if local&0x0200 != 0 {
+		W = uint32(win) * uint32(uint16(1)<<s.wsShift)
+	}
+	p.winPkts++
+	s.winPkts++
+	if F&fSFR == 0 && W < p.cfg.winMin {
+		p.lowWin++
+		s.lowWin++
+		local |= 0x0100
+	}
+	if local&0x0010 == 0 {
+		s.winMin, s.winMax, s.winInit, s.winLast = W, W, W, W
+		s.winAvg = float32(W)
+		local |= 0x0010
+	}
+	s.winAvg = float32(float64(s.winAvg)*0.7 + float64(float32(W))*0.3)
+	if local&0x0800 == 0 {
+		if W < s.winLast {
+			s.winDown++
+			if W < s.winMin {
+				s.winMin = W
+			}
+		} else if W > s.winLast {
+			s.winChg++
+			s.winUp++
+			if W > s.winMax {
+				s.winMax = W
+			}
+			local |= 0x0800
+		}
+	} else {
+		if W > s.winLast {
+			s.winUp++
+			if W > s.winMax {
+				s.winMax = W
+			}
+		} else if W < s.winLast {
+			s.winChg++
+			s.winDown++
+			if W < s.winMin {
+				s.winMin = W
+			}
+			local &^= 0x0800
+		}
+	}
+	v.win = W
+	if local&0x0200 != 0 {
+		v.ws = uint16(1) << s.wsShift
+	}
+
+	// §5.9 sequence / ack analysis.
+	if o != nil && F&fSFR == 0 {
+		if o.winLast == 0 && L == 1 {
+			local |= 0x0040
+		} else if o.prevStat&0x0040 != 0 && W == 0 && L == 0 {
+			local |= 0x0080
+		}
+	}
+	if F&fACK != 0 && local&(0x0040|0x0080) == 0 {
+		if L <= 1 && F&fSFR == 0 {
+			if seq == s.seqMax-1 {
+				anomaly |= 0x0010
+			} else if o != nil && o.seqNext == ack-1 {
+				anomaly |= 0x0020
+			}
+		}
+		if ack == s.ackLast && anomaly&(0x0010|0x0020) == 0 {
+			if local&0x0001 != 0 && F&fSFR == 0 && L == 0 {
+				same := W == s.winLast
+				if !same && local&0x0200 != 0 {
+					same = s.winLast*uint32(uint16(1)<<s.wsShift) == W
+				}
+				if same {
+					anomaly |= 0x0008
+					s.ackFault++
+				} else if seq == s.seqNext {
+					local |= 0x0020
+				}
+			}
+			if F&fSFR == 0 && seq < s.seqMax {
+				anomaly |= 0x0040
+			} else if seq < s.seqNext && o != nil && s.winLast == W && dt > p.rtoThreshold(s, o) {
+				anomaly |= 0x0002
+				p.seqRetries++
+				s.seqFault++
+			}
+			if o != nil && o.prevAnom&0x0008 != 0 && seq == o.ackLast &&
+				(L > 0 || F&(fSYN|fFIN) != 0) && seq < s.seqNext {
+				anomaly |= 0x0004
+				p.seqRetries++
+				s.seqFault++
+			}
+			if o != nil && o.ackLast > seq {
+				anomaly |= 0x0080
+			}
+		}
+		if seq == s.seqNext {
+			s.seqCnt++
+		}
+		if o != nil && o.seqMax < ack {
+			anomaly |= 0x0100
+			s.ackFault++
+		}
+		if s.prevFlags&fSFR == 0 && seq > s.seqMax {
+			anomaly |= 0x0200
+		}
+		if s.seqLast != 0 {
+			sd := int32(seq - s.seqLast)
+			v.seqDiff = sd
+			if sd > 0 {
+				v.seqLen = uint32(sd)
+			}
+			if s.prevFlags&fSFR != 0 && sd == 1 {
+				v.seqLen = 0
+			}
+			s.seqBytes += uint64(v.seqLen)
+		}
+		if s.ackLast != 0 {
+			ad := int32(ack - s.ackLast)
+			v.ackDiff = ad
+			if ad > 0 {
+				v.ackLen = uint32(ad)
+			}
+			if ad == 1 && (s.prevFlags&fSFR != 0 || (o != nil && o.prevFlags&fSFR != 0)) {
+				v.ackLen = 0
+			}
+			s.ackBytes += uint64(v.ackLen)
+		}
+		s.ackCnt++
+	}
+	s.mlen += uint64(L)
+	if o != nil && local&(0x0040|0x0080) == 0 && s.inflight >= o.winLast &&
+		o.prevFlags&fRST == 0 && s.flagsAgg&fSYN != 0 {
+		local |= 0x0400
+	}
+	if anomaly&0x1000 != 0 || s.anomaly&0x1000 != 0 {
+		anomaly &^= 0x003f
+	}
+	v.local, v.flags, v.anomaly = local, flags, anomaly
+}
+
+// rtoThreshold is the "timeout retransmission" inter-distance (§5.9 2b).
+func (p *Plugin) rtoThreshold(s, o *state) float32 {
+	if !p.cfg.rtt {
+		return 1.0
+	}
+	return float32(float32(o.rttAvg+s.rttAvg) * 1.5)
+}
+
+// tcpUpdate is §5.10 after the packet line was written.
+func (p *Plugin) tcpUpdate(f *flow.Flow, s, o *state, v *pktVals) {
+	F := uint8(v.flags)
+	s.seqLast = v.seq
+	s.seqNext = v.seq + uint32(v.l7)
+	if F&fSFR != 0 {
+		s.seqNext++
+	} else if v.local&0x0040 != 0 {
+		s.seqNext--
+	}
+	s.ackLast = v.ack
+	if s.seqNext > s.seqMax {
+		s.seqMax = s.seqNext
+	}
+	s.winLast = v.win
+	s.prevFlags = v.flags
+	s.flagsAgg |= v.flags
+	s.anomaly |= v.anomaly
+	s.prevAnom = v.anomaly
+	local := v.local | 0x0001
+	s.stat |= local
+	s.prevStat = local
+	if o != nil && f.Partner.Status&decode.StatFragPending != 0 && F&(fRST|fFIN) != 0 {
+		o.ipFlags |= 0x0200
+	}
+	if s.scanPkts < 6 {
+		s.scanPkts++
+	}
+}
+
+// options walks the TCP options (§5.7) and returns the local tcpFStat.
+func (p *Plugin) options(s, o *state, pk *decode.Packet, v *pktVals, local uint16, F uint8, ob, n int) uint16 {
+	d := pk.Data
+	for i := 0; i < n; {
+		k := u8(d, ob+i)
+		if k == 0 {
+			break
+		}
+		s.optCnt++
+		if F&fSYN != 0 && int(s.ja4tN) < p.cfg.ja4tMax {
+			s.ja4t[s.ja4tN] = k
+			s.ja4tN++
+		}
+		if k < 31 {
+			s.options |= 1 << k
+		} else {
+			s.options |= 1 << 31
+		}
+		if k == 1 {
+			i++
+			continue
+		}
+		ln := int(u8(d, ob+i+1))
+		if ln == 0 {
+			local |= 0x0008
+			break
+		}
+		switch k {
+		case 2:
+			s.mss = u16(d, ob+i+2)
+		case 3:
+			if F&fSYN != 0 {
+				s.wsShift = u8(d, ob+i+2)
+				if F&(fSYN|fACK) == fSYN|fACK {
+					s.stat |= 0x0200
+					if o != nil {
+						o.stat |= 0x0200
+					}
+				}
+			}
+		case 5:
+			local |= 0x4000
+		case 8:
+			s.tsVal = u32(d, ob+i+2)
+			s.tsEcr = u32(d, ob+i+6)
+			s.tsLastSec, s.tsLastNsec = pk.TsSec, pk.TsNsec
+			if s.tsVal < s.tsMax {
+				local |= 0x0004
+			} else {
+				s.tsMax = s.tsVal
+				if local&0x0002 == 0 {
+					s.tsFirst = s.tsVal
+					s.tsFirstSec, s.tsFirstNsec = pk.TsSec, pk.TsNsec
+					local |= 0x0002
+				}
+			}
+		case 30:
+			if !p.cfg.mptcp {
+				break
+			}
+			st := u8(d, ob+i+2) >> 4
+			s.mpTypes |= 1 << st
+			v.mpTyp = st
+			switch st {
+			case 0:
+				fl := u8(d, ob+i+3)
+				s.mpFlags |= fl
+				v.mpF |= fl
+			case 1, 5:
+				if ln <= 16 {
+					fl := u8(d, ob+i+2) & 0x0f
+					id := u8(d, ob+i+3)
+					s.mpFlags |= fl
+					s.mpAddrID = id
+					v.mpF |= fl
+					v.mpAID = id
+				}
+			case 2:
+				dss := u8(d, ob+i+3) & 0x1f
+				s.mpDSS |= dss
+				v.mpD |= dss
+			case 3, 4:
+				id := u8(d, ob+i+3)
+				s.mpAddrID = id
+				v.mpAID = id
+			}
+			local |= 0x8000
+			p.mptcpCnt++
+		}
+		i += ln
+	}
+	return local
+}
+
+// countFlags updates the TCPFLGCNT counters (§9).
+func countFlags(c *[16]uint16, F uint8) {
+	for b := 0; b < 8; b++ {
+		if F&(1<<b) != 0 && c[b] < 0xffff {
+			c[b]++
+		}
+	}
+	switch F & fARSF {
+	case fFIN | fACK:
+		c[8]++
+	case fSYN | fACK:
+		c[9]++
+	case fRST | fACK:
+		c[10]++
+	case fSYN | fFIN:
+		c[12]++
+	case fSYN | fFIN | fRST:
+		c[13]++
+	case fRST | fFIN:
+		c[14]++
+	}
+	if F&0x3f == 0 {
+		c[11]++
+	}
+	if F&0x3f == 0x29 {
+		c[15]++
+	}
+}
