@@ -1,0 +1,990 @@
+package decode
+
+import (
+	"strconv"
+
+	"flowsift/internal/header"
+)
+
+// Link types (pcap LINKTYPE_/DLT_ values) the dissector understands.
+const (
+	LinkNull       = 0
+	LinkEthernet   = 1
+	LinkFDDI       = 10
+	LinkRaw12      = 12
+	LinkRaw14      = 14
+	LinkPPP        = 9
+	LinkPPPHDLC    = 50
+	LinkRaw        = 101
+	LinkCHDLC      = 104
+	LinkIEEE80211  = 105
+	LinkFrameRelay = 107
+	LinkLoop       = 108
+	LinkSLL        = 113
+	LinkPrism      = 119
+	LinkRadiotap   = 127
+	LinkPPI        = 192
+	LinkPPPDir     = 204
+	LinkIPv4       = 228
+	LinkIPv6       = 229
+	LinkNFLOG      = 239
+	LinkIPoIB      = 242
+	LinkPKTAP      = 258
+	LinkSLL2       = 276
+	// Juniper link types share a 4-byte magic + flags + extension header.
+	LinkJuniperMLPPP    = 130
+	LinkJuniperMLFR     = 131
+	LinkJuniperES       = 132
+	LinkJuniperGGSN     = 133
+	LinkJuniperMFR      = 134
+	LinkJuniperATM2     = 135
+	LinkJuniperServices = 136
+	LinkJuniperATM1     = 137
+	LinkJuniperEther    = 178
+	LinkJuniperPPP      = 179
+	LinkJuniperFRelay   = 180
+	LinkJuniperCHDLC    = 181
+	LinkJuniperPPPoE    = 167
+	LinkJuniperVP       = 183
+	LinkJuniperST       = 200
+)
+
+// Config holds the run-time switches of the dissector. The defaults are
+// Tranalyzer 0.9.3's: IPv4, IPv6 and L2 flows, every tunnel decapsulated.
+type Config struct {
+	L2Flows bool // non-IP frames become L2 flows (else KindNone)
+	IPv4    bool // IPv4 flows
+	IPv6    bool // IPv6 flows
+	Tunnels bool // decapsulate GRE, IP-in-IP, UDP tunnels, ...
+	// MaxIPHeaders bounds the IP headers a packet may traverse: T2 reads
+	// the third IP header of a GRE-in-GRE packet only for its name, and
+	// the flow is the second one (golden gre-within-gre).
+	MaxIPHeaders int
+	// MaxLayers bounds recursion through nested encapsulations.
+	MaxLayers int
+	// MaxIPv6Ext is the number of IPv6 extension headers walked.
+	MaxIPv6Ext int
+}
+
+// DefaultConfig returns Tranalyzer 0.9.3's default dissector settings.
+func DefaultConfig() Config {
+	return Config{L2Flows: true, IPv4: true, IPv6: true, Tunnels: true,
+		MaxIPHeaders: 2, MaxLayers: 16, MaxIPv6Ext: 5}
+}
+
+// Stats are run-wide counters only the dissector can know; the engine
+// prints them in the end report (core.md §13.3 items 21–22).
+type Stats struct {
+	LLC, GRE, LAPD, Teredo, AYIYA uint64
+	MaxVLAN                       uint16 // most VLAN tags in one packet
+	MaxMPLS                       uint16 // most MPLS labels in one packet
+	IPv6Frag                      uint64 // header-walk count of core.md §6 "Counting"
+	// SnapWarning is the first-time text of core.md §4.2 (without the
+	// "[WRN] " prefix and colours); SnapWarned tells it was produced.
+	SnapWarning []byte
+	SnapWarned  bool
+}
+
+// Decoder dissects frames. It holds per-run state only (counters, scratch
+// buffers); it is not safe for concurrent use.
+type Decoder struct {
+	Stats Stats
+	cfg   Config
+
+	p     *Packet
+	n     int // captured bytes
+	wire  int // on-wire bytes (≥ n)
+	first bool
+
+	// Header description under construction: built in a larger scratch
+	// buffer, cut to MaxDesc when copied to the packet.
+	desc     [512]byte
+	dlen     int
+	lastName string
+	lastPos  int // where the last aggregatable name starts (after ':')
+	lastCnt  int
+
+	layers  int // encapsulation depth (recursion bound)
+	ipHdrs  int // IP headers met
+	haveIP  bool
+	ethSeen bool
+	// L2-flow length bases (basicStats columns of L2 packets).
+	l2Snap int // end of the outermost Ethernet header: snapL3Len base
+	l2Pad  int // start of the payload the padding is measured from
+	l2Len  int // payload length known from the L2 protocol (ARP, 802.3)
+}
+
+// NewDecoder returns a decoder with the given configuration.
+func NewDecoder(cfg Config) *Decoder {
+	if cfg.MaxIPHeaders <= 0 {
+		cfg.MaxIPHeaders = 2
+	}
+	if cfg.MaxLayers <= 0 {
+		cfg.MaxLayers = 16
+	}
+	if cfg.MaxIPv6Ext <= 0 {
+		cfg.MaxIPv6Ext = 5
+	}
+	return &Decoder{cfg: cfg, Stats: Stats{SnapWarning: make([]byte, 0, 128)}}
+}
+
+// Decode dissects p.Data. The caller sets Num, TsSec, TsNsec, CapLen,
+// WireLen, LinkType and Data; every other field is reset and filled.
+func (d *Decoder) Decode(p *Packet) {
+	*p = Packet{Num: p.Num, TsSec: p.TsSec, TsNsec: p.TsNsec, CapLen: p.CapLen,
+		WireLen: p.WireLen, LinkType: p.LinkType, Data: p.Data}
+	d.p = p
+	d.n = len(p.Data)
+	d.wire = int(p.WireLen)
+	if d.wire < d.n {
+		d.wire = d.n
+	}
+	d.first = true
+	d.dlen = 0
+	d.lastName = ""
+	d.lastCnt = 0
+	d.layers = 0
+	d.ipHdrs = 0
+	d.haveIP = false
+	d.ethSeen = false
+	d.l2Snap, d.l2Pad, d.l2Len = 0, 0, 0
+
+	if d.n > 0 {
+		d.link()
+	}
+	d.finish()
+}
+
+// finish copies the description to the packet and applies the flow-kind
+// switches.
+func (d *Decoder) finish() {
+	p := d.p
+	if d.dlen > MaxDesc {
+		copy(p.desc[:], d.desc[:MaxDesc-3])
+		copy(p.desc[MaxDesc-3:], "...")
+		p.descLen = MaxDesc
+		p.Status |= StatDescOverrun
+	} else {
+		p.descLen = copy(p.desc[:], d.desc[:d.dlen])
+	}
+	switch p.Kind {
+	case KindL2:
+		if !d.cfg.L2Flows {
+			p.Kind = KindNone
+		}
+	case KindIPv4:
+		if !d.cfg.IPv4 {
+			p.Kind = KindNone
+		}
+	case KindIPv6:
+		if !d.cfg.IPv6 {
+			p.Kind = KindNone
+		}
+	}
+	if p.NumVLAN > d.Stats.MaxVLAN {
+		d.Stats.MaxVLAN = p.NumVLAN
+	}
+	if p.NumMPLS > d.Stats.MaxMPLS {
+		d.Stats.MaxMPLS = p.NumMPLS
+	}
+}
+
+// ---- header description -------------------------------------------------
+
+func (d *Decoder) put(s string) {
+	d.dlen += copy(d.desc[d.dlen:], s)
+}
+
+// add appends one header name (":name", no colon for the first one).
+func (d *Decoder) add(name string) {
+	d.p.NumHdrs++
+	if !d.first {
+		d.put(":")
+	}
+	d.first = false
+	d.lastName = ""
+	d.put(name)
+}
+
+// addAgg appends a name that aggregates with an identical predecessor into
+// name{n} (VLAN and MPLS stacks).
+func (d *Decoder) addAgg(name string) {
+	if d.lastName == name && d.lastCnt > 0 {
+		d.p.NumHdrs++
+		d.lastCnt++
+		d.dlen = d.lastPos + len(name)
+		d.put("{")
+		var b [20]byte
+		d.dlen += copy(d.desc[d.dlen:], strconv.AppendInt(b[:0], int64(d.lastCnt), 10))
+		d.put("}")
+		return
+	}
+	d.add(name)
+	d.lastName = name
+	d.lastPos = d.dlen - len(name)
+	d.lastCnt = 1
+}
+
+// addUnknown16 appends UNK(0xhhhh) and raises "stop dissecting".
+func (d *Decoder) addUnknown16(v uint16) {
+	var b [16]byte
+	b[0], b[1], b[2], b[3], b[4], b[5] = 'U', 'N', 'K', '(', '0', 'x'
+	b[6] = hexDigits[v>>12]
+	b[7] = hexDigits[v>>8&15]
+	b[8] = hexDigits[v>>4&15]
+	b[9] = hexDigits[v&15]
+	b[10] = ')'
+	d.addBytes(b[:11])
+	d.p.Status |= StatStopDissect
+}
+
+// addUnknown8 appends UNK(n) (decimal) and raises "stop dissecting".
+func (d *Decoder) addUnknown8(v uint8) {
+	var b [16]byte
+	s := append(b[:0], "UNK("...)
+	s = strconv.AppendUint(s, uint64(v), 10)
+	s = append(s, ')')
+	d.addBytes(s)
+	d.p.Status |= StatStopDissect
+}
+
+func (d *Decoder) addBytes(s []byte) {
+	d.p.NumHdrs++
+	if !d.first {
+		d.put(":")
+	}
+	d.first = false
+	d.lastName = ""
+	d.dlen += copy(d.desc[d.dlen:], s)
+}
+
+// deeper guards recursion through nested encapsulations.
+func (d *Decoder) deeper() bool {
+	d.layers++
+	if d.layers > d.cfg.MaxLayers {
+		d.p.Status |= StatStopDissect
+		return false
+	}
+	return true
+}
+
+// ---- link layer -----------------------------------------------------------
+
+func (d *Decoder) link() {
+	p := d.p
+	b := p.Data
+	switch p.LinkType & 0x03ffffff {
+	case LinkEthernet:
+		d.ethernet(0)
+	case LinkNull, LinkLoop:
+		p.Status |= StatNoEthernet
+		d.add("null")
+		if d.n < 4 {
+			p.Status |= StatL2Snapped
+			return
+		}
+		// NULL stores the family in host order, LOOP in network order;
+		// accept either by looking at the non-zero half.
+		fam := uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+		if fam > 0xffff {
+			fam = header.Be32(b, 0)
+		}
+		switch fam {
+		case 2:
+			d.ipByType(4, header.EtherTypeIPv4)
+		case 10, 24, 28, 30:
+			d.ipByType(4, header.EtherTypeIPv6)
+		default:
+			d.ipByVersion(4)
+		}
+	case LinkRaw, LinkRaw12, LinkRaw14:
+		p.Status |= StatNoEthernet
+		d.add("raw")
+		d.ipByVersion(0)
+	case LinkIPv4:
+		p.Status |= StatNoEthernet
+		d.first = false // T2 writes no prefix: the description starts ":ipv4"
+		d.ipByType(0, header.EtherTypeIPv4)
+	case LinkIPv6:
+		p.Status |= StatNoEthernet
+		d.first = false
+		d.ipByType(0, header.EtherTypeIPv6)
+	case LinkSLL:
+		d.add("sll")
+		if d.n < 16 {
+			p.Status |= StatL2Snapped
+			return
+		}
+		// T2 takes the first 12 bytes of the cooked header as MACs
+		// (basicFlow.md §1.3).
+		p.HasMAC = true
+		copy(p.DstMAC[:], b[0:6])
+		copy(p.SrcMAC[:], b[6:12])
+		d.l2Snap, d.l2Pad = 16, 16
+		d.etherType(header.Be16(b, 14), 16)
+	case LinkSLL2:
+		d.add("sll2")
+		if d.n < 20 {
+			p.Status |= StatL2Snapped
+			return
+		}
+		// The cooked v2 header carries only the sender's link address.
+		if b[11] == 6 {
+			p.HasMAC = true
+			copy(p.SrcMAC[:], b[12:18])
+		}
+		d.l2Snap, d.l2Pad = 20, 20
+		d.etherType(header.Be16(b, 0), 20)
+	case LinkPPP, LinkPPPHDLC, LinkPPPDir:
+		p.Status |= StatNoEthernet | StatPPP
+		off := 0
+		if p.LinkType == LinkPPPDir {
+			off = 1
+		}
+		d.add("ppp")
+		if header.Be16(b, off) == 0xff03 {
+			off += 2
+		}
+		if header.U8(b, off) == 0x0f || header.U8(b, off) == 0x8f {
+			// Cisco HDLC framing in a PPP capture.
+			d.add("chdlc")
+			d.etherType(header.Be16(b, off+2), off+4)
+			return
+		}
+		d.ppp(off)
+	case LinkCHDLC, LinkJuniperCHDLC:
+		p.Status |= StatNoEthernet
+		d.add("chdlc")
+		if d.n < 4 {
+			p.Status |= StatL2Snapped
+			return
+		}
+		d.etherType(header.Be16(b, 2), 4)
+	case LinkFrameRelay:
+		p.Status |= StatNoEthernet
+		d.add("fr")
+		d.frameRelay(0)
+	case LinkPPI:
+		d.add("ppi")
+		hl := int(header.U8(b, 2)) | int(header.U8(b, 3))<<8
+		dlt := uint32(header.U8(b, 4)) | uint32(header.U8(b, 5))<<8 | uint32(header.U8(b, 6))<<16 | uint32(header.U8(b, 7))<<24
+		if hl < 8 || hl > d.n {
+			p.Status |= StatL2Snapped
+			return
+		}
+		d.inner(dlt, hl)
+	case LinkRadiotap:
+		d.add("radiotap")
+		hl := int(header.U8(b, 2)) | int(header.U8(b, 3))<<8
+		if hl < 8 || hl > d.n {
+			p.Status |= StatL2Snapped
+			return
+		}
+		d.wlan(hl)
+	case LinkIEEE80211:
+		d.wlan(0)
+	case LinkPrism:
+		d.add("prism")
+		hl := 144
+		if d.n >= 8 && header.Be32(b, 0) == 0x00000044 {
+			hl = int(b[4]) | int(b[5])<<8 | int(b[6])<<16 | int(b[7])<<24
+		}
+		if hl > d.n {
+			p.Status |= StatL2Snapped
+			return
+		}
+		d.wlan(hl)
+	case LinkNFLOG:
+		d.add("nflog")
+		d.nflog()
+	case LinkPKTAP:
+		d.add("pktap")
+		// Header length (little endian) then the DLT of the payload.
+		if d.n < 8 {
+			p.Status |= StatL2Snapped
+			return
+		}
+		hl := int(b[0]) | int(b[1])<<8 | int(b[2])<<16 | int(b[3])<<24
+		dlt := uint32(b[4]) | uint32(b[5])<<8 | uint32(b[6])<<16 | uint32(b[7])<<24
+		if hl < 8 || hl > d.n {
+			p.Status |= StatL2Snapped
+			return
+		}
+		d.inner(dlt, hl)
+	case LinkIPoIB:
+		d.add("ipoib")
+		// 4-byte IPoIB header: ethertype + reserved.
+		if d.n < 4 {
+			p.Status |= StatL2Snapped
+			return
+		}
+		p.Status |= StatNoEthernet
+		d.l2Snap, d.l2Pad = 4, 4
+		d.etherType(header.Be16(b, 0), 4)
+	case LinkFDDI:
+		d.add("fddi")
+		d.fddi()
+	case LinkJuniperEther, LinkJuniperPPP, LinkJuniperPPPoE, LinkJuniperMLPPP,
+		LinkJuniperMLFR, LinkJuniperES, LinkJuniperGGSN, LinkJuniperMFR,
+		LinkJuniperATM2, LinkJuniperServices, LinkJuniperATM1,
+		LinkJuniperFRelay, LinkJuniperVP, LinkJuniperST:
+		d.add("juniper")
+		d.juniper()
+	default:
+		p.Status |= StatStopDissect
+	}
+}
+
+// inner dissects the payload of an encapsulating pseudo header (PPI, PKTAP)
+// according to the payload's link type.
+func (d *Decoder) inner(dlt uint32, off int) {
+	if !d.deeper() {
+		return
+	}
+	b := d.p.Data
+	switch dlt {
+	case LinkEthernet:
+		d.ethernet(off)
+	case LinkIEEE80211:
+		d.wlan(off)
+	case LinkRaw, LinkRaw12, LinkRaw14:
+		d.p.Status |= StatNoEthernet
+		d.ipByVersion(off)
+	case LinkNull, LinkLoop:
+		d.p.Status |= StatNoEthernet
+		fam := uint32(header.U8(b, off)) | uint32(header.U8(b, off+1))<<8
+		if fam == 0 {
+			fam = uint32(header.Be16(b, off+2))
+		}
+		if fam == 2 {
+			d.ipByType(off+4, header.EtherTypeIPv4)
+		} else {
+			d.ipByType(off+4, header.EtherTypeIPv6)
+		}
+	case LinkPPP:
+		d.p.Status |= StatNoEthernet | StatPPP
+		d.ppp(off)
+	default:
+		d.p.Status |= StatStopDissect
+	}
+}
+
+// juniper skips the Juniper pseudo header (magic "MGC", flags, optional
+// extension TLVs) and dissects what the flags say follows.
+func (d *Decoder) juniper() {
+	p := d.p
+	b := p.Data
+	if d.n < 4 || b[0] != 'M' || b[1] != 'G' || b[2] != 'C' {
+		p.Status |= StatStopDissect
+		return
+	}
+	off := 4
+	if b[3]&0x80 != 0 { // extensions present
+		off += 2 + int(header.Be16(b, 4))
+	}
+	if b[3]&0x01 == 0 { // no L2 header: IP follows
+		p.Status |= StatNoEthernet
+		d.ipByVersion(off)
+		return
+	}
+	switch p.LinkType {
+	case LinkJuniperEther:
+		d.ethernet(off)
+	case LinkJuniperPPP, LinkJuniperPPPoE:
+		p.Status |= StatNoEthernet | StatPPP
+		d.ppp(off)
+	default:
+		p.Status |= StatNoEthernet
+		d.ipByVersion(off)
+	}
+}
+
+// nflog walks the NFLOG TLVs to the payload TLV (type 9).
+func (d *Decoder) nflog() {
+	p := d.p
+	b := p.Data
+	p.Status |= StatNoEthernet
+	if d.n < 4 {
+		p.Status |= StatL2Snapped
+		return
+	}
+	fam := b[0]
+	off := 4
+	for off+4 <= d.n {
+		tl := int(b[off]) | int(b[off+1])<<8 // little endian
+		typ := int(b[off+2]) | int(b[off+3])<<8
+		if tl < 4 {
+			break
+		}
+		if typ&0x7fff == 9 {
+			start := off + 4
+			switch fam {
+			case 2:
+				d.ipByType(start, header.EtherTypeIPv4)
+			case 10:
+				d.ipByType(start, header.EtherTypeIPv6)
+			default:
+				d.ipByVersion(start)
+			}
+			return
+		}
+		off += (tl + 3) &^ 3
+	}
+	p.Status |= StatStopDissect
+}
+
+// fddi dissects an FDDI frame: FC byte, two MACs, then LLC/SNAP.
+func (d *Decoder) fddi() {
+	p := d.p
+	b := p.Data
+	if d.n < 13 {
+		p.Status |= StatL2Snapped
+		return
+	}
+	fc := b[0]
+	p.HasMAC = true
+	copy(p.DstMAC[:], b[1:7])
+	copy(p.SrcMAC[:], b[7:13])
+	d.l2Snap, d.l2Pad = 13, 13
+	if fc&0xf0 != 0x50 { // only async LLC frames carry data
+		p.Status |= StatStopDissect
+		d.l2Flow(uint16(fc), 13)
+		return
+	}
+	d.llc(13, -1)
+}
+
+// wlan dissects an 802.11 data frame with LLC/SNAP payload.
+func (d *Decoder) wlan(off int) {
+	p := d.p
+	b := p.Data
+	d.add("wlan")
+	fc := header.U8(b, off)
+	flags := header.U8(b, off+1)
+	typ := fc >> 2 & 3
+	sub := fc >> 4
+	if d.n-off < 24 {
+		p.Status |= StatL2Snapped
+		return
+	}
+	hl := 24
+	if flags&3 == 3 {
+		hl = 30
+	}
+	if typ != 2 || sub&4 != 0 { // management/control or null data
+		p.Status |= StatStopDissect
+		return
+	}
+	if sub&8 != 0 { // QoS
+		hl += 2
+		if flags&0x80 != 0 {
+			hl += 4
+		}
+	}
+	// Addresses by ToDS/FromDS.
+	var da, sa int
+	switch flags & 3 {
+	case 0:
+		da, sa = 4, 10
+	case 1:
+		da, sa = 16, 10
+	case 2:
+		da, sa = 4, 16
+	default:
+		da, sa = 16, 24
+	}
+	p.HasMAC = true
+	copy(p.DstMAC[:], b[off+da:off+da+6])
+	copy(p.SrcMAC[:], b[off+sa:off+sa+6])
+	if flags&0x40 != 0 { // protected
+		p.Status |= StatStopDissect
+		return
+	}
+	d.l2Snap, d.l2Pad = off+hl, off+hl
+	d.llc(off+hl, -1)
+}
+
+// frameRelay dissects a Q.922 address + NLPID / SNAP payload.
+func (d *Decoder) frameRelay(off int) {
+	p := d.p
+	b := p.Data
+	if d.n-off < 4 {
+		p.Status |= StatL2Snapped
+		return
+	}
+	off += 2
+	if b[off] == 0x03 { // UI
+		off++
+	}
+	if header.U8(b, off) == 0 { // padding
+		off++
+	}
+	switch header.U8(b, off) {
+	case 0xcc:
+		d.ipByType(off+1, header.EtherTypeIPv4)
+	case 0x8e:
+		d.ipByType(off+1, header.EtherTypeIPv6)
+	case 0x80: // SNAP
+		d.etherType(header.Be16(b, off+4), off+6)
+	default:
+		p.Status |= StatStopDissect
+	}
+}
+
+// ppp dissects a PPP protocol field (1 or 2 bytes) at off.
+func (d *Decoder) ppp(off int) {
+	p := d.p
+	b := p.Data
+	if off >= d.n {
+		p.Status |= StatL2Snapped
+		return
+	}
+	proto := uint16(b[off])
+	if proto&1 == 0 { // two-byte protocol field
+		proto = header.Be16(b, off)
+		off += 2
+	} else {
+		off++
+	}
+	switch proto {
+	case 0x0021:
+		d.ipByType(off, header.EtherTypeIPv4)
+	case 0x0057:
+		d.ipByType(off, header.EtherTypeIPv6)
+	case 0x0281, 0x0283:
+		d.mpls(off, proto == 0x0283)
+	case 0x002d, 0x002f, 0x00fd, 0x00fb:
+		// Van Jacobson compressed TCP/IP, compressed datagrams.
+		d.add("comp_data")
+		p.Status |= StatPPPCompressed | StatStopDissect
+	default:
+		d.addUnknown16(proto)
+		d.l2Flow(p.EthType, off)
+	}
+}
+
+// ---- Ethernet and ethertypes ---------------------------------------------
+
+// ethernet dissects an Ethernet II / 802.3 header at off (with VLANs).
+func (d *Decoder) ethernet(off int) {
+	p := d.p
+	b := p.Data
+	if !d.deeper() {
+		return
+	}
+	outer := !d.ethSeen
+	d.ethSeen = true
+	if d.n-off >= 6 && outer {
+		// ISL (Cisco) and 802.3br preemption headers precede Ethernet.
+		if off == 0 && d.n >= 26+14 && b[0] == 0x01 && b[1] == 0x00 && b[2] == 0x0c && b[3] == 0x00 && (b[4] == 0x00 || b[4] == 0x03) {
+			d.add("isl")
+			off += 26
+		} else if off == 0 && d.n >= 8+14 && b[0] == 0x55 && b[1] == 0x55 && b[2] == 0x55 && b[3] == 0x55 && b[4] == 0x55 && b[5] == 0x55 && b[6] == 0x55 {
+			d.add("fpp")
+			off += 8
+		}
+	}
+	d.add("eth")
+	if d.n-off < header.EthernetMinSize {
+		p.Status |= StatL2Snapped
+		return
+	}
+	eth := header.Ethernet(b[off:])
+	if outer {
+		p.HasMAC = true
+		p.DstMAC = eth.DstAddr()
+		p.SrcMAC = eth.SrcAddr()
+	}
+	typ := eth.Type()
+	off += header.EthernetMinSize
+	nv := uint16(0)
+	for header.IsVLANTPID(typ) {
+		if d.n-off < header.VLANSize {
+			p.Status |= StatL2Snapped
+			break
+		}
+		v := header.VLAN(b[off:])
+		tci := v.TCI()
+		if p.NumVLANTCI < MaxVLANRecorded && int(p.NumVLANTCI) == int(nv) {
+			p.VLANTCI[p.NumVLANTCI] = tci
+			p.NumVLANTCI++
+		}
+		nv++
+		p.NumVLAN++
+		p.VLANID = tci & 0x0fff
+		if p.VLANID == 0 {
+			p.Status |= StatVLANZero
+		}
+		p.Status |= StatVLAN
+		d.addAgg("vlan")
+		typ = v.Type()
+		off += header.VLANSize
+	}
+	if outer {
+		d.l2Snap = off
+	}
+	d.l2Pad = off
+	if off >= d.n {
+		// Nothing after the type field: no flow (core.md §4.1).
+		p.Status |= StatL2Snapped
+		p.EthType = typ
+		return
+	}
+	if typ <= 1500 || typ == header.EtherTypeJumbo {
+		length := -1
+		if typ <= 1500 {
+			length = int(typ)
+		}
+		d.llc(off, length)
+		return
+	}
+	d.etherType(typ, off)
+}
+
+// llc dissects an 802.2 LLC header (and SNAP) at off; length is the 802.3
+// length field (-1 if unknown) used for padding.
+func (d *Decoder) llc(off, length int) {
+	p := d.p
+	b := p.Data
+	d.add("llc")
+	d.Stats.LLC++
+	if length >= 0 {
+		d.l2Len = length
+	}
+	if d.n-off < 3 {
+		p.Status |= StatL2Snapped
+		d.l2Flow(0, off)
+		return
+	}
+	dsap, ssap := b[off], b[off+1]
+	sap16 := uint16(dsap)<<8 | uint16(ssap)
+	hl := 3
+	if b[off+2]&3 != 3 { // I/S frames have a 2-byte control field
+		hl = 4
+	}
+	if dsap == 0xaa && ssap == 0xaa {
+		if d.n-off < 8 {
+			p.Status |= StatL2Snapped
+			d.l2Flow(sap16, off)
+			return
+		}
+		pid := header.Be16(b, off+6)
+		d.etherType(pid, off+8)
+		return
+	}
+	if dsap == 0x06 && ssap == 0x06 {
+		d.ipByType(off+hl, header.EtherTypeIPv4)
+		return
+	}
+	if name := llcSAPName(dsap); name != "" {
+		d.add(name)
+	} else {
+		d.addUnknown16(sap16)
+	}
+	d.l2Flow(sap16, off+hl)
+}
+
+// etherType dispatches on an ethertype whose payload starts at off.
+func (d *Decoder) etherType(typ uint16, off int) {
+	p := d.p
+	b := p.Data
+	if !d.deeper() {
+		return
+	}
+	switch typ {
+	case header.EtherTypeIPv4, header.EtherTypeIPv6:
+		d.ipByType(off, typ)
+	case header.EtherTypeARP, header.EtherTypeAARP:
+		if typ == header.EtherTypeARP {
+			d.add("arp")
+		} else {
+			d.add("aarp")
+		}
+		p.Status |= StatARP
+		d.l2Len = d.arpLen(off)
+		d.l2Flow(typ, off)
+	case header.EtherTypeRARP:
+		d.add("rarp")
+		p.Status |= StatRARP
+		d.l2Len = d.arpLen(off)
+		d.l2Flow(typ, off)
+	case header.EtherTypeMPLSUC, header.EtherTypeMPLSMC:
+		d.mpls(off, typ == header.EtherTypeMPLSMC)
+	case header.EtherTypePPPoED:
+		d.add("pppoed")
+		p.Status |= StatPPPoED
+		d.l2Flow(typ, off)
+	case header.EtherTypePPPoES:
+		d.add("pppoes")
+		p.Status |= StatPPPoES
+		d.add("ppp")
+		p.Status |= StatPPP
+		// A non-IP session payload stays an L2 flow of the PPPoE type.
+		p.EthType = typ
+		d.pppoeSession(off + header.PPPoESize)
+	case header.EtherTypeLLDP:
+		d.add("lldp")
+		p.Status |= StatLLDP
+		d.l2Flow(typ, off)
+	case header.EtherTypeERSPAN, header.EtherTypeERSPAN3:
+		d.erspan(typ, off, false)
+	case header.EtherTypeTEB:
+		d.ethernet(off)
+	case header.EtherTypeSlow:
+		d.add("slow")
+		switch header.U8(b, off) {
+		case 1:
+			d.add("lacp")
+		case 2:
+			d.add("marker")
+		case 3:
+			d.add("oampdu")
+		case 10:
+			d.add("ossp")
+		}
+		d.l2Flow(typ, off)
+	default:
+		if header.IsVLANTPID(typ) {
+			// A tag seen after an encapsulation (e.g. MPLS pseudowire).
+			d.add("vlan")
+			d.l2Flow(typ, off)
+			return
+		}
+		if name := etherTypeName(typ); name != "" {
+			d.add(name)
+		} else {
+			d.addUnknown16(typ)
+		}
+		d.l2Flow(typ, off)
+	}
+}
+
+// pppoeSession dissects the PPP protocol after a PPPoE session header.
+func (d *Decoder) pppoeSession(off int) {
+	p := d.p
+	b := p.Data
+	if d.n-off < 2 {
+		p.Status |= StatL2Snapped
+		d.l2Flow(header.EtherTypePPPoES, off)
+		return
+	}
+	proto := header.Be16(b, off)
+	switch proto {
+	case 0x0021:
+		d.ipByType(off+2, header.EtherTypeIPv4)
+	case 0x0057:
+		d.ipByType(off+2, header.EtherTypeIPv6)
+	default:
+		d.addUnknown16(proto)
+		// T2 accounts these from the Ethernet payload (golden
+		// pppoe-session-http): the PPPoE header is not skipped.
+		d.l2Flow(header.EtherTypePPPoES, d.l2Pad)
+	}
+}
+
+// arpLen is the ARP packet length from its address sizes.
+func (d *Decoder) arpLen(off int) int {
+	b := d.p.Data
+	if d.n-off < 6 {
+		return 0
+	}
+	return 8 + 2*int(b[off+4]) + 2*int(b[off+5])
+}
+
+// mpls walks an MPLS label stack at off.
+func (d *Decoder) mpls(off int, mcast bool) {
+	p := d.p
+	b := p.Data
+	if mcast {
+		p.Status |= StatMPLSMcast
+	} else {
+		p.Status |= StatMPLSUcast
+	}
+	for {
+		if d.n-off < 4 {
+			d.addAgg("mpls")
+			p.NumMPLS++
+			p.Status |= StatL2Snapped
+			d.l2Flow(header.EtherTypeMPLSUC, off)
+			return
+		}
+		d.addAgg("mpls")
+		p.NumMPLS++
+		bos := header.MPLS(b[off:]).BottomOfStack()
+		off += 4
+		if bos {
+			break
+		}
+	}
+	if off >= d.n {
+		p.Status |= StatL2Snapped
+		d.l2Flow(header.EtherTypeMPLSUC, off)
+		return
+	}
+	switch b[off] >> 4 {
+	case 4:
+		d.ipByType(off, header.EtherTypeIPv4)
+	case 6:
+		d.ipByType(off, header.EtherTypeIPv6)
+	case 0:
+		d.add("pwethcw")
+		d.ethernet(off + 4)
+	default:
+		d.ethernet(off)
+	}
+}
+
+// erspan dissects an ERSPAN header (type I/II via 0x88be, III via 0x22eb)
+// and the mirrored Ethernet frame. seq reports the GRE sequence flag
+// (type I has no ERSPAN header and no sequence number).
+func (d *Decoder) erspan(typ uint16, off int, noSeq bool) {
+	p := d.p
+	b := p.Data
+	d.add("erspan")
+	p.Status |= StatERSPAN
+	switch {
+	case typ == header.EtherTypeERSPAN3:
+		hl := 12
+		if header.U8(b, off+11)&1 != 0 { // optional subheader
+			hl += 8
+		}
+		off += hl
+	case noSeq:
+		// Type I: no ERSPAN header.
+	default:
+		off += 8
+	}
+	d.ethernet(off)
+}
+
+// l2Flow marks the packet as an L2 flow (unless an enclosing IP header
+// already defines the flow) and fills the L2 length fields
+// (basicStats.md §3).
+func (d *Decoder) l2Flow(typ uint16, off int) {
+	p := d.p
+	if d.haveIP {
+		return
+	}
+	p.Kind = KindL2
+	p.EthType = typ
+	p.L2Payload = off
+	p.L2HdrLen = off
+	snap := d.n - d.l2Snap
+	if snap < 0 {
+		snap = 0
+	}
+	p.SnapL3Len, p.SnapL4Len, p.SnapL7Len = snap, snap, snap
+	p.L3Len = 0
+	p.L7Len = d.wire - off
+	if p.L7Len < 0 {
+		p.L7Len = 0
+	}
+	p.PktLen = uint16(p.L7Len)
+	p.L7Off = d.l2Snap
+	if p.WireLen <= 64 {
+		p.PadLen = d.wire - d.l2Pad - d.l2Len
+		if p.PadLen < 0 {
+			p.PadLen = 0
+		}
+	}
+}

@@ -1,0 +1,268 @@
+package decode
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"flowsift/internal/capture"
+)
+
+// sharedDir locates /work/shared: $FLOWSIFT_SHARED or ../../../shared.
+func sharedDir(t testing.TB) string {
+	cands := []string{os.Getenv("FLOWSIFT_SHARED"), "../../../shared"}
+	for _, c := range cands {
+		if c == "" {
+			continue
+		}
+		if st, err := os.Stat(filepath.Join(c, "golden")); err == nil && st.IsDir() {
+			return c
+		}
+	}
+	t.Skip("shared corpus/golden not found (set FLOWSIFT_SHARED or provide ../../../shared)")
+	return ""
+}
+
+// corpusCase is one capture with its golden folder.
+type corpusCase struct {
+	name    string // golden folder name
+	capture string // capture path
+	golden  string // golden folder path
+}
+
+// corpusCases lists every capture of both manifests with its golden folder.
+func corpusCases(t testing.TB, shared string) []corpusCase {
+	var out []corpusCase
+	for _, set := range []string{"public", "generated"} {
+		mf := filepath.Join(shared, "corpus", set, "MANIFEST.tsv")
+		data, err := os.ReadFile(mf)
+		if err != nil {
+			t.Fatalf("manifest: %v", err)
+		}
+		lines := strings.Split(string(data), "\n")
+		for _, l := range lines[1:] {
+			if l == "" {
+				continue
+			}
+			rel := strings.SplitN(l, "\t", 2)[0]
+			base := filepath.Base(rel)
+			name := strings.TrimSuffix(base, filepath.Ext(base))
+			var g string
+			if set == "public" {
+				g = filepath.Join(shared, "golden", set, filepath.Dir(rel), name)
+			} else {
+				g = filepath.Join(shared, "golden", set, name)
+			}
+			out = append(out, corpusCase{name: name, capture: filepath.Join(shared, "corpus", set, rel), golden: g})
+		}
+	}
+	return out
+}
+
+// goldenCols are the packet-file columns that depend only on dissection.
+var goldenCols = []string{"present", "numHdrs", "hdrDesc", "vlanID", "srcMac", "dstMac", "ethType",
+	"srcPort", "dstPort", "l4Proto", "pktLen", "snapL3Len", "snapL4Len", "snapL7Len", "l3Len",
+	"udpLen", "l7Len", "padLen", "l7Content"}
+
+func macText(m [6]byte) string {
+	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])
+}
+
+// l7Text formats l7Content (core.md §11).
+func l7Text(b []byte) string {
+	var s strings.Builder
+	for _, c := range b {
+		switch c {
+		case '\b':
+			s.WriteString(`\b`)
+		case '\f':
+			s.WriteString(`\f`)
+		case '\n':
+			s.WriteString(`\n`)
+		case '\r':
+			s.WriteString(`\r`)
+		case '\t':
+			s.WriteString(`\t`)
+		case '\v':
+			s.WriteString(`\v`)
+		case '\\':
+			s.WriteString(`\\`)
+		default:
+			if c >= 0x20 && c < 0x7f {
+				s.WriteByte(c)
+			} else {
+				s.WriteByte('.')
+			}
+		}
+	}
+	return s.String()
+}
+
+// packetCols renders our values of goldenCols for a decoded packet.
+func packetCols(p *Packet) map[string]string {
+	m := map[string]string{}
+	m["present"] = strconv.FormatBool(p.Kind != KindNone)
+	m["numHdrs"] = strconv.Itoa(int(p.NumHdrs))
+	m["hdrDesc"] = string(p.Desc())
+	m["vlanID"] = strconv.FormatBool(p.NumVLAN > 0)
+	if p.HasMAC && p.Status&StatNoEthernet == 0 {
+		m["srcMac"], m["dstMac"] = macText(p.SrcMAC), macText(p.DstMAC)
+	}
+	m["ethType"] = fmt.Sprintf("0x%04x", p.EthType)
+	if p.Kind == KindIPv4 || p.Kind == KindIPv6 {
+		m["l4Proto"] = strconv.Itoa(int(p.Proto))
+		switch p.Proto {
+		case 6, 17, 132, 136:
+			m["srcPort"] = strconv.Itoa(int(p.SrcPort))
+			m["dstPort"] = strconv.Itoa(int(p.DstPort))
+		}
+	}
+	m["pktLen"] = strconv.Itoa(int(p.WireLen))
+	m["snapL3Len"] = strconv.Itoa(p.SnapL3Len)
+	m["snapL4Len"] = strconv.Itoa(p.SnapL4Len)
+	m["snapL7Len"] = strconv.Itoa(p.SnapL7Len)
+	m["l3Len"] = strconv.Itoa(p.L3Len)
+	m["udpLen"] = strconv.Itoa(int(p.UDPLen))
+	m["l7Len"] = strconv.Itoa(int(uint16(p.L7Len)))
+	m["padLen"] = strconv.Itoa(p.PadLen)
+	m["l7Content"] = l7Text(p.L7())
+	return m
+}
+
+// readGoldenPackets maps pktNo to the golden row (column name → value).
+func readGoldenPackets(path string) (map[uint64]map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	var hdr []string
+	rows := map[uint64]map[string]string{}
+	for sc.Scan() {
+		line := sc.Text()
+		if hdr == nil {
+			hdr = strings.Split(strings.TrimPrefix(line, "%"), "\t")
+			continue
+		}
+		fs := strings.Split(line, "\t")
+		row := map[string]string{}
+		for i, h := range hdr {
+			if i < len(fs) {
+				row[h] = fs[i]
+			}
+		}
+		if row["vlanID"] != "" {
+			row["vlanID"] = "true"
+		} else {
+			row["vlanID"] = "false"
+		}
+		row["present"] = "true"
+		n, err := strconv.ParseUint(row["pktNo"], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s: bad pktNo %q", path, row["pktNo"])
+		}
+		rows[n] = row
+	}
+	return rows, sc.Err()
+}
+
+// TestGoldenPackets decodes every capture that has a golden packet file and
+// compares the dissection-only columns per packet (see decode.md).
+func TestGoldenPackets(t *testing.T) {
+	shared := sharedDir(t)
+	agree := map[string]int{}
+	total := map[string]int{}
+	examples := map[string][]string{}
+	files := 0
+	for _, c := range corpusCases(t, shared) {
+		gp := filepath.Join(c.golden, c.name+"_packets.txt")
+		rows, err := readGoldenPackets(gp)
+		if err != nil {
+			if os.IsNotExist(err) {
+				continue
+			}
+			t.Fatal(err)
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		files++
+		cf, err := capture.Open(c.capture)
+		if err != nil {
+			t.Fatalf("%s: %v", c.capture, err)
+		}
+		d := NewDecoder(DefaultConfig())
+		var rec capture.Record
+		var p Packet
+		var num uint64
+		for {
+			err := cf.Next(&rec)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			var ce *capture.Error
+			if err != nil && !(errors.As(err, &ce) && ce.Fatal) {
+				continue
+			}
+			if err != nil {
+				break
+			}
+			num++
+			p = Packet{Num: num, TsSec: rec.TsSec, TsNsec: rec.TsNsec, CapLen: rec.CapLen,
+				WireLen: rec.WireLen, LinkType: rec.LinkType, Data: rec.Data}
+			d.Decode(&p)
+			g, ok := rows[num]
+			ours := packetCols(&p)
+			if !ok {
+				total["present"]++
+				if p.Kind == KindNone {
+					agree["present"]++
+				} else if len(examples["present"]) < 8 {
+					examples["present"] = append(examples["present"], fmt.Sprintf("%s #%d: golden has no row, we have %s", c.name, num, ours["hdrDesc"]))
+				}
+				continue
+			}
+			for _, col := range goldenCols {
+				total[col]++
+				if g[col] == ours[col] {
+					agree[col]++
+				} else if len(examples[col]) < 8 {
+					examples[col] = append(examples[col], fmt.Sprintf("%s #%d (%s): golden %q ours %q", c.name, num, g["hdrDesc"], trunc(g[col]), trunc(ours[col])))
+				}
+			}
+		}
+		cf.Close()
+	}
+	if files == 0 {
+		t.Skip("no golden packet files found")
+	}
+	cols := append([]string(nil), goldenCols...)
+	sort.Strings(cols)
+	for _, col := range goldenCols {
+		pct := 100 * float64(agree[col]) / float64(total[col])
+		t.Logf("%-10s %6d/%6d %.3f%%", col, agree[col], total[col], pct)
+		for _, e := range examples[col] {
+			t.Logf("    %s", e)
+		}
+		if pct < 99.9 {
+			t.Errorf("column %s: agreement %.3f%% < 99.9%%", col, pct)
+		}
+	}
+	t.Logf("%d captures compared", files)
+}
+
+func trunc(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}

@@ -1,0 +1,735 @@
+package decode
+
+import (
+	"strconv"
+
+	"flowsift/internal/header"
+)
+
+// ipByVersion dissects an IP header whose version nibble decides the type
+// (raw IP link types, MPLS).
+func (d *Decoder) ipByVersion(off int) {
+	switch header.U8(d.p.Data, off) >> 4 {
+	case 4:
+		d.ipv4(off)
+	case 6:
+		d.ipv6(off)
+	default:
+		d.ipvx(header.EtherTypeIPv4, off)
+	}
+}
+
+// ipByType dissects an IP header announced as IPv4 or IPv6 by an outer
+// header; a disagreeing version nibble makes it IPvX.
+func (d *Decoder) ipByType(off int, typ uint16) {
+	if !d.deeper() {
+		return
+	}
+	if off >= d.n {
+		// The announced header is not captured at all.
+		d.p.Status |= StatL3Snapped
+		if typ == header.EtherTypeIPv4 {
+			d.add("ipv4")
+		} else {
+			d.add("ipv6")
+		}
+		d.l2Flow(typ, off)
+		return
+	}
+	ver := d.p.Data[off] >> 4
+	switch {
+	case typ == header.EtherTypeIPv4 && ver == 4:
+		d.ipv4(off)
+	case typ == header.EtherTypeIPv6 && ver == 6:
+		d.ipv6(off)
+	default:
+		d.ipvx(typ, off)
+	}
+}
+
+// ipvx handles a bogus IP version: an L2 flow with bit 16.
+func (d *Decoder) ipvx(typ uint16, off int) {
+	d.add("ipvx")
+	d.p.Status |= StatIPvX
+	d.l2Flow(typ, off)
+}
+
+// tooManyIP reports (and describes) an IP header beyond the bound.
+func (d *Decoder) tooManyIP(name string) bool {
+	if d.ipHdrs < d.cfg.MaxIPHeaders {
+		return false
+	}
+	d.add(name)
+	return true
+}
+
+// resetL3 clears everything an inner IP header redefines.
+func (d *Decoder) resetL3() {
+	p := d.p
+	p.L3Off, p.L3HdrLen, p.L3Len, p.SnapL3Len = 0, 0, 0, 0
+	p.SrcIP, p.DstIP = [16]byte{}, [16]byte{}
+	p.Proto, p.TTL, p.ToS, p.IPID = 0, 0, 0, 0
+	p.FragOff, p.MoreFrags, p.HasFragHdr, p.FragWord = 0, false, false, 0
+	p.IP6HHOff, p.IP6HHLen, p.IP6DOff, p.IP6DLen = 0, 0, 0, 0
+	p.L4Off, p.L4HdrLen, p.L4Len, p.SnapL4Len = 0, 0, 0, 0
+	p.SrcPort, p.DstPort, p.UDPLen = 0, 0, 0
+	p.L7Off, p.L7Len, p.SnapL7Len, p.PktLen, p.PadLen = 0, 0, 0, 0, 0
+}
+
+// l3Lengths sets the L3 length fields (core.md §4.2) for an IP header at off
+// with header length hl and IP length l3Len (already capped to the wire).
+func (d *Decoder) l3Lengths(off, hl, l3Len int) {
+	p := d.p
+	capL3 := d.n - off
+	snapL3 := l3Len
+	if capL3 < l3Len {
+		snapL3 = capL3
+		p.Status |= StatL3SnapLen
+	}
+	if l3Len < header.IPv4MinSize {
+		p.Status |= StatL3Snapped
+	}
+	// T2 keeps l3Len in 16 bits (jumbograms wrap, golden bigtcp-ipv6-hbh).
+	l3 := l3Len & 0xffff
+	p.L3Off = off
+	p.L2HdrLen = off
+	p.L3HdrLen = hl
+	p.L3Len = l3
+	p.SnapL3Len = snapL3
+	s4 := snapL3
+	if l3 < s4 {
+		s4 = l3
+	}
+	s4 -= hl
+	if s4 < 0 {
+		s4 = 0
+	}
+	p.SnapL4Len = s4
+	p.L4Off = off + hl
+	p.L4Len = l3 - hl
+}
+
+// snapWarn records the first-time snap-length warning (core.md §4.2).
+func (d *Decoder) snapWarn(outer bool, l3Off, ipLen int) {
+	if d.Stats.SnapWarned {
+		return
+	}
+	d.Stats.SnapWarned = true
+	w := d.Stats.SnapWarning[:0]
+	if outer {
+		w = append(w, "Outer -- "...)
+	}
+	w = append(w, "snapL2Length: "...)
+	w = strconv.AppendInt(w, int64(d.n), 10)
+	w = append(w, " - snapL3Length: "...)
+	w = strconv.AppendInt(w, int64(d.n-l3Off), 10)
+	w = append(w, " - IP length in header: "...)
+	w = strconv.AppendInt(w, int64(ipLen), 10)
+	d.Stats.SnapWarning = w
+}
+
+// ipv4 dissects an IPv4 header at off (version already checked).
+func (d *Decoder) ipv4(off int) {
+	p := d.p
+	b := p.Data
+	if d.tooManyIP("ipv4") {
+		return
+	}
+	ip := header.IPv4(b[off:])
+	ihl := int(ip.IHL())
+	if ihl < 5 {
+		d.add("ipv4")
+		p.Status |= StatIHLShort | StatIPv4Pkt
+		p.Kind = KindNone
+		d.haveIP = true // nothing after this may define a flow
+		return
+	}
+	d.ipHdrs++
+	d.add("ipv4")
+	p.Status |= StatIPv4Pkt
+	hl := ihl * 4
+	wireL3 := d.wire - off
+	tl := int(ip.TotalLength())
+	l3Len := tl
+	if tl == 0 {
+		l3Len = wireL3
+		if wireL3 > 0 {
+			p.Status |= StatPayloadLen
+		}
+	} else if tl > wireL3 {
+		l3Len = wireL3
+		p.Status |= StatPayloadLen
+	}
+	d.resetL3()
+	d.haveIP = true
+	p.Kind = KindIPv4
+	p.EthType = header.EtherTypeIPv4
+	if d.n-off < l3Len {
+		d.snapWarn(false, off, tl)
+	}
+	d.l3Lengths(off, hl, l3Len)
+	src, dst := ip.SrcAddr(), ip.DstAddr()
+	copy(p.SrcIP[:4], src[:])
+	copy(p.DstIP[:4], dst[:])
+	p.TTL = ip.TTL()
+	p.ToS = ip.TOS()
+	p.IPID = uint32(ip.ID())
+	p.FragWord = ip.FlagsFragOff()
+	p.FragOff = p.FragWord & header.IPv4OffsetMask
+	p.MoreFrags = p.FragWord&header.IPv4FlagMF != 0
+	p.Proto = ip.Protocol()
+	if p.FragOff != 0 {
+		// Later fragment: protocol name only, no L4 header (core.md §6).
+		p.Status |= StatStopDissect
+		d.addProtoName(p.Proto)
+		d.l7Lengths(0)
+		return
+	}
+	d.l4(p.Proto, false)
+}
+
+// ipv6 dissects an IPv6 header at off (version already checked) and walks
+// its extension headers.
+func (d *Decoder) ipv6(off int) {
+	p := d.p
+	b := p.Data
+	if d.tooManyIP("ipv6") {
+		return
+	}
+	ip := header.IPv6(b[off:])
+	d.ipHdrs++
+	d.add("ipv6")
+	p.Status |= StatIPv6Pkt
+	wireL3 := d.wire - off
+	pl := int(ip.PayloadLength())
+	l3Len := pl + header.IPv6MinSize
+	if pl == 0 {
+		l3Len = wireL3
+		if wireL3 > header.IPv6MinSize {
+			p.Status |= StatPayloadLen
+		}
+	} else if l3Len > wireL3 {
+		l3Len = wireL3
+		p.Status |= StatPayloadLen
+	}
+	d.resetL3()
+	d.haveIP = true
+	p.Kind = KindIPv6
+	p.EthType = header.EtherTypeIPv6
+	if d.n-off < l3Len {
+		d.snapWarn(true, off, pl+header.IPv6MinSize)
+	}
+	src, dst := ip.SrcAddr(), ip.DstAddr()
+	p.SrcIP, p.DstIP = src, dst
+	p.TTL = ip.HopLimit()
+	p.ToS = ip.TrafficClass()
+
+	// Extension header walk (core.md §4.3). Reads beyond the capture see
+	// zeros, like T2's zeroed buffer (golden ip6-trunc).
+	capL3 := d.n - off
+	if capL3 > l3Len {
+		capL3 = l3Len
+	}
+	nh := ip.NextHeader()
+	hl := header.IPv6MinSize
+	for ext := 0; ; ext++ {
+		// The walk ends when fewer than 8 captured bytes remain; a
+		// negative remainder (capture ends inside the fixed header) does
+		// not stop it.
+		if rem := capL3 - hl; rem >= 0 && rem < 8 {
+			d.l3Lengths(off, hl, l3Len)
+			p.Proto = nh
+			d.l7Lengths(0)
+			return
+		}
+		if !isIPv6Ext(nh) {
+			break
+		}
+		if ext >= d.cfg.MaxIPv6Ext {
+			d.l3Lengths(off, hl, l3Len)
+			p.Proto = nh
+			d.l7Lengths(0)
+			return
+		}
+		eo := off + hl
+		switch nh {
+		case header.IPProtoHopOpts, header.IPProtoDstOpts, header.IPProtoRouting, header.IPProtoMobility:
+			e := header.IPv6Ext(sliceFrom(b, eo))
+			el := e.Length()
+			switch nh {
+			case header.IPProtoHopOpts:
+				d.add("ipv6.hopopts")
+				if p.IP6HHOff == 0 {
+					p.IP6HHOff, p.IP6HHLen = eo+2, el-2
+				}
+			case header.IPProtoDstOpts:
+				d.add("ipv6.dstopts")
+				if p.IP6DOff == 0 {
+					p.IP6DOff, p.IP6DLen = eo+2, el-2
+				}
+			case header.IPProtoRouting:
+				d.add("ipv6.routing")
+			default:
+				d.add("ipv6.mobility")
+			}
+			nh = e.NextHeader()
+			hl += el
+		case header.IPProtoFragment:
+			f := header.IPv6Fragment(sliceFrom(b, eo))
+			d.add("ipv6.fraghdr")
+			p.HasFragHdr = true
+			p.FragWord = f.OffsetWord()
+			p.FragOff = f.FragmentOffset()
+			p.MoreFrags = f.More()
+			p.IPID = f.ID()
+			d.Stats.IPv6Frag++
+			if p.FragOff != 0 || p.MoreFrags {
+				d.Stats.IPv6Frag++
+			}
+			nh = f.NextHeader()
+			hl += header.IPv6FragmentSize
+			if p.FragOff != 0 {
+				// Later fragment: the walk ends at the fragment header.
+				p.Status |= StatStopDissect
+				d.l3Lengths(off, hl, l3Len)
+				p.Proto = nh
+				d.l7Lengths(0)
+				return
+			}
+		case header.IPProtoAH:
+			e := header.IPv6Ext(sliceFrom(b, eo))
+			d.add("ah")
+			p.Status |= StatAH
+			nh = e.NextHeader()
+			hl += (int(header.U8(b, eo+1)) + 2) * 4
+		}
+	}
+	d.l3Lengths(off, hl, l3Len)
+	p.Proto = nh
+	d.l4(nh, true)
+}
+
+// isIPv6Ext reports the extension headers walked by the IPv6 dissector.
+func isIPv6Ext(nh uint8) bool {
+	switch nh {
+	case header.IPProtoHopOpts, header.IPProtoDstOpts, header.IPProtoRouting,
+		header.IPProtoFragment, header.IPProtoAH, header.IPProtoMobility:
+		return true
+	}
+	return false
+}
+
+// sliceFrom returns b[off:] or an empty slice when off is beyond b.
+func sliceFrom(b []byte, off int) []byte {
+	if off < 0 || off >= len(b) {
+		return nil
+	}
+	return b[off:]
+}
+
+// addProtoName appends the table name of an IP protocol or UNK(n).
+func (d *Decoder) addProtoName(proto uint8) {
+	if name := ipProtoName(proto); name != "" {
+		d.add(name)
+	} else {
+		d.addUnknown8(proto)
+	}
+}
+
+// l7Lengths completes the lengths once the L4 header length is known.
+func (d *Decoder) l7Lengths(l4hdr int) {
+	p := d.p
+	p.L4HdrLen = l4hdr
+	p.L7Off = p.L4Off + l4hdr
+	if p.SnapL4Len < l4hdr && p.SnapL3Len < p.L3Len {
+		p.Status |= StatL4Snapped
+	}
+	s7 := p.SnapL4Len - l4hdr
+	if s7 < 0 {
+		s7 = 0
+	}
+	p.SnapL7Len = s7
+	p.L7Len = p.L3Len - p.L3HdrLen - l4hdr
+	if p.L7Len < 0 {
+		p.PktLen = 0
+		p.Status |= StatL4Snapped
+	} else {
+		p.PktLen = uint16(p.L7Len)
+	}
+	if p.WireLen <= 64 {
+		p.PadLen = d.wire - (p.L3Off + p.L3Len)
+	} else {
+		p.PadLen = 0
+	}
+}
+
+// l4 dissects the L4 protocol proto at p.L4Off of the current IP header.
+func (d *Decoder) l4(proto uint8, v6 bool) {
+	p := d.p
+	b := p.Data
+	l4 := sliceFrom(b, p.L4Off)
+	l4Avail := p.L3Len - p.L3HdrLen // L4 bytes by the IP length
+	switch proto {
+	case header.IPProtoTCP:
+		d.add("tcp")
+		hl := 20
+		if p.SnapL4Len >= header.TCPMinSize {
+			hl = header.TCP(l4).HeaderLength()
+		}
+		if d.portsOK(v6, l4Avail, 20, 40) {
+			t := header.TCP(l4)
+			p.SrcPort, p.DstPort = t.SrcPort(), t.DstPort()
+			d.ssdp()
+		} else {
+			p.Status |= StatL4Snapped
+		}
+		d.l7Lengths(hl)
+	case header.IPProtoUDP, header.IPProtoUDPLite:
+		if proto == header.IPProtoUDP {
+			d.add("udp")
+		} else {
+			d.add("udplite")
+		}
+		d.l7Lengths(header.UDPSize)
+		if d.portsOK(v6, l4Avail, 8, 28) {
+			u := header.UDP(l4)
+			p.SrcPort, p.DstPort = u.SrcPort(), u.DstPort()
+			p.UDPLen = u.Length()
+			d.udpPayload()
+		} else {
+			p.Status |= StatL4Snapped
+		}
+	case header.IPProtoICMP:
+		d.add("icmp")
+		d.l7Lengths(8)
+	case header.IPProtoICMPv6:
+		d.add("icmpv6")
+		d.l7Lengths(8)
+	case header.IPProtoIGMP:
+		d.add("igmp")
+		d.l7Lengths(8)
+	case header.IPProtoSCTP:
+		d.add("sctp")
+		p.Status |= StatSCTP
+		if d.portsOK(v6, l4Avail, 12, 36) {
+			s := header.SCTP(l4)
+			p.SrcPort, p.DstPort = s.SrcPort(), s.DstPort()
+		} else {
+			p.Status |= StatL4Snapped
+		}
+		d.l7Lengths(12)
+	case header.IPProtoOSPF:
+		d.add("ospf")
+		if header.U8(l4, 0) == 2 {
+			d.l7Lengths(24)
+		} else {
+			d.l7Lengths(16)
+		}
+	case header.IPProtoESP:
+		d.add("esp")
+		p.Status |= StatESP
+		d.l7Lengths(8)
+	case header.IPProtoAH:
+		// IPv4 AH: name, then the protocol it protects.
+		d.add("ah")
+		p.Status |= StatAH
+		ahl := (int(header.U8(l4, 1)) + 2) * 4
+		d.l7Lengths(ahl)
+		d.addProtoName(header.U8(l4, 0))
+	case header.IPProtoGRE:
+		d.gre()
+	case header.IPProtoIPIP, header.IPProtoIPv6:
+		p.Status |= StatIPinIP
+		if !d.cfg.Tunnels {
+			d.addProtoName(proto)
+			d.l7Lengths(8)
+			return
+		}
+		if proto == header.IPProtoIPIP {
+			d.l7Lengths(int(header.U8(l4, 0)&0x0f) * 4)
+			d.ipByType(p.L4Off, header.EtherTypeIPv4)
+		} else {
+			d.l7Lengths(header.IPv6MinSize)
+			d.ipByType(p.L4Off, header.EtherTypeIPv6)
+		}
+	case header.IPProtoEtherIP:
+		d.add("etherip")
+		p.Status |= StatEtherIP
+		d.l7Lengths(2)
+		if d.cfg.Tunnels {
+			d.ethernet(p.L4Off + 2)
+		}
+	case header.IPProtoL2TP:
+		d.add("l2tp")
+		p.Status |= StatL2TP
+		d.l7Lengths(8)
+	case header.IPProtoPIM:
+		d.add("pim")
+		d.l7Lengths(8)
+	default:
+		d.addProtoName(proto)
+		if v6 && ipProtoName(proto) == "" {
+			d.l7Lengths(0)
+		} else {
+			d.l7Lengths(8)
+		}
+	}
+}
+
+// portsOK tells whether the ports may be read: IPv6 needs min4 bytes of L4,
+// IPv4 an IP length of at least min3 (core.md §4.2).
+func (d *Decoder) portsOK(v6 bool, l4Avail, min4, min3 int) bool {
+	if v6 {
+		return l4Avail >= min4
+	}
+	return d.p.L3Len >= min3
+}
+
+// ssdp appends ":ssdp" for port 1900 against a port above 1024.
+func (d *Decoder) ssdp() {
+	p := d.p
+	if (p.DstPort == 1900 && p.SrcPort > 1024) || (p.SrcPort == 1900 && p.DstPort > 1024) {
+		d.add("ssdp")
+		p.Status |= StatSSDP
+	}
+}
+
+// gre dissects a GRE header at p.L4Off and its payload.
+func (d *Decoder) gre() {
+	p := d.p
+	b := p.Data
+	d.add("gre")
+	p.Status |= StatGRE
+	d.Stats.GRE++
+	off := p.L4Off
+	g := header.GRE(sliceFrom(b, off))
+	hl := g.HeaderLength()
+	d.l7Lengths(hl)
+	if !d.cfg.Tunnels || d.n-off < 4 {
+		return
+	}
+	proto := g.Protocol()
+	in := off + hl
+	switch proto {
+	case header.EtherTypeIPv4, header.EtherTypeIPv6:
+		d.ipByType(in, proto)
+	case header.EtherTypePPP:
+		d.add("ppp")
+		p.Status |= StatPPP
+		if in >= d.n {
+			return
+		}
+		// PPP in PPTP: optional address/control, 1- or 2-byte protocol.
+		if header.Be16(b, in) == 0xff03 {
+			in += 2
+		}
+		pp := uint16(header.U8(b, in))
+		if pp&1 == 0 {
+			pp = header.Be16(b, in)
+			in += 2
+		} else {
+			in++
+		}
+		switch pp {
+		case 0x0021:
+			d.ipByType(in, header.EtherTypeIPv4)
+		case 0x0057:
+			d.ipByType(in, header.EtherTypeIPv6)
+		default:
+			d.add("comp_data")
+			p.Status |= StatPPPCompressed
+		}
+	case header.EtherTypeTEB:
+		d.ethernet(in)
+	case header.EtherTypeERSPAN, header.EtherTypeERSPAN3:
+		d.erspan(proto, in, g.Flags()&header.GREFlagSeq == 0)
+	case header.EtherTypeWCCP:
+		d.add("wccp")
+		p.Status |= StatWCCP
+		// WCCPv2 redirect header (4 bytes) unless IPv4 follows directly.
+		if header.U8(b, in)>>4 != 4 {
+			in += 4
+		}
+		d.ipByVersion(in)
+	case header.EtherTypeMPLSUC, header.EtherTypeMPLSMC:
+		d.mpls(in, proto == header.EtherTypeMPLSMC)
+	default:
+		if name := etherTypeName(proto); name != "" {
+			d.add(name)
+		} else {
+			d.addUnknown16(proto)
+		}
+	}
+}
+
+// udpPayload recognises UDP-based tunnels and protocols by port.
+func (d *Decoder) udpPayload() {
+	p := d.p
+	b := p.Data
+	sp, dp := p.SrcPort, p.DstPort
+	in := p.L4Off + header.UDPSize
+	pay := sliceFrom(b, in)
+	if d.cfg.Tunnels && p.FragOff == 0 {
+		switch {
+		case dp == 4789: // VXLAN
+			if len(pay) >= 8 {
+				d.add("vxlan")
+				p.Status |= StatVXLAN
+				d.ethernet(in + 8)
+				return
+			}
+		case dp == 6081: // GENEVE
+			if len(pay) >= 8 {
+				d.add("geneve")
+				p.Status |= StatGENEVE
+				gl := 8 + int(pay[0]&0x3f)*4
+				switch header.Be16(pay, 2) {
+				case header.EtherTypeTEB:
+					d.ethernet(in + gl)
+				case header.EtherTypeIPv4, header.EtherTypeIPv6:
+					d.ipByType(in+gl, header.Be16(pay, 2))
+				}
+				return
+			}
+		case sp == 2152 || dp == 2152: // GTP-U
+			if len(pay) >= 8 && pay[0]>>5 == 1 {
+				d.add("gtp")
+				p.Status |= StatGTP
+				gl := 8
+				if pay[0]&7 != 0 {
+					gl = 12
+					// Extension headers chain.
+					for nt := header.U8(pay, 11); nt != 0 && gl < len(pay); {
+						el := int(pay[gl]) * 4
+						if el == 0 {
+							break
+						}
+						nt = header.U8(pay, gl+el-1)
+						gl += el
+					}
+				}
+				if pay[1] == 0xff {
+					d.ipByVersion(in + gl)
+				}
+				return
+			}
+		case sp == 2123 || dp == 2123:
+			d.add("gtp")
+			p.Status |= StatGTP
+			return
+		case sp == 3544 || dp == 3544: // Teredo
+			o := 0
+			for o+2 <= len(pay) {
+				switch header.Be16(pay, o) {
+				case 0x0001: // authentication
+					o += 4 + int(header.U8(pay, o+2)) + int(header.U8(pay, o+3)) + 9
+					continue
+				case 0x0000: // origin indication
+					o += 8
+					continue
+				}
+				break
+			}
+			if o < len(pay) && pay[o]>>4 == 6 && len(pay)-o >= header.IPv6MinSize {
+				d.add("teredo")
+				p.Status |= StatTeredo
+				d.Stats.Teredo++
+				d.ipv6(in + o)
+				return
+			}
+		case sp == 5072 || dp == 5072: // AYIYA
+			if len(pay) >= 4 {
+				d.add("ayiya")
+				p.Status |= StatAYIYA
+				d.Stats.AYIYA++
+				al := 8 + 4*int(pay[0]>>4) + 4*int(pay[1]>>4)
+				if pay[2] == 41 {
+					d.ipByType(in+al, header.EtherTypeIPv6)
+				} else if pay[2] == 4 {
+					d.ipByType(in+al, header.EtherTypeIPv4)
+				}
+				return
+			}
+		case sp == 1701 || dp == 1701: // L2TP
+			d.l2tp(in)
+			return
+		case sp == 5246 || dp == 5246 || sp == 5247 || dp == 5247: // CAPWAP
+			d.add("capwap")
+			p.Status |= StatCAPWAP
+			if (dp == 5247 || sp == 5247) && len(pay) >= 8 {
+				w := header.Be32(pay, 0)
+				hl := int(w>>19&0x1f) * 4
+				if w&0x100 != 0 { // T: native 802.3 frame
+					d.ethernet(in + hl)
+				} else {
+					d.wlan(in + hl)
+				}
+			}
+			return
+		case sp == 12222 || dp == 12222 || sp == 12223 || dp == 12223: // LWAPP
+			d.add("lwapp")
+			p.Status |= StatCAPWAP
+			return
+		}
+	}
+	if sp == 4500 || dp == 4500 {
+		d.add("udpencap")
+		if len(pay) >= 4 && header.Be32(pay, 0) != 0 {
+			d.add("esp")
+			p.Status |= StatESP
+		} else {
+			d.add("isakmp")
+		}
+		return
+	}
+	if (dp == 1900 && sp > 1024) || (sp == 1900 && dp > 1024) {
+		d.add("ssdp")
+		p.Status |= StatSSDP
+		return
+	}
+	// DTLS record: content type 20..25, version 0xfeff (1.0) or 0xfefd (1.2).
+	if len(pay) >= 13 && pay[0] >= 20 && pay[0] <= 25 && pay[1] == 0xfe {
+		switch pay[2] {
+		case 0xff:
+			d.add("dtls1.0")
+			p.Status |= StatDTLS
+		case 0xfd:
+			d.add("dtls1.2")
+			p.Status |= StatDTLS
+		}
+	}
+}
+
+// l2tp dissects an L2TPv2 header over UDP and the PPP inside.
+func (d *Decoder) l2tp(in int) {
+	p := d.p
+	b := p.Data
+	d.add("l2tp")
+	p.Status |= StatL2TP
+	f := header.Be16(b, in)
+	if f&0x8000 != 0 || f&0x000f != 2 { // control message or not v2
+		return
+	}
+	o := in + 2
+	if f&0x4000 != 0 { // length
+		o += 2
+	}
+	o += 4 // tunnel + session id
+	if f&0x0800 != 0 { // sequence
+		o += 4
+	}
+	if f&0x0200 != 0 { // offset
+		o += 2 + int(header.Be16(b, o))
+	}
+	d.add("ppp")
+	p.Status |= StatPPP
+	if header.Be16(b, o) == 0xff03 {
+		o += 2
+	}
+	switch header.Be16(b, o) {
+	case 0x0021:
+		d.ipByType(o+2, header.EtherTypeIPv4)
+	case 0x0057:
+		d.ipByType(o+2, header.EtherTypeIPv6)
+	}
+}
