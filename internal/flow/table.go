@@ -1,0 +1,454 @@
+package flow
+
+import (
+	"flowsift/internal/decode"
+)
+
+// DefaultCapacity is Tranalyzer's hash table size (flows in memory) for
+// hash factor 1.
+const DefaultCapacity = 262144
+
+// DefaultTimeout is the idle timeout of a new flow (seconds).
+const DefaultTimeout float32 = 182
+
+// Timeouts known to the run, in registration order (core.md §9.2). The
+// walks run in decreasing order.
+var sentinelOrder = [...]float32{182, 0.1, 120, 610, 10}
+
+// OutputFunc writes one flow row. dir is 'A' or 'B'.
+type OutputFunc func(f *Flow, dir byte)
+
+// Stats are the table's counters for the end report.
+type Stats struct {
+	Created     uint64 // flows created
+	CreatedA    uint64 // created without an existing reverse flow
+	CreatedB    uint64 // created with an existing reverse flow
+	CreatedL2   uint64
+	CreatedIPv4 uint64
+	CreatedIPv6 uint64
+	LoneInvert  uint64 // lone flows output with bit 0 ("C", core.md §13.3)
+	MaxLive     uint64 // peak simultaneous flows
+	Autopilot   uint64 // flows removed because the table was full
+	Live        uint64
+}
+
+// Table is the flow table with its LRU list, timeout sentinels and the
+// pending-fragment multimap.
+type Table struct {
+	Stats Stats
+
+	flows    Store[Flow]
+	free     []int32
+	nextSlot int32
+	index    map[Key]*Flow
+	capacity int
+
+	head, tail Flow // list ends; head side = most recently touched
+	sentinels  []*Flow
+
+	nextInd uint64
+	frags   fragTable
+
+	out OutputFunc
+	// GlobalStatus receives run-wide flowStat bits set by the table.
+	GlobalStatus *uint64
+}
+
+// NewTable returns a table holding at most capacity flows; out writes the
+// rows of terminated flows.
+func NewTable(capacity int, out OutputFunc, global *uint64) *Table {
+	if capacity <= 0 {
+		capacity = DefaultCapacity
+	}
+	hint := capacity
+	if hint > 1<<16 {
+		hint = 1 << 16
+	}
+	t := &Table{
+		index:        make(map[Key]*Flow, hint),
+		capacity:     capacity,
+		out:          out,
+		GlobalStatus: global,
+	}
+	t.frags.init()
+	t.head.next = &t.tail
+	t.tail.prev = &t.head
+	for _, T := range sentinelOrder {
+		s := &Flow{sentinel: true, sentT: T}
+		t.insertBefore(s, &t.tail)
+		t.sentinels = append(t.sentinels, s)
+	}
+	// Walk order: decreasing T.
+	ord := make([]*Flow, len(t.sentinels))
+	copy(ord, t.sentinels)
+	for i := 1; i < len(ord); i++ {
+		for j := i; j > 0 && ord[j].sentT > ord[j-1].sentT; j-- {
+			ord[j], ord[j-1] = ord[j-1], ord[j]
+		}
+	}
+	t.sentinels = ord
+	return t
+}
+
+// Capacity returns the maximum number of flows in memory.
+func (t *Table) Capacity() int { return t.capacity }
+
+// list helpers: prev points towards the head, next towards the tail.
+func (t *Table) unlink(f *Flow) {
+	f.prev.next = f.next
+	f.next.prev = f.prev
+	f.prev, f.next = nil, nil
+}
+
+func (t *Table) insertBefore(f, at *Flow) { // f goes on the head side of at
+	f.prev = at.prev
+	f.next = at
+	at.prev.next = f
+	at.prev = f
+}
+
+func (t *Table) insertAfter(f, at *Flow) { // f goes on the tail side of at
+	f.next = at.next
+	f.prev = at
+	at.next.prev = f
+	at.next = f
+}
+
+func (t *Table) touch(f *Flow) {
+	if t.head.next == f {
+		return
+	}
+	t.unlink(f)
+	t.insertAfter(f, &t.head)
+}
+
+// idle is the float32 idle time of core.md §9.3.
+func idle(nowSec uint64, nowNsec uint32, f *Flow) float32 {
+	ds := float32(int64(nowSec - f.LastSec))
+	dn := float64(int64(nowNsec)-int64(f.LastNsec)) / 1e9
+	return float32(float64(ds) + dn)
+}
+
+// Expire runs the timeout walks that precede every packet (core.md §9.3).
+func (t *Table) Expire(nowSec uint64, nowNsec uint32) {
+	for _, s := range t.sentinels {
+		T := s.sentT
+		e := s.prev
+		for e != &t.head {
+			if e.sentinel {
+				e = e.prev
+				continue
+			}
+			id := idle(nowSec, nowNsec, e)
+			if id < T {
+				break
+			}
+			nxt := e.prev
+			if id >= e.Timeout {
+				p := e.Partner
+				if p == nil || idle(nowSec, nowNsec, p) >= p.Timeout {
+					if nxt == p {
+						nxt = nxt.prev
+					}
+					t.terminate(e)
+				}
+			}
+			e = nxt
+		}
+		// Re-seat the sentinel right behind the element where the walk stopped.
+		if s.prev != e {
+			t.unlink(s)
+			t.insertAfter(s, e)
+		}
+	}
+}
+
+// Flush outputs every remaining flow, least recently touched first
+// (core.md §9.4).
+func (t *Table) Flush() {
+	e := t.tail.prev
+	for e != &t.head {
+		if e.sentinel {
+			e = e.prev
+			continue
+		}
+		nxt := e.prev
+		if nxt == e.Partner {
+			nxt = nxt.prev
+		}
+		t.terminate(e)
+		e = nxt
+	}
+}
+
+// terminate outputs f's pair in A/B order and removes both flows (§10).
+func (t *Table) terminate(f *Flow) {
+	p := f.Partner
+	finish(f)
+	if p == nil {
+		if f.Status&decode.StatInverted != 0 {
+			t.Stats.LoneInvert++
+		}
+		t.out(f, 'A')
+		t.remove(f)
+		return
+	}
+	finish(p)
+	if f.Status&decode.StatInverted != 0 {
+		t.out(p, 'A')
+		t.out(f, 'B')
+	} else {
+		t.out(f, 'A')
+		t.out(p, 'B')
+	}
+	t.remove(f)
+	t.remove(p)
+}
+
+// finish computes the duration right before output.
+func finish(f *Flow) {
+	sec := f.LastSec - f.FirstSec
+	ns := int64(f.LastNsec) - int64(f.FirstNsec)
+	if ns < 0 {
+		ns += 1e9
+		sec--
+	}
+	f.DurSec, f.DurNsec = sec, uint32(ns)
+}
+
+func (t *Table) remove(f *Flow) {
+	if f.pending {
+		t.frags.removeFlow(f)
+		f.pending = false
+		*t.GlobalStatus |= decode.StatFragPending
+	}
+	t.unlink(f)
+	delete(t.index, f.Key)
+	f.live = false
+	f.Partner = nil
+	t.free = append(t.free, f.Slot)
+	t.Stats.Live--
+}
+
+func (t *Table) alloc() *Flow {
+	var slot int32
+	if n := len(t.free); n > 0 {
+		slot = t.free[n-1]
+		t.free = t.free[:n-1]
+	} else {
+		slot = t.nextSlot
+		t.nextSlot++
+	}
+	f := t.flows.At(slot)
+	*f = Flow{Slot: slot}
+	return f
+}
+
+// Result tells how a packet found its flow.
+type Result uint8
+
+const (
+	Existing    Result = iota // found in the flow table
+	Created                   // a new flow was created for the packet
+	ViaFragment               // a later fragment found through the pending table
+)
+
+// KeyOf builds the flow key of a decoded packet.
+func KeyOf(p *decode.Packet, k *Key) {
+	*k = Key{}
+	k.VLAN = p.VLANID
+	if p.Kind == decode.KindL2 {
+		k.L2 = true
+		copy(k.SrcIP[:6], p.DstMAC[:])
+		copy(k.DstIP[:6], p.SrcMAC[:])
+		k.L3Type = p.EthType
+		return
+	}
+	k.SrcIP = p.SrcIP
+	k.DstIP = p.DstIP
+	k.SrcPort = p.SrcPort
+	k.DstPort = p.DstPort
+	k.Proto = p.Proto
+	if p.Kind == decode.KindIPv6 {
+		k.L3Type = 0x86dd
+	} else {
+		k.L3Type = 0x0800
+	}
+}
+
+// Packet finds or creates the flow of p (which must have a flow kind),
+// applying the fragment rules of core.md §6, and ORs the packet's status
+// into the flow. The caller already ran Expire for this packet's time.
+func (t *Table) Packet(p *decode.Packet) (*Flow, Result) {
+	var key Key
+	KeyOf(p, &key)
+	isIP := p.Kind == decode.KindIPv4 || p.Kind == decode.KindIPv6
+
+	if isIP && p.FragOff != 0 {
+		// Later fragment: only the pending table knows its flow. IPv6
+		// lookups carry protocol 0 and so never succeed (core.md §6).
+		fk := fragKeyOf(&key, p.IPID)
+		if p.Kind == decode.KindIPv6 {
+			fk.proto = 0
+		}
+		if f := t.frags.lookup(&fk); f != nil {
+			f.LastSec, f.LastNsec = p.TsSec, p.TsNsec
+			f.Status |= p.Status
+			if !p.MoreFrags {
+				t.frags.removeEntryFor(&fk, f)
+				f.pending = false
+				f.Status &^= decode.StatFragPending
+			}
+			return f, ViaFragment
+		}
+		*t.GlobalStatus |= decode.StatFrag | decode.StatFragMissing
+		f, res := t.lookupOrCreate(p, &key)
+		f.Status |= p.Status | decode.StatFragMissing | decode.StatFrag
+		t.register(f, &key, p)
+		return f, res
+	}
+
+	f, res := t.lookupOrCreate(p, &key)
+	f.Status |= p.Status
+	if isIP {
+		if p.MoreFrags { // first fragment
+			f.Status |= decode.StatFrag
+			*t.GlobalStatus |= decode.StatFrag
+			t.register(f, &key, p)
+		} else if f.pending && !p.HasFragHdr {
+			f.Status |= decode.StatFragError
+			*t.GlobalStatus |= decode.StatFragError
+		}
+		if p.Kind == decode.KindIPv4 {
+			if res == Existing && p.IPID != 0 && f.hasIPID && f.lastIPID == p.IPID {
+				f.Status |= decode.StatDupIPID
+				*t.GlobalStatus |= decode.StatDupIPID
+			}
+			f.lastIPID, f.hasIPID = p.IPID, true
+		}
+	}
+	return f, res
+}
+
+// register records f as owner of the pending datagram of p (core.md §6).
+func (t *Table) register(f *Flow, key *Key, p *decode.Packet) {
+	fk := fragKeyOf(key, p.IPID)
+	if f.pending {
+		old := fragKeyOf(key, f.pendingID)
+		if !t.frags.removeNewest(&old) || f.pendingID != p.IPID {
+			f.Status |= decode.StatFragError
+			*t.GlobalStatus |= decode.StatFragError
+		}
+		t.frags.insert(&fk, f)
+	} else if other := t.frags.lookup(&fk); other != nil {
+		// Identification collision: the entry now belongs to f.
+		if other != f {
+			other.pending = false
+			other.Status &^= decode.StatFragPending
+		}
+		t.frags.repoint(&fk, f)
+	} else {
+		t.frags.insert(&fk, f)
+	}
+	f.pending = true
+	f.pendingID = p.IPID
+	f.Status |= decode.StatFragPending
+}
+
+func (t *Table) lookupOrCreate(p *decode.Packet, key *Key) (*Flow, Result) {
+	if f, ok := t.index[*key]; ok {
+		f.LastSec, f.LastNsec = p.TsSec, p.TsNsec
+		t.touch(f)
+		return f, Existing
+	}
+	if int(t.Stats.Live) >= t.capacity {
+		t.autopilot()
+	}
+	f := t.alloc()
+	f.Key = *key
+	f.live = true
+	f.FirstSec, f.FirstNsec = p.TsSec, p.TsNsec
+	f.LastSec, f.LastNsec = p.TsSec, p.TsNsec
+	f.Timeout = DefaultTimeout
+	switch p.Kind {
+	case decode.KindL2:
+		f.Status = decode.StatL2Flow
+		f.EthType = p.EthType
+		t.Stats.CreatedL2++
+	case decode.KindIPv4:
+		f.Status = decode.StatIPv4Flow
+		f.IPVer = 4
+		f.EthType = 0x0800
+		t.Stats.CreatedIPv4++
+	case decode.KindIPv6:
+		f.Status = decode.StatIPv6Flow
+		f.IPVer = 6
+		f.EthType = 0x86dd
+		t.Stats.CreatedIPv6++
+	}
+	*t.GlobalStatus |= f.Status
+	t.index[*key] = f
+	t.insertAfter(f, &t.head)
+	t.Stats.Created++
+	t.Stats.Live++
+	if t.Stats.Live > t.Stats.MaxLive {
+		t.Stats.MaxLive = t.Stats.Live
+	}
+
+	rk := key.Reverse()
+	if rk == *key {
+		if !key.L2 && key.Proto == 6 {
+			f.Status |= decode.StatLand
+			*t.GlobalStatus |= decode.StatLand
+		}
+	} else if r, ok := t.index[rk]; ok {
+		f.Partner = r
+		r.Partner = f
+		f.FlowInd = r.FlowInd
+		if r.Status&decode.StatInverted == 0 {
+			f.Status |= decode.StatInverted
+		}
+		t.Stats.CreatedB++
+		return f, Created
+	}
+	t.nextInd++
+	f.FlowInd = t.nextInd
+	t.Stats.CreatedA++
+	if !key.L2 && invertHeuristic(p) {
+		f.Status |= decode.StatInverted
+	}
+	return f, Created
+}
+
+// invertHeuristic guesses that the first packet came from the server
+// (core.md §7).
+func invertHeuristic(p *decode.Packet) bool {
+	sp, dp := p.SrcPort, p.DstPort
+	if sp < 1024 && sp < dp {
+		return true
+	}
+	if sp&0xfff6 == 8080 {
+		return true
+	}
+	if p.Proto == 6 && p.TCPFlags&0x12 == 0x12 {
+		return true
+	}
+	return false
+}
+
+// autopilot frees the least recently touched flow pair (table full).
+func (t *Table) autopilot() {
+	for e := t.tail.prev; e != &t.head; e = e.prev {
+		if e.sentinel {
+			continue
+		}
+		e.Status |= decode.StatAutopilot
+		*t.GlobalStatus |= decode.StatAutopilot
+		t.Stats.Autopilot++
+		if e.Partner != nil {
+			t.Stats.Autopilot++
+		}
+		t.terminate(e)
+		return
+	}
+}

@@ -1,0 +1,358 @@
+// Package sink holds the output writers. Text is Tranalyzer's txtSink
+// format (spec core.md §12): tab-separated columns, one row per line, the
+// value forms given by each column's declared type.
+package sink
+
+import (
+	"io"
+	"math"
+	"strconv"
+	"unicode/utf8"
+)
+
+// flushAt is the buffered size at which rows are handed to the underlying
+// writer; large writes keep syscalls rare.
+const flushAt = 256 << 10
+
+// Text formats rows into an internal buffer and flushes it to W. It
+// implements column.Writer. The zero value is not usable; use NewText.
+type Text struct {
+	w       io.Writer
+	buf     []byte
+	first   bool // no column written yet in the current row
+	err     error
+	written int64
+}
+
+// NewText returns a text writer on w.
+func NewText(w io.Writer) *Text {
+	return &Text{w: w, buf: make([]byte, 0, flushAt+64<<10), first: true}
+}
+
+// Err returns the first write error.
+func (t *Text) Err() error { return t.err }
+
+// Written returns the number of bytes handed to the underlying writer.
+func (t *Text) Written() int64 { return t.written }
+
+// WriteString appends s verbatim (header lines).
+func (t *Text) WriteString(s string) {
+	t.buf = append(t.buf, s...)
+	t.maybeFlush()
+}
+
+// EndRow terminates the current row with a newline.
+func (t *Text) EndRow() {
+	t.buf = append(t.buf, '\n')
+	t.first = true
+	t.maybeFlush()
+}
+
+func (t *Text) maybeFlush() {
+	if len(t.buf) >= flushAt {
+		t.Flush()
+	}
+}
+
+// Flush writes the buffered bytes.
+func (t *Text) Flush() error {
+	if len(t.buf) > 0 && t.err == nil {
+		n, err := t.w.Write(t.buf)
+		t.written += int64(n)
+		if err != nil {
+			t.err = err
+		}
+	}
+	t.buf = t.buf[:0]
+	return t.err
+}
+
+// Col starts the next column.
+func (t *Text) Col() {
+	if t.first {
+		t.first = false
+		return
+	}
+	t.buf = append(t.buf, '\t')
+}
+
+func (t *Text) Sub()       { t.buf = append(t.buf, '_') }
+func (t *Text) Rep()       { t.buf = append(t.buf, ';') }
+func (t *Text) Dir(b byte) { t.buf = append(t.buf, b) }
+
+func (t *Text) U(v uint64) { t.buf = strconv.AppendUint(t.buf, v, 10) }
+func (t *Text) I(v int64)  { t.buf = strconv.AppendInt(t.buf, v, 10) }
+
+const hexDigits = "0123456789abcdef"
+
+func (t *Text) H(v uint64, digits int) {
+	t.buf = AppendHex(t.buf, v, digits)
+}
+
+// AppendHex appends "0x" and v in lower-case hex, zero-padded to digits
+// (more digits if v needs them).
+func AppendHex(b []byte, v uint64, digits int) []byte {
+	b = append(b, '0', 'x')
+	n := 1
+	for x := v >> 4; x != 0; x >>= 4 {
+		n++
+	}
+	for i := n; i < digits; i++ {
+		b = append(b, '0')
+	}
+	for i := n - 1; i >= 0; i-- {
+		b = append(b, hexDigits[(v>>(uint(i)*4))&0xf])
+	}
+	return b
+}
+
+func (t *Text) F32(v float32) { t.buf = AppendG7(t.buf, v) }
+
+// AppendG7 appends C's "%.7g" of a float32 value.
+func AppendG7(b []byte, v float32) []byte {
+	f := float64(v)
+	switch {
+	case math.IsNaN(f):
+		if math.Signbit(f) {
+			return append(b, "-nan"...)
+		}
+		return append(b, "nan"...)
+	case math.IsInf(f, 1):
+		return append(b, "inf"...)
+	case math.IsInf(f, -1):
+		return append(b, "-inf"...)
+	}
+	// Go's 'g' with an explicit precision matches C's %g: exponent form when
+	// exp < -4 or exp >= precision, trailing zeros removed, two-digit exponent.
+	return strconv.AppendFloat(b, f, 'g', 7, 64)
+}
+
+func (t *Text) F64(v float64) { t.buf = AppendFixed(t.buf, v, 6) }
+
+// AppendFixed appends C's "%.<prec>f".
+func AppendFixed(b []byte, v float64, prec int) []byte {
+	switch {
+	case math.IsNaN(v):
+		if math.Signbit(v) {
+			return append(b, "-nan"...)
+		}
+		return append(b, "nan"...)
+	case math.IsInf(v, 1):
+		return append(b, "inf"...)
+	case math.IsInf(v, -1):
+		return append(b, "-inf"...)
+	}
+	return strconv.AppendFloat(b, v, 'f', prec, 64)
+}
+
+func (t *Text) Time(sec uint64, nsec uint32) { t.buf = AppendTime(t.buf, sec, nsec) }
+
+// AppendTime appends "sec.nnnnnnnnn" (%u.%09u).
+func AppendTime(b []byte, sec uint64, nsec uint32) []byte {
+	b = strconv.AppendUint(b, sec, 10)
+	b = append(b, '.')
+	for d := uint32(100000000); d > 1 && nsec < d; d /= 10 {
+		b = append(b, '0')
+	}
+	return strconv.AppendUint(b, uint64(nsec), 10)
+}
+
+func (t *Text) Str(s []byte) {
+	t.buf = append(t.buf, '"')
+	t.buf = AppendSanitized(t.buf, s)
+	t.buf = append(t.buf, '"')
+}
+
+func (t *Text) StrString(s string) {
+	t.buf = append(t.buf, '"')
+	t.buf = appendSanitizedString(t.buf, s)
+	t.buf = append(t.buf, '"')
+}
+
+func (t *Text) StrClass(s []byte)         { t.buf = AppendSanitized(t.buf, s) }
+func (t *Text) StrClassString(s string)   { t.buf = appendSanitizedString(t.buf, s) }
+func (t *Text) Fixed9(v float64)          { t.buf = AppendFixed(t.buf, v, 9) }
+func (t *Text) Raw(s []byte)              { t.buf = append(t.buf, s...) }
+func (t *Text) RawString(s string)        { t.buf = append(t.buf, s...) }
+func (t *Text) Content(b []byte)          { t.buf = AppendContent(t.buf, b) }
+func (t *Text) MAC(m [6]byte)             { t.buf = AppendMAC(t.buf, m) }
+func (t *Text) IP(ver uint8, a *[16]byte) { t.buf = AppendIP(t.buf, ver, a) }
+
+// AppendMAC appends aa:bb:cc:dd:ee:ff.
+func AppendMAC(b []byte, m [6]byte) []byte {
+	for i, x := range m {
+		if i > 0 {
+			b = append(b, ':')
+		}
+		b = append(b, hexDigits[x>>4], hexDigits[x&0xf])
+	}
+	return b
+}
+
+// AppendIP appends an IPv4 dotted quad (ver 4), an IPv6 address in
+// inet_ntop's form (ver 6) or "-".
+func AppendIP(b []byte, ver uint8, a *[16]byte) []byte {
+	switch ver {
+	case 4:
+		return appendIPv4(b, a[:4])
+	case 6:
+		return AppendIPv6(b, a)
+	}
+	return append(b, '-')
+}
+
+func appendIPv4(b []byte, a []byte) []byte {
+	for i := 0; i < 4; i++ {
+		if i > 0 {
+			b = append(b, '.')
+		}
+		b = strconv.AppendUint(b, uint64(a[i]), 10)
+	}
+	return b
+}
+
+// AppendIPv6 reproduces glibc's inet_ntop: the longest run (≥ 2) of zero
+// groups, leftmost on ties, becomes "::"; IPv4-compatible (::a.b.c.d) and
+// IPv4-mapped (::ffff:a.b.c.d) addresses end in dotted form.
+func AppendIPv6(b []byte, a *[16]byte) []byte {
+	var words [8]uint16
+	for i := range words {
+		words[i] = uint16(a[2*i])<<8 | uint16(a[2*i+1])
+	}
+	bestBase, bestLen, curBase, curLen := -1, 0, -1, 0
+	for i := 0; i < 8; i++ {
+		if words[i] == 0 {
+			if curBase == -1 {
+				curBase, curLen = i, 1
+			} else {
+				curLen++
+			}
+		} else if curBase != -1 {
+			if bestBase == -1 || curLen > bestLen {
+				bestBase, bestLen = curBase, curLen
+			}
+			curBase = -1
+		}
+	}
+	if curBase != -1 && (bestBase == -1 || curLen > bestLen) {
+		bestBase, bestLen = curBase, curLen
+	}
+	if bestBase != -1 && bestLen < 2 {
+		bestBase = -1
+	}
+	for i := 0; i < 8; i++ {
+		if bestBase != -1 && i >= bestBase && i < bestBase+bestLen {
+			if i == bestBase {
+				b = append(b, ':')
+			}
+			continue
+		}
+		if i != 0 {
+			b = append(b, ':')
+		}
+		if i == 6 && bestBase == 0 && (bestLen == 6 || (bestLen == 5 && words[5] == 0xffff)) {
+			return appendIPv4(b, a[12:16])
+		}
+		b = strconv.AppendUint(b, uint64(words[i]), 16)
+	}
+	if bestBase != -1 && bestBase+bestLen == 8 {
+		b = append(b, ':')
+	}
+	return b
+}
+
+// AppendContent appends l7Content (core.md §11): \b \f \n \r \t \v and
+// backslash escaped, printable ASCII as is, everything else '.'.
+func AppendContent(b []byte, s []byte) []byte {
+	for _, c := range s {
+		switch c {
+		case '\b':
+			b = append(b, '\\', 'b')
+		case '\f':
+			b = append(b, '\\', 'f')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\v':
+			b = append(b, '\\', 'v')
+		case '\\':
+			b = append(b, '\\', '\\')
+		default:
+			if c >= 0x20 && c < 0x7f {
+				b = append(b, c)
+			} else {
+				b = append(b, '.')
+			}
+		}
+	}
+	return b
+}
+
+// AppendSanitized applies txtSink's UTF-8 sanitiser (core.md §12.1).
+func AppendSanitized(b []byte, s []byte) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < 0x80 {
+			b = appendASCIIEscaped(b, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && n <= 1 {
+			b = append(b, '.')
+			i++
+			continue
+		}
+		b = append(b, s[i:i+n]...)
+		i += n
+	}
+	return b
+}
+
+func appendSanitizedString(b []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < 0x80 {
+			b = appendASCIIEscaped(b, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n <= 1 {
+			b = append(b, '.')
+			i++
+			continue
+		}
+		b = append(b, s[i:i+n]...)
+		i += n
+	}
+	return b
+}
+
+func appendASCIIEscaped(b []byte, c byte) []byte {
+	switch c {
+	case '\b':
+		return append(b, '\\', 'b')
+	case '\f':
+		return append(b, '\\', 'f')
+	case '\n':
+		return append(b, '\\', 'n')
+	case '\r':
+		return append(b, '\\', 'r')
+	case '\t':
+		return append(b, '\\', 't')
+	case '\v':
+		return append(b, '\\', 'v')
+	case '\\':
+		return append(b, '\\', '\\')
+	case '"':
+		return append(b, '\\', '"')
+	}
+	if c < 0x20 || c == 0x7f {
+		return append(b, '\\', 'u', '0', '0', "0123456789ABCDEF"[c>>4], "0123456789ABCDEF"[c&0xf])
+	}
+	return append(b, c)
+}
