@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 
 	"flowsift/internal/cli"
-	
+
 	"flowsift/internal/tcol"
 )
 

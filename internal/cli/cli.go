@@ -15,7 +15,7 @@ import (
 	"flowsift/internal/engine"
 	"flowsift/internal/plugin"
 	"flowsift/internal/plugins"
-	
+
 	"flowsift/internal/tcol"
 )
 
