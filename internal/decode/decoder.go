@@ -112,6 +112,17 @@ type Decoder struct {
 	l2Snap int // end of the outermost Ethernet header: snapL3Len base
 	l2Pad  int // start of the payload the padding is measured from
 	l2Len  int // payload length known from the L2 protocol (ARP, 802.3)
+	// MACs of the last Ethernet(-like) header walked.
+	hasMAC   bool
+	src, dst [6]byte
+}
+
+// commitMAC hands the current MACs to the packet.
+func (d *Decoder) commitMAC() {
+	if d.hasMAC {
+		d.p.HasMAC = true
+		d.p.SrcMAC, d.p.DstMAC = d.src, d.dst
+	}
 }
 
 // NewDecoder returns a decoder with the given configuration.
@@ -148,6 +159,7 @@ func (d *Decoder) Decode(p *Packet) {
 	d.haveIP = false
 	d.ethSeen = false
 	d.l2Snap, d.l2Pad, d.l2Len = 0, 0, 0
+	d.hasMAC = false
 
 	if d.n > 0 {
 		d.link()
@@ -295,7 +307,8 @@ func (d *Decoder) link() {
 		case 10, 24, 28, 30:
 			d.ipByType(4, header.EtherTypeIPv6)
 		default:
-			d.ipByVersion(4)
+			// Other families make no flow (golden null_loopback #3).
+			p.Status |= StatStopDissect
 		}
 	case LinkRaw, LinkRaw12, LinkRaw14:
 		p.Status |= StatNoEthernet
@@ -317,9 +330,9 @@ func (d *Decoder) link() {
 		}
 		// T2 takes the first 12 bytes of the cooked header as MACs
 		// (basicFlow.md §1.3).
-		p.HasMAC = true
-		copy(p.DstMAC[:], b[0:6])
-		copy(p.SrcMAC[:], b[6:12])
+		d.hasMAC = true
+		copy(d.dst[:], b[0:6])
+		copy(d.src[:], b[6:12])
 		d.l2Snap, d.l2Pad = 16, 16
 		d.etherType(header.Be16(b, 14), 16)
 	case LinkSLL2:
@@ -330,8 +343,8 @@ func (d *Decoder) link() {
 		}
 		// The cooked v2 header carries only the sender's link address.
 		if b[11] == 6 {
-			p.HasMAC = true
-			copy(p.SrcMAC[:], b[12:18])
+			d.hasMAC = true
+			copy(d.src[:], b[12:18])
 		}
 		d.l2Snap, d.l2Pad = 20, 20
 		d.etherType(header.Be16(b, 0), 20)
@@ -542,9 +555,9 @@ func (d *Decoder) fddi() {
 		return
 	}
 	fc := b[0]
-	p.HasMAC = true
-	copy(p.DstMAC[:], b[1:7])
-	copy(p.SrcMAC[:], b[7:13])
+	d.hasMAC = true
+	copy(d.dst[:], b[1:7])
+	copy(d.src[:], b[7:13])
 	d.l2Snap, d.l2Pad = 13, 13
 	if fc&0xf0 != 0x50 { // only async LLC frames carry data
 		p.Status |= StatStopDissect
@@ -593,9 +606,9 @@ func (d *Decoder) wlan(off int) {
 	default:
 		da, sa = 16, 24
 	}
-	p.HasMAC = true
-	copy(p.DstMAC[:], b[off+da:off+da+6])
-	copy(p.SrcMAC[:], b[off+sa:off+sa+6])
+	d.hasMAC = true
+	copy(d.dst[:], b[off+da:off+da+6])
+	copy(d.src[:], b[off+sa:off+sa+6])
 	if flags&0x40 != 0 { // protected
 		p.Status |= StatStopDissect
 		return
@@ -653,20 +666,22 @@ func (d *Decoder) ppp(off int) {
 		d.ipByType(off, header.EtherTypeIPv6)
 	case 0x0281, 0x0283:
 		d.mpls(off, proto == 0x0283)
-	case 0x002d, 0x002f, 0x00fd, 0x00fb:
-		// Van Jacobson compressed TCP/IP, compressed datagrams.
-		d.add("comp_data")
-		p.Status |= StatPPPCompressed | StatStopDissect
 	default:
+		// Non-IP PPP (LCP, compressed TCP/IP, ...) creates no flow
+		// (golden PPP_TCP_compression).
 		d.addUnknown16(proto)
-		d.l2Flow(p.EthType, off)
+		p.Kind = KindNone
 	}
 }
 
 // ---- Ethernet and ethertypes ---------------------------------------------
 
 // ethernet dissects an Ethernet II / 802.3 header at off (with VLANs).
-func (d *Decoder) ethernet(off int) {
+func (d *Decoder) ethernet(off int) { d.ethernetLLC(off, true) }
+
+// ethernetLLC dissects Ethernet; llc=false treats small type values as
+// ethertypes (Ethernet over MPLS, golden EoMPLS: UNK(0x0026)).
+func (d *Decoder) ethernetLLC(off int, llc bool) {
 	p := d.p
 	b := p.Data
 	if !d.deeper() {
@@ -690,11 +705,12 @@ func (d *Decoder) ethernet(off int) {
 		return
 	}
 	eth := header.Ethernet(b[off:])
-	if outer {
-		p.HasMAC = true
-		p.DstMAC = eth.DstAddr()
-		p.SrcMAC = eth.SrcAddr()
-	}
+	// The MACs are those of the last Ethernet header before the header
+	// that defines the flow (golden vxlan-inner-tcp-bad-checksum, EoMPLS,
+	// erspan): committed by l2Flow and the IP dissectors.
+	d.hasMAC = true
+	d.dst = eth.DstAddr()
+	d.src = eth.SrcAddr()
 	typ := eth.Type()
 	off += header.EthernetMinSize
 	nv := uint16(0)
@@ -730,7 +746,7 @@ func (d *Decoder) ethernet(off int) {
 		p.EthType = typ
 		return
 	}
-	if typ <= 1500 || typ == header.EtherTypeJumbo {
+	if llc && (typ <= 1500 || typ == header.EtherTypeJumbo) {
 		length := -1
 		if typ <= 1500 {
 			length = int(typ)
@@ -757,6 +773,9 @@ func (d *Decoder) llc(off, length int) {
 		return
 	}
 	dsap, ssap := b[off], b[off+1]
+	// For L2 flows the captured lengths start after the LLC header of the
+	// outermost frame (golden packet-c: STP snapL3Len = caplen − 17).
+	outer := off == d.l2Snap
 	sap16 := uint16(dsap)<<8 | uint16(ssap)
 	hl := 3
 	if b[off+2]&3 != 3 { // I/S frames have a 2-byte control field
@@ -769,8 +788,14 @@ func (d *Decoder) llc(off, length int) {
 			return
 		}
 		pid := header.Be16(b, off+6)
+		if outer {
+			d.l2Snap = off + 8
+		}
 		d.etherType(pid, off+8)
 		return
+	}
+	if outer {
+		d.l2Snap = off + hl
 	}
 	if dsap == 0x06 && ssap == 0x06 {
 		d.ipByType(off+hl, header.EtherTypeIPv4)
@@ -875,7 +900,9 @@ func (d *Decoder) pppoeSession(off int) {
 	case 0x0057:
 		d.ipByType(off+2, header.EtherTypeIPv6)
 	default:
-		d.addUnknown16(proto)
+		// T2 prints the field byte-swapped (golden pppoe-session-http:
+		// a compressed 0x21 protocol before 0x45 shows UNK(0x4521)).
+		d.addUnknown16(proto<<8 | proto>>8)
 		// T2 accounts these from the Ethernet payload (golden
 		// pppoe-session-http): the PPPoE header is not skipped.
 		d.l2Flow(header.EtherTypePPPoES, d.l2Pad)
@@ -928,7 +955,7 @@ func (d *Decoder) mpls(off int, mcast bool) {
 		d.ipByType(off, header.EtherTypeIPv6)
 	case 0:
 		d.add("pwethcw")
-		d.ethernet(off + 4)
+		d.ethernetLLC(off+4, false)
 	default:
 		d.ethernet(off)
 	}
@@ -966,6 +993,7 @@ func (d *Decoder) l2Flow(typ uint16, off int) {
 		return
 	}
 	p.Kind = KindL2
+	d.commitMAC()
 	p.EthType = typ
 	p.L2Payload = off
 	p.L2HdrLen = off

@@ -161,6 +161,7 @@ func (d *Decoder) ipv4(off int) {
 		p.Status |= StatPayloadLen
 	}
 	d.resetL3()
+	d.commitMAC()
 	d.haveIP = true
 	p.Kind = KindIPv4
 	p.EthType = header.EtherTypeIPv4
@@ -213,6 +214,7 @@ func (d *Decoder) ipv6(off int) {
 		p.Status |= StatPayloadLen
 	}
 	d.resetL3()
+	d.commitMAC()
 	d.haveIP = true
 	p.Kind = KindIPv6
 	p.EthType = header.EtherTypeIPv6
@@ -466,14 +468,52 @@ func (d *Decoder) l4(proto uint8, v6 bool) {
 	case header.IPProtoPIM:
 		d.add("pim")
 		d.l7Lengths(8)
+	case header.IPProtoNoNext:
+		// No name (golden Teredo "…:teredo:ipv6"), no L4 header.
+		d.l7Lengths(0)
 	default:
 		d.addProtoName(proto)
-		if v6 && ipProtoName(proto) == "" {
-			d.l7Lengths(0)
+		if v6 {
+			d.l7Lengths(0) // IPv6: unknown next header has no L4 length
 		} else {
 			d.l7Lengths(8)
 		}
 	}
+}
+
+// teredoOff skips Teredo authentication and origin indication headers.
+func (d *Decoder) teredoOff(pay []byte) int {
+	o := 0
+	for o+2 <= len(pay) {
+		switch header.Be16(pay, o) {
+		case 0x0001: // authentication
+			o += 4 + int(header.U8(pay, o+2)) + int(header.U8(pay, o+3)) + 9
+			continue
+		case 0x0000: // origin indication
+			o += 8
+			continue
+		}
+		break
+	}
+	return o
+}
+
+// teredo recognises a Teredo packet: a UDP payload that starts with an
+// IPv6 header, on port 3544 or between Teredo addresses (golden
+// gmail.pcapng: Teredo between two ephemeral ports).
+func (d *Decoder) teredo(pay []byte, sp, dp uint16) bool {
+	o := d.teredoOff(pay)
+	if o+header.IPv6MinSize > len(pay) || pay[o]>>4 != 6 {
+		return false
+	}
+	if sp == 3544 || dp == 3544 {
+		return true
+	}
+	// Otherwise one address must be a Teredo address (2001:0::/32): rules
+	// out DNS ids 0x6xxx and BitTorrent "d1:a…" (golden Teredo, gmail).
+	ip := pay[o:]
+	return (header.Be32(ip, 8) == 0x20010000 || header.Be32(ip, 24) == 0x20010000) &&
+		int(header.Be16(ip, 4))+header.IPv6MinSize <= len(ip)
 }
 
 // portsOK tells whether the ports may be read: IPv6 needs min4 bytes of L4,
@@ -572,14 +612,18 @@ func (d *Decoder) udpPayload() {
 	if d.cfg.Tunnels && p.FragOff == 0 {
 		switch {
 		case dp == 4789: // VXLAN
-			if len(pay) >= 8 {
+			// Only the plain I flag (golden vxlan-non-zero-reserved: flags
+			// 0xff are not VXLAN to T2).
+			if len(pay) >= 8 && pay[0] == 0x08 {
 				d.add("vxlan")
 				p.Status |= StatVXLAN
 				d.ethernet(in + 8)
 				return
 			}
 		case dp == 6081: // GENEVE
-			if len(pay) >= 8 {
+			// T2 leaves GENEVE with options alone (golden
+			// geneve-many-options).
+			if len(pay) >= 8 && pay[0]&0x3f == 0 {
 				d.add("geneve")
 				p.Status |= StatGENEVE
 				gl := 8 + int(pay[0]&0x3f)*4
@@ -617,26 +661,12 @@ func (d *Decoder) udpPayload() {
 			d.add("gtp")
 			p.Status |= StatGTP
 			return
-		case sp == 3544 || dp == 3544: // Teredo
-			o := 0
-			for o+2 <= len(pay) {
-				switch header.Be16(pay, o) {
-				case 0x0001: // authentication
-					o += 4 + int(header.U8(pay, o+2)) + int(header.U8(pay, o+3)) + 9
-					continue
-				case 0x0000: // origin indication
-					o += 8
-					continue
-				}
-				break
-			}
-			if o < len(pay) && pay[o]>>4 == 6 && len(pay)-o >= header.IPv6MinSize {
-				d.add("teredo")
-				p.Status |= StatTeredo
-				d.Stats.Teredo++
-				d.ipv6(in + o)
-				return
-			}
+		case d.teredo(pay, sp, dp):
+			d.add("teredo")
+			p.Status |= StatTeredo
+			d.Stats.Teredo++
+			d.ipv6(in + d.teredoOff(pay))
+			return
 		case sp == 5072 || dp == 5072: // AYIYA
 			if len(pay) >= 4 {
 				d.add("ayiya")
@@ -714,7 +744,7 @@ func (d *Decoder) l2tp(in int) {
 	if f&0x4000 != 0 { // length
 		o += 2
 	}
-	o += 4 // tunnel + session id
+	o += 4             // tunnel + session id
 	if f&0x0800 != 0 { // sequence
 		o += 4
 	}

@@ -143,6 +143,7 @@ type Packet struct {
 	SrcPort   uint16
 	DstPort   uint16
 	UDPLen    uint16 // UDP/UDP-Lite length field (first or unfragmented packets), else 0
+	TCPFlags  uint8  // TCP flags byte (byte 13) when captured, else 0
 
 	// Layer 7.
 	L7Off     int    // offset of the L7 payload in Data
