@@ -18,18 +18,6 @@ func u32(d []byte, i int) uint32 {
 	return uint32(u16(d, i))<<16 | uint32(u16(d, i+2))
 }
 
-// span returns d[off:off+n] clipped to the captured data.
-func span(d []byte, off, n int) []byte {
-	if off < 0 || n <= 0 || off >= len(d) {
-		return nil
-	}
-	end := off + n
-	if end > len(d) {
-		end = len(d)
-	}
-	return d[off:end]
-}
-
 // sum16 is the RFC 1071 one's-complement sum of b (unfolded), with the
 // 16-bit word at even offset skip treated as zero (skip < 0: none).
 func sum16(b []byte, skip int) uint64 {

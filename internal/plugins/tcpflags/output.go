@@ -10,12 +10,15 @@ import (
 	"flowsift/internal/report"
 )
 
-func writeBytes(w column.Writer, b []byte) {
-	for i, c := range b {
+// writeBytes writes n bytes from d[off:] as 0x%02x;... T2 prints the full
+// header-declared length even beyond the capture; those bytes are whatever
+// its buffer held, most often zeros, which is what we print.
+func writeBytes(w column.Writer, d []byte, off, n int) {
+	for i := 0; i < n; i++ {
 		if i > 0 {
 			w.Rep()
 		}
-		w.H(uint64(c), 2)
+		w.H(uint64(u8(d, off+i)), 2)
 	}
 }
 
@@ -85,19 +88,19 @@ func (p *Plugin) writePacket(w column.Writer, pk *decode.Packet, s *state, v *pk
 	w.I(int64(hhLen))
 	w.Col()
 	if hhLen > 0 {
-		writeBytes(w, span(d, pk.IP6HHOff, hhLen))
+		writeBytes(w, d, pk.IP6HHOff, hhLen)
 	}
 	w.Col()
 	w.I(int64(dLen))
 	w.Col()
 	if dLen > 0 {
-		writeBytes(w, span(d, pk.IP6DOff, dLen))
+		writeBytes(w, d, pk.IP6DOff, dLen)
 	}
 	w.Col()
 	w.I(int64(v.ipOptLen))
 	w.Col()
 	if !v6 && v.ipOptLen > 0 {
-		writeBytes(w, span(d, pk.L3Off+20, v.ipOptLen))
+		writeBytes(w, d, pk.L3Off+20, v.ipOptLen)
 	}
 
 	if !v.tcp {
@@ -185,7 +188,7 @@ func (p *Plugin) writePacket(w column.Writer, pk *decode.Packet, s *state, v *pk
 	w.I(int64(v.optLen))
 	w.Col()
 	if v.optLen > 0 {
-		writeBytes(w, span(d, v.optOff, v.optLen))
+		writeBytes(w, d, v.optOff, v.optLen)
 	}
 }
 

@@ -213,7 +213,8 @@ func (p *Plugin) Packet(f *flow.Flow, pk *decode.Packet, pw column.Writer) {
 
 	// §5.3 L4 checksum.
 	l4 := l4Off(pk)
-	l4Len := pk.L3Len - pk.L3HdrLen
+	// T2 keeps lengths in uint16: a header longer than l3Len wraps.
+	l4Len := int(uint16(pk.L3Len - pk.L3HdrLen))
 	if p.cfg.ipChecksum > 1 {
 		local, ipf = p.l4Checksum(s, pk, &v, local, ipf, l4, l4Len, v6)
 	}
@@ -324,15 +325,20 @@ func (p *Plugin) l4Checksum(s *state, pk *decode.Packet, v *pktVals, local, ipf 
 	case protoOSPF:
 		field, pseudo = 12, v6
 	}
+	first := pk.FragOff == 0
+	if v6 {
+		first = gateFirst(pk)
+	}
+	if !first {
+		// Later fragments take the finalisation path with a pseudo header
+		// whatever the protocol (golden icmp_fragmented, IPv6 next header 60).
+		field, pseudo = 0, true
+	}
 	if field < 0 {
 		if pk.SnapL3Len < pk.L3Len {
 			ipf |= 0x1000 | 0x0800
 		}
 		return local &^ 0x1000, ipf
-	}
-	first := pk.FragOff == 0
-	if v6 {
-		first = gateFirst(pk)
 	}
 	if first {
 		local |= 0x1000
@@ -438,10 +444,9 @@ func (p *Plugin) tcpPacket(f *flow.Flow, s, o *state, pk *decode.Packet, v *pktV
 	seq := u32(d, l4+4)
 	ack := u32(d, l4+8)
 	win := u16(d, l4+14)
-	L := pk.L7Len
-	if L < 0 {
-		L = 0
-	}
+	// T2 uses the uint16 l7Len: a negative length wraps (golden
+	// tcp-malformed: tcpMLen 65528).
+	L := int(uint16(pk.L7Len))
 	v.tcp = true
 	v.l7 = L
 	v.seq, v.ack, v.seqMax = seq, ack, s.seqMax
