@@ -371,7 +371,7 @@ func run(args []string, stdin io.Reader, stdout *bufio.Writer, stderr io.Writer)
 			}
 		}
 		return nil
-	case o.logFile != "" || (false):
+	case o.logFile != "":
 		name, err := decodeLog(stdout, o.logFile)
 		if err != nil {
 			return fail(1, "tawk: %v", err)
@@ -456,7 +456,11 @@ func run(args []string, stdin io.Reader, stdout *bufio.Writer, stderr io.Writer)
 	for _, m := range funcDefRe.FindAllStringSubmatch(info.src, -1) {
 		defined[m[1]] = true
 	}
-	prelude := buildPrelude(o, names, info.names)
+	setName := ""
+	if o.input != "" && o.input != "-" && len(cmd.operands) == 0 {
+		setName = o.input
+	}
+	prelude := buildPrelude(o, names, setName)
 	preludeLines := strings.Count(prelude, "\n")
 	src := prelude + info.src + "\n" + libSource(info.names, defined)
 	if info.names["aggr"] || info.names["aggrrep"] || info.names["t2sort"] || info.names["t2rsort"] {
@@ -467,7 +471,12 @@ func run(args []string, stdin io.Reader, stdout *bufio.Writer, stderr io.Writer)
 		var pe *parser.ParseError
 		if errors.As(err, &pe) {
 			line := pe.Position.Line - preludeLines
-			if line >= 1 && line <= strings.Count(cmd.program, "\n")+1 {
+			last := strings.Count(cmd.program, "\n") + 1
+			if line > last && pe.Position.Line <= preludeLines+last+1 {
+				// The parser hit the end of the user's program.
+				return fail(2, "tawk: syntax error at end of program: %s\n%s", pe.Message, caret(cmd.program, last, len(lastLine(cmd.program))+1))
+			}
+			if line >= 1 && line <= last {
 				return fail(2, "tawk: syntax error at line %d, column %d: %s\n%s", line, pe.Position.Column, pe.Message, caret(cmd.program, line, pe.Position.Column))
 			}
 			return fail(2, "tawk: error in program: %s", pe.Message)
@@ -500,9 +509,6 @@ func run(args []string, stdin io.Reader, stdout *bufio.Writer, stderr io.Writer)
 		if o.input != "" {
 			config.Args = append(config.Args, "-")
 		}
-	}
-	if o.input != "" && len(cmd.operands) == 0 {
-		config.Vars = append(config.Vars, "FILENAME", o.input)
 	}
 	status, err := interp.ExecProgram(prog, config)
 	if err != nil {
@@ -624,7 +630,7 @@ func reserved(n string) bool {
 // from the peeked header and the header rule of every record. It ends
 // with a newline and does not change the user's line numbering beyond
 // its own line count.
-func buildPrelude(o *options, names []string, used map[string]bool) string {
+func buildPrelude(o *options, names []string, filename string) string {
 	var b strings.Builder
 	hv := 1
 	if o.noHeader {
@@ -635,6 +641,12 @@ func buildPrelude(o *options, names []string, used map[string]bool) string {
 		fmt.Fprintf(&b, "; COL[%q] = %d; COL[%d] = %q", n, i+1, i+1, n)
 	}
 	b.WriteString(" }\n")
+	if filename != "" {
+		// The input reaches GoAWK as a stream (it may be gzip): name it.
+		fmt.Fprintf(&b, "FNR == 1 { FILENAME = %s }\n", strconv.Quote(filename))
+	} else {
+		b.WriteString("\n")
+	}
 	next := ""
 	if o.noHeader {
 		next = "; next"
@@ -651,6 +663,10 @@ func buildPrelude(o *options, names []string, used map[string]bool) string {
 	}
 	fmt.Fprintf(&b, "function _t2col(   _s, _a, _n, _i) { delete COL; _s = $0; %s_n = split(_s, _a, FS); for (_i = 1; _i <= _n; _i++) { _s = _a[_i]; gsub(/^[ \\t]+|[ \\t]+$/, \"\", _s); COL[_s] = _i; COL[_i] = _s } }\n", strip)
 	return b.String()
+}
+
+func lastLine(s string) string {
+	return s[strings.LastIndexByte(s, '\n')+1:]
 }
 
 // caret shows the program line with a caret under column col.

@@ -55,18 +55,23 @@ func (n *natives) funcs() map[string]any {
 		"strftime": strftimeFunc,
 		"gensub":   gensub,
 
-		"abs":         math.Abs,
-		"base64":      func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) },
-		"base64d":     func(s string) string { b, _ := base64.StdEncoding.DecodeString(s); return string(b) },
-		"chomp":       func(s string) string { return strings.Trim(s, " ") },
-		"strip":       func(s string) string { return strings.Trim(s, " \t") },
-		"lstrip":      func(s string) string { return strings.TrimLeft(s, " \t") },
-		"rstrip":      func(s string) string { return strings.TrimRight(s, " \t") },
-		"quote":       func(s string) string { return `"` + s + `"` },
-		"unquote":     unquote,
-		"hrnum":       hrnum,
-		"hrtime":      hrtime,
-		"utc":         func(t string) string { return fmtTime(t, time.UTC) + "Z" },
+		"abs":     math.Abs,
+		"base64":  func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) },
+		"base64d": func(s string) string { b, _ := base64.StdEncoding.DecodeString(s); return string(b) },
+		"chomp":   func(s string) string { return strings.Trim(s, " ") },
+		"strip":   func(s string) string { return strings.Trim(s, " \t") },
+		"lstrip":  func(s string) string { return strings.TrimLeft(s, " \t") },
+		"rstrip":  func(s string) string { return strings.TrimRight(s, " \t") },
+		"quote":   func(s string) string { return `"` + s + `"` },
+		"unquote": unquote,
+		"hrnum":   hrnum,
+		"hrtime":  hrtime,
+		"utc": func(t string) string {
+			if s := fmtTime(t, time.UTC); s != strings.TrimSpace(t) {
+				return s + "Z"
+			}
+			return t
+		},
 		"localtime":   func(t string) string { return fmtTime(t, time.Local) },
 		"timestamp":   timestamp,
 		"log2":        math.Log2,
@@ -329,8 +334,8 @@ func fmtTime(t string, loc *time.Location) string {
 	t = strings.TrimSpace(t)
 	whole, frac, hasFrac := strings.Cut(t, ".")
 	sec, err := strconv.ParseInt(whole, 10, 64)
-	if err != nil {
-		return t
+	if err != nil || (hasFrac && !isDecimal(frac)) {
+		return t // not a timestamp (e.g. the header row): unchanged
 	}
 	out := time.Unix(sec, 0).In(loc).Format("2006-01-02 15:04:05")
 	if hasFrac {
