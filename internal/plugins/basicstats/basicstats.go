@@ -59,7 +59,7 @@ var packetCols = []column.Column{
 	{Name: "snapL7Len", Type: "U32", Desc: "Captured layer 7 length"},
 	{Name: "l3Len", Type: "U32", Desc: "Layer 3 length"},
 	{Name: "udpLen", Type: "U16", Desc: "UDP length field"},
-	{Name: "l7Len", Type: "I32", Desc: "Layer 7 length"},
+	{Name: "l7Len", Type: "U16", Desc: "Layer 7 length"},
 	{Name: "padLen", Type: "I32", Desc: "Padding length"},
 }
 
@@ -173,7 +173,7 @@ func (bs *Plugin) Packet(f *flow.Flow, p *decode.Packet, pw column.Writer) {
 	pw.Col()
 	pw.U(uint64(p.UDPLen))
 	pw.Col()
-	pw.I(int64(p.L7Len))
+	pw.U(uint64(uint16(p.L7Len))) // T2 prints it as uint16: −12 shows 65524
 	pw.Col()
 	pw.I(int64(p.PadLen))
 }
