@@ -112,6 +112,7 @@ type Decoder struct {
 	l2Snap int // end of the outermost Ethernet header: snapL3Len base
 	l2Pad  int // start of the payload the padding is measured from
 	l2Len  int // payload length known from the L2 protocol (ARP, 802.3)
+	v6NoPorts bool // IPv6 ports unreadable: no bit 35
 	// MACs of the last Ethernet(-like) header walked.
 	hasMAC   bool
 	src, dst [6]byte
@@ -160,6 +161,7 @@ func (d *Decoder) Decode(p *Packet) {
 	d.ethSeen = false
 	d.l2Snap, d.l2Pad, d.l2Len = 0, 0, 0
 	d.hasMAC = false
+	d.v6NoPorts = false
 
 	if d.n > 0 {
 		d.link()
@@ -825,19 +827,19 @@ func (d *Decoder) etherType(typ uint16, off int) {
 		} else {
 			d.add("aarp")
 		}
-		p.Status |= StatARP
+		d.l2Bit(StatARP)
 		d.l2Len = d.arpLen(off)
 		d.l2Flow(typ, off)
 	case header.EtherTypeRARP:
 		d.add("rarp")
-		p.Status |= StatRARP
+		d.l2Bit(StatRARP)
 		d.l2Len = d.arpLen(off)
 		d.l2Flow(typ, off)
 	case header.EtherTypeMPLSUC, header.EtherTypeMPLSMC:
 		d.mpls(off, typ == header.EtherTypeMPLSMC)
 	case header.EtherTypePPPoED:
 		d.add("pppoed")
-		p.Status |= StatPPPoED
+		d.l2Bit(StatPPPoED)
 		d.l2Flow(typ, off)
 	case header.EtherTypePPPoES:
 		d.add("pppoes")
@@ -849,7 +851,7 @@ func (d *Decoder) etherType(typ uint16, off int) {
 		d.pppoeSession(off + header.PPPoESize)
 	case header.EtherTypeLLDP:
 		d.add("lldp")
-		p.Status |= StatLLDP
+		d.l2Bit(StatLLDP)
 		d.l2Flow(typ, off)
 	case header.EtherTypeERSPAN, header.EtherTypeERSPAN3:
 		d.erspan(typ, off, false)
@@ -881,6 +883,17 @@ func (d *Decoder) etherType(typ uint16, off int) {
 			d.addUnknown16(typ)
 		}
 		d.l2Flow(typ, off)
+	}
+}
+
+// l2Bit raises the status bit of an L2 protocol, or "stop dissecting" when
+// the frame sits inside an IP tunnel (golden erspan: GRE-carried ARP gives
+// bit 43, not bit 6).
+func (d *Decoder) l2Bit(bit uint64) {
+	if d.haveIP {
+		d.p.Status |= StatStopDissect
+	} else {
+		d.p.Status |= bit
 	}
 }
 
@@ -1008,7 +1021,7 @@ func (d *Decoder) l2Flow(typ uint16, off int) {
 		p.L7Len = 0
 	}
 	p.PktLen = uint16(p.L7Len)
-	p.L7Off = d.l2Snap
+	p.L7Off = off
 	if p.WireLen <= 64 {
 		p.PadLen = d.wire - d.l2Pad - d.l2Len
 		if p.PadLen < 0 {

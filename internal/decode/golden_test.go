@@ -69,7 +69,12 @@ func corpusCases(t testing.TB, shared string) []corpusCase {
 // goldenCols are the packet-file columns that depend only on dissection.
 var goldenCols = []string{"present", "numHdrs", "hdrDesc", "vlanID", "srcMac", "dstMac", "ethType",
 	"srcPort", "dstPort", "l4Proto", "pktLen", "snapL3Len", "snapL4Len", "snapL7Len", "l3Len",
-	"udpLen", "l7Len", "padLen", "l7Content"}
+	"udpLen", "l7Len", "padLen", "l7Content", "flowStatBits"}
+
+// dissectionBits are the flowStat bits only dissection raises (core.md §8):
+// the flow layer, basicFlow and tcpFlags own 0, 2, 14, 15, 36–39, 44, 48
+// (also basicFlow), 50, 51, 56.
+const dissectionBits uint64 = 1<<1 | 0x3ff<<3 | 0xfffff<<16 | 1<<43 | 0x7<<45 | 0x7<<57 | 1<<61
 
 func macText(m [6]byte) string {
 	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])
@@ -183,6 +188,7 @@ func TestGoldenPackets(t *testing.T) {
 	total := map[string]int{}
 	examples := map[string][]string{}
 	files := 0
+	bitDiff := map[int]int{}
 	for _, c := range corpusCases(t, shared) {
 		gp := filepath.Join(c.golden, c.name+"_packets.txt")
 		rows, err := readGoldenPackets(gp)
@@ -204,6 +210,7 @@ func TestGoldenPackets(t *testing.T) {
 		var rec capture.Record
 		var p Packet
 		var num uint64
+		flowBits := map[string]uint64{} // per golden flowInd: OR of our packet bits
 		for {
 			err := cf.Next(&rec)
 			if errors.Is(err, io.EOF) {
@@ -231,6 +238,26 @@ func TestGoldenPackets(t *testing.T) {
 				}
 				continue
 			}
+			// One direction of the pair: flowInd and the fixed bit 0.
+			fi := g["flowInd"] + "/" + g["flowStat"][len(g["flowStat"])-1:]
+			if g["flowStat"] != "" && strings.ContainsAny(g["flowStat"][len(g["flowStat"])-1:], "13579bdf") {
+				fi = g["flowInd"] + "/B"
+			} else {
+				fi = g["flowInd"] + "/A"
+			}
+			flowBits[fi] |= p.Status & dissectionBits
+			ours["flowStatBits"] = fmt.Sprintf("0x%016x", flowBits[fi])
+			gs, _ := strconv.ParseUint(strings.TrimPrefix(g["flowStat"], "0x"), 16, 64)
+			g["flowStatBits"] = fmt.Sprintf("0x%016x", gs&dissectionBits)
+			for bit := 0; bit < 64; bit++ {
+				m := uint64(1) << bit
+				if flowBits[fi]&m != gs&dissectionBits&m {
+					bitDiff[bit]++
+					if bit != 33 && len(examples["bit"]) < 40 && bitDiff[bit] < 6 {
+						examples["bit"] = append(examples["bit"], fmt.Sprintf("bit %d %s #%d (%s): golden %s ours %016x", bit, c.name, num, g["hdrDesc"], g["flowStat"], flowBits[fi]))
+					}
+				}
+			}
 			for _, col := range goldenCols {
 				total[col]++
 				if g[col] == ours[col] {
@@ -257,7 +284,10 @@ func TestGoldenPackets(t *testing.T) {
 			t.Errorf("column %s: agreement %.3f%% < 99.9%%", col, pct)
 		}
 	}
-	t.Logf("%d captures compared", files)
+	t.Logf("%d captures compared; flowStat bit disagreements: %v", files, bitDiff)
+	for _, e := range examples["bit"] {
+		t.Logf("    %s", e)
+	}
 }
 
 func trunc(s string) string {

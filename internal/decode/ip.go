@@ -151,14 +151,13 @@ func (d *Decoder) ipv4(off int) {
 	wireL3 := d.wire - off
 	tl := int(ip.TotalLength())
 	l3Len := tl
+	// Only a zero length field raises bit 47; a length beyond the wire is
+	// silently capped (golden reassembly, ipv6_invalid_length).
 	if tl == 0 {
 		l3Len = wireL3
-		if wireL3 > 0 {
-			p.Status |= StatPayloadLen
-		}
+		p.Status |= StatPayloadLen
 	} else if tl > wireL3 {
 		l3Len = wireL3
-		p.Status |= StatPayloadLen
 	}
 	d.resetL3()
 	d.commitMAC()
@@ -181,7 +180,11 @@ func (d *Decoder) ipv4(off int) {
 	p.Proto = ip.Protocol()
 	if p.FragOff != 0 {
 		// Later fragment: protocol name only, no L4 header (core.md §6).
-		p.Status |= StatStopDissect
+		// Bit 43 only for the outermost IP header (golden teardrop vs.
+		// eth-ip-gre-ppp-max-ip-packet, fragments inside GRE).
+		if d.ipHdrs == 1 {
+			p.Status |= StatStopDissect
+		}
 		d.addProtoName(p.Proto)
 		d.l7Lengths(0)
 		return
@@ -206,12 +209,9 @@ func (d *Decoder) ipv6(off int) {
 	l3Len := pl + header.IPv6MinSize
 	if pl == 0 {
 		l3Len = wireL3
-		if wireL3 > header.IPv6MinSize {
-			p.Status |= StatPayloadLen
-		}
+		p.Status |= StatPayloadLen
 	} else if l3Len > wireL3 {
 		l3Len = wireL3
-		p.Status |= StatPayloadLen
 	}
 	d.resetL3()
 	d.commitMAC()
@@ -291,8 +291,8 @@ func (d *Decoder) ipv6(off int) {
 			nh = f.NextHeader()
 			hl += header.IPv6FragmentSize
 			if p.FragOff != 0 {
-				// Later fragment: the walk ends at the fragment header.
-				p.Status |= StatStopDissect
+				// Later fragment: the walk ends at the fragment header
+				// (no bit 43, golden ipv6_fragments).
 				d.l3Lengths(off, hl, l3Len)
 				p.Proto = nh
 				d.l7Lengths(0)
@@ -353,8 +353,12 @@ func (d *Decoder) l7Lengths(l4hdr int) {
 	p.SnapL7Len = s7
 	p.L7Len = p.L3Len - p.L3HdrLen - l4hdr
 	if p.L7Len < 0 {
+		// Bit 35 for IPv4 only (golden fragmented-syn, tcp-malformed vs.
+		// ip6-trunc, ipv6_invalid_length).
 		p.PktLen = 0
-		p.Status |= StatL4Snapped
+		if p.Kind == KindIPv4 {
+			p.Status |= StatL4Snapped
+		}
 	} else {
 		p.PktLen = uint16(p.L7Len)
 	}
@@ -382,7 +386,7 @@ func (d *Decoder) l4(proto uint8, v6 bool) {
 			t := header.TCP(l4)
 			p.SrcPort, p.DstPort = t.SrcPort(), t.DstPort()
 			d.ssdp()
-		} else {
+		} else if !d.v6NoPorts {
 			p.Status |= StatL4Snapped
 		}
 		d.l7Lengths(hl)
@@ -398,7 +402,7 @@ func (d *Decoder) l4(proto uint8, v6 bool) {
 			p.SrcPort, p.DstPort = u.SrcPort(), u.DstPort()
 			p.UDPLen = u.Length()
 			d.udpPayload()
-		} else {
+		} else if !d.v6NoPorts {
 			p.Status |= StatL4Snapped
 		}
 	case header.IPProtoICMP:
@@ -416,7 +420,7 @@ func (d *Decoder) l4(proto uint8, v6 bool) {
 		if d.portsOK(v6, l4Avail, 12, 36) {
 			s := header.SCTP(l4)
 			p.SrcPort, p.DstPort = s.SrcPort(), s.DstPort()
-		} else {
+		} else if !d.v6NoPorts {
 			p.Status |= StatL4Snapped
 		}
 		d.l7Lengths(12)
@@ -520,6 +524,11 @@ func (d *Decoder) teredo(pay []byte, sp, dp uint16) bool {
 // IPv4 an IP length of at least min3 (core.md §4.2).
 func (d *Decoder) portsOK(v6 bool, l4Avail, min4, min3 int) bool {
 	if v6 {
+		if l4Avail < min4 {
+			// IPv6: no bit 35 for unreadable ports (golden
+			// ipv6_invalid_length); undo the caller's bit.
+			d.v6NoPorts = true
+		}
 		return l4Avail >= min4
 	}
 	return d.p.L3Len >= min3
