@@ -109,9 +109,9 @@ type Decoder struct {
 	haveIP  bool
 	ethSeen bool
 	// L2-flow length bases (basicStats columns of L2 packets).
-	l2Snap int // end of the outermost Ethernet header: snapL3Len base
-	l2Pad  int // start of the payload the padding is measured from
-	l2Len  int // payload length known from the L2 protocol (ARP, 802.3)
+	l2Snap    int  // end of the outermost Ethernet header: snapL3Len base
+	l2Pad     int  // start of the payload the padding is measured from
+	l2Len     int  // payload length known from the L2 protocol (ARP, 802.3)
 	v6NoPorts bool // IPv6 ports unreadable: no bit 35
 	// MACs of the last Ethernet(-like) header walked.
 	hasMAC   bool
