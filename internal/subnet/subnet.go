@@ -46,6 +46,11 @@ type DB struct {
 	recs []Record // recs[0] is "not found"
 	v4   family
 	v6   family
+
+	// Optional MaxMind database consulted when no built-in range matches;
+	// mmRecs maps its data offsets to records so each is decoded once.
+	mm     *mmdb
+	mmRecs map[uint32]uint32
 }
 
 // New returns an empty database (every lookup "not found").
@@ -123,7 +128,56 @@ func (d *DB) Lookup(ver uint8, addr *[16]byte) uint32 {
 			return rec
 		}
 	}
+	if d.mm != nil {
+		return d.mmLookup(ver, addr)
+	}
 	return 0
+}
+
+// mmLookup resolves addr in the MaxMind database. A record is decoded the
+// first time its data offset is seen (at flow creation, never per packet).
+func (d *DB) mmLookup(ver uint8, addr *[16]byte) uint32 {
+	off, ok := d.mm.lookup(ver, addr)
+	if !ok {
+		return 0
+	}
+	if rec, ok := d.mmRecs[off]; ok {
+		return rec
+	}
+	cc, org, err := d.mm.countryOrg(off)
+	var rec uint32
+	if err == nil && (cc != "" || org != "") {
+		if cc == "" {
+			cc = "-"
+		}
+		if org == "" {
+			org = "-"
+		}
+		if len(org) > OrgMax {
+			org = org[:OrgMax]
+		}
+		d.recs = append(d.recs, Record{Country: cc, Org: org})
+		rec = uint32(len(d.recs) - 1)
+	}
+	d.mmRecs[off] = rec
+	return rec
+}
+
+// Open returns the built-in database, extended by the MaxMind database at
+// path (country ISO code in lower case, AS organisation or organisation
+// name) when path is not empty. Built-in ranges take precedence.
+func Open(path string) (*DB, error) {
+	d := Builtin()
+	if path == "" {
+		return d, nil
+	}
+	mm, err := openMMDB(path)
+	if err != nil {
+		return nil, err
+	}
+	d.mm = mm
+	d.mmRecs = map[uint32]uint32{}
+	return d, nil
 }
 
 // maskKey clears every bit after the first l bits.
