@@ -100,7 +100,7 @@ func (p *Plugin) writePacket(w column.Writer, pk *decode.Packet, s *state, v *pk
 	w.I(int64(v.ipOptLen))
 	w.Col()
 	if !v6 && v.ipOptLen > 0 {
-		writeBytes(w, d, pk.L3Off+20, v.ipOptLen)
+		writeBytes(w, d, v.ipOptOff, v.ipOptLen)
 	}
 
 	if !v.tcp {

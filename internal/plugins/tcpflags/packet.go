@@ -43,6 +43,7 @@ type pktVals struct {
 	optLen                 int
 	optOff                 int
 	l7                     int
+	ipOptOff               int
 }
 
 // NewFlow implements plugin.Plugin: state at flow creation (§4).
@@ -55,9 +56,10 @@ func (p *Plugin) NewFlow(f *flow.Flow, pk *decode.Packet) {
 	if f.IsL2() || pk.Kind == decode.KindL2 || pk.Kind == decode.KindNone {
 		return
 	}
-	s.prevTTL, s.minTTL, s.maxTTL = pk.TTL, pk.TTL, pk.TTL
+	iv := viewIP(pk)
+	s.prevTTL, s.minTTL, s.maxTTL = iv.ttl, iv.ttl, iv.ttl
 	if pk.Kind == decode.KindIPv4 {
-		s.prevIPID = uint16(pk.IPID)
+		s.prevIPID = iv.id
 	}
 	if pk.Proto == protoTCP && gateFirst(pk) {
 		d, l4 := pk.Data, l4Off(pk)
@@ -75,6 +77,53 @@ func (p *Plugin) NewFlow(f *flow.Flow, pk *decode.Packet) {
 		s.ackBase = o.isn
 		o.ackBase = s.isn
 	}
+}
+
+// ipView is the IP header tcpFlags reads its IP fields from. It is the
+// flow's header except for GRE-in-GRE, where T2's dissector has read a
+// third IPv4 header (only named in hdrDesc) after the flow's: tcpFlags then
+// sees that header's TTL, ToS, ID, checksum, options and addresses (golden
+// gre-within-gre).
+type ipView struct {
+	off, ihl, snap, l3Len int
+	ttl, tos              uint8
+	id                    uint16
+	src, dst              []byte
+}
+
+func viewIP(pk *decode.Packet) ipView {
+	v := ipView{off: pk.L3Off, ihl: pk.L3HdrLen, snap: pk.SnapL3Len, l3Len: pk.L3Len,
+		ttl: pk.TTL, tos: pk.ToS, id: uint16(pk.IPID)}
+	n := 4
+	if pk.Kind == decode.KindIPv6 {
+		n = 16
+	}
+	v.src, v.dst = pk.SrcIP[:n], pk.DstIP[:n]
+	if pk.Kind != decode.KindIPv4 || pk.Proto != protoGRE || pk.FragOff != 0 {
+		return v
+	}
+	d, g := pk.Data, l4Off(pk)
+	fl := u16(d, g)
+	if u16(d, g+2) != 0x0800 || fl&0x4000 != 0 {
+		return v
+	}
+	in := g + 4
+	for _, b := range [...]uint16{0x8000, 0x2000, 0x1000} {
+		if fl&b != 0 {
+			in += 4
+		}
+	}
+	if in+20 > len(d) || d[in]>>4 != 4 || d[in]&0x0f < 5 {
+		return v
+	}
+	v.off, v.ihl = in, int(d[in]&0x0f)*4
+	v.snap, v.l3Len = len(d)-in, int(u16(d, in+2))
+	if v.snap > v.l3Len {
+		v.snap = v.l3Len
+	}
+	v.ttl, v.tos, v.id = d[in+8], d[in+1], u16(d, in+4)
+	v.src, v.dst = d[in+12:in+16], d[in+16:in+20]
+	return v
 }
 
 // gateFirst is T2's byte-order-confused "first fragment" test for the TCP
@@ -110,7 +159,8 @@ func (p *Plugin) Packet(f *flow.Flow, pk *decode.Packet, pw column.Writer) {
 	local := s.stat & carryMask
 	var ipf uint16
 	d := pk.Data
-	l3 := pk.L3Off
+	iv := viewIP(pk)
+	l3 := iv.off
 	v6 := pk.Kind == decode.KindIPv6
 	v.ipFrag = pk.FragWord
 
@@ -139,10 +189,11 @@ func (p *Plugin) Packet(f *flow.Flow, pk *decode.Packet, pw column.Writer) {
 		}
 	} else {
 		ipf |= uint16(u8(d, l3+6) & 0xe0)
-		ihl := pk.L3HdrLen
+		ihl := iv.ihl
 		v.ipOptLen = ihl - 20
+		v.ipOptOff = l3 + 20
 		if ihl > 20 {
-			if pk.SnapL3Len < ihl || pk.L3Len < ihl {
+			if iv.snap < ihl || iv.l3Len < ihl {
 				ipf |= 0x0001
 			} else {
 				for i := 20; i < ihl; {
@@ -167,8 +218,8 @@ func (p *Plugin) Packet(f *flow.Flow, pk *decode.Packet, pw column.Writer) {
 			}
 		}
 	}
-	ttl := pk.TTL
-	v.ttl, v.tos = ttl, pk.ToS
+	ttl := iv.ttl
+	v.ttl, v.tos = ttl, iv.tos
 	if ttl != s.prevTTL {
 		s.ttlChg++
 		s.prevTTL = ttl
@@ -179,10 +230,10 @@ func (p *Plugin) Packet(f *flow.Flow, pk *decode.Packet, pw column.Writer) {
 			s.maxTTL = ttl
 		}
 	}
-	s.tos |= pk.ToS
+	s.tos |= iv.tos
 	var id uint16
 	if !v6 {
-		id = uint16(pk.IPID)
+		id = iv.id
 		v.ipID = id
 		if local&0x0001 != 0 {
 			dd := int32(id) - int32(s.prevIPID)
@@ -198,9 +249,9 @@ func (p *Plugin) Packet(f *flow.Flow, pk *decode.Packet, pw column.Writer) {
 			}
 		}
 		if p.cfg.ipChecksum > 0 {
-			ihl := pk.L3HdrLen
+			ihl := iv.ihl
 			v.ipHdrChk = u16(d, l3+10)
-			if pk.SnapL3Len < ihl {
+			if iv.snap < ihl {
 				ipf |= 0x1000 | 0x0400
 			} else {
 				v.ipCalChk = ^uint16(fold(sum16(d[l3:l3+ihl], 10)))
@@ -216,7 +267,7 @@ func (p *Plugin) Packet(f *flow.Flow, pk *decode.Packet, pw column.Writer) {
 	// T2 keeps lengths in uint16: a header longer than l3Len wraps.
 	l4Len := int(uint16(pk.L3Len - pk.L3HdrLen))
 	if p.cfg.ipChecksum > 1 {
-		local, ipf = p.l4Checksum(s, pk, &v, local, ipf, l4, l4Len, v6)
+		local, ipf = p.l4Checksum(s, pk, &iv, &v, local, ipf, l4, l4Len, v6)
 	}
 
 	// §5.4
@@ -303,7 +354,7 @@ func walkIP6Opts(d []byte, off, n int) (uint16, uint32) {
 
 // l4Checksum is §5.3's L4 part. It returns the updated local tcpFStat and
 // ipFlags.
-func (p *Plugin) l4Checksum(s *state, pk *decode.Packet, v *pktVals, local, ipf uint16, l4, l4Len int, v6 bool) (uint16, uint16) {
+func (p *Plugin) l4Checksum(s *state, pk *decode.Packet, iv *ipView, v *pktVals, local, ipf uint16, l4, l4Len int, v6 bool) (uint16, uint16) {
 	d := pk.Data
 	field, pseudo, noSum := -1, false, false
 	switch pk.Proto {
@@ -370,15 +421,15 @@ func (p *Plugin) l4Checksum(s *state, pk *decode.Packet, v *pktVals, local, ipf 
 			}
 		}
 	}
-	s.l4TotLen += uint32(l4Len)
+	s.l4TotLen += uint16(l4Len)
 	if !pk.MoreFrags {
 		sum := uint64(s.l4Sum)
 		if pseudo {
 			ln := uint32(l4Len)
 			if pk.FragOff != 0 {
-				ln = s.l4TotLen
+				ln = uint32(s.l4TotLen)
 			}
-			sum += pseudoSum(pk, ln, v6)
+			sum += pseudoSum(iv, pk.Proto, ln)
 		}
 		// The partial sum keeps the pseudo header (reproduces T2's
 		// accumulation over later fragments of a headless flow).
@@ -398,17 +449,9 @@ func (p *Plugin) l4Checksum(s *state, pk *decode.Packet, v *pktVals, local, ipf 
 }
 
 // pseudoSum is the unfolded sum of the IPv4/IPv6 pseudo header.
-func pseudoSum(pk *decode.Packet, ln uint32, v6 bool) uint64 {
-	var s uint64
-	n := 4
-	if v6 {
-		n = 16
-	}
-	s += sum16(pk.SrcIP[:n], -1)
-	s += sum16(pk.DstIP[:n], -1)
-	s += uint64(pk.Proto)
-	s += uint64(ln>>16) + uint64(ln&0xffff)
-	return s
+func pseudoSum(iv *ipView, proto uint8, ln uint32) uint64 {
+	return sum16(iv.src, -1) + sum16(iv.dst, -1) + uint64(proto) +
+		uint64(ln>>16) + uint64(ln&0xffff)
 }
 
 // rttUpdate is the RTT part of §5.5: P's packet times the partner O.

@@ -146,7 +146,7 @@ type state struct {
 	// L4 checksum across fragments (§5.3).
 	l4Sum    uint32
 	l4HdrChk uint16
-	l4TotLen uint32
+	l4TotLen uint16
 	fragExp  uint16
 
 	// RTT (§5.5), filled by the partner's packets.
