@@ -48,6 +48,10 @@ func encMap(m map[string][]byte) []byte {
 type wnode struct{ kids [2]int } // 0 empty, >0 node index, <0 −(data index+1)
 
 func buildMMDB(t *testing.T, entries map[string]map[string][]byte) []byte {
+	return buildMMDBSize(t, 24, entries)
+}
+
+func buildMMDBSize(t *testing.T, size int, entries map[string]map[string][]byte) []byte {
 	nodes := []wnode{{}}
 	var data []byte
 	var offs []int
@@ -84,7 +88,7 @@ func buildMMDB(t *testing.T, entries map[string]map[string][]byte) []byte {
 	}
 	count := uint32(len(nodes))
 	var buf bytes.Buffer
-	rec := func(v int) {
+	rec := func(v int) uint32 {
 		var r uint32
 		switch {
 		case v == 0:
@@ -94,18 +98,25 @@ func buildMMDB(t *testing.T, entries map[string]map[string][]byte) []byte {
 		default:
 			r = count + 16 + uint32(offs[-v-1])
 		}
-		buf.Write([]byte{byte(r >> 16), byte(r >> 8), byte(r)})
+		return r
 	}
 	for _, n := range nodes {
-		rec(n.kids[0])
-		rec(n.kids[1])
+		l, r := rec(n.kids[0]), rec(n.kids[1])
+		switch size {
+		case 24:
+			buf.Write([]byte{byte(l >> 16), byte(l >> 8), byte(l), byte(r >> 16), byte(r >> 8), byte(r)})
+		case 28:
+			buf.Write([]byte{byte(l >> 16), byte(l >> 8), byte(l), byte(l>>20)&0xf0 | byte(r>>24)&0x0f, byte(r >> 16), byte(r >> 8), byte(r)})
+		case 32:
+			buf.Write([]byte{byte(l >> 24), byte(l >> 16), byte(l >> 8), byte(l), byte(r >> 24), byte(r >> 16), byte(r >> 8), byte(r)})
+		}
 	}
 	buf.Write(make([]byte, 16))
 	buf.Write(data)
 	buf.Write(mmdbMarker)
 	buf.Write(encMap(map[string][]byte{
 		"node_count":                  encUint(6, uint64(count), 4),
-		"record_size":                 encUint(5, 24, 2),
+		"record_size":                 encUint(5, uint64(size), 2),
 		"ip_version":                  encUint(5, 6, 2),
 		"binary_format_major_version": encUint(5, 2, 2),
 		"binary_format_minor_version": encUint(5, 0, 2),
@@ -182,5 +193,31 @@ func TestMMDBErrors(t *testing.T) {
 	}
 	if _, err := Open(filepath.Join(t.TempDir(), "missing.mmdb")); err == nil {
 		t.Error("missing file accepted")
+	}
+}
+
+func TestMMDBRecordSizes(t *testing.T) {
+	for _, size := range []int{24, 28, 32} {
+		db := buildMMDBSize(t, size, map[string]map[string][]byte{
+			"1.2.3.0/24":   {"organization": encStr("one")},
+			"1.2.4.0/24":   {"organization": encStr("two")},
+			"2a00:1::/32":  {"isp": encStr("three")},
+			"129.0.0.0/8":  {"registered_country": encMap(map[string][]byte{"iso_code": encStr("DE")})},
+			"255.0.0.0/16": {"organization": encStr("four")},
+		})
+		m, err := parseMMDB(db)
+		if err != nil {
+			t.Fatalf("size %d: %v", size, err)
+		}
+		d := New()
+		d.mm, d.mmRecs = m, map[uint32]uint32{}
+		for _, c := range []struct{ addr, cc, org string }{
+			{"1.2.3.4", "-", "one"}, {"1.2.4.4", "-", "two"}, {"1.2.5.4", "-", "-"},
+			{"2a00:1:2::3", "-", "three"}, {"129.1.1.1", "de", "-"}, {"255.0.9.9", "-", "four"},
+		} {
+			if cc, org := lookup(t, d, c.addr); cc != c.cc || org != c.org {
+				t.Errorf("size %d %s: got %q %q want %q %q", size, c.addr, cc, org, c.cc, c.org)
+			}
+		}
 	}
 }
