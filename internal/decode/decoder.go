@@ -113,6 +113,7 @@ type Decoder struct {
 	l2Pad     int  // start of the payload the padding is measured from
 	l2Len     int  // payload length known from the L2 protocol (ARP, 802.3)
 	v6NoPorts bool // IPv6 ports unreadable: no bit 35
+	sawGRE    bool // a GRE header was walked (counted once per packet)
 	// MACs of the last Ethernet(-like) header walked.
 	hasMAC   bool
 	src, dst [6]byte
@@ -162,6 +163,7 @@ func (d *Decoder) Decode(p *Packet) {
 	d.l2Snap, d.l2Pad, d.l2Len = 0, 0, 0
 	d.hasMAC = false
 	d.v6NoPorts = false
+	d.sawGRE = false
 
 	if d.n > 0 {
 		d.link()
@@ -197,6 +199,9 @@ func (d *Decoder) finish() {
 	}
 	if p.NumVLAN > d.Stats.MaxVLAN {
 		d.Stats.MaxVLAN = p.NumVLAN
+	}
+	if d.sawGRE {
+		d.Stats.GRE++
 	}
 	if p.NumMPLS > d.Stats.MaxMPLS {
 		d.Stats.MaxMPLS = p.NumMPLS
@@ -309,8 +314,8 @@ func (d *Decoder) link() {
 		case 10, 24, 28, 30:
 			d.ipByType(4, header.EtherTypeIPv6)
 		default:
-			// Other families make no flow (golden null_loopback #3).
-			p.Status |= StatStopDissect
+			// Other families make no flow and raise no bit (golden
+			// null_loopback #3).
 		}
 	case LinkRaw, LinkRaw12, LinkRaw14:
 		p.Status |= StatNoEthernet
@@ -701,11 +706,19 @@ func (d *Decoder) ethernetLLC(off int, llc bool) {
 			off += 8
 		}
 	}
-	d.add("eth")
 	if d.n-off < header.EthernetMinSize {
 		p.Status |= StatL2Snapped
+		if off == 0 {
+			// Shorter than the link header: T2 skips the frame before
+			// dissecting (golden trunc-hdr: 0 headers, not counted as a
+			// packet without flow).
+			p.Ignored = true
+			return
+		}
+		d.add("eth")
 		return
 	}
+	d.add("eth")
 	eth := header.Ethernet(b[off:])
 	// The MACs are those of the last Ethernet header before the header
 	// that defines the flow (golden vxlan-inner-tcp-bad-checksum, EoMPLS,

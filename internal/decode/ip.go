@@ -549,7 +549,7 @@ func (d *Decoder) gre() {
 	b := p.Data
 	d.add("gre")
 	p.Status |= StatGRE
-	d.Stats.GRE++
+	d.sawGRE = true
 	off := p.L4Off
 	g := header.GRE(sliceFrom(b, off))
 	hl := g.HeaderLength()

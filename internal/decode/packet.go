@@ -94,6 +94,10 @@ type Packet struct {
 	// Dissection result.
 	Status uint64 // flowStat bits raised by this packet (core.md §8)
 	Kind   uint8  // KindNone, KindL2, KindIPv4 or KindIPv6
+	// Ignored marks a frame shorter than its Ethernet header: like a
+	// caplen-0 record it counts as processed (and in the headers count,
+	// with 0 headers) but not as a packet without flow (golden trunc-hdr).
+	Ignored bool
 
 	desc    [MaxDesc + 8]byte
 	descLen int
