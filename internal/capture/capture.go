@@ -519,7 +519,8 @@ func (f *File) plausiblePcap(w []byte, checkTs bool, ref uint32) (caplen uint32,
 	if f.nano {
 		maxFrac = 1e9
 	}
-	if frac >= maxFrac || caplen == 0 || caplen > wirelen || caplen > defaultMaxSnap || caplen > f.snaplen || wirelen > 1<<24 {
+	if frac >= maxFrac || caplen == 0 || caplen > wirelen || caplen > defaultMaxSnap || wirelen > 1<<24 ||
+		f.snaplen >= 64 && caplen > f.snaplen { // a tiny snaplen is not trusted (records get cut to it)
 		return 0, false
 	}
 	// "Close" to the reference time: up to an hour back, a week forward.
