@@ -433,14 +433,20 @@ func (d *Decoder) link() {
 		d.inner(dlt, hl)
 	case LinkIPoIB:
 		d.add("ipoib")
-		// 4-byte IPoIB header: ethertype + reserved.
-		if d.n < 4 {
+		p.Status |= StatNoEthernet
+		// RFC 4391 encapsulation header (type + reserved), preceded in
+		// Linux captures by a 40-byte pseudo header holding the
+		// destination QPN/GID (as Wireshark decodes it).
+		hl := 4
+		if d.n >= 44 && header.Be16(b, 42) == 0 && isIPoIBType(header.Be16(b, 40)) && !isIPoIBType(header.Be16(b, 0)) {
+			hl = 44
+		}
+		if d.n < hl {
 			p.Status |= StatL2Snapped
 			return
 		}
-		p.Status |= StatNoEthernet
-		d.l2Snap, d.l2Pad = 4, 4
-		d.etherType(header.Be16(b, 0), 4)
+		d.l2Snap, d.l2Pad = hl, hl
+		d.etherType(header.Be16(b, hl-4), hl)
 	case LinkFDDI:
 		d.add("fddi")
 		d.fddi()
@@ -453,6 +459,11 @@ func (d *Decoder) link() {
 	default:
 		p.Status |= StatStopDissect
 	}
+}
+
+// isIPoIBType reports the ethertypes IPoIB carries.
+func isIPoIBType(t uint16) bool {
+	return t == header.EtherTypeIPv4 || t == header.EtherTypeIPv6 || t == header.EtherTypeARP || t == header.EtherTypeRARP
 }
 
 // inner dissects the payload of an encapsulating pseudo header (PPI, PKTAP)
