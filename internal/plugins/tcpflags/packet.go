@@ -56,13 +56,16 @@ func (p *Plugin) NewFlow(f *flow.Flow, pk *decode.Packet) {
 	if f.IsL2() || pk.Kind == decode.KindL2 || pk.Kind == decode.KindNone {
 		return
 	}
-	iv := viewIP(pk)
+	d := p.frame(pk)
+	iv := viewIP(pk, d)
 	s.prevTTL, s.minTTL, s.maxTTL = iv.ttl, iv.ttl, iv.ttl
 	if pk.Kind == decode.KindIPv4 {
 		s.prevIPID = iv.id
 	}
-	if pk.Proto == protoTCP && gateFirst(pk) {
-		d, l4 := pk.Data, l4Off(pk)
+	// Read even from a later fragment's payload (golden frag-ip-tcp: a
+	// headless TCP flow gets tcpISeqN 0x41414141 from "AAAA").
+	if pk.Proto == protoTCP {
+		l4 := l4Off(pk)
 		seq := u32(d, l4+4)
 		s.isn, s.seqLast, s.seqNext, s.seqMax = seq, seq, seq, seq
 		s.ackLast = u32(d, l4+8)
@@ -91,7 +94,7 @@ type ipView struct {
 	src, dst              []byte
 }
 
-func viewIP(pk *decode.Packet) ipView {
+func viewIP(pk *decode.Packet, d []byte) ipView {
 	v := ipView{off: pk.L3Off, ihl: pk.L3HdrLen, snap: pk.SnapL3Len, l3Len: pk.L3Len,
 		ttl: pk.TTL, tos: pk.ToS, id: uint16(pk.IPID)}
 	n := 4
@@ -102,7 +105,7 @@ func viewIP(pk *decode.Packet) ipView {
 	if pk.Kind != decode.KindIPv4 || pk.Proto != protoGRE || pk.FragOff != 0 {
 		return v
 	}
-	d, g := pk.Data, l4Off(pk)
+	g := l4Off(pk)
 	fl := u16(d, g)
 	if u16(d, g+2) != 0x0800 || fl&0x4000 != 0 {
 		return v
@@ -113,17 +116,31 @@ func viewIP(pk *decode.Packet) ipView {
 			in += 4
 		}
 	}
-	if in+20 > len(d) || d[in]>>4 != 4 || d[in]&0x0f < 5 {
+	if in+20 > len(pk.Data) || d[in]>>4 != 4 || d[in]&0x0f < 5 {
 		return v
 	}
 	v.off, v.ihl = in, int(d[in]&0x0f)*4
-	v.snap, v.l3Len = len(d)-in, int(u16(d, in+2))
+	v.snap, v.l3Len = len(pk.Data)-in, int(u16(d, in+2))
 	if v.snap > v.l3Len {
 		v.snap = v.l3Len
 	}
 	v.ttl, v.tos, v.id = d[in+8], d[in+1], u16(d, in+4)
 	v.src, v.dst = d[in+12:in+16], d[in+16:in+20]
 	return v
+}
+
+// frame returns the capture buffer as libpcap leaves it for this packet:
+// the frame's bytes followed by whatever earlier, longer frames left there.
+// T2 reads header fields past the capture from that buffer (golden
+// 10_frag_crafted_ipv4 packet 77: a tiny first fragment's TCP flags,
+// window and options are the bytes of packet 76). The copy is idempotent,
+// so NewFlow and Packet may both call it for the same packet.
+func (p *Plugin) frame(pk *decode.Packet) []byte {
+	if len(pk.Data) > len(p.shadow) {
+		p.shadow = append(p.shadow, make([]byte, len(pk.Data)-len(p.shadow))...)
+	}
+	copy(p.shadow, pk.Data)
+	return p.shadow
 }
 
 // gateFirst is T2's byte-order-confused "first fragment" test for the TCP
@@ -139,6 +156,7 @@ func l4Off(pk *decode.Packet) int {
 
 // Packet implements plugin.Plugin (§5).
 func (p *Plugin) Packet(f *flow.Flow, pk *decode.Packet, pw column.Writer) {
+	d := p.frame(pk)
 	if f.IsL2() || pk.Kind == decode.KindL2 || pk.Kind == decode.KindNone {
 		if pw != nil {
 			for range p.pktCols {
@@ -158,8 +176,7 @@ func (p *Plugin) Packet(f *flow.Flow, pk *decode.Packet, pw column.Writer) {
 	s.pktCount = float32(s.pktCount + 1)
 	local := s.stat & carryMask
 	var ipf uint16
-	d := pk.Data
-	iv := viewIP(pk)
+	iv := viewIP(pk, d)
 	l3 := iv.off
 	v6 := pk.Kind == decode.KindIPv6
 	v.ipFrag = pk.FragWord
@@ -355,7 +372,7 @@ func walkIP6Opts(d []byte, off, n int) (uint16, uint32) {
 // l4Checksum is §5.3's L4 part. It returns the updated local tcpFStat and
 // ipFlags.
 func (p *Plugin) l4Checksum(s *state, pk *decode.Packet, iv *ipView, v *pktVals, local, ipf uint16, l4, l4Len int, v6 bool) (uint16, uint16) {
-	d := pk.Data
+	d := p.shadow
 	field, pseudo, noSum := -1, false, false
 	switch pk.Proto {
 	case protoTCP:
@@ -399,7 +416,7 @@ func (p *Plugin) l4Checksum(s *state, pk *decode.Packet, iv *ipView, v *pktVals,
 		if pk.SnapL3Len < pk.L3Len || pk.SnapL4Len < l4Len {
 			// No sum: the stale partial sum of an earlier packet is used.
 			ipf |= 0x1000 | 0x0800
-		} else if !noSum && l4Len >= 0 && l4+l4Len <= len(d) {
+		} else if !noSum && l4+l4Len <= len(d) {
 			n := l4Len
 			if pk.Proto == protoUDPLite {
 				cov := int(u16(d, l4+4))
@@ -482,7 +499,7 @@ func (p *Plugin) rttUpdate(s, o *state, of *flow.Flow, pk *decode.Packet) {
 
 // tcpPacket is §5.6–§5.9 for a TCP packet (or a fragment passing the gate).
 func (p *Plugin) tcpPacket(f *flow.Flow, s, o *state, pk *decode.Packet, v *pktVals, local uint16, dt float32, l4 int) {
-	d := pk.Data
+	d := p.shadow
 	F := u8(d, l4+13)
 	seq := u32(d, l4+4)
 	ack := u32(d, l4+8)
@@ -758,7 +775,7 @@ func (p *Plugin) tcpUpdate(f *flow.Flow, s, o *state, v *pktVals) {
 
 // options walks the TCP options (§5.7) and returns the local tcpFStat.
 func (p *Plugin) options(s, o *state, pk *decode.Packet, v *pktVals, local uint16, F uint8, ob, n int) uint16 {
-	d := pk.Data
+	d := p.shadow
 	for i := 0; i < n; {
 		k := u8(d, ob+i)
 		if k == 0 {

@@ -120,6 +120,10 @@ func defaultConfig() config {
 		frag: true, natBt: true, scan: true, mptcp: true, ja4t: true, ja4tMax: 20}
 }
 
+// shadowSize is libpcap's buffer for the default snap length (262144) plus
+// slack for reads of a few bytes past it.
+const shadowSize = 262144 + 64
+
 // maxJA4T bounds the remembered option kinds (JA4TOPTMX is at most 255).
 const maxJA4T = 255
 
@@ -210,11 +214,13 @@ type Plugin struct {
 	mptcpCnt                                  uint64
 
 	ja4tBuf []byte // reused JA4T string buffer
+	shadow  []byte // libpcap-like capture buffer (see frame)
 }
 
 // New builds the plugin with the given configuration.
 func New(env *plugin.Env, c config) *Plugin {
-	p := &Plugin{env: env, cfg: c, ja4tBuf: make([]byte, 0, 64+4*maxJA4T)}
+	p := &Plugin{env: env, cfg: c, ja4tBuf: make([]byte, 0, 64+4*maxJA4T),
+		shadow: make([]byte, shadowSize)}
 	p.flowCols = flowColumns(c)
 	p.pktCols = packetColumns(c)
 	return p
