@@ -507,6 +507,18 @@ func (p *Plugin) tcpPacket(f *flow.Flow, s, o *state, pk *decode.Packet, v *pktV
 	// T2 uses the uint16 l7Len: a negative length wraps (golden
 	// tcp-malformed: tcpMLen 65528).
 	L := int(uint16(pk.L7Len))
+	// T2 takes the data offset from its buffer even when the header was
+	// snapped (the bytes then come from an earlier frame, see frame), and
+	// l7Len follows it (golden 10_frag_crafted_ipv4 packet 77).
+	// A snapped header shorter than 20 bytes counts as 20 (golden
+	// tcp_header_heapoverflow: data offset 0 from a zero buffer).
+	hdrLen := int(u8(d, l4+12)>>4) * 4
+	if pk.FragOff == 0 && pk.SnapL4Len < 20 {
+		if hdrLen < 20 {
+			hdrLen = 20
+		}
+		L = int(uint16(pk.L3Len - pk.L3HdrLen - hdrLen))
+	}
 	v.tcp = true
 	v.l7 = L
 	v.seq, v.ack, v.seqMax = seq, ack, s.seqMax
@@ -577,10 +589,6 @@ func (p *Plugin) tcpPacket(f *flow.Flow, s, o *state, pk *decode.Packet, v *pktV
 	}
 
 	// §5.7 options.
-	hdrLen := int(u8(d, l4+12)>>4) * 4
-	if pk.SnapL4Len < 20 {
-		hdrLen = 20
-	}
 	optLen := hdrLen - 20
 	v.optLen, v.optOff = optLen, l4+20
 	if optLen > 0 {
