@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"flowsift/internal/capture"
@@ -83,17 +84,22 @@ type runner struct {
 	table   *flow.Table
 	c       Counters
 
-	prefix    string
-	flowFile  *os.File
-	flowOut   *sink.Text
-	pktFile   *os.File
-	pktOut    *sink.Text
-	logFile   *os.File
-	rep       *report.Report
-	repBuf    *bufio.Writer
-	pkt       decode.Packet
-	rec       capture.Record
-	processed time.Time
+	prefix      string
+	flowFile    *os.File
+	flowOut     *sink.Text
+	pktFile     *os.File
+	pktOut      *sink.Text
+	logFile     *os.File
+	rep         *report.Report
+	repBuf      *bufio.Writer
+	pkt         decode.Packet
+	rec         capture.Record
+	processed   time.Time
+	first       *capture.File
+	firstErr    error
+	firstFormat string
+	// snapWarned: the first-time snap length warning was printed.
+	snapWarned bool
 }
 
 func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
@@ -172,6 +178,12 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 		}
 		r.pktOut.WriteString("l7Content\n")
 	}
+	// The first input is opened before the start-up lines, which mention
+	// its format.
+	r.first, r.firstErr = capture.Open(o.Inputs[0])
+	if r.first != nil && strings.HasPrefix(r.first.Format(), "pcapng") {
+		r.firstFormat = "pcapng"
+	}
 	r.startupReport()
 	return nil
 }
@@ -202,7 +214,18 @@ func (r *runner) process() int {
 	code := 0
 	readAny := false
 	for i, path := range r.opts.Inputs {
-		f, err := capture.Open(path)
+		var f *capture.File
+		var err error
+		if i == 0 {
+			f, err = r.first, r.firstErr
+		} else {
+			f, err = capture.Open(path)
+		}
+		if err == nil {
+			// Tranalyzer (libpcap) refuses packets of a pcapng interface whose
+			// link type differs from the first one; flowsift reads them all.
+			f.AllowMixedInterfaces(true)
+		}
 		if err != nil {
 			fmt.Fprintln(r.stderr, report.ErrLine(err.Error()))
 			r.c.InputErrors++
@@ -218,7 +241,7 @@ func (r *runner) process() int {
 			r.rep.Linef("Processing file: %s", path)
 		}
 		desc, name := capture.LinkTypeName(f.LinkType())
-		r.rep.Linef("Link layer type: %s [%s/%d]", desc, name, f.LinkType())
+		r.rep.Linef("Link layer type: %s [%s/%d]", desc, name, capture.DLT(f.LinkType()))
 		r.rep.Linef("Snapshot length: %d%s", f.Snaplen(), report.Suffix(uint64(f.Snaplen())))
 		r.readFile(f, path)
 		r.c.ReadBytes += f.BytesRead()
@@ -237,11 +260,18 @@ func (r *runner) readFile(f *capture.File, path string) {
 			return
 		}
 		if err != nil {
+			// Like Tranalyzer, the report names the problem in order; stderr
+			// gets the precise location (file, record, byte offset).
 			var ce *capture.Error
+			msg := err.Error()
+			if errors.As(err, &ce) {
+				msg = ce.Msg
+			}
+			r.rep.Warn("pcap_dispatch failed: " + msg)
 			fmt.Fprintln(r.stderr, report.WarnLine(err.Error()))
 			r.c.InputErrors++
 			r.c.Incomplete = true
-			if errors.As(err, &ce) && !ce.Fatal {
+			if ce != nil && !ce.Fatal {
 				continue
 			}
 			return
@@ -277,6 +307,10 @@ func (r *runner) packet(rec *capture.Record) {
 	}
 	r.dec.Decode(p)
 	r.env.Status |= p.Status
+	if r.dec.Stats.SnapWarned && !r.snapWarned {
+		r.snapWarned = true
+		r.rep.Warn(string(r.dec.Stats.SnapWarning))
+	}
 	if p.PadLen > 0 {
 		c.PadBytes += uint64(p.PadLen)
 	}

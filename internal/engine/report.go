@@ -77,6 +77,9 @@ func (r *runner) startupReport() {
 	rp.Line(report.Equals)
 	rp.Linef("Date: %s", dateLocal(r.start))
 	rp.Info("Creating flows for L2, IPv4, IPv6")
+	if r.firstFormat == "pcapng" {
+		rp.Warn("PCAP-NG, so *percentage completed* in end report might be less than 100%, will be fixed in a later version")
+	}
 	rp.Line("Active plugins:")
 	for i, pl := range r.plugins {
 		rp.Linef("    %02d: %s, %s", i+1, pl.Reg.Name, pl.Reg.Version)
@@ -184,10 +187,10 @@ func (r *runner) finalReport() {
 	cnt("Number of packets without flow", c.NoFlowPkts, np)
 	ab := float64(c.APkts + c.BPkts)
 	abB := float64(c.ABytes + c.BBytes)
-	rp.Linef("Number of A packets: %d%s %s", c.APkts, report.Suffix(c.APkts), report.Pct(float64(c.APkts), ab))
-	rp.Linef("Number of B packets: %d%s %s", c.BPkts, report.Suffix(c.BPkts), report.Pct(float64(c.BPkts), ab))
-	rp.Linef("Number of A bytes: %d%s %s", c.ABytes, report.Suffix(c.ABytes), report.Pct(float64(c.ABytes), abB))
-	rp.Linef("Number of B bytes: %d%s %s", c.BBytes, report.Suffix(c.BBytes), report.Pct(float64(c.BBytes), abB))
+	cnt("Number of A packets", c.APkts, ab)
+	cnt("Number of B packets", c.BPkts, ab)
+	cnt("Number of A bytes", c.ABytes, abB)
+	cnt("Number of B bytes", c.BBytes, abB)
 	load := func(b, p uint64) float64 {
 		if p == 0 {
 			return 0
@@ -300,7 +303,9 @@ func (r *runner) finalReport() {
 		rp.Linef("<Raw bandwidth>: %.0f b/s%s", bw, report.SuffixUnit(uint64(bw), "b/s"))
 	}
 	capf := float64(r.table.Capacity())
-	rp.Linef("Max number of flows in memory: %d%s %s", ts.MaxLive, report.Suffix(ts.MaxLive), report.Pct(float64(ts.MaxLive), capf))
+	if ts.MaxLive > 0 {
+		rp.Linef("Max number of flows in memory: %d%s %s", ts.MaxLive, report.Suffix(ts.MaxLive), report.Pct(float64(ts.MaxLive), capf))
+	}
 	if ts.Autopilot > 0 {
 		rp.Linef("Number of flows terminated by autopilot: %d%s %s", ts.Autopilot, report.Suffix(ts.Autopilot), report.Pct(float64(ts.Autopilot), float64(F)))
 	}

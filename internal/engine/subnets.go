@@ -9,6 +9,9 @@ import (
 // special-purpose ranges (what Tranalyzer's reference database prints for
 // them); a MaxMind database path adds real country/organisation lookups.
 func newSubnets(path string) (plugin.SubnetLookup, error) {
-	_ = path
-	return subnet.Builtin(), nil
+	db, err := subnet.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
 }

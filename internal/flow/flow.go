@@ -59,7 +59,6 @@ type Flow struct {
 	pendingID  uint32 // IP id of this flow's pending fragment entry
 	pending    bool
 	lastIPID   uint32
-	hasIPID    bool
 }
 
 // Inverted reports flowStat bit 0 (did not initiate the connection).

@@ -319,12 +319,15 @@ func (t *Table) Packet(p *decode.Packet) (*Flow, Result) {
 			f.Status |= decode.StatFragError
 			*t.GlobalStatus |= decode.StatFragError
 		}
-		if p.Kind == decode.KindIPv4 {
-			if res == Existing && p.IPID != 0 && f.hasIPID && f.lastIPID == p.IPID {
+		// Consecutive duplicate IP ID: the id of a flow's first packet is not
+		// remembered, so the earliest hit is its third packet (golden
+		// tcp-syslog, window-scale-range).
+		if p.Kind == decode.KindIPv4 && res == Existing {
+			if p.IPID != 0 && p.IPID == f.lastIPID {
 				f.Status |= decode.StatDupIPID
 				*t.GlobalStatus |= decode.StatDupIPID
 			}
-			f.lastIPID, f.hasIPID = p.IPID, true
+			f.lastIPID = p.IPID
 		}
 	}
 	return f, res
@@ -430,7 +433,8 @@ func invertHeuristic(p *decode.Packet) bool {
 	if sp&0xfff6 == 8080 {
 		return true
 	}
-	if p.Proto == 6 && p.TCPFlags&0x12 == 0x12 {
+	if p.Proto == 6 && p.FragOff == 0 && p.SnapL4Len >= 14 && p.L4Off+13 < len(p.Data) &&
+		p.Data[p.L4Off+13]&0x12 == 0x12 {
 		return true
 	}
 	return false
