@@ -391,3 +391,53 @@ func TestLibraryHelp(t *testing.T) {
 		t.Errorf("-d flow: %q", out)
 	}
 }
+
+func TestInstallAliases(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "flowsift")
+	os.WriteFile(exe, []byte("x"), 0o755)
+	for i := 0; i < 2; i++ { // second run replaces the links
+		if err := InstallAliases(dir, exe); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []string{"tawk", "tcol"} {
+		if target, err := os.Readlink(filepath.Join(dir, n)); err != nil || target != exe {
+			t.Errorf("%s -> %q (%v)", n, target, err)
+		}
+	}
+	os.Remove(filepath.Join(dir, "tcol"))
+	os.WriteFile(filepath.Join(dir, "tcol"), []byte("mine"), 0o644)
+	if err := InstallAliases(dir, exe); err == nil {
+		t.Error("a regular file must not be replaced")
+	}
+}
+
+// TestNoPanics feeds malformed programs and arguments; each must end
+// with an error status and message, never an internal error.
+func TestNoPanics(t *testing.T) {
+	f := writeFlows(t)
+	progs := []string{"", "{", "}", "$", "$$", "$(", "/", "/abc", "0x", "0xZZ", "\"abc", "function", "function f(", "BEGIN {",
+		"{ print $dir[1] }", "{ $tcpFlags(1) }", "{ getline < }", "flow(", "@", "&", "{ print > }", "$ dir", "-", "!",
+		"{ x = \"a\" ~ ( }", "func f() { return }", "BEGIN { printf \"%d %d\", 1 }", "BEGIN { split() }",
+		"BEGIN { gensub(\"(\", \"x\", \"g\", \"y\") }", "BEGIN { exit 3 }", "{ print $-1 }", "BEGIN { _t2die(\"boom\") }"}
+	for _, p := range progs {
+		_, errs, rc := runTawk(t, "", p, f)
+		if strings.Contains(errs, "internal error") {
+			t.Errorf("%q: %s", p, errs)
+		}
+		if rc != 0 && errs == "" && p != "BEGIN { exit 3 }" {
+			t.Errorf("%q: rc=%d without a message", p, rc)
+		}
+	}
+	_, _, rc := runTawk(t, "", "BEGIN { exit 3 }")
+	if rc != 3 {
+		t.Errorf("exit status: %d", rc)
+	}
+	for _, args := range [][]string{{"-I"}, {"-N"}, {"-N", "x"}, {"-s"}, {"-V"}, {"-d"}, {"-v"}, {"-f", "/nonexistent"}, {"-L", "/nonexistent"}, {"--zeek"}, {"-l"}} {
+		_, errs, rc := runTawk(t, "", args...)
+		if rc == 0 || errs == "" || strings.Contains(errs, "internal error") {
+			t.Errorf("%q: rc=%d err=%q", args, rc, errs)
+		}
+	}
+}
