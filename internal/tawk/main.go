@@ -463,8 +463,8 @@ func run(args []string, stdin io.Reader, stdout *bufio.Writer, stderr io.Writer)
 	}
 	prelude := buildPrelude(o, names, setName)
 	preludeLines := strings.Count(prelude, "\n")
-	src := prelude + info.src + "\n" + libSource(info.names, defined)
-	if info.names["aggr"] || info.names["aggrrep"] || info.names["t2sort"] || info.names["t2rsort"] {
+	src := prelude + info.src + "\n" + libSource(info.calls, defined)
+	if info.calls["aggr"] || info.calls["aggrrep"] || info.calls["t2sort"] || info.calls["t2rsort"] {
 		src += "END { _t2o = _t2aggrout(OFS) _t2sortout(); if (_t2o != \"\") printf \"%s\", _t2o }\n"
 	}
 	prog, err := parser.ParseProgram([]byte(src), &parser.ParserConfig{Funcs: funcs})

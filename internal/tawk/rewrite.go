@@ -28,6 +28,7 @@ type progInfo struct {
 	src     string          // rewritten source
 	names   map[string]bool // identifiers used other than after '$'
 	fieldOf map[string]bool // identifiers used as $name
+	calls   map[string]bool // identifiers called as functions: name(
 }
 
 // colError is an unknown $name reference.
@@ -52,7 +53,7 @@ func (e *colError) Error() string {
 // Regex literals, strings and comments are left alone because the GoAWK
 // lexer is used to tokenize.
 func rewrite(src string, cols map[string]int) (*progInfo, error) {
-	info := &progInfo{names: map[string]bool{}, fieldOf: map[string]bool{}}
+	info := &progInfo{names: map[string]bool{}, fieldOf: map[string]bool{}, calls: map[string]bool{}}
 	lineStart := []int{0}
 	for i := 0; i < len(src); i++ {
 		if src[i] == '\n' {
@@ -117,6 +118,9 @@ func rewrite(src string, cols map[string]int) (*progInfo, error) {
 			}
 		case lexer.NAME:
 			info.names[t.val] = true
+			if i+1 < len(toks) && toks[i+1].tok == lexer.LPAREN && !toks[i+1].space {
+				info.calls[t.val] = true
+			}
 		case lexer.DOLLAR:
 			if i+1 >= len(toks) || toks[i+1].tok != lexer.NAME {
 				continue

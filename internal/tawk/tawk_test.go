@@ -254,6 +254,7 @@ func TestPrograms(t *testing.T) {
 		{"aggrrep", []string{"-H", `{ aggrrep($ipOptCpCl_Num, 1, 0, 0, "_") }`}, "0x00\t3\n0x00000000\t3\n0x80\t1\n0x00000004\t1\n"},
 		{"t2rsort", []string{`{ t2rsort(numBytesSnt, 2) }`}, strings.Split(flows, "\n")[0] + "\n" + strings.Split(flows, "\n")[1] + "\n" + strings.Split(flows, "\n")[2] + "\n"},
 		{"user function named like library", []string{`function max(a, b) { return a > b ? a : b } BEGIN { print max(3, 4) }`}, "4\n"},
+		{"variables named like library functions", []string{`NR == 2 { max = 1; ip = $srcIP; abs = 2; print max, ip, abs }`}, "1\t10.0.0.1\t2\n"},
 		{"loop variable as field index", []string{`NR == 2 { for (i = 1; i <= 2; i++) printf "%s ", $i; print "" }`}, "A 1 \n"},
 		{"-v and -O", []string{"-O", ",", "-v", "x=5", `NR == 2 { print $dir, x }`}, "A,5\n"},
 		{"regex with $ inside", []string{`$srcIP ~ /^10\./ && /\$?A/ { print NR }`}, "2\n"},
