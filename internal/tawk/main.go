@@ -385,6 +385,9 @@ func run(args []string, stdin io.Reader, stdout *bufio.Writer, stderr io.Writer)
 
 	// Input: the named file (maybe gzip) or stdin; peek the header row.
 	var in io.Reader = stdin
+	if in == nil {
+		in = strings.NewReader("")
+	}
 	inName := "stdin"
 	if o.input != "" && o.input != "-" {
 		f, err := os.Open(o.input)
@@ -405,9 +408,6 @@ func run(args []string, stdin io.Reader, stdout *bufio.Writer, stderr io.Writer)
 	if o.list > 0 {
 		names, _, _ := readHeader(br, o)
 		return listColumns(stdout, names, o.list)
-	}
-	if stdin == nil && o.input == "" {
-		in = strings.NewReader("")
 	}
 
 	cmd, err := splitAwkArgs(o.awkArgs)

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"flowsift/internal/tcol"
 )
 
 func sharedDir(t *testing.T) string {
@@ -97,6 +99,12 @@ func TestGolden(t *testing.T) {
 					t.Errorf("-V output lacks colour codes")
 				}
 				got = ansi.ReplaceAllString(got, "")
+			}
+			if tc, err := os.ReadFile(filepath.Join(dir, "tawk", id+".tcol")); err == nil {
+				var aligned bytes.Buffer
+				if err := tcol.Align(strings.NewReader(got), &aligned); err != nil || aligned.String() != string(tc) {
+					t.Errorf("tawk | tcol differs from golden %s.tcol", id)
+				}
 			}
 			if got != string(want) {
 				t.Errorf("output differs from golden %s.out\ngot:\n%.2000s\nwant:\n%.2000s", id, got, want)
@@ -430,6 +438,10 @@ func TestNoPanics(t *testing.T) {
 		if rc != 0 && errs == "" && p != "BEGIN { exit 3 }" {
 			t.Errorf("%q: rc=%d without a message", p, rc)
 		}
+	}
+	var out, errb bytes.Buffer
+	if rc := Main([]string{"{ print }"}, nil, &out, &errb); rc != 0 || out.Len() != 0 {
+		t.Errorf("nil stdin: rc=%d err=%q", rc, errb.String())
 	}
 	_, _, rc := runTawk(t, "", "BEGIN { exit 3 }")
 	if rc != 3 {
