@@ -309,7 +309,12 @@ func (p *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 			w.U(uint64(c))
 		}
 	}
+	// T2 tests the run-wide aggregate: one window-scaling flow makes every
+	// later row print a scale (and a JA4T shift). Fixed: this flow's bit.
 	wsUsed := p.aggStat&0x0200 != 0
+	if p.cfg.fix {
+		wsUsed = s.stat&0x0200 != 0
+	}
 	if p.cfg.ja4t {
 		col()
 		w.StrClass(p.ja4tString(s, wsUsed))
@@ -339,7 +344,7 @@ func (p *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 		w.H(uint64(s.mpDSS), 2)
 	}
 	if p.cfg.natBt {
-		ecI, utm, bsec, bfrac := s.bootTime()
+		ecI, utm, bsec, bfrac := s.bootTime(p.cfg.fix)
 		col()
 		w.U(uint64(s.tsVal))
 		col()
@@ -392,6 +397,9 @@ func (p *Plugin) ja4tString(s *state, wsUsed bool) []byte {
 			b = append(b, '-')
 		}
 		b = b[:len(b)-1]
+		if p.cfg.fix {
+			b = append(b, '_')
+		}
 	}
 	if s.mss < 10 {
 		b = append(b, '0')
@@ -408,7 +416,7 @@ func (p *Plugin) ja4tString(s *state, wsUsed bool) []byte {
 }
 
 // bootTime computes tcpEcI, tcpUtm and tcpBtm (§6.5).
-func (s *state) bootTime() (ecI float32, utm float64, bsec uint64, bfrac uint32) {
+func (s *state) bootTime(fix bool) (ecI float32, utm float64, bsec uint64, bfrac uint32) {
 	if s.options&(1<<8) == 0 {
 		return 0, 0, 0, 0
 	}
@@ -417,7 +425,11 @@ func (s *state) bootTime() (ecI float32, utm float64, bsec uint64, bfrac uint32)
 	frac := int64(s.tsLastNsec) - int64(s.tsFirstNsec)
 	if frac < 0 {
 		sec--
-		frac += 1000000
+		if fix {
+			frac += 1000000000
+		} else {
+			frac += 1000000
+		}
 	}
 	f := float32(float64(sec) + float64(frac)/1e9)
 	if i := s.tsVal - s.tsFirst; i != 0 {
@@ -455,7 +467,11 @@ func (s *state) bootTime() (ecI float32, utm float64, bsec uint64, bfrac uint32)
 	bf := int64(s.tsLastNsec) - uf
 	if bf < 0 {
 		bsec--
-		bf += 1000000
+		if fix {
+			bf += 1000000000 // a nanosecond borrow: no 10-digit fraction
+		} else {
+			bf += 1000000
+		}
 	}
 	return f, utm, bsec, uint32(bf)
 }

@@ -139,7 +139,14 @@ func (p *Plugin) frame(pk *decode.Packet) []byte {
 	if len(pk.Data) > len(p.shadow) {
 		p.shadow = append(p.shadow, make([]byte, len(pk.Data)-len(p.shadow))...)
 	}
-	copy(p.shadow, pk.Data)
+	n := copy(p.shadow, pk.Data)
+	if p.cfg.fix {
+		// No bytes of earlier frames: reads past the capture see zeros.
+		if p.dirty > n {
+			clear(p.shadow[n:p.dirty])
+		}
+		p.dirty = n
+	}
 	return p.shadow
 }
 
@@ -507,6 +514,9 @@ func (p *Plugin) tcpPacket(f *flow.Flow, s, o *state, pk *decode.Packet, v *pktV
 	// T2 uses the uint16 l7Len: a negative length wraps (golden
 	// tcp-malformed: tcpMLen 65528).
 	L := int(uint16(pk.L7Len))
+	if p.cfg.fix && pk.L7Len < 0 {
+		L = 0
+	}
 	// T2 takes the data offset from its buffer even when the header was
 	// snapped (the bytes then come from an earlier frame, see frame), and
 	// l7Len follows it (golden 10_frag_crafted_ipv4 packet 77).
@@ -518,6 +528,9 @@ func (p *Plugin) tcpPacket(f *flow.Flow, s, o *state, pk *decode.Packet, v *pktV
 			hdrLen = 20
 		}
 		L = int(uint16(pk.L3Len - pk.L3HdrLen - hdrLen))
+		if p.cfg.fix && pk.L3Len-pk.L3HdrLen-hdrLen < 0 {
+			L = 0
+		}
 	}
 	v.tcp = true
 	v.l7 = L

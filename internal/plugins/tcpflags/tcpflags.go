@@ -62,6 +62,7 @@ func Register(r *plugin.Registry) {
 			{Name: "TCPFLGCNT", Default: "0", Help: "per-flag packet counter column"},
 			{Name: "SPKTMD_SEQACKREL", Default: "0", Help: "packet file seq/ack relative"},
 			{Name: "SPKTMD_SEQACKHEX", Default: "0", Help: "packet file seq/ack in hex"},
+			{Name: "FIXT2BUGS", Default: "0", Help: "1: print corrected values where T2 0.9.3 is evidently wrong (docs/compat.md, tcpFlags)"},
 		},
 		New: func(env *plugin.Env, s plugin.Settings) (plugin.Plugin, error) {
 			c := config{
@@ -80,6 +81,7 @@ func Register(r *plugin.Registry) {
 				flgCnt:     s.Bool("TCPFLGCNT"),
 				seqRel:     s.Bool("SPKTMD_SEQACKREL"),
 				seqHex:     s.Bool("SPKTMD_SEQACKHEX"),
+				fix:        s.Bool("FIXT2BUGS"),
 			}
 			if c.ipTos < 0 || c.ipTos > 2 {
 				return nil, fmt.Errorf("IPTOS must be 0, 1 or 2")
@@ -112,6 +114,10 @@ type config struct {
 	flgCnt     bool
 	seqRel     bool
 	seqHex     bool
+	// fix prints corrected values instead of T2's evident defects: JA4T
+	// separator, window-scale state leaking between flows, stale capture
+	// buffer bytes, wrapped negative lengths and boot-time fractions.
+	fix bool
 }
 
 // defaultConfig is the 0.9.3 default build.
@@ -215,6 +221,7 @@ type Plugin struct {
 
 	ja4tBuf []byte // reused JA4T string buffer
 	shadow  []byte // libpcap-like capture buffer (see frame)
+	dirty   int    // FIXT2BUGS: bytes of shadow written so far
 }
 
 // New builds the plugin with the given configuration.

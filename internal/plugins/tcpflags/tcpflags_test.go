@@ -145,3 +145,35 @@ func TestNoAllocs(t *testing.T) {
 	}
 	_ = row
 }
+
+func TestFixT2Bugs(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.fix = true
+	c := newConv(t, cfg)
+	c.send(seg{t: 0, flags: fSYN, seq: 1000, win: 64240, opts: synOpts(100, 0)})
+	c.send(seg{fromB: true, t: 0.01, flags: fSYN | fACK, seq: 5000, ack: 1001, win: 65160, opts: synOpts(200, 100)})
+	c.send(seg{t: 0.012, flags: fACK, seq: 1001, ack: 5001, win: 502, opts: cat([]byte{1, 1}, ts(101, 200))})
+	c.send(seg{t: 0.013, flags: fACK | fPSH, seq: 1001, ack: 5001, win: 502, opts: cat([]byte{1, 1}, ts(102, 200)), payload: 100})
+	a := c.flowRow(c.a)
+	expect(t, "tcpJA4T", a["tcpJA4T"], "64240_2-4-8-1-3_1460_7")
+	// 1000.013 − 1.019999977 s with a nanosecond borrow.
+	expect(t, "tcpBtm", a["tcpBtm"], "998.993000023")
+
+	// A later flow without window scaling: no scale leaks into its row.
+	c2 := &conv{t: t, pl: c.pl, env: c.env, cols: c.cols}
+	c2.send(seg{t: 1, flags: fSYN, seq: 1, win: 1000})
+	r := c2.flowRow(c2.a)
+	expect(t, "tcpWS", r["tcpWS"], "0")
+	expect(t, "tcpJA4T", r["tcpJA4T"], "1000_00_00_00")
+
+	// Default build: the scale of the earlier flow leaks (T2 0.9.3).
+	d := newConv(t, defaultConfig())
+	d.send(seg{t: 0, flags: fSYN, seq: 1000, win: 64240, opts: synOpts(100, 0)})
+	d.send(seg{fromB: true, t: 0.01, flags: fSYN | fACK, seq: 5000, ack: 1001, win: 65160, opts: synOpts(200, 100)})
+	d.flowRow(d.a)
+	d2 := &conv{t: t, pl: d.pl, env: d.env, cols: d.cols}
+	d2.send(seg{t: 1, flags: fSYN, seq: 1, win: 1000})
+	r = d2.flowRow(d2.a)
+	expect(t, "tcpWS", r["tcpWS"], "1")
+	expect(t, "tcpJA4T", r["tcpJA4T"], "1000_00_00_0")
+}
