@@ -197,6 +197,15 @@ func (d *Decoder) finish() {
 			p.Kind = KindNone
 		}
 	}
+	// Offsets never point past the capture, so views such as
+	// header.TCP(p.Data[p.L4Off:]) are always safe (they read zeros).
+	n := len(p.Data)
+	p.L3Off = min(p.L3Off, n)
+	p.L4Off = min(p.L4Off, n)
+	p.L7Off = min(p.L7Off, n)
+	p.L2Payload = min(p.L2Payload, n)
+	p.IP6HHOff = min(p.IP6HHOff, n)
+	p.IP6DOff = min(p.IP6DOff, n)
 	if p.NumVLAN > d.Stats.MaxVLAN {
 		d.Stats.MaxVLAN = p.NumVLAN
 	}
