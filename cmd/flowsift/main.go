@@ -10,6 +10,7 @@ import (
 
 	"flowsift/internal/cli"
 
+	"flowsift/internal/tawk"
 	"flowsift/internal/tcol"
 )
 
@@ -17,7 +18,7 @@ func main() {
 	name := filepath.Base(os.Args[0])
 	switch name {
 	case "tawk":
-		os.Exit(2)
+		os.Exit(tawk.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	case "tcol":
 		os.Exit(tcol.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}

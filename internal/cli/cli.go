@@ -16,6 +16,7 @@ import (
 	"flowsift/internal/plugin"
 	"flowsift/internal/plugins"
 
+	"flowsift/internal/tawk"
 	"flowsift/internal/tcol"
 )
 
@@ -60,7 +61,7 @@ func Main(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "tawk":
-			return 2
+			return tawk.Main(args[1:], stdin, stdout, stderr)
 		case "tcol":
 			return tcol.Main(args[1:], stdin, stdout, stderr)
 		case "config":
@@ -82,21 +83,15 @@ func Main(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 func installAliases(dir string, stderr io.Writer) int {
 	exe, err := os.Executable()
+	if err == nil {
+		exe, err = filepath.EvalSymlinks(exe)
+	}
+	if err == nil {
+		err = tawk.InstallAliases(dir, exe)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "flowsift:", err)
 		return 1
-	}
-	if exe, err = filepath.EvalSymlinks(exe); err != nil {
-		fmt.Fprintln(stderr, "flowsift:", err)
-		return 1
-	}
-	for _, n := range []string{"tawk", "tcol"} {
-		link := filepath.Join(dir, n)
-		os.Remove(link)
-		if err := os.Symlink(exe, link); err != nil {
-			fmt.Fprintln(stderr, "flowsift:", err)
-			return 1
-		}
 	}
 	return 0
 }
