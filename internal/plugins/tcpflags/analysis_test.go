@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"flowsift/internal/decode"
 	"flowsift/internal/report"
 )
 
@@ -201,4 +202,19 @@ func TestSwitchColumns(t *testing.T) {
 	if strings.Contains(names, "tcpRTT") || strings.Contains(names, "tcpJA4T") {
 		t.Errorf("switched-off columns present: %s", names)
 	}
+}
+
+func TestTimeJump(t *testing.T) {
+	c := newConv(t, defaultConfig())
+	c.send(seg{t: 5.5, flags: fSYN, seq: 1, win: 10})
+	r := c.send(seg{t: 5.2, flags: fSYN, seq: 1, win: 10})
+	expect(t, "dt < 0", c.pv(r, "ipFlags"), "0x8000")
+	if c.a.Status&decode.StatTimeJump == 0 || c.env.Status&decode.StatTimeJump == 0 {
+		t.Errorf("flowStat bit 51 not set: flow %#x run %#x", c.a.Status, c.env.Status)
+	}
+	// Unsigned seconds: going back across a second boundary is not negative.
+	d := newConv(t, defaultConfig())
+	d.send(seg{t: 6.1, flags: fSYN, seq: 1, win: 10})
+	r = d.send(seg{t: 5.9, flags: fSYN, seq: 1, win: 10})
+	expect(t, "dt wraps", d.pv(r, "ipFlags"), "0x0000")
 }
