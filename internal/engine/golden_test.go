@@ -1,11 +1,13 @@
 package engine_test
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"flowsift/internal/cli"
@@ -23,35 +25,72 @@ var tcpFlagsFlowCols = strings.Fields(`tcpFStat ipMindIPID ipMaxdIPID ipMinTTL i
 
 var tcpFlagsPacketCols = strings.Fields(`ipToS ipID ipIDDiff ipFrag ipTTL ipHdrChkSum ipCalChkSum l4HdrChkSum l4CalChkSum ipFlags ip6HHOptLen ip6HHOpts ip6DOptLen ip6DOpts ipOptLen ipOpts seq ack seqMax seqDiff ackDiff seqLen ackLen seqFlowLen ackFlowLen tcpMLen tcpBFlgt tcpFStat tcpFlags tcpAnomaly tcpWin tcpWS tcpMSS tcpTmS tcpTmER tcpMPTyp tcpMPF tcpMPAID tcpMPDSSF tcpOptLen tcpOpts`)
 
+// corpusRun is the one run over the corpus that the golden tests share.
+var corpusRun struct {
+	once   sync.Once
+	shared string
+	out    string
+	caps   []corpus.Capture
+	errs   []string
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if corpusRun.out != "" {
+		os.RemoveAll(corpusRun.out)
+	}
+	os.Exit(code)
+}
+
 // runCorpus runs flowsift -s over every corpus capture that has golden flow
-// files and returns the output folder (laid out like the golden folder).
+// files (once per test binary) and returns the output folder, laid out like
+// the golden folder, with each end report in NAME_stdout.txt.
 func runCorpus(t *testing.T) (shared, out string, caps []corpus.Capture) {
 	t.Helper()
 	shared = corpus.SharedDir()
 	if shared == "" {
 		t.Skip("../shared (corpus and golden outputs) not found; set FLOWSIFT_SHARED to run golden tests")
 	}
-	all, err := corpus.List(shared)
-	if err != nil {
-		t.Fatal(err)
+	cr := &corpusRun
+	cr.once.Do(func() {
+		cr.shared = shared
+		all, err := corpus.List(shared)
+		if err != nil {
+			cr.errs = append(cr.errs, err.Error())
+			return
+		}
+		cr.out, err = os.MkdirTemp("", "flowsift-golden-")
+		if err != nil {
+			cr.errs = append(cr.errs, err.Error())
+			return
+		}
+		for _, c := range all {
+			if _, ok := c.GoldenFile("flows"); !ok {
+				continue
+			}
+			dir := filepath.Join(cr.out, c.Rel)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				cr.errs = append(cr.errs, err.Error())
+				return
+			}
+			prefix := filepath.Join(dir, c.Name)
+			stdout, err := os.Create(prefix + "_stdout.txt")
+			if err != nil {
+				cr.errs = append(cr.errs, err.Error())
+				return
+			}
+			code := cli.Main([]string{"flowsift", "-r", c.Path, "-w", prefix, "-s"}, nil, stdout, io.Discard)
+			stdout.Close()
+			if code != 0 {
+				cr.errs = append(cr.errs, fmt.Sprintf("%s: exit status %d", c.Rel, code))
+			}
+			cr.caps = append(cr.caps, c)
+		}
+	})
+	for _, e := range cr.errs {
+		t.Error(e)
 	}
-	out = t.TempDir()
-	for _, c := range all {
-		if _, ok := c.GoldenFile("flows"); !ok {
-			continue
-		}
-		dir := filepath.Join(out, c.Rel)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		prefix := filepath.Join(dir, c.Name)
-		code := cli.Main([]string{"flowsift", "-r", c.Path, "-w", prefix, "-s"}, nil, io.Discard, io.Discard)
-		if code != 0 {
-			t.Errorf("%s: exit status %d", c.Rel, code)
-		}
-		caps = append(caps, c)
-	}
-	return shared, out, caps
+	return cr.shared, cr.out, cr.caps
 }
 
 func compare(t *testing.T, caps []corpus.Capture, out, kind string, cols []string) *t2diff.Result {
