@@ -64,12 +64,15 @@ type Config struct {
 	MaxLayers int
 	// MaxIPv6Ext is the number of IPv6 extension headers walked.
 	MaxIPv6Ext int
+	// StaleBytes makes reads beyond the captured length see the bytes of
+	// earlier records, like T2 on libpcap's reused buffer (else zeros).
+	StaleBytes bool
 }
 
 // DefaultConfig returns Tranalyzer 0.9.3's default dissector settings.
 func DefaultConfig() Config {
 	return Config{L2Flows: true, IPv4: true, IPv6: true, Tunnels: true,
-		MaxIPHeaders: 2, MaxLayers: 16, MaxIPv6Ext: 5}
+		MaxIPHeaders: 2, MaxLayers: 16, MaxIPv6Ext: 5, StaleBytes: true}
 }
 
 // Stats are run-wide counters only the dissector can know; the engine
@@ -92,8 +95,9 @@ type Decoder struct {
 	cfg   Config
 
 	p     *Packet
-	n     int // captured bytes
-	wire  int // on-wire bytes (≥ n)
+	b     []byte // bytes dissected: the capture, extended by stale bytes
+	n     int    // captured bytes
+	wire  int    // on-wire bytes (≥ n)
 	first bool
 
 	// Header description under construction: built in a larger scratch
@@ -109,9 +113,13 @@ type Decoder struct {
 	haveIP  bool
 	ethSeen bool
 	// L2-flow length bases (basicStats columns of L2 packets).
-	l2Snap    int  // end of the outermost Ethernet header: snapL3Len base
-	l2Pad     int  // start of the payload the padding is measured from
-	l2Len     int  // payload length known from the L2 protocol (ARP, 802.3)
+	l2Snap int // end of the outermost Ethernet header: snapL3Len base
+	l2Pad  int // start of the payload the padding is measured from
+	l2Len  int // payload length known from the L2 protocol (ARP, 802.3)
+	// stale mirrors libpcap's reused record buffer over its first
+	// staleSize bytes: T2 reads some fields beyond the captured length
+	// and then sees what earlier, longer records left there.
+	stale     [staleSize]byte
 	v6NoPorts bool // IPv6 ports unreadable: no bit 35
 	sawGRE    bool // a GRE header was walked (counted once per packet)
 	// MACs of the last Ethernet(-like) header walked.
@@ -148,6 +156,7 @@ func (d *Decoder) Decode(p *Packet) {
 		WireLen: p.WireLen, LinkType: p.LinkType, Data: p.Data}
 	d.p = p
 	d.n = len(p.Data)
+	d.b = d.view(p.Data)
 	d.wire = int(p.WireLen)
 	if d.wire < d.n {
 		d.wire = d.n
@@ -169,6 +178,26 @@ func (d *Decoder) Decode(p *Packet) {
 		d.link()
 	}
 	d.finish()
+}
+
+// staleSize bounds the emulation of reads beyond the capture: such reads
+// happen in the headers of short frames.
+const staleSize = 256
+
+// view returns the bytes to dissect: a short capture continues with the
+// bytes earlier records left in the buffer (zeros at first), as T2 reads
+// them through libpcap (golden 11_scan_udp: empty UDP probes after a DTLS
+// record are DTLS to T2). Lengths always come from d.n, the capture.
+func (d *Decoder) view(data []byte) []byte {
+	if !d.cfg.StaleBytes {
+		return data
+	}
+	if len(data) >= staleSize {
+		copy(d.stale[:], data[:staleSize])
+		return data
+	}
+	copy(d.stale[:], data)
+	return d.stale[:]
 }
 
 // finish copies the description to the packet and applies the flow-kind
@@ -300,7 +329,7 @@ func (d *Decoder) deeper() bool {
 
 func (d *Decoder) link() {
 	p := d.p
-	b := p.Data
+	b := d.b
 	switch p.LinkType & 0x03ffffff {
 	case LinkEthernet:
 		d.ethernet(0)
@@ -481,7 +510,7 @@ func (d *Decoder) inner(dlt uint32, off int) {
 	if !d.deeper() {
 		return
 	}
-	b := d.p.Data
+	b := d.b
 	switch dlt {
 	case LinkEthernet:
 		d.ethernet(off)
@@ -513,7 +542,7 @@ func (d *Decoder) inner(dlt uint32, off int) {
 // extension TLVs) and dissects what the flags say follows.
 func (d *Decoder) juniper() {
 	p := d.p
-	b := p.Data
+	b := d.b
 	if d.n < 4 || b[0] != 'M' || b[1] != 'G' || b[2] != 'C' {
 		p.Status |= StatStopDissect
 		return
@@ -542,7 +571,7 @@ func (d *Decoder) juniper() {
 // nflog walks the NFLOG TLVs to the payload TLV (type 9).
 func (d *Decoder) nflog() {
 	p := d.p
-	b := p.Data
+	b := d.b
 	p.Status |= StatNoEthernet
 	if d.n < 4 {
 		p.Status |= StatL2Snapped
@@ -576,7 +605,7 @@ func (d *Decoder) nflog() {
 // fddi dissects an FDDI frame: FC byte, two MACs, then LLC/SNAP.
 func (d *Decoder) fddi() {
 	p := d.p
-	b := p.Data
+	b := d.b
 	if d.n < 13 {
 		p.Status |= StatL2Snapped
 		return
@@ -597,7 +626,7 @@ func (d *Decoder) fddi() {
 // wlan dissects an 802.11 data frame with LLC/SNAP payload.
 func (d *Decoder) wlan(off int) {
 	p := d.p
-	b := p.Data
+	b := d.b
 	d.add("wlan")
 	fc := header.U8(b, off)
 	flags := header.U8(b, off+1)
@@ -647,7 +676,7 @@ func (d *Decoder) wlan(off int) {
 // frameRelay dissects a Q.922 address + NLPID / SNAP payload.
 func (d *Decoder) frameRelay(off int) {
 	p := d.p
-	b := p.Data
+	b := d.b
 	if d.n-off < 4 {
 		p.Status |= StatL2Snapped
 		return
@@ -674,7 +703,7 @@ func (d *Decoder) frameRelay(off int) {
 // ppp dissects a PPP protocol field (1 or 2 bytes) at off.
 func (d *Decoder) ppp(off int) {
 	p := d.p
-	b := p.Data
+	b := d.b
 	if off >= d.n {
 		p.Status |= StatL2Snapped
 		return
@@ -710,7 +739,7 @@ func (d *Decoder) ethernet(off int) { d.ethernetLLC(off, true) }
 // ethertypes (Ethernet over MPLS, golden EoMPLS: UNK(0x0026)).
 func (d *Decoder) ethernetLLC(off int, llc bool) {
 	p := d.p
-	b := p.Data
+	b := d.b
 	if !d.deeper() {
 		return
 	}
@@ -796,7 +825,7 @@ func (d *Decoder) ethernetLLC(off int, llc bool) {
 // length field (-1 if unknown) used for padding.
 func (d *Decoder) llc(off, length int) {
 	p := d.p
-	b := p.Data
+	b := d.b
 	d.add("llc")
 	d.Stats.LLC++
 	if length >= 0 {
@@ -847,7 +876,7 @@ func (d *Decoder) llc(off, length int) {
 // etherType dispatches on an ethertype whose payload starts at off.
 func (d *Decoder) etherType(typ uint16, off int) {
 	p := d.p
-	b := p.Data
+	b := d.b
 	if !d.deeper() {
 		return
 	}
@@ -912,6 +941,7 @@ func (d *Decoder) etherType(typ uint16, off int) {
 		}
 		if name := etherTypeName(typ); name != "" {
 			d.add(name)
+			d.l2Bit(0) // inside an IP tunnel: stop dissecting
 		} else {
 			d.addUnknown16(typ)
 		}
@@ -933,7 +963,7 @@ func (d *Decoder) l2Bit(bit uint64) {
 // pppoeSession dissects the PPP protocol after a PPPoE session header.
 func (d *Decoder) pppoeSession(off int) {
 	p := d.p
-	b := p.Data
+	b := d.b
 	if d.n-off < 2 {
 		p.Status |= StatL2Snapped
 		d.l2Flow(header.EtherTypePPPoES, off)
@@ -957,7 +987,7 @@ func (d *Decoder) pppoeSession(off int) {
 
 // arpLen is the ARP packet length from its address sizes.
 func (d *Decoder) arpLen(off int) int {
-	b := d.p.Data
+	b := d.b
 	if d.n-off < 6 {
 		return 0
 	}
@@ -967,7 +997,7 @@ func (d *Decoder) arpLen(off int) int {
 // mpls walks an MPLS label stack at off.
 func (d *Decoder) mpls(off int, mcast bool) {
 	p := d.p
-	b := p.Data
+	b := d.b
 	if mcast {
 		p.Status |= StatMPLSMcast
 	} else {
@@ -1012,7 +1042,7 @@ func (d *Decoder) mpls(off int, mcast bool) {
 // (type I has no ERSPAN header and no sequence number).
 func (d *Decoder) erspan(typ uint16, off int, noSeq bool) {
 	p := d.p
-	b := p.Data
+	b := d.b
 	d.add("erspan")
 	p.Status |= StatERSPAN
 	switch {

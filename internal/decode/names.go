@@ -8,6 +8,8 @@ package decode
 // dissection as an L2 flow. "" means unknown (UNK(0x....), bit 43).
 func etherTypeName(t uint16) string {
 	switch t {
+	case 0x0000:
+		return "wlccp" // GRE protocol 0 (golden various_gre)
 	case 0x0101:
 		return "pup"
 	case 0x010b:
