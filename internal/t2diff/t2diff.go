@@ -95,6 +95,23 @@ func (r *Result) Agreement() float64 {
 	return 100 * float64(a) / float64(t)
 }
 
+// AgreementExcept is the overall agreement over the columns not in skip
+// (columns where flowsift differs on purpose, docs/compat.md).
+func (r *Result) AgreementExcept(skip map[string]bool) float64 {
+	a, t := 0, 0
+	for name, c := range r.Cols {
+		if skip[name] {
+			continue
+		}
+		a += c.Agree
+		t += c.Total
+	}
+	if t == 0 {
+		return 100
+	}
+	return 100 * float64(a) / float64(t)
+}
+
 // RowsPct is the share of reference rows found in the candidate.
 func (r *Result) RowsPct() float64 {
 	if r.RowsRef == 0 {

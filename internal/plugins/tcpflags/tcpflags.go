@@ -40,6 +40,12 @@ const (
 )
 
 // Register adds tcpFlags to the registry.
+// CorrectedColumns are the flow columns in which flowsift, by default
+// (FIXT2BUGS=1), prints the correct value where Tranalyzer 0.9.3 prints a
+// defect in many rows: the JA4T separator and the window-scale state that
+// leaks from one flow into the next (docs/compat.md, "tcpFlags").
+var CorrectedColumns = []string{"tcpJA4T", "tcpWS"}
+
 func Register(r *plugin.Registry) {
 	r.Add(&plugin.Registration{
 		Name:    Name,
@@ -62,7 +68,7 @@ func Register(r *plugin.Registry) {
 			{Name: "TCPFLGCNT", Default: "0", Help: "per-flag packet counter column"},
 			{Name: "SPKTMD_SEQACKREL", Default: "0", Help: "packet file seq/ack relative"},
 			{Name: "SPKTMD_SEQACKHEX", Default: "0", Help: "packet file seq/ack in hex"},
-			{Name: "FIXT2BUGS", Default: "0", Help: "1: print corrected values where T2 0.9.3 is evidently wrong (docs/compat.md, tcpFlags)"},
+			{Name: "FIXT2BUGS", Default: "1", Help: "1: print the correct value where Tranalyzer 0.9.3 is evidently wrong (docs/compat.md, tcpFlags); 0: reproduce its output byte for byte"},
 		},
 		New: func(env *plugin.Env, s plugin.Settings) (plugin.Plugin, error) {
 			c := config{
