@@ -9,6 +9,10 @@ import (
 // ipByVersion dissects an IP header whose version nibble decides the type
 // (raw IP link types, MPLS).
 func (d *Decoder) ipByVersion(off int) {
+	if off >= d.n {
+		d.p.Status |= StatL3Snapped
+		return
+	}
 	switch header.U8(d.b, off) >> 4 {
 	case 4:
 		d.ipv4(off)
@@ -688,10 +692,13 @@ func (d *Decoder) udpPayload() {
 				d.add("ayiya")
 				p.Status |= StatAYIYA
 				d.Stats.AYIYA++
-				al := 8 + 4*int(pay[0]>>4) + 4*int(pay[1]>>4)
-				if pay[2] == 41 {
+				// Identity of 2^IDLen bytes, signature of SigLen words,
+				// next header in byte 3.
+				al := 8 + 1<<(pay[0]>>4) + 4*int(pay[1]>>4)
+				switch pay[3] {
+				case header.IPProtoIPv6:
 					d.ipByType(in+al, header.EtherTypeIPv6)
-				} else if pay[2] == 4 {
+				case header.IPProtoIPIP:
 					d.ipByType(in+al, header.EtherTypeIPv4)
 				}
 				return
