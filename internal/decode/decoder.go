@@ -747,7 +747,8 @@ func (d *Decoder) ethernetLLC(off int, llc bool) {
 	d.ethSeen = true
 	if d.n-off >= 6 && outer {
 		// ISL (Cisco) and 802.3br preemption headers precede Ethernet.
-		if off == 0 && d.n >= 26+14 && b[0] == 0x01 && b[1] == 0x00 && b[2] == 0x0c && b[3] == 0x00 && (b[4] == 0x00 || b[4] == 0x03) {
+		// ISL: destination 01-00-0c-00-00 or 03-00-0c-00-00.
+		if off == 0 && d.n >= 26+14 && (b[0] == 0x01 || b[0] == 0x03) && b[1] == 0x00 && b[2] == 0x0c && b[3] == 0x00 && b[4] == 0x00 {
 			d.add("isl")
 			off += 26
 		} else if off == 0 && d.n >= 8+14 && b[0] == 0x55 && b[1] == 0x55 && b[2] == 0x55 && b[3] == 0x55 && b[4] == 0x55 && b[5] == 0x55 && b[6] == 0x55 {

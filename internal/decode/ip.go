@@ -259,7 +259,7 @@ func (d *Decoder) ipv6(off int) {
 		}
 		eo := off + hl
 		switch nh {
-		case header.IPProtoHopOpts, header.IPProtoDstOpts, header.IPProtoRouting, header.IPProtoMobility:
+		case header.IPProtoHopOpts, header.IPProtoDstOpts, header.IPProtoRouting:
 			e := header.IPv6Ext(sliceFrom(b, eo))
 			el := e.Length()
 			switch nh {
@@ -273,10 +273,8 @@ func (d *Decoder) ipv6(off int) {
 				if p.IP6DOff == 0 {
 					p.IP6DOff, p.IP6DLen = eo+2, el-2
 				}
-			case header.IPProtoRouting:
-				d.add("ipv6.routing")
 			default:
-				d.add("ipv6.mobility")
+				d.add("ipv6.routing")
 			}
 			nh = e.NextHeader()
 			hl += el
@@ -319,7 +317,7 @@ func (d *Decoder) ipv6(off int) {
 func isIPv6Ext(nh uint8) bool {
 	switch nh {
 	case header.IPProtoHopOpts, header.IPProtoDstOpts, header.IPProtoRouting,
-		header.IPProtoFragment, header.IPProtoAH, header.IPProtoMobility:
+		header.IPProtoFragment, header.IPProtoAH:
 		return true
 	}
 	return false
@@ -422,6 +420,14 @@ func (d *Decoder) l4(proto uint8, v6 bool) {
 	case header.IPProtoIGMP:
 		d.add("igmp")
 		d.l7Lengths(8)
+		switch t := header.U8(l4, 0); {
+		case t == 0x13:
+			d.add("dvmrp")
+		case t == 0x14:
+			d.add("pim")
+		case t >= 0xfc:
+			d.add("rgmp")
+		}
 	case header.IPProtoSCTP:
 		d.add("sctp")
 		p.Status |= StatSCTP
@@ -480,6 +486,11 @@ func (d *Decoder) l4(proto uint8, v6 bool) {
 	case header.IPProtoPIM:
 		d.add("pim")
 		d.l7Lengths(8)
+		// PIMv2 register messages carry the multicast packet after an
+		// 8-byte header (PIM header + register flags).
+		if d.cfg.Tunnels && header.U8(l4, 0) == 0x21 {
+			d.ipByVersion(p.L4Off + 8)
+		}
 	case header.IPProtoNoNext:
 		// No name (golden Teredo "…:teredo:ipv6"), no L4 header.
 		d.l7Lengths(0)

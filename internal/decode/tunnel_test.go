@@ -180,3 +180,23 @@ func TestLinkTypes(t *testing.T) {
 }
 
 func le16(v uint16) []byte { return binary.LittleEndian.AppendUint16(nil, v) }
+
+func TestIGMPPIMISL(t *testing.T) {
+	p := decodeFrame(t, LinkEthernet, pad(cat(eth(0x0800), ipv4(2, 8, 0), []byte{0x13, 0, 0, 0, 0, 0, 0, 0}), 60), 0)
+	checkDesc(t, p, "eth:ipv4:igmp:dvmrp")
+	checkInts(t, lengths(p), map[string]int{"L7Len": 0, "PadLen": 18})
+
+	in := innerTCP()
+	reg := cat([]byte{0x21, 0, 0, 0, 0, 0, 0, 0}, in)
+	p = decodeFrame(t, LinkEthernet, cat(eth(0x0800), ipv4(103, len(reg), 0), reg), 0)
+	checkDesc(t, p, "eth:ipv4:pim:ipv4:tcp")
+	checkInts(t, lengths(p), map[string]int{"L3Off": 42, "SrcPort": 1111})
+
+	isl := cat([]byte{0x01, 0, 0x0c, 0, 0}, make([]byte, 21))
+	p = decodeFrame(t, LinkEthernet, cat(isl, eth(0x0800), in), 0)
+	checkDesc(t, p, "isl:eth:ipv4:tcp")
+	checkInts(t, lengths(p), map[string]int{"L3Off": 40})
+	if p.SrcMAC != [6]byte(macA) {
+		t.Errorf("MAC %x", p.SrcMAC)
+	}
+}
