@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // flushAt is the buffered size at which rows are handed to the underlying
@@ -312,24 +313,10 @@ func AppendSanitized(b []byte, s []byte) []byte {
 	return b
 }
 
+// appendSanitizedString is AppendSanitized over a string, read through a
+// zero-copy byte view (the bytes are never written).
 func appendSanitizedString(b []byte, s string) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < 0x80 {
-			b = appendASCIIEscaped(b, c)
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n <= 1 {
-			b = append(b, '.')
-			i++
-			continue
-		}
-		b = append(b, s[i:i+n]...)
-		i += n
-	}
-	return b
+	return AppendSanitized(b, unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
 func appendASCIIEscaped(b []byte, c byte) []byte {
