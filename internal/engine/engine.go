@@ -86,20 +86,20 @@ type runner struct {
 
 	prefix      string
 	flowFile    *os.File
-	flowOut     *sink.Text
+	flowOut     *sink.Async
 	pktFile     *os.File
-	pktOut      *sink.Text
+	pktOut      *sink.Async
 	logFile     *os.File
 	rep         *report.Report
 	repBuf      *bufio.Writer
-	pkt         decode.Packet
-	rec         capture.Record
 	processed   time.Time
 	first       *capture.File
 	firstErr    error
 	firstFormat string
 	// snapWarned: the first-time snap length warning was printed.
 	snapWarned bool
+	// Batches shared by the readers of successive input files.
+	free, full chan *batch
 }
 
 func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
@@ -154,7 +154,7 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("cannot create flow file: %v", err)
 	}
-	r.flowOut = sink.NewText(r.flowFile)
+	r.flowOut = sink.NewAsync(r.flowFile)
 	r.flowOut.WriteString("%")
 	for i, c := range r.flowColumns() {
 		if i > 0 {
@@ -168,7 +168,7 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("cannot create packet file: %v", err)
 		}
-		r.pktOut = sink.NewText(r.pktFile)
+		r.pktOut = sink.NewAsync(r.pktFile)
 		r.pktOut.WriteString("%pktNo\tflowInd\t")
 		for _, pl := range r.plugins {
 			for _, c := range pl.PacketColumns() {
@@ -254,12 +254,19 @@ func (r *runner) process() int {
 }
 
 func (r *runner) readFile(f *capture.File, path string) {
+	free, full := r.free, r.full
+	if free == nil {
+		free, full = newBatches()
+		r.free, r.full = free, full
+	}
+	rd := &reader{f: f, dec: r.dec, free: free, full: full, snapSeen: &r.snapWarned}
+	go rd.run()
 	for {
-		err := f.Next(&r.rec)
-		if err == io.EOF {
-			return
+		b := <-full
+		for i := 0; i < b.n; i++ {
+			r.packet(&b.pkts[i], i == b.snapWarnAt)
 		}
-		if err != nil {
+		if err := b.err; err != nil {
 			// Like Tranalyzer, the report names the problem in order; stderr
 			// gets the precise location (file, record, byte offset).
 			var ce *capture.Error
@@ -271,44 +278,39 @@ func (r *runner) readFile(f *capture.File, path string) {
 			fmt.Fprintln(r.stderr, report.WarnLine(err.Error()))
 			r.c.InputErrors++
 			r.c.Incomplete = true
-			if ce != nil && !ce.Fatal {
-				continue
-			}
+		}
+		eof := b.eof
+		free <- b
+		if eof {
 			return
 		}
-		r.packet(&r.rec)
 	}
 }
 
 // packet is the per-packet path: it must not allocate.
-func (r *runner) packet(rec *capture.Record) {
+// The reader goroutine already decoded p (unless its capture length is 0);
+// snapWarn says its decoding produced the snap length warning.
+func (r *runner) packet(p *decode.Packet, snapWarn bool) {
 	c := &r.c
-	p := &r.pkt
 	c.Packets++
 	r.env.Packets = c.Packets
 	p.Num = c.Packets
-	p.TsSec, p.TsNsec = rec.TsSec, rec.TsNsec
-	p.CapLen, p.WireLen = rec.CapLen, rec.WireLen
-	p.LinkType = rec.LinkType
-	p.Data = rec.Data
-	c.Bytes += uint64(rec.CapLen)
-	c.RawBytes += uint64(rec.WireLen)
+	c.Bytes += uint64(p.CapLen)
+	c.RawBytes += uint64(p.WireLen)
 	if !c.HaveFirst {
 		c.HaveFirst = true
-		c.FirstSec, c.FirstNsec = rec.TsSec, rec.TsNsec
-		r.rep.Linef("Dump start: %s", dateUTC(rec.TsSec, rec.TsNsec))
+		c.FirstSec, c.FirstNsec = p.TsSec, p.TsNsec
+		r.rep.Linef("Dump start: %s", dateUTC(p.TsSec, p.TsNsec))
 	}
-	c.LastSec, c.LastNsec = rec.TsSec, rec.TsNsec
+	c.LastSec, c.LastNsec = p.TsSec, p.TsNsec
 
 	r.table.Expire(p.TsSec, p.TsNsec)
-	if rec.CapLen == 0 {
+	if p.CapLen == 0 {
 		c.NoFlowPkts++
 		return
 	}
-	r.dec.Decode(p)
 	r.env.Status |= p.Status
-	if r.dec.Stats.SnapWarned && !r.snapWarned {
-		r.snapWarned = true
+	if snapWarn {
 		r.rep.Warn(string(r.dec.Stats.SnapWarning))
 	}
 	if p.PadLen > 0 {
@@ -438,10 +440,10 @@ func (r *runner) finish() error {
 			firstErr = err
 		}
 	}
-	keep(r.flowOut.Flush())
+	keep(r.flowOut.Close())
 	keep(r.flowFile.Close())
 	if r.pktOut != nil {
-		keep(r.pktOut.Flush())
+		keep(r.pktOut.Close())
 		keep(r.pktFile.Close())
 	}
 	keep(r.repBuf.Flush())

@@ -1,0 +1,121 @@
+package engine
+
+import (
+	"errors"
+	"io"
+
+	"flowsift/internal/capture"
+	"flowsift/internal/decode"
+)
+
+// The run is a pipeline over two cores:
+//
+//	reader goroutine: capture records → copied into a batch → decoded
+//	main goroutine:   timeouts, flow table, plugins, rows recorded (sink.Async)
+//	writer goroutines: rows formatted as text and written (one per file)
+//
+// Batches cycle between the reader and the main goroutine over two
+// channels (one channel operation per batch, not per packet); each batch
+// owns its packet structs and a data buffer the packets point into, so
+// nothing is allocated per packet.
+
+// batchPkts is the number of packets per batch.
+const batchPkts = 256
+
+// batchData is the initial data buffer of a batch: a full-size record
+// (snap length 262144) fits, so the buffer only grows for larger ones.
+const batchData = 256 << 10
+
+// nBatches is the number of batches in flight.
+const nBatches = 4
+
+type batch struct {
+	pkts [batchPkts]decode.Packet
+	n    int
+	data []byte
+	// snapWarnAt is the index of the packet whose decoding produced the
+	// first-time snap length warning, or -1.
+	snapWarnAt int
+	// err is a read error that follows the batch's packets; eof: the
+	// reader is done with the file after this batch.
+	err error
+	eof bool
+}
+
+// reader reads and decodes one capture file into batches.
+type reader struct {
+	f          *capture.File
+	dec        *decode.Decoder
+	free, full chan *batch
+	rec        capture.Record
+	// snapSeen: the decoder's snap warning has been attributed to a packet.
+	snapSeen *bool
+}
+
+func newBatches() (free, full chan *batch) {
+	free = make(chan *batch, nBatches)
+	full = make(chan *batch, nBatches)
+	for i := 0; i < nBatches; i++ {
+		free <- &batch{data: make([]byte, 0, batchData)}
+	}
+	return free, full
+}
+
+func (rd *reader) next() *batch {
+	b := <-rd.free
+	b.n = 0
+	b.data = b.data[:0]
+	b.snapWarnAt = -1
+	b.err = nil
+	b.eof = false
+	return b
+}
+
+// run reads the file to its end (or to a fatal error) and sends the
+// batches; the last one has eof set.
+func (rd *reader) run() {
+	b := rd.next()
+	for {
+		err := rd.f.Next(&rd.rec)
+		if err != nil {
+			if err != io.EOF {
+				b.err = err
+				var ce *capture.Error
+				if errors.As(err, &ce) && !ce.Fatal {
+					rd.full <- b
+					b = rd.next()
+					continue
+				}
+			}
+			b.eof = true
+			rd.full <- b
+			return
+		}
+		n := len(rd.rec.Data)
+		if b.n == batchPkts || len(b.data)+n > cap(b.data) {
+			if b.n > 0 {
+				rd.full <- b
+				b = rd.next()
+			}
+			if n > cap(b.data) { // only for records beyond the usual snap length
+				b.data = make([]byte, 0, n)
+			}
+		}
+		start := len(b.data)
+		b.data = append(b.data, rd.rec.Data...)
+		p := &b.pkts[b.n]
+		p.TsSec, p.TsNsec = rd.rec.TsSec, rd.rec.TsNsec
+		p.CapLen, p.WireLen = rd.rec.CapLen, rd.rec.WireLen
+		p.LinkType = rd.rec.LinkType
+		// The capacity stops at the frame so appends cannot reach the next one.
+		p.Data = b.data[start : start+n : start+n]
+		if p.CapLen != 0 {
+			rd.dec.Decode(p)
+			if rd.dec.Stats.SnapWarned && !*rd.snapSeen {
+				*rd.snapSeen = true
+				b.snapWarnAt = b.n
+			}
+		}
+		b.n++
+	}
+}
