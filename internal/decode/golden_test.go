@@ -52,7 +52,9 @@ func corpusCases(t testing.TB, shared string) []corpusCase {
 				continue
 			}
 			rel := strings.SplitN(l, "\t", 2)[0]
-			base := filepath.Base(rel)
+			// Golden folders drop the extension, and ".gz" with the one
+			// before it (x.pcap.gz → x, but y.pcapng.cap → y.pcapng).
+			base := strings.TrimSuffix(filepath.Base(rel), ".gz")
 			name := strings.TrimSuffix(base, filepath.Ext(base))
 			var g string
 			if set == "public" {
