@@ -354,13 +354,12 @@ func (d *Decoder) l7Lengths(l4hdr int) {
 	}
 	p.SnapL7Len = s7
 	p.L7Len = p.L3Len - p.L3HdrLen - l4hdr
-	if p.L7Len < 0 {
-		// Bit 35 for IPv4 only (golden fragmented-syn, tcp-malformed vs.
-		// ip6-trunc, ipv6_invalid_length).
+	// A negative IPv4 L7 length gives plugins 0 and bit 35; IPv6 keeps
+	// the wrapped 16-bit value and no bit (golden fragmented-syn,
+	// tcp-malformed vs. ip6-trunc, ipv6_invalid_length: l7BytesSnt 65516).
+	if p.L7Len < 0 && p.Kind == KindIPv4 {
 		p.PktLen = 0
-		if p.Kind == KindIPv4 {
-			p.Status |= StatL4Snapped
-		}
+		p.Status |= StatL4Snapped
 	} else {
 		p.PktLen = uint16(p.L7Len)
 	}

@@ -153,7 +153,7 @@ type Packet struct {
 	L7Off     int    // offset of the L7 payload in Data
 	L7Len     int    // L7 length from the headers (may be negative before clamping: see PktLen)
 	SnapL7Len int    // captured L7 bytes
-	PktLen    uint16 // per-packet length handed to plugins (L7 length, core.md §4.2)
+	PktLen    uint16 // per-packet length handed to plugins (L7 length, core.md §4.2; negative: 0 for IPv4, wrapped for IPv6)
 	PadLen    int    // Ethernet padding of this frame (basicStats padLen), may be negative
 }
 
