@@ -78,10 +78,11 @@ var packetCols = []column.Column{
 	{Name: "l4Proto", Type: "U8", Desc: "Layer 4 protocol"},
 }
 
-// desc is one stored header description.
+// desc is one stored header description: its text is interned in the
+// plugin's run-wide table (a handful of distinct descriptions serve all
+// flows), which keeps the per-flow record small.
 type desc struct {
-	text [decode.MaxDesc + 8]byte
-	n    uint8
+	id   uint32
 	hdrs uint16
 }
 
@@ -105,10 +106,13 @@ type state struct {
 type Plugin struct {
 	env   *plugin.Env
 	flows flow.Store[state]
+	// Interned header descriptions: texts[id], and ids by text.
+	texts []string
+	ids   map[string]uint32
 }
 
 // New returns a basicFlow plugin sharing env.
-func New(env *plugin.Env) *Plugin { return &Plugin{env: env} }
+func New(env *plugin.Env) *Plugin { return &Plugin{env: env, ids: map[string]uint32{}} }
 
 // FlowColumns implements plugin.Plugin.
 func (bf *Plugin) FlowColumns() []column.Column { return flowCols }
@@ -142,7 +146,7 @@ func (bf *Plugin) NewFlow(f *flow.Flow, p *decode.Packet) {
 // packet mode writes the packet columns.
 func (bf *Plugin) Packet(f *flow.Flow, p *decode.Packet, pw column.Writer) {
 	s := bf.flows.At(f.Slot)
-	s.addDesc(f, p)
+	bf.addDesc(s, f, p)
 	macs := p.HasMAC && f.Status&decode.StatNoEthernet == 0
 	if macs {
 		s.nSrcMAC = addMAC(&s.srcMAC, s.nSrcMAC, p.SrcMAC)
@@ -254,8 +258,7 @@ func (bf *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 		if i > 0 {
 			w.Rep()
 		}
-		d := &s.descs[i]
-		w.StrClass(d.text[:d.n])
+		w.StrClassString(bf.texts[s.descs[i].id])
 	}
 	w.Col()
 	for i := uint8(0); i < s.nSrcMAC; i++ {
@@ -326,7 +329,7 @@ func (bf *Plugin) org(rec uint32) string {
 // addDesc applies basicFlow.md §1.2: a known description refreshes its
 // header count, a new one is appended while fewer than four are stored;
 // once four are stored every packet sets bit 48 on the flow (not globally).
-func (s *state) addDesc(f *flow.Flow, p *decode.Packet) {
+func (bf *Plugin) addDesc(s *state, f *flow.Flow, p *decode.Packet) {
 	if s.nDesc == maxDesc {
 		f.Status |= decode.StatDescOverrun
 		return
@@ -334,15 +337,28 @@ func (s *state) addDesc(f *flow.Flow, p *decode.Packet) {
 	text := p.Desc()
 	for i := uint8(0); i < s.nDesc; i++ {
 		d := &s.descs[i]
-		if string(d.text[:d.n]) == string(text) {
+		if bf.texts[d.id] == string(text) {
 			d.hdrs = p.NumHdrs
 			return
 		}
 	}
 	d := &s.descs[s.nDesc]
-	d.n = uint8(copy(d.text[:], text))
+	d.id = bf.intern(text)
 	d.hdrs = p.NumHdrs
 	s.nDesc++
+}
+
+// intern returns the id of text, adding it on first sight (the lookup
+// with a converted key does not allocate).
+func (bf *Plugin) intern(text []byte) uint32 {
+	if id, ok := bf.ids[string(text)]; ok {
+		return id
+	}
+	id := uint32(len(bf.texts))
+	str := string(text)
+	bf.texts = append(bf.texts, str)
+	bf.ids[str] = id
+	return id
 }
 
 // addMAC appends m to list (n entries) if it is new and there is room.
