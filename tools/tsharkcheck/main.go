@@ -16,6 +16,8 @@
 //	zero window     zero_window / tcpFStat 0x0100 (window < WINMIN=1, no SYN/FIN/RST)
 //	keep-alive      keep_alive / tcpAnomaly 0x0010
 //	out-of-order    out_of_order / tcpAnomaly 0x0040
+//	spurious retr.  spurious_retransmission / tcpAnomaly 0x0080 ("sequence
+//	                mess, rather spurious retransmission"; informational)
 package main
 
 import (
@@ -50,6 +52,9 @@ var categories = []category{
 	{"zero window", []string{"tcp.analysis.zero_window"}, "tcpFStat", 0x0100},
 	{"keep-alive", []string{"tcp.analysis.keep_alive"}, "tcpAnomaly", 0x0010},
 	{"out-of-order", []string{"tcp.analysis.out_of_order"}, "tcpAnomaly", 0x0040},
+	// Extra: the closest Tranalyzer bit to Wireshark's spurious label
+	// (segment below what the peer already acknowledged).
+	{"spurious retr.", []string{"tcp.analysis.spurious_retransmission"}, "tcpAnomaly", 0x0080},
 }
 
 // keyFields locate the flow direction; the analysis fields follow them.
@@ -65,10 +70,15 @@ func (k dirKey) String() string { return k.src.String() + " > " + k.dst.String()
 type flagged struct {
 	bits   map[dirKey]uint
 	frames map[dirKey][][]int
+	pkts   []int // flagged packets per category (-1: not known)
 }
 
 func newFlagged() *flagged {
-	return &flagged{bits: map[dirKey]uint{}, frames: map[dirKey][][]int{}}
+	p := make([]int, len(categories))
+	for i := range p {
+		p[i] = -1
+	}
+	return &flagged{bits: map[dirKey]uint{}, frames: map[dirKey][][]int{}, pkts: p}
 }
 
 func (f *flagged) count(i int) int {
@@ -87,12 +97,25 @@ func tsharkArgs() []string {
 	for _, f := range keyFields {
 		args = append(args, "-e", f)
 	}
-	for _, c := range categories {
-		for _, f := range c.fields {
-			args = append(args, "-e", f)
-		}
+	for _, f := range analysisFields() {
+		args = append(args, "-e", f)
 	}
 	return args
+}
+
+// analysisFields lists the categories' tshark fields once each, in order.
+func analysisFields() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range categories {
+		for _, f := range c.fields {
+			if !seen[f] {
+				seen[f] = true
+				out = append(out, f)
+			}
+		}
+	}
+	return out
 }
 
 func runTshark(tshark, capture string) (*flagged, error) {
@@ -103,7 +126,14 @@ func runTshark(tshark, capture string) (*flagged, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v: %s", capture, err, stderr.String())
 	}
+	fieldIndex := map[string]int{}
+	for i, f := range analysisFields() {
+		fieldIndex[f] = len(keyFields) + i
+	}
 	res := newFlagged()
+	for i := range res.pkts {
+		res.pkts[i] = 0
+	}
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -120,18 +150,17 @@ func runTshark(tshark, capture string) (*flagged, error) {
 			res.bits[k] = 0
 			res.frames[k] = make([][]int, len(categories))
 		}
-		j := len(keyFields)
 		for i, c := range categories {
 			hit := false
-			for range c.fields {
-				if j < len(fs) && fs[j] != "" {
+			for _, f := range c.fields {
+				if j := fieldIndex[f]; j < len(fs) && fs[j] != "" {
 					hit = true
 				}
-				j++
 			}
 			if hit {
 				res.bits[k] |= 1 << i
 				res.frames[k][i] = append(res.frames[k][i], frame)
+				res.pkts[i]++
 			}
 		}
 	}
@@ -166,18 +195,45 @@ func runFlowsift(capture, dir string) (*flagged, error) {
 	if code := cli.Main([]string{"flowsift", "-r", capture, "-w", dir + "/", "-s", "--no-progress"}, nil, &stdout, &stderr); code != 0 {
 		return nil, fmt.Errorf("%s: flowsift exit %d: %s", capture, code, stderr.String())
 	}
-	return readFlows(filepath.Join(dir, corpus.Name(capture)+"_flows.txt"))
-}
-
-func readFlows(path string) (*flagged, error) {
-	fh, err := os.Open(path)
+	res, err := readFlows(filepath.Join(dir, corpus.Name(capture)+"_flows.txt"))
 	if err != nil {
 		return nil, err
 	}
+	return res, countPackets(filepath.Join(dir, corpus.Name(capture)+"_packets.txt"), res.pkts)
+}
+
+// countPackets counts the TCP packets of a packet file carrying each
+// category's bits.
+func countPackets(path string, pkts []int) error {
+	var col map[string]int
+	for i := range pkts {
+		pkts[i] = 0
+	}
+	return eachRow(path, func(c map[string]int, fs []string) error {
+		col = c
+		if fs[col["l4Proto"]] != "6" {
+			return nil
+		}
+		for i, cat := range categories {
+			v, err := strconv.ParseUint(strings.TrimPrefix(fs[col[cat.col]], "0x"), 16, 64)
+			if err == nil && v&cat.mask != 0 {
+				pkts[i]++
+			}
+		}
+		return nil
+	})
+}
+
+// eachRow calls fn for every data row of a Tranalyzer text file with the
+// column index of its header.
+func eachRow(path string, fn func(col map[string]int, fs []string) error) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return err
+	}
 	defer fh.Close()
-	res := newFlagged()
 	sc := bufio.NewScanner(fh)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	sc.Buffer(make([]byte, 1<<20), 1<<22)
 	col := map[string]int{}
 	for sc.Scan() {
 		line := sc.Text()
@@ -189,35 +245,49 @@ func readFlows(path string) (*flagged, error) {
 			}
 			for _, n := range []string{"srcIP", "srcPort", "dstIP", "dstPort", "l4Proto", "tcpAnomaly", "tcpFStat"} {
 				if _, ok := col[n]; !ok {
-					return nil, fmt.Errorf("%s: no column %s", path, n)
+					return fmt.Errorf("%s: no column %s", path, n)
 				}
 			}
 			continue
 		}
-		if len(col) == 0 || len(fs) < len(col) || fs[col["l4Proto"]] != "6" {
+		if len(col) == 0 || len(fs) < len(col) {
 			continue
+		}
+		if err := fn(col, fs); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+func readFlows(path string) (*flagged, error) {
+	res := newFlagged()
+	err := eachRow(path, func(col map[string]int, fs []string) error {
+		if fs[col["l4Proto"]] != "6" {
+			return nil
 		}
 		src, err1 := netip.ParseAddr(fs[col["srcIP"]])
 		dst, err2 := netip.ParseAddr(fs[col["dstIP"]])
 		sp, err3 := strconv.ParseUint(fs[col["srcPort"]], 10, 16)
 		dp, err4 := strconv.ParseUint(fs[col["dstPort"]], 10, 16)
 		if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
-			continue
+			return nil
 		}
 		k := dirKey{netip.AddrPortFrom(src.Unmap(), uint16(sp)), netip.AddrPortFrom(dst.Unmap(), uint16(dp))}
 		b := res.bits[k]
 		for i, c := range categories {
 			v, err := strconv.ParseUint(strings.TrimPrefix(fs[col[c.col]], "0x"), 16, 64)
 			if err != nil {
-				return nil, fmt.Errorf("%s: bad %s %q", path, c.col, fs[col[c.col]])
+				return fmt.Errorf("%s: bad %s %q", path, c.col, fs[col[c.col]])
 			}
 			if v&c.mask != 0 {
 				b |= 1 << i
 			}
 		}
 		res.bits[k] = b
-	}
-	return res, sc.Err()
+		return nil
+	})
+	return res, err
 }
 
 func main() {
@@ -225,6 +295,7 @@ func main() {
 	tshark := flag.String("tshark", "tshark", "tshark binary")
 	keep := flag.String("keep", "", "keep flowsift outputs (flows and packets) in this folder")
 	verbose := flag.Bool("v", false, "list the flow directions behind every disagreement")
+	only := flag.String("only", "", "only captures whose name contains this")
 	flag.Parse()
 	if *shared == "" {
 		fmt.Fprintln(os.Stderr, "tsharkcheck: no shared folder (-shared or FLOWSIFT_SHARED)")
@@ -232,6 +303,15 @@ func main() {
 	}
 	caps, _ := filepath.Glob(filepath.Join(*shared, "corpus", "generated", "*.pcap*"))
 	sort.Strings(caps)
+	if *only != "" {
+		var sel []string
+		for _, c := range caps {
+			if strings.Contains(filepath.Base(c), *only) {
+				sel = append(sel, c)
+			}
+		}
+		caps = sel
+	}
 	if len(caps) == 0 {
 		fmt.Fprintln(os.Stderr, "tsharkcheck: no captures in", filepath.Join(*shared, "corpus", "generated"))
 		os.Exit(1)
@@ -246,19 +326,35 @@ func main() {
 		defer os.RemoveAll(tmp)
 		out = tmp
 	}
-	if err := report(os.Stdout, *tshark, caps, out, *verbose); err != nil {
+	if err := report(os.Stdout, *tshark, filepath.Join(*shared, "golden"), caps, out, *verbose); err != nil {
 		fmt.Fprintln(os.Stderr, "tsharkcheck:", err)
 		os.Exit(1)
 	}
 }
 
-func report(w io.Writer, tshark string, caps []string, out string, verbose bool) error {
+// goldCount is the golden count for category i (-1: all categories, "0"
+// if all are zero), "n/a" without a golden flow file.
+func goldCount(g *flagged, i int) string {
+	if g == nil {
+		return "n/a"
+	}
+	if i >= 0 {
+		return strconv.Itoa(g.count(i))
+	}
+	n := 0
+	for j := range categories {
+		n += g.count(j)
+	}
+	return strconv.Itoa(n)
+}
+
+func report(w io.Writer, tshark, golden string, caps []string, out string, verbose bool) error {
 	ver, _ := exec.Command(tshark, "--version").Output()
 	first, _, _ := strings.Cut(string(ver), "\n")
 	fmt.Fprintf(w, "tshark: %s\n\n", strings.TrimSpace(first))
 	fmt.Fprintf(w, "tshark command: `tshark -r CAPTURE %s`\n\n", strings.Join(quoteArgs(tsharkArgs()), " "))
-	fmt.Fprintln(w, "| capture | category | tshark flows | flowsift flows | agree? |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---|")
+	fmt.Fprintln(w, "| capture | category | tshark flows | flowsift flows | agree? | Tranalyzer (golden) flows | tshark pkts | flowsift pkts |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---|---:|---:|---:|")
 	var details strings.Builder
 	agree, total := 0, 0
 	for _, c := range caps {
@@ -271,14 +367,20 @@ func report(w io.Writer, tshark string, caps []string, out string, verbose bool)
 		if err != nil {
 			return err
 		}
+		// Tranalyzer's own flow file tells whether a difference is
+		// flowsift's or inherited from Tranalyzer's definitions.
+		gold, err := readFlows(filepath.Join(golden, "generated", name, name+"_flows.txt"))
+		if err != nil {
+			gold = nil
+		}
 		allZero := true
 		for i := range categories {
-			if ts.count(i) != 0 || fs.count(i) != 0 {
+			if ts.count(i) != 0 || fs.count(i) != 0 || (gold != nil && gold.count(i) != 0) {
 				allZero = false
 			}
 		}
 		if allZero {
-			fmt.Fprintf(w, "| %s | all five | 0 | 0 | yes |\n", name)
+			fmt.Fprintf(w, "| %s | all %d | 0 | 0 | yes | %s | 0 | 0 |\n", name, len(categories), goldCount(gold, -1))
 			agree += len(categories)
 			total += len(categories)
 			continue
@@ -301,7 +403,7 @@ func report(w io.Writer, tshark string, caps []string, out string, verbose bool)
 					fmt.Fprintf(&details, "- %s, %s:\n%s", name, cat.name, diff)
 				}
 			}
-			fmt.Fprintf(w, "| %s | %s | %d | %d | %s |\n", name, cat.name, a, b, ok)
+			fmt.Fprintf(w, "| %s | %s | %d | %d | %s | %s | %d | %d |\n", name, cat.name, a, b, ok, goldCount(gold, i), ts.pkts[i], fs.pkts[i])
 		}
 	}
 	fmt.Fprintf(w, "\nCounts agree in %d of %d (capture, category) pairs.\n", agree, total)
