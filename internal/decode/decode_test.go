@@ -380,7 +380,7 @@ func TestPPPoESession(t *testing.T) {
 	f := cat(eth(0x8864), []byte{0x11, 0, 0, 1, 0, 42}, be16b(0x0021), ipv4(6, 20, 0), tcp(1025, 80, 20))
 	p := decodeFrame(t, LinkEthernet, f, 0)
 	checkDesc(t, p, "eth:pppoes:ppp:ipv4:tcp")
-	checkStatus(t, p, StatPPPoES|StatPPP|StatIPv4Pkt)
+	checkStatus(t, p, StatPPPoES|StatIPv4Pkt)
 	checkInts(t, lengths(p), map[string]int{"L3Off": 22, "NumHdrs": 5})
 }
 

@@ -122,6 +122,10 @@ type Decoder struct {
 	stale     [staleSize]byte
 	v6NoPorts bool // IPv6 ports unreadable: no bit 35
 	sawGRE    bool // a GRE header was walked (counted once per packet)
+	lastEth   int  // start of the last Ethernet header walked
+	// Pending first-time warnings (TakeWarnings).
+	warn       []byte
+	warnedNull bool
 	// MACs of the last Ethernet(-like) header walked.
 	hasMAC   bool
 	src, dst [6]byte
@@ -146,7 +150,18 @@ func NewDecoder(cfg Config) *Decoder {
 	if cfg.MaxIPv6Ext <= 0 {
 		cfg.MaxIPv6Ext = 5
 	}
-	return &Decoder{cfg: cfg, Stats: Stats{SnapWarning: make([]byte, 0, 128)}}
+	return &Decoder{cfg: cfg, Stats: Stats{SnapWarning: make([]byte, 0, 128)}, warn: make([]byte, 0, 256)}
+}
+
+// TakeWarnings returns the first-time warnings raised since the last call,
+// one per line without the "[WRN] " prefix (e.g. the snap-length warning of
+// core.md §4.2), and forgets them. T2 prints them while reading, so the
+// engine should call this after Decode when it is non-empty. The result
+// is valid until the next Decode.
+func (d *Decoder) TakeWarnings() []byte {
+	w := d.warn
+	d.warn = d.warn[:0]
+	return w
 }
 
 // Decode dissects p.Data. The caller sets Num, TsSec, TsNsec, CapLen,
@@ -173,6 +188,7 @@ func (d *Decoder) Decode(p *Packet) {
 	d.hasMAC = false
 	d.v6NoPorts = false
 	d.sawGRE = false
+	d.lastEth = 0
 
 	if d.n > 0 {
 		d.link()
@@ -352,8 +368,14 @@ func (d *Decoder) link() {
 		case 10, 24, 28, 30:
 			d.ipByType(4, header.EtherTypeIPv6)
 		default:
-			// Other families make no flow and raise no bit (golden
-			// null_loopback #3).
+			// Other families make no flow and raise no bit, only a
+			// first-time warning (golden null_loopback #3).
+			if !d.warnedNull {
+				d.warnedNull = true
+				d.warn = append(d.warn, "Null/Loopback header: unhandled family "...)
+				d.warn = strconv.AppendUint(d.warn, uint64(fam), 10)
+				d.warn = append(d.warn, '\n')
+			}
 		}
 	case LinkRaw, LinkRaw12, LinkRaw14:
 		p.Status |= StatNoEthernet
@@ -773,6 +795,7 @@ func (d *Decoder) ethernetLLC(off int, llc bool) {
 	// The MACs are those of the last Ethernet header before the header
 	// that defines the flow (golden vxlan-inner-tcp-bad-checksum, EoMPLS,
 	// erspan): committed by l2Flow and the IP dissectors.
+	d.lastEth = off
 	d.hasMAC = true
 	d.dst = eth.DstAddr()
 	d.src = eth.SrcAddr()
@@ -907,8 +930,7 @@ func (d *Decoder) etherType(typ uint16, off int) {
 	case header.EtherTypePPPoES:
 		d.add("pppoes")
 		p.Status |= StatPPPoES
-		d.add("ppp")
-		p.Status |= StatPPP
+		d.add("ppp") // no bit 13 for PPPoE (golden pppoe-session-http)
 		// A non-IP session payload stays an L2 flow of the PPPoE type.
 		p.EthType = typ
 		d.pppoeSession(off + header.PPPoESize)

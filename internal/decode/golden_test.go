@@ -355,6 +355,8 @@ func TestGoldenReport(t *testing.T) {
 		var num, noFlow, hn uint64
 		var agg uint64
 		hmin, hmax := uint16(0xffff), uint16(0)
+		var bwBytes uint64
+		var warnings []string
 		avg := 0.0
 		for {
 			err := cf.Next(&rec)
@@ -372,6 +374,17 @@ func TestGoldenReport(t *testing.T) {
 			p = Packet{Num: num, CapLen: rec.CapLen, WireLen: rec.WireLen, LinkType: rec.LinkType, Data: rec.Data}
 			d.Decode(&p)
 			agg |= p.Status
+			for _, w := range strings.Split(string(d.TakeWarnings()), "\n") {
+				if w != "" {
+					warnings = append(warnings, "[WRN] "+w)
+				}
+			}
+			switch p.Kind {
+			case KindIPv4:
+				bwBytes += uint64(p.L3Len + p.LinkHdrLen)
+			case KindIPv6:
+				bwBytes += uint64(p.WireLen)
+			}
 			if p.Kind == KindNone && !p.Ignored {
 				noFlow++
 			}
@@ -433,6 +446,20 @@ func TestGoldenReport(t *testing.T) {
 			}
 			check(ct.name, firstNum(g), ours)
 		}
+		// Bandwidth (core.md §13.3 item 27) from the dump duration.
+		if g, ok := reportLine(lines, "<Bandwidth>: "); ok {
+			ds, _ := reportLine(lines, "Total dump duration: ")
+			dur, _ := strconv.ParseFloat(strings.Fields(ds)[0], 64)
+			check("bandwidth", firstNum(g), fmt.Sprintf("%.0f", float64(bwBytes)*8/dur))
+		}
+		// First-time dissection warnings, in order.
+		var gw []string
+		for _, l := range lines {
+			if strings.HasPrefix(l, "[WRN] ") && (strings.Contains(l, "snapL2Length") || strings.Contains(l, "Null/Loopback")) {
+				gw = append(gw, l)
+			}
+		}
+		check("warnings", strings.Join(gw, "|"), strings.Join(warnings, "|"))
 		g, _ = reportLine(lines, "Aggregated flowStat=0x")
 		gs, _ := strconv.ParseUint(g, 16, 64)
 		check("aggregated dissection bits", fmt.Sprintf("0x%016x", gs&dissectionBits), fmt.Sprintf("0x%016x", agg&dissectionBits))

@@ -70,7 +70,7 @@ func (d *Decoder) tooManyIP(name string) bool {
 // resetL3 clears everything an inner IP header redefines.
 func (d *Decoder) resetL3() {
 	p := d.p
-	p.L3Off, p.L3HdrLen, p.L3Len, p.SnapL3Len = 0, 0, 0, 0
+	p.L3Off, p.L3HdrLen, p.L3Len, p.SnapL3Len, p.LinkHdrLen = 0, 0, 0, 0, 0
 	p.SrcIP, p.DstIP = [16]byte{}, [16]byte{}
 	p.Proto, p.TTL, p.ToS, p.IPID = 0, 0, 0, 0
 	p.FragOff, p.MoreFrags, p.HasFragHdr, p.FragWord = 0, false, false, 0
@@ -97,6 +97,7 @@ func (d *Decoder) l3Lengths(off, hl, l3Len int) {
 	l3 := l3Len & 0xffff
 	p.L3Off = off
 	p.L2HdrLen = off
+	p.LinkHdrLen = off - d.lastEth
 	p.L3HdrLen = hl
 	p.L3Len = l3
 	p.SnapL3Len = snapL3
@@ -130,6 +131,7 @@ func (d *Decoder) snapWarn(outer bool, l3Off, ipLen int) {
 	w = append(w, " - IP length in header: "...)
 	w = strconv.AppendInt(w, int64(ipLen), 10)
 	d.Stats.SnapWarning = w
+	d.warn = append(append(d.warn, w...), '\n')
 }
 
 // ipv4 dissects an IPv4 header at off (version already checked).

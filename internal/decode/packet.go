@@ -116,6 +116,11 @@ type Packet struct {
 	NumMPLS    uint16 // MPLS labels walked
 	L2HdrLen   int    // offset of the innermost L3 header (link + tunnel headers): bandwidth uses it
 	L2Payload  int    // L2 flows: offset where the payload after link header and type starts
+	// LinkHdrLen is the "link header length" T2 adds to an IPv4 packet's
+	// l3Len for the end-report bandwidth (core.md §13.3 item 27): from the
+	// start of the last Ethernet header walked (frame start if none) to
+	// the flow's IP header (golden erspan, EoMPLS, gre-erspan-vxlan).
+	LinkHdrLen int
 
 	// Layer 3 (innermost IP header).
 	L3Off     int      // offset of the IP header in Data

@@ -135,7 +135,7 @@ func TestL2Types(t *testing.T) {
 	f := cat(eth(0x8864), []byte{0x11, 0, 0, 1, 0, 23}, []byte{0x21}, ipv4(6, 2, 0))
 	p = decodeFrame(t, LinkEthernet, f, 0)
 	checkDesc(t, p, "eth:pppoes:ppp:UNK(0x4521)")
-	checkStatus(t, p, StatPPPoES|StatPPP|StatStopDissect)
+	checkStatus(t, p, StatPPPoES|StatStopDissect)
 	checkInts(t, lengths(p), map[string]int{"Kind": int(KindL2), "EthType": 0x8864, "L7Len": len(f) - 14})
 	// Ethernet over MPLS with control word: small types are not LLC.
 	eo := cat(eth(0x8847), []byte{0, 0, 1, 64}, []byte{0, 0, 0, 0}, macA, macB, be16b(0x0026), make([]byte, 38))
