@@ -453,6 +453,27 @@ func TestHeaderViewsTruncated(t *testing.T) {
 	checkInts(t, lengths(p), map[string]int{"Kind": int(KindIPv4), "L3Len": 1, "SnapL3Len": 1, "SnapL4Len": 0, "Proto": 0, "L7Len": -27})
 }
 
+func TestViewKeepsStaleBytes(t *testing.T) {
+	d := NewDecoder(DefaultConfig())
+	long := cat(eth(0x0800), ipv4(17, 13, 0), udp(40000, 443, 5), []byte{22, 0xfe, 0xff, 1, 2})
+	p := decodeWith(d, LinkEthernet, long, 0)
+	checkDesc(t, p, "eth:ipv4:udp:dtls1.0")
+	// An empty UDP probe right after: T2 reads the DTLS bytes the previous
+	// frame left past the capture (golden 11_scan_udp).
+	short := cat(eth(0x0800), ipv4(17, 8, 0), udp(40000, 43, 0))
+	p = decodeWith(d, LinkEthernet, short, 0)
+	checkDesc(t, p, "eth:ipv4:udp:dtls1.0")
+	if len(p.Data) != 42 || len(p.View) < 47 || !bytes.Equal(p.View[42:47], []byte{22, 0xfe, 0xff, 1, 2}) {
+		t.Errorf("view %d bytes: % x", len(p.View), p.View[42:47])
+	}
+	cfg := DefaultConfig()
+	cfg.StaleBytes = false
+	d = NewDecoder(cfg)
+	decodeWith(d, LinkEthernet, long, 0)
+	p = decodeWith(d, LinkEthernet, short, 0)
+	checkDesc(t, p, "eth:ipv4:udp")
+}
+
 func TestDecodeNoAllocs(t *testing.T) {
 	frames := [][]byte{
 		pad(cat(eth(0x0800), ipv4(6, 26, 0x4000), tcp(43000, 80, 20), []byte("hello!")), 60),

@@ -172,6 +172,7 @@ func (d *Decoder) Decode(p *Packet) {
 	d.p = p
 	d.n = len(p.Data)
 	d.b = d.view(p.Data)
+	p.View = d.b
 	d.wire = int(p.WireLen)
 	if d.wire < d.n {
 		d.wire = d.n

@@ -90,6 +90,13 @@ type Packet struct {
 	WireLen  uint32 // on-wire length from the record header
 	LinkType uint32 // pcap DLT / LINKTYPE of the record's interface
 	Data     []byte // captured bytes; valid until the next packet
+	// View is Data continued past CapLen with the bytes T2 would read
+	// there (earlier frames' bytes left in libpcap's buffer, zeros at
+	// first; see Config.StaleBytes). Same offsets as Data. Code that must
+	// reproduce T2 reading header fields beyond the capture (e.g. a TCP
+	// header cut by an IP fragment) reads them from View. Set by Decode,
+	// valid until the next Decode.
+	View []byte
 
 	// Dissection result.
 	Status uint64 // flowStat bits raised by this packet (core.md §8)
