@@ -198,8 +198,9 @@ func (d *Decoder) Decode(p *Packet) {
 }
 
 // staleSize bounds the emulation of reads beyond the capture: such reads
-// happen in the headers of short frames.
-const staleSize = 256
+// happen in the headers of short frames (and in l7Content of L2 flows
+// behind an inner Ethernet header, golden EoMPLS: up to 391 bytes).
+const staleSize = 512
 
 // view returns the bytes to dissect: a short capture continues with the
 // bytes earlier records left in the buffer (zeros at first), as T2 reads

@@ -179,14 +179,21 @@ func (p *Packet) IsLaterFragment() bool { return p.FragOff != 0 }
 // (first fragment with MF, or any later fragment).
 func (p *Packet) IsFragment() bool { return p.FragOff != 0 || p.MoreFrags }
 
-// L7 returns the captured L7 bytes.
+// L7 returns the captured L7 bytes: SnapL7Len bytes from L7Off. Where
+// that runs past the capture (L2 flows behind an inner Ethernet header,
+// whose snap length counts from the outer one) T2 prints the stale bytes
+// that follow, so they come from View (golden EoMPLS).
 func (p *Packet) L7() []byte {
 	if p.SnapL7Len <= 0 || p.L7Off > len(p.Data) {
 		return nil
 	}
+	b := p.Data
 	end := p.L7Off + p.SnapL7Len
-	if end > len(p.Data) {
-		end = len(p.Data)
+	if end > len(b) && len(p.View) > len(b) {
+		b = p.View
 	}
-	return p.Data[p.L7Off:end]
+	if end > len(b) {
+		end = len(b)
+	}
+	return b[p.L7Off:end]
 }
