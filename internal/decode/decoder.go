@@ -656,13 +656,13 @@ func (d *Decoder) wlan(off int) {
 	flags := header.U8(b, off+1)
 	typ := fc >> 2 & 3
 	sub := fc >> 4
-	if d.n-off < 24 {
-		p.Status |= StatL2Snapped
-		return
-	}
 	hl := 24
 	if flags&3 == 3 {
 		hl = 30
+	}
+	if d.n-off < hl {
+		p.Status |= StatL2Snapped
+		return
 	}
 	if typ != 2 || sub&4 != 0 { // management/control or null data
 		p.Status |= StatStopDissect

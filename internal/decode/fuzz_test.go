@@ -37,7 +37,8 @@ func FuzzDecode(f *testing.F) {
 		if len(p.Desc()) > MaxDesc {
 			t.Fatalf("description %d bytes", len(p.Desc()))
 		}
-		if p.L7Len < 0 && p.Kind == KindIPv4 && p.PktLen != 0 || !(p.L7Len < 0 && p.Kind == KindIPv4) && p.PktLen != uint16(p.L7Len) {
+		ip := p.Kind == KindIPv4 || p.Kind == KindIPv6
+		if ip && (p.L7Len < 0 && p.Kind == KindIPv4 && p.PktLen != 0 || !(p.L7Len < 0 && p.Kind == KindIPv4) && p.PktLen != uint16(p.L7Len)) {
 			t.Fatalf("PktLen %d for l7 %d", p.PktLen, p.L7Len)
 		}
 		_ = p.L7()

@@ -141,6 +141,10 @@ func (d *Decoder) ipv4(off int) {
 	if d.tooManyIP("ipv4") {
 		return
 	}
+	if off >= d.n { // only stale bytes there (e.g. a Teredo guess)
+		p.Status |= StatL3Snapped
+		return
+	}
 	ip := header.IPv4(b[off:])
 	ihl := int(ip.IHL())
 	if ihl < 5 {
@@ -204,6 +208,10 @@ func (d *Decoder) ipv6(off int) {
 	p := d.p
 	b := d.b
 	if d.tooManyIP("ipv6") {
+		return
+	}
+	if off >= d.n {
+		p.Status |= StatL3Snapped
 		return
 	}
 	ip := header.IPv6(b[off:])
