@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync/atomic"
 )
 
 const (
@@ -118,7 +119,8 @@ type File struct {
 	off     int64 // bytes consumed of the uncompressed stream
 	gzipped bool
 	ng      bool
-	done    bool   // set after a truncation or fatal error: Next returns io.EOF
+	done    bool // set after a truncation or fatal error: Next returns io.EOF
+	stop    *atomic.Bool
 	nrec    uint64 // records delivered
 
 	linkType uint32 // first interface
@@ -196,6 +198,10 @@ func errText(err error) string {
 // length different from the first one usable (libpcap 1.10 refuses them,
 // and so does this package by default, to match Tranalyzer).
 func (f *File) AllowMixedInterfaces(allow bool) { f.mixed = allow }
+
+// SetStop makes Next return io.EOF once *stop is true (the run was
+// interrupted); one atomic load per record.
+func (f *File) SetStop(stop *atomic.Bool) { f.stop = stop }
 
 // LinkType is the LINKTYPE_ value of the first interface.
 func (f *File) LinkType() uint32 { return f.linkType }
@@ -413,7 +419,7 @@ func isEOF(err error) bool { return err == nil || err == io.EOF || err == io.Err
 // file, or an *Error; after a non-fatal *Error the caller may call Next
 // again.
 func (f *File) Next(rec *Record) error {
-	if f.done {
+	if f.done || f.stop != nil && f.stop.Load() {
 		return io.EOF
 	}
 	if f.ng {

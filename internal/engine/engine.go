@@ -56,27 +56,34 @@ type Counters struct {
 }
 
 // Run processes the inputs and writes all outputs. It returns the process
-// exit status: 0 success, 1 when the input could not be read at all.
+// exit status (Exit* constants): 0 success, 1 when no input could be read
+// or output could not be written, 3 when input was damaged, 130/143 when
+// interrupted by SIGINT/SIGTERM.
 func Run(opts *Options, reg *plugin.Registry, stdout, stderr io.Writer) int {
 	r := &runner{opts: opts, stderr: stderr, start: time.Now()}
+	r.intr = watchSignals(stderr)
+	defer r.intr.stop()
+	abort := r.markPartial
+	r.intr.abort.Store(&abort)
 	if err := r.setup(reg, stdout); err != nil {
 		fmt.Fprintln(stderr, report.ErrLine(err.Error()))
-		return 1
+		r.markPartial()
+		return ExitFailed
 	}
 	code := r.process()
 	if err := r.finish(); err != nil {
 		fmt.Fprintln(stderr, report.ErrLine(err.Error()))
-		if code == 0 {
-			code = 1
-		}
+		r.markPartial()
+		return ExitFailed
 	}
-	return code
+	return r.exitStatus(code)
 }
 
 type runner struct {
 	opts   *Options
 	stderr io.Writer
 	start  time.Time
+	intr   *interrupt // SIGINT/SIGTERM (signal.go)
 
 	env     plugin.Env
 	plugins []plugin.Instance
@@ -225,6 +232,7 @@ func (r *runner) process() int {
 			// Tranalyzer (libpcap) refuses packets of a pcapng interface whose
 			// link type differs from the first one; flowsift reads them all.
 			f.AllowMixedInterfaces(true)
+			f.SetStop(&r.intr.flag)
 		}
 		if err != nil {
 			fmt.Fprintln(r.stderr, report.ErrLine(err.Error()))
@@ -243,9 +251,14 @@ func (r *runner) process() int {
 		desc, name := capture.LinkTypeName(f.LinkType())
 		r.rep.Linef("Link layer type: %s [%s/%d]", desc, name, capture.DLT(f.LinkType()))
 		r.rep.Linef("Snapshot length: %d%s", f.Snaplen(), report.Suffix(uint64(f.Snaplen())))
+		r.checkLinkType(f, path)
 		r.readFile(f, path)
 		r.c.ReadBytes += f.BytesRead()
 		f.Close()
+		if r.intr.interrupted() {
+			r.noteInterrupt(path, f.BytesRead())
+			break
+		}
 	}
 	if !readAny {
 		code = 1
@@ -262,7 +275,10 @@ func (r *runner) readFile(f *capture.File, path string) {
 	rd := &reader{f: f, dec: r.dec, free: free, full: full, snapSeen: &r.snapWarned}
 	go rd.run()
 	for {
-		b := <-full
+		b := r.nextBatch(full)
+		if b == nil { // interrupted while the reader is blocked in a read
+			return
+		}
 		for i := 0; i < b.n; i++ {
 			r.packet(&b.pkts[i], i == b.snapWarnAt)
 		}
