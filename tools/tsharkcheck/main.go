@@ -18,6 +18,8 @@
 //	out-of-order    out_of_order / tcpAnomaly 0x0040
 //	spurious retr.  spurious_retransmission / tcpAnomaly 0x0080 ("sequence
 //	                mess, rather spurious retransmission"; informational)
+//	lost segment    lost_segment / tcpAnomaly 0x0200 ("previous packet not
+//	                captured"; informational)
 package main
 
 import (
@@ -55,6 +57,7 @@ var categories = []category{
 	// Extra: the closest Tranalyzer bit to Wireshark's spurious label
 	// (segment below what the peer already acknowledged).
 	{"spurious retr.", []string{"tcp.analysis.spurious_retransmission"}, "tcpAnomaly", 0x0080},
+	{"lost segment", []string{"tcp.analysis.lost_segment"}, "tcpAnomaly", 0x0200},
 }
 
 // keyFields locate the flow direction; the analysis fields follow them.
@@ -70,7 +73,8 @@ func (k dirKey) String() string { return k.src.String() + " > " + k.dst.String()
 type flagged struct {
 	bits   map[dirKey]uint
 	frames map[dirKey][][]int
-	pkts   []int // flagged packets per category (-1: not known)
+	pkts   []int          // flagged packets per category (-1: not known)
+	labels map[int]string // tshark: frame number -> its labels, for -xtab
 }
 
 func newFlagged() *flagged {
@@ -78,7 +82,7 @@ func newFlagged() *flagged {
 	for i := range p {
 		p[i] = -1
 	}
-	return &flagged{bits: map[dirKey]uint{}, frames: map[dirKey][][]int{}, pkts: p}
+	return &flagged{bits: map[dirKey]uint{}, frames: map[dirKey][][]int{}, pkts: p, labels: map[int]string{}}
 }
 
 func (f *flagged) count(i int) int {
@@ -149,6 +153,15 @@ func runTshark(tshark, capture string) (*flagged, error) {
 		if _, seen := res.bits[k]; !seen {
 			res.bits[k] = 0
 			res.frames[k] = make([][]int, len(categories))
+		}
+		var lab []string
+		for i, f := range analysisFields() {
+			if j := len(keyFields) + i; j < len(fs) && fs[j] != "" {
+				lab = append(lab, strings.TrimPrefix(f, "tcp.analysis."))
+			}
+		}
+		if lab != nil {
+			res.labels[frame] = strings.Join(lab, "+")
 		}
 		for i, c := range categories {
 			hit := false
@@ -296,6 +309,7 @@ func main() {
 	keep := flag.String("keep", "", "keep flowsift outputs (flows and packets) in this folder")
 	verbose := flag.Bool("v", false, "list the flow directions behind every disagreement")
 	only := flag.String("only", "", "only captures whose name contains this")
+	xtab := flag.Bool("xtab", false, "also cross-tabulate tshark labels against flowsift's per-packet tcpAnomaly")
 	flag.Parse()
 	if *shared == "" {
 		fmt.Fprintln(os.Stderr, "tsharkcheck: no shared folder (-shared or FLOWSIFT_SHARED)")
@@ -326,7 +340,7 @@ func main() {
 		defer os.RemoveAll(tmp)
 		out = tmp
 	}
-	if err := report(os.Stdout, *tshark, filepath.Join(*shared, "golden"), caps, out, *verbose); err != nil {
+	if err := report(os.Stdout, *tshark, filepath.Join(*shared, "golden"), caps, out, *verbose, *xtab); err != nil {
 		fmt.Fprintln(os.Stderr, "tsharkcheck:", err)
 		os.Exit(1)
 	}
@@ -348,14 +362,14 @@ func goldCount(g *flagged, i int) string {
 	return strconv.Itoa(n)
 }
 
-func report(w io.Writer, tshark, golden string, caps []string, out string, verbose bool) error {
+func report(w io.Writer, tshark, golden string, caps []string, out string, verbose, xtab bool) error {
 	ver, _ := exec.Command(tshark, "--version").Output()
 	first, _, _ := strings.Cut(string(ver), "\n")
 	fmt.Fprintf(w, "tshark: %s\n\n", strings.TrimSpace(first))
 	fmt.Fprintf(w, "tshark command: `tshark -r CAPTURE %s`\n\n", strings.Join(quoteArgs(tsharkArgs()), " "))
 	fmt.Fprintln(w, "| capture | category | tshark flows | flowsift flows | agree? | Tranalyzer (golden) flows | tshark pkts | flowsift pkts |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---|---:|---:|---:|")
-	var details strings.Builder
+	var details, cross strings.Builder
 	agree, total := 0, 0
 	for _, c := range caps {
 		name := corpus.Name(c)
@@ -366,6 +380,11 @@ func report(w io.Writer, tshark, golden string, caps []string, out string, verbo
 		fs, err := runFlowsift(c, filepath.Join(out, name))
 		if err != nil {
 			return err
+		}
+		if xtab {
+			if err := crossTab(&cross, name, ts, filepath.Join(out, name, name+"_packets.txt")); err != nil {
+				return err
+			}
 		}
 		// Tranalyzer's own flow file tells whether a difference is
 		// flowsift's or inherited from Tranalyzer's definitions.
@@ -407,8 +426,53 @@ func report(w io.Writer, tshark, golden string, caps []string, out string, verbo
 		}
 	}
 	fmt.Fprintf(w, "\nCounts agree in %d of %d (capture, category) pairs.\n", agree, total)
+	if cross.Len() > 0 {
+		fmt.Fprintf(w, "\n| capture | tshark labels | flowsift tcpAnomaly (bits 0-9) | packets |\n|---|---|---|---:|\n%s", cross.String())
+	}
 	if verbose && details.Len() > 0 {
 		fmt.Fprintf(w, "\nFlow directions flagged by only one tool (tshark frame numbers, first 8):\n\n%s", details.String())
+	}
+	return nil
+}
+
+// crossTab counts the TCP packets by (tshark labels, flowsift tcpAnomaly
+// bits 0x03ff) pairs, joining on frame number = pktNo; unlabelled pairs are
+// skipped.
+func crossTab(w io.Writer, name string, ts *flagged, packets string) error {
+	type pair struct{ lab, bits string }
+	n := map[pair]int{}
+	err := eachRow(packets, func(col map[string]int, fs []string) error {
+		i, ok := col["pktNo"]
+		if !ok || fs[col["l4Proto"]] != "6" {
+			return nil
+		}
+		frame, _ := strconv.Atoi(fs[i])
+		v, _ := strconv.ParseUint(strings.TrimPrefix(fs[col["tcpAnomaly"]], "0x"), 16, 64)
+		p := pair{ts.labels[frame], fmt.Sprintf("0x%04x", v&0x03ff)}
+		if p.lab != "" || v&0x03ff != 0 {
+			n[p]++
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	pairs := make([]pair, 0, len(n))
+	for p := range n {
+		pairs = append(pairs, p)
+	}
+	sort.Slice(pairs, func(a, b int) bool {
+		if n[pairs[a]] != n[pairs[b]] {
+			return n[pairs[a]] > n[pairs[b]]
+		}
+		return pairs[a].lab+pairs[a].bits < pairs[b].lab+pairs[b].bits
+	})
+	for _, p := range pairs {
+		lab := p.lab
+		if lab == "" {
+			lab = "-"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %d |\n", name, lab, p.bits, n[p])
 	}
 	return nil
 }
