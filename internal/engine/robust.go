@@ -51,7 +51,7 @@ func (r *runner) markPartial() {
 			fmt.Fprintln(r.stderr, report.ErrLine("cannot mark "+p+" as partial: "+err.Error()))
 			continue
 		}
-		fmt.Fprintln(r.stderr, report.ErrLine(p+" is incomplete: renamed "+p+".partial"))
+		fmt.Fprintln(r.stderr, report.ErrLine("output incomplete: "+p+" renamed "+p+".partial"))
 	}
 }
 

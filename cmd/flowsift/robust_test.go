@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"flowsift/internal/pcapgen"
+)
+
+// The tests below run flowsift as a real process (signals, resource
+// limits, mounts): the test binary re-executes itself as the command.
+func TestMain(m *testing.M) {
+	if os.Getenv("FLOWSIFT_TEST_MAIN") == "1" {
+		os.Args[0] = "flowsift"
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// command returns the flowsift process for args.
+func command(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), "FLOWSIFT_TEST_MAIN=1")
+	return cmd
+}
+
+// exitCode runs cmd and returns its exit status.
+func exitCode(t *testing.T, err error) int {
+	t.Helper()
+	if err == nil {
+		return 0
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	return ee.ExitCode()
+}
+
+// synFlood writes SYN packets of distinct flows to w until n packets are
+// written (n < 0: until a write fails).
+func synFlood(w io.Writer, n int) error {
+	pw, err := pcapgen.NewWriter(w, pcapgen.LinkEthernet, 65535)
+	if err != nil {
+		return err
+	}
+	fr := pcapgen.Frame{Src: []byte{10, 0, 0, 0}, Dst: []byte{192, 168, 0, 1}, Proto: 6,
+		DstPort: 80, Flags: pcapgen.SYN, Window: 1024}
+	buf := make([]byte, 0, 128)
+	for i := 0; n < 0 || i < n; i++ {
+		fr.Src[1], fr.Src[2], fr.Src[3] = byte(i>>16), byte(i>>8), byte(i)
+		fr.SrcPort = uint16(1024 + i%60000)
+		fr.Seq = uint32(i)
+		if err := pw.WritePacket(uint32(1e9+i/1000), uint32(i%1000)*1e6, fr.Build(buf[:0]), 0); err != nil {
+			return err
+		}
+	}
+	return pw.Flush()
+}
+
+// rows returns the data lines of a flowsift text file and checks that each
+// has the header's number of fields.
+func rows(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if !strings.HasPrefix(lines[0], "%") {
+		t.Fatalf("%s: no header line", path)
+	}
+	n := strings.Count(lines[0], "\t")
+	for i, l := range lines[1:] {
+		if strings.Count(l, "\t") != n {
+			t.Fatalf("%s line %d: %d fields, want %d", path, i+2, strings.Count(l, "\t")+1, n+1)
+		}
+	}
+	return lines[1:]
+}
+
+// TestSignalStopsReading: SIGINT and SIGTERM while flowsift reads an
+// endless capture from stdin stop the reading; every flow read so far is
+// written (one row per SYN packet processed), the end report is printed,
+// and the exit status is 130 or 143.
+func TestSignalStopsReading(t *testing.T) {
+	for _, c := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+		t.Run(c.sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			cmd := command(t, "-r", "-", "-w", dir+"/", "-s", "--no-progress")
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			in, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// Feed without end; once 4 MB went into the pipe (64 KB
+			// buffer), flowsift has read and processed packets.
+			counter := &countWriter{w: in, at: 4 << 20, reached: make(chan struct{})}
+			fed := make(chan error, 1)
+			go func() { fed <- synFlood(counter, -1) }()
+			<-counter.reached
+			if err := cmd.Process.Signal(c.sig); err != nil {
+				t.Fatal(err)
+			}
+			code := exitCode(t, cmd.Wait())
+			in.Close()
+			<-fed // the feeder stops on the broken pipe
+			if code != c.code {
+				t.Fatalf("exit status %d, want %d; stderr:\n%s", code, c.code, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "interrupted by "+map[int]string{130: "SIGINT", 143: "SIGTERM"}[c.code]) {
+				t.Errorf("stderr lacks the interruption message:\n%s", stderr.String())
+			}
+			if !strings.Contains(stdout.String(), "Number of processed      flows: ") {
+				t.Errorf("no end report on stdout:\n%s", stdout.String())
+			}
+			flows := rows(t, filepath.Join(dir, "stdin_flows.txt"))
+			pkts := rows(t, filepath.Join(dir, "stdin_packets.txt"))
+			// Every packet is a SYN of a new flow: as many flow rows as packets.
+			if len(pkts) < 1000 || len(flows) != len(pkts) {
+				t.Errorf("%d packets, %d flows: want the same number, at least 1000", len(pkts), len(flows))
+			}
+		})
+	}
+}
+
+// countWriter closes reached once at bytes went through.
+type countWriter struct {
+	w       io.Writer
+	n, at   int
+	reached chan struct{}
+}
+
+func (c *countWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	if c.n < c.at && c.n+n >= c.at {
+		close(c.reached)
+	}
+	c.n += n
+	return n, err
+}
+
+// TestOutputErrors: an output folder that cannot be created or written
+// gives an error naming it and exit status 1.
+func TestOutputErrors(t *testing.T) {
+	dir := t.TempDir()
+	capFile := filepath.Join(dir, "in.pcap")
+	writeFlood(t, capFile, 10)
+	file := filepath.Join(dir, "plain")
+	os.WriteFile(file, nil, 0o644)
+	cases := [][]string{
+		{"-w", file + "/sub/"},        // a folder under a regular file
+		{"-w", file + "/sub/prefix"},  // the same with a prefix
+		{"-w", "/proc/flowsift/out/"}, // procfs refuses mkdir
+	}
+	for _, c := range cases {
+		cmd := command(t, append([]string{"-r", capFile, "--no-progress"}, c...)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		code := exitCode(t, cmd.Run())
+		if code != 1 || !strings.Contains(stderr.String(), "cannot create output folder") {
+			t.Errorf("%v: exit %d, stderr %q", c, code, stderr.String())
+		}
+	}
+	if os.Geteuid() == 0 {
+		ro := filepath.Join(dir, "ro")
+		os.Mkdir(ro, 0o755)
+		if err := syscall.Mount("tmpfs", ro, "tmpfs", syscall.MS_RDONLY, "size=64k"); err != nil {
+			t.Logf("no read-only tmpfs (%v): unwritable folder case skipped", err)
+			return
+		}
+		defer syscall.Unmount(ro, 0)
+		cmd := command(t, "-r", capFile, "-w", ro+"/", "--no-progress")
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		code := exitCode(t, cmd.Run())
+		if code != 1 || !strings.Contains(stderr.String(), "read-only file system") {
+			t.Errorf("read-only folder: exit %d, stderr %q", code, stderr.String())
+		}
+	}
+}
+
+func writeFlood(t *testing.T, path string, n int) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := synFlood(f, n); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkDiskFull checks a run that ran out of space: exit status 1, an
+// error naming the cause, and no output file under its final name; the
+// incomplete ones are renamed *.partial.
+func checkDiskFull(t *testing.T, out string, code int, stderr, cause string) {
+	t.Helper()
+	if code != 1 || !strings.Contains(stderr, cause) {
+		t.Errorf("exit %d, stderr %q; want 1 and %q", code, stderr, cause)
+	}
+	if !strings.Contains(stderr, "renamed") {
+		t.Errorf("stderr does not say which files are incomplete: %q", stderr)
+	}
+	for _, kind := range []string{"flows", "packets"} {
+		if _, err := os.Stat(out + "_" + kind + ".txt"); err == nil {
+			t.Errorf("%s_%s.txt presented as complete after a full disk", out, kind)
+		}
+	}
+	if _, err := os.Stat(out + "_flows.txt.partial"); err != nil {
+		t.Errorf("no partial flow file: %v", err)
+	}
+}
+
+// TestDiskFullRlimit: a file size limit (RLIMIT_FSIZE, SIGXFSZ ignored by
+// the Go runtime, so writes fail with EFBIG) stands for a full disk.
+func TestDiskFullRlimit(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh for ulimit")
+	}
+	dir := t.TempDir()
+	capFile := filepath.Join(dir, "in.pcap")
+	writeFlood(t, capFile, 3000)
+	exe, _ := os.Executable()
+	out := filepath.Join(dir, "out")
+	// ulimit -f counts 1024-byte blocks in dash and bash: 64 KiB.
+	cmd := exec.Command(sh, "-c", `ulimit -f 64 && exec "$0" "$@"`, exe, "-r", capFile, "-w", out, "-s", "--no-progress")
+	cmd.Env = append(os.Environ(), "FLOWSIFT_TEST_MAIN=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.Stdout = io.Discard
+	code := exitCode(t, cmd.Run())
+	checkDiskFull(t, out, code, stderr.String(), "file too large")
+}
+
+// TestDiskFullTmpfs: a 64 KiB tmpfs fills up (root only).
+func TestDiskFullTmpfs(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	dir := t.TempDir()
+	capFile := filepath.Join(dir, "in.pcap")
+	writeFlood(t, capFile, 3000)
+	mnt := filepath.Join(dir, "small")
+	os.Mkdir(mnt, 0o755)
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=64k"); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v", err)
+	}
+	defer syscall.Unmount(mnt, 0)
+	out := filepath.Join(mnt, "out")
+	cmd := command(t, "-r", capFile, "-w", out, "-s", "--no-progress")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	code := exitCode(t, cmd.Run())
+	checkDiskFull(t, out, code, stderr.String(), "no space left on device")
+}
