@@ -26,6 +26,11 @@ const batchPkts = 256
 // (snap length 262144) fits, so the buffer only grows for larger ones.
 const batchData = 256 << 10
 
+// viewReserve is room kept behind each frame for the stale bytes of its
+// decode view (decode keeps 512); were it exceeded, append would still be
+// correct, only a batch buffer would grow.
+const viewReserve = 512
+
 // nBatches is the number of batches in flight.
 const nBatches = 4
 
@@ -92,13 +97,15 @@ func (rd *reader) run() {
 			return
 		}
 		n := len(rd.rec.Data)
-		if b.n == batchPkts || len(b.data)+n > cap(b.data) {
+		// Room for the frame and its stale tail (see below).
+		need := n + viewReserve
+		if b.n == batchPkts || len(b.data)+need > cap(b.data) {
 			if b.n > 0 {
 				rd.full <- b
 				b = rd.next()
 			}
-			if n > cap(b.data) { // only for records beyond the usual snap length
-				b.data = make([]byte, 0, n)
+			if need > cap(b.data) { // only for records beyond the usual snap length
+				b.data = make([]byte, 0, need)
 			}
 		}
 		start := len(b.data)
@@ -111,6 +118,13 @@ func (rd *reader) run() {
 		p.Data = b.data[start : start+n : start+n]
 		if p.CapLen != 0 {
 			rd.dec.Decode(p)
+			if len(p.View) > n {
+				// The view of a short frame lives in the decoder and changes
+				// with the next Decode: keep its tail behind the frame, so
+				// View and Data share offsets in the batch buffer.
+				b.data = append(b.data, p.View[n:]...)
+				p.View = b.data[start:len(b.data):len(b.data)]
+			}
 			if rd.dec.Stats.SnapWarned && !*rd.snapSeen {
 				*rd.snapSeen = true
 				b.snapWarnAt = b.n

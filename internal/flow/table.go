@@ -45,6 +45,13 @@ type Table struct {
 
 	head, tail Flow // list ends; head side = most recently touched
 	sentinels  []*Flow
+	// fast[i] lets Expire skip sentinels[i]'s walk when it provably stops
+	// at once (see Expire); maxTime and gen guard it against time going
+	// backwards.
+	fast    [len(sentinelOrder)]fastStop
+	maxTime uint64 // latest packet time seen (ns)
+	gen     uint64 // bumped whenever a flow's last time goes backwards
+	noFast  bool   // tests: always walk
 
 	nextInd uint64
 	frags   fragTable
@@ -129,9 +136,57 @@ func idle(nowSec uint64, nowNsec uint32, f *Flow) float32 {
 	return float32(float64(ds) + dn)
 }
 
+// fastStop caches a sentinel walk that stopped at once: the walk stops at
+// its first flow, whose idle time is below T. While the element before the
+// sentinel is still stop and no flow's last time went backwards, every
+// flow that can sit there was last seen at or after the cached one, so the
+// walk stops at once again until deadline. The check reads only the
+// sentinel, not the (cache-cold) flow.
+type fastStop struct {
+	stop     *Flow
+	deadline uint64 // ns
+	gen      uint64
+}
+
+// stopMargin (1 ms) covers the float32 rounding of the idle time.
+const stopMargin = 1e6
+
+// maxFastSec bounds the times the fast path handles in uint64 ns.
+const maxFastSec = 1 << 33
+
+// nsTime converts a timestamp to ns; ok is false beyond maxFastSec.
+func nsTime(sec uint64, nsec uint32) (uint64, bool) {
+	if sec >= maxFastSec {
+		return 0, false
+	}
+	return sec*1e9 + uint64(nsec), true
+}
+
+// setLast records a packet time on f, noting times that go backwards.
+func (t *Table) setLast(f *Flow, sec uint64, nsec uint32) {
+	f.LastSec, f.LastNsec = sec, nsec
+	t.seen(sec, nsec)
+}
+
+// seen advances maxTime or, for an earlier (or unrepresentable) time,
+// invalidates the fast stops.
+func (t *Table) seen(sec uint64, nsec uint32) {
+	if ns, ok := nsTime(sec, nsec); ok && ns >= t.maxTime {
+		t.maxTime = ns
+	} else {
+		t.gen++
+	}
+}
+
 // Expire runs the timeout walks that precede every packet (core.md §9.3).
 func (t *Table) Expire(nowSec uint64, nowNsec uint32) {
-	for _, s := range t.sentinels {
+	t.seen(nowSec, nowNsec)
+	now, _ := nsTime(nowSec, nowNsec)
+	for i, s := range t.sentinels {
+		c := &t.fast[i]
+		if s.prev == c.stop && c.gen == t.gen && now < c.deadline && !t.noFast {
+			continue
+		}
 		T := s.sentT
 		e := s.prev
 		for e != &t.head {
@@ -160,6 +215,22 @@ func (t *Table) Expire(nowSec uint64, nowNsec uint32) {
 			t.unlink(s)
 			t.insertAfter(s, e)
 		}
+		t.cacheStop(c, e, T)
+	}
+}
+
+// cacheStop fills c after a walk that ended at e (the head, or a flow
+// idle for less than T).
+func (t *Table) cacheStop(c *fastStop, e *Flow, T float32) {
+	c.stop, c.gen, c.deadline = e, t.gen, 0
+	if e == &t.head {
+		c.deadline = ^uint64(0)
+		return
+	}
+	last, ok := nsTime(e.LastSec, e.LastNsec)
+	span := uint64(float64(T) * 1e9)
+	if ok && span > stopMargin {
+		c.deadline = last + span - stopMargin
 	}
 }
 
@@ -292,7 +363,7 @@ func (t *Table) Packet(p *decode.Packet) (*Flow, Result) {
 			fk.proto = 0
 		}
 		if f := t.frags.lookup(&fk); f != nil {
-			f.LastSec, f.LastNsec = p.TsSec, p.TsNsec
+			t.setLast(f, p.TsSec, p.TsNsec)
 			f.Status |= p.Status
 			if !p.MoreFrags {
 				t.frags.removeEntryFor(&fk, f)
@@ -360,7 +431,7 @@ func (t *Table) register(f *Flow, key *Key, p *decode.Packet) {
 
 func (t *Table) lookupOrCreate(p *decode.Packet, key *Key) (*Flow, Result) {
 	if f, ok := t.index[*key]; ok {
-		f.LastSec, f.LastNsec = p.TsSec, p.TsNsec
+		t.setLast(f, p.TsSec, p.TsNsec)
 		t.touch(f)
 		return f, Existing
 	}
@@ -371,7 +442,7 @@ func (t *Table) lookupOrCreate(p *decode.Packet, key *Key) (*Flow, Result) {
 	f.Key = *key
 	f.live = true
 	f.FirstSec, f.FirstNsec = p.TsSec, p.TsNsec
-	f.LastSec, f.LastNsec = p.TsSec, p.TsNsec
+	t.setLast(f, p.TsSec, p.TsNsec)
 	f.Timeout = DefaultTimeout
 	switch p.Kind {
 	case decode.KindL2:
