@@ -338,7 +338,10 @@ func (p *Plugin) Packet(f *flow.Flow, pk *decode.Packet, pw column.Writer) {
 		p.rttUpdate(s, o, f.Partner, pk)
 	}
 
-	if pk.Proto != protoTCP || !gateFirst(pk) {
+	// With FIXT2BUGS a TCP header whose flags and window were not captured
+	// is not analysed (T2 reads them from stale buffer bytes; zeros would
+	// invent a NULL scan and a zero window).
+	if pk.Proto != protoTCP || !gateFirst(pk) || (p.cfg.fix && pk.FragOff == 0 && pk.SnapL4Len < 16) {
 		if s.pktCount == 1 {
 			s.rttState = rttSynAck
 		} else if s.rttState == rttSynAck {
