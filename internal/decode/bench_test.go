@@ -38,20 +38,28 @@ func benchFrames(b *testing.B, rel string) []capture.Record {
 // IPv4/IPv6, ARP, LLC, ...); one op is one frame.
 func BenchmarkDecode(b *testing.B) {
 	for _, rel := range []string{"public/mixed-real/many-protocols.pcap", "public/encapsulation/erspan.pcap"} {
-		b.Run(filepath.Base(rel), func(b *testing.B) {
-			frames := benchFrames(b, rel)
-			if len(frames) == 0 {
-				b.Skip("no frames")
+		for _, stale := range []bool{true, false} {
+			name := filepath.Base(rel)
+			if !stale {
+				name += "/nostale"
 			}
-			d := NewDecoder(DefaultConfig())
-			var p Packet
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				r := &frames[i%len(frames)]
-				p = Packet{Num: uint64(i), CapLen: r.CapLen, WireLen: r.WireLen, LinkType: r.LinkType, Data: r.Data}
-				d.Decode(&p)
-			}
-		})
+			b.Run(name, func(b *testing.B) {
+				frames := benchFrames(b, rel)
+				if len(frames) == 0 {
+					b.Skip("no frames")
+				}
+				cfg := DefaultConfig()
+				cfg.StaleBytes = stale
+				d := NewDecoder(cfg)
+				var p Packet
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					r := &frames[i%len(frames)]
+					p = Packet{Num: uint64(i), CapLen: r.CapLen, WireLen: r.WireLen, LinkType: r.LinkType, Data: r.Data}
+					d.Decode(&p)
+				}
+			})
+		}
 	}
 }
