@@ -40,7 +40,7 @@ type Table struct {
 	flows    Store[Flow]
 	free     []int32
 	nextSlot int32
-	index    map[Key]*Flow
+	index    index
 	capacity int
 
 	head, tail Flow // list ends; head side = most recently touched
@@ -72,11 +72,11 @@ func NewTable(capacity int, out OutputFunc, global *uint64) *Table {
 		hint = 1 << 16
 	}
 	t := &Table{
-		index:        make(map[Key]*Flow, hint),
 		capacity:     capacity,
 		out:          out,
 		GlobalStatus: global,
 	}
+	t.index.init(&t.flows, hint)
 	t.frags.init()
 	t.head.next = &t.tail
 	t.tail.prev = &t.head
@@ -294,7 +294,7 @@ func (t *Table) remove(f *Flow) {
 		*t.GlobalStatus |= decode.StatFragPending
 	}
 	t.unlink(f)
-	delete(t.index, f.Key)
+	t.index.remove(f, t.index.hash(&f.Key))
 	f.live = false
 	f.Partner = nil
 	t.free = append(t.free, f.Slot)
@@ -430,7 +430,8 @@ func (t *Table) register(f *Flow, key *Key, p *decode.Packet) {
 }
 
 func (t *Table) lookupOrCreate(p *decode.Packet, key *Key) (*Flow, Result) {
-	if f, ok := t.index[*key]; ok {
+	h := t.index.hash(key)
+	if f := t.index.lookup(key, h); f != nil {
 		t.setLast(f, p.TsSec, p.TsNsec)
 		t.touch(f)
 		return f, Existing
@@ -461,7 +462,7 @@ func (t *Table) lookupOrCreate(p *decode.Packet, key *Key) (*Flow, Result) {
 		t.Stats.CreatedIPv6++
 	}
 	*t.GlobalStatus |= f.Status
-	t.index[*key] = f
+	t.index.insert(f, h)
 	t.insertAfter(f, &t.head)
 	t.Stats.Created++
 	t.Stats.Live++
@@ -475,7 +476,7 @@ func (t *Table) lookupOrCreate(p *decode.Packet, key *Key) (*Flow, Result) {
 			f.Status |= decode.StatLand
 			*t.GlobalStatus |= decode.StatLand
 		}
-	} else if r, ok := t.index[rk]; ok {
+	} else if r := t.index.lookup(&rk, t.index.hash(&rk)); r != nil {
 		f.Partner = r
 		r.Partner = f
 		f.FlowInd = r.FlowInd
