@@ -1,0 +1,362 @@
+package engine_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"testing"
+	"time"
+
+	"flowsift/internal/cli"
+	"flowsift/internal/corpus"
+	"flowsift/internal/pcapgen"
+)
+
+// runTimeout bounds one run of a small capture (a hang is a failure).
+const runTimeout = 2 * time.Minute
+
+// result is what one guarded run produced.
+type result struct {
+	code           int
+	stdout, stderr string
+	panicked       string
+}
+
+// guardedRun runs flowsift in-process with args, turning a panic of the
+// main goroutine into a failure and a run longer than runTimeout into a
+// hang report.
+func guardedRun(t *testing.T, args ...string) result {
+	t.Helper()
+	done := make(chan result, 1)
+	go func() {
+		var res result
+		var stdout, stderr bytes.Buffer
+		defer func() {
+			if p := recover(); p != nil {
+				res.panicked = fmt.Sprintf("%v\n%s", p, debug.Stack())
+			}
+			res.stdout, res.stderr = stdout.String(), stderr.String()
+			done <- res
+		}()
+		res.code = cli.Main(append([]string{"flowsift", "--no-progress"}, args...), nil, &stdout, &stderr)
+	}()
+	select {
+	case res := <-done:
+		if res.panicked != "" {
+			t.Fatalf("flowsift %v panicked: %s", args, res.panicked)
+		}
+		return res
+	case <-time.After(runTimeout):
+		t.Fatalf("flowsift %v still running after %v (hang)", args, runTimeout)
+	}
+	return result{}
+}
+
+// corpusFiles lists every capture under shared/corpus.
+func corpusFiles(t *testing.T) []string {
+	shared := corpus.SharedDir()
+	if shared == "" {
+		t.Skip("../shared not found (set FLOWSIFT_SHARED): corpus robustness tests skipped")
+	}
+	var files []string
+	filepath.WalkDir(filepath.Join(shared, "corpus"), func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() && !strings.HasSuffix(p, ".tsv") && !strings.HasSuffix(p, ".md") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if len(files) == 0 {
+		t.Fatal("no capture under", shared)
+	}
+	return files
+}
+
+// TestCorpusNoPanicNoHang runs every corpus capture (packet mode) and
+// checks the exit status and the shape of every output row.
+func TestCorpusNoPanicNoHang(t *testing.T) {
+	files := corpusFiles(t)
+	out := t.TempDir()
+	codes := map[int]int{}
+	defer func() { t.Logf("%d captures, exit statuses %v", len(files), codes) }()
+	for i, f := range files {
+		prefix := filepath.Join(out, fmt.Sprint(i))
+		res := guardedRun(t, "-r", f, "-w", prefix, "-s")
+		codes[res.code]++
+		switch res.code {
+		case 0, 3:
+		case 1:
+			// Only a file no reader accepts may fail as a whole.
+			if !strings.Contains(res.stderr, f) {
+				t.Errorf("%s: exit 1 without naming the file: %q", f, res.stderr)
+			}
+			continue
+		default:
+			t.Errorf("%s: exit %d: %s", f, res.code, res.stderr)
+			continue
+		}
+		flows := checkRows(t, prefix+"_flows.txt", 1)
+		pkts := checkRows(t, prefix+"_packets.txt", 1)
+		for ind := range pkts {
+			if ind != "0" && !flows[ind] {
+				t.Errorf("%s: flow %s has packets but no flow row", f, ind)
+			}
+		}
+		os.Remove(prefix + "_flows.txt")
+		os.Remove(prefix + "_packets.txt")
+		os.Remove(prefix + "_headers.txt")
+	}
+}
+
+// recordEnds returns the end offset of every record (pcap) or block
+// (pcapng) of a well-formed little- or big-endian capture.
+func recordEnds(data []byte) (ends []int, packet []bool) {
+	if len(data) >= 4 && binary.LittleEndian.Uint32(data) == 0x0A0D0D0A {
+		bo := binary.ByteOrder(binary.LittleEndian)
+		if binary.LittleEndian.Uint32(data[8:]) != 0x1A2B3C4D {
+			bo = binary.BigEndian
+		}
+		for off := 0; off+12 <= len(data); {
+			typ, l := bo.Uint32(data[off:]), int(bo.Uint32(data[off+4:]))
+			off += l
+			ends = append(ends, off)
+			packet = append(packet, typ == 6 || typ == 3 || typ == 2)
+		}
+		return ends, packet
+	}
+	bo := binary.ByteOrder(binary.LittleEndian)
+	if m := binary.BigEndian.Uint32(data); m == 0xa1b2c3d4 || m == 0xa1b23c4d {
+		bo = binary.BigEndian
+	}
+	ends = append(ends, 24)
+	packet = append(packet, false)
+	for off := 24; off+16 <= len(data); {
+		off += 16 + int(bo.Uint32(data[off+8:]))
+		ends = append(ends, off)
+		packet = append(packet, true)
+	}
+	return ends, packet
+}
+
+// TestTruncatedEverywhere cuts three small captures (pcapng; tunnels;
+// fragments) at every byte offset. A cut inside the file header (pcapng:
+// the SHB and the first IDB) is an unreadable file (exit 1); a cut at a record boundary is a complete
+// capture (exit 0); any other cut is damaged input (exit 3) with one
+// warning naming the file, the record and its byte offset. In every case
+// each complete record before the cut is processed (one packet row each)
+// and every flow is written.
+func TestTruncatedEverywhere(t *testing.T) {
+	shared := corpus.SharedDir()
+	if shared == "" {
+		t.Skip("../shared not found (set FLOWSIFT_SHARED): truncation test skipped")
+	}
+	dir := t.TempDir()
+	for _, rel := range []string{
+		"public/tcp-flags/tcp_handshake.pcapng",
+		"public/encapsulation/gre-erspan-vxlan.pcap",
+		"public/ip-fragmentation/teardrop.pcap",
+	} {
+		data, err := os.ReadFile(filepath.Join(shared, "corpus", rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ends, isPkt := recordEnds(data)
+		if ends[len(ends)-1] != len(data) {
+			t.Fatalf("%s: records end at %d, file has %d bytes", rel, ends[len(ends)-1], len(data))
+		}
+		// Like libpcap, opening a pcapng reads the SHB and the first IDB.
+		hdrEnd := ends[0]
+		if !isPkt[0] && len(ends) > 1 && !isPkt[1] && data[0] == 0x0a {
+			hdrEnd = ends[1]
+		}
+		in := filepath.Join(dir, "cut.pcap")
+		for cut := 0; cut <= len(data); cut++ {
+			if err := os.WriteFile(in, data[:cut], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			res := guardedRun(t, "-r", in, "-w", dir+"/", "-s", "--set", "core.HASHTABLE_SIZE=16")
+			// What a reader must deliver: every whole record before the cut.
+			complete, boundary, pkts := 0, cut == 0, 0
+			for i, e := range ends {
+				if e <= cut {
+					complete = i + 1
+					if isPkt[i] {
+						pkts++
+					}
+				}
+				boundary = boundary || e == cut
+			}
+			want := 3
+			switch {
+			case cut < hdrEnd:
+				want = 1
+			case boundary:
+				want = 0
+			}
+			if res.code != want {
+				t.Errorf("%s cut at %d: exit %d, want %d; stderr %q", rel, cut, res.code, want, res.stderr)
+				continue
+			}
+			if want == 1 {
+				continue
+			}
+			// The damaged record starts where the last whole one ends.
+			loc := fmt.Sprintf("%s: record %d at byte %d: ", in, pkts+1, ends[complete-1])
+			if want == 3 && (strings.Count(res.stderr, "\n") != 1 || !strings.Contains(res.stderr, loc)) {
+				t.Errorf("%s cut at %d: want one warning %q, got %q", rel, cut, loc, res.stderr)
+			}
+			if want == 0 && res.stderr != "" {
+				t.Errorf("%s cut at %d (record boundary): stderr %q", rel, cut, res.stderr)
+			}
+			flows := checkRows(t, filepath.Join(dir, "cut_flows.txt"), 1)
+			rows := checkRows(t, filepath.Join(dir, "cut_packets.txt"), 0)
+			if len(rows) != pkts {
+				t.Errorf("%s cut at %d: %d packet rows, want the %d whole records", rel, cut, len(rows), pkts)
+			}
+			for ind := range checkRows(t, filepath.Join(dir, "cut_packets.txt"), 1) {
+				if ind != "0" && !flows[ind] {
+					t.Errorf("%s cut at %d: flow %s lost", rel, cut, ind)
+				}
+			}
+		}
+	}
+}
+
+// pcapngOf builds a little-endian pcapng (SHB, Ethernet IDB, one EPB per
+// frame).
+func pcapngOf(frames [][]byte) []byte {
+	le := binary.LittleEndian
+	block := func(b []byte, typ uint32, body []byte) []byte {
+		l := uint32(12 + (len(body)+3)&^3)
+		b = le.AppendUint32(b, typ)
+		b = le.AppendUint32(b, l)
+		b = append(b, body...)
+		for len(body)%4 != 0 {
+			b = append(b, 0)
+			body = append(body, 0)
+		}
+		return le.AppendUint32(b, l)
+	}
+	var b []byte
+	shb := le.AppendUint32(nil, 0x1A2B3C4D)
+	shb = le.AppendUint16(shb, 1)
+	shb = le.AppendUint16(shb, 0)
+	shb = le.AppendUint64(shb, ^uint64(0))
+	b = block(b, 0x0A0D0D0A, shb)
+	idb := le.AppendUint16(nil, 1)
+	idb = le.AppendUint16(idb, 0)
+	idb = le.AppendUint32(idb, 65535)
+	b = block(b, 1, idb)
+	for i, f := range frames {
+		epb := le.AppendUint32(nil, 0)
+		ts := uint64(1e15 + i*1000)
+		epb = le.AppendUint32(epb, uint32(ts>>32))
+		epb = le.AppendUint32(epb, uint32(ts))
+		epb = le.AppendUint32(epb, uint32(len(f)))
+		epb = le.AppendUint32(epb, uint32(len(f)))
+		epb = append(epb, f...)
+		b = block(b, 6, epb)
+	}
+	return b
+}
+
+// synFrames returns n SYN frames of distinct flows.
+func synFrames(n int) [][]byte {
+	var out [][]byte
+	for i := 0; i < n; i++ {
+		fr := pcapgen.Frame{Src: []byte{10, 0, 0, byte(i + 1)}, Dst: []byte{10, 0, 1, 1}, Proto: 6,
+			SrcPort: uint16(1000 + i), DstPort: 80, Flags: pcapgen.SYN, Window: 512}
+		out = append(out, fr.Build(nil))
+	}
+	return out
+}
+
+func pcapOf(t *testing.T, frames [][]byte) []byte {
+	var b bytes.Buffer
+	w, err := pcapgen.NewWriter(&b, pcapgen.LinkEthernet, 65535)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range frames {
+		w.WritePacket(uint32(1000+i), 0, f, 0)
+	}
+	w.Flush()
+	return b.Bytes()
+}
+
+// TestInputErrors: each broken input gives one message naming the file
+// (and, inside a capture, the record number and byte offset), the rest is
+// processed, every flow is written, and the exit status tells.
+func TestInputErrors(t *testing.T) {
+	dir := t.TempDir()
+	frames := synFrames(10)
+	good := pcapOf(t, frames)
+	// Record offsets: 24 + k·(16 + len(frame)), all frames the same size.
+	recSize := 16 + len(frames[0])
+	absurd := bytes.Clone(good)
+	binary.LittleEndian.PutUint32(absurd[24+4*recSize+8:], 0x7ffffff0) // record 5 caplen
+	huge := bytes.Clone(good)
+	binary.LittleEndian.PutUint32(huge[24+4*recSize+8:], 300000) // > 256 KiB and > snaplen
+	ng := pcapngOf(frames)
+	ngEnds, _ := recordEnds(ng)
+	badBlock := bytes.Clone(ng)
+	// EPB of frame 5 (blocks: SHB, IDB, EPB1..): its leading length lies.
+	binary.LittleEndian.PutUint32(badBlock[ngEnds[5]+4:], 0x00fffff0)
+	unknownLink := bytes.Clone(good)
+	binary.LittleEndian.PutUint32(unknownLink[20:], 4242)
+	os.Mkdir(filepath.Join(dir, "adir"), 0o755)
+
+	cases := []struct {
+		name string
+		data []byte // nil: not created
+		code int
+		msg  string // substring of the one stderr line
+		rows int    // flow rows expected (code != 1)
+	}{
+		{"empty.pcap", []byte{}, 1, "empty.pcap: empty file", 0},
+		{"text.pcap", []byte("this is not a capture file\n"), 1, "text.pcap: not a pcap or pcapng file", 0},
+		{"missing.pcap", nil, 1, "missing.pcap: cannot open: no such file or directory", 0},
+		{"adir", nil, 1, "adir: is a directory", 0},
+		{"absurd.pcap", absurd, 3, "absurd.pcap: record 5 at byte " + fmt.Sprint(24+4*recSize) + ": ", 9},
+		{"huge.pcap", huge, 3, "huge.pcap: record 5 at byte " + fmt.Sprint(24+4*recSize) + ": ", 9},
+		{"badblock.pcapng", badBlock, 3, "badblock.pcapng: record 5 at byte " + fmt.Sprint(ngEnds[5]) + ": ", 9},
+		{"cut.pcapng", ng[:len(ng)-7], 3, "cut.pcapng: record 10 at byte " + fmt.Sprint(ngEnds[10]) + ": ", 9},
+		{"unknownlink.pcap", unknownLink, 0, "unknownlink.pcap: unknown link type 4242", 0},
+		{"good.pcapng", ng, 0, "", 10},
+	}
+	for _, c := range cases {
+		path := filepath.Join(dir, c.name)
+		if c.data != nil {
+			os.WriteFile(path, c.data, 0o644)
+		}
+		res := guardedRun(t, "-r", path, "-w", filepath.Join(dir, "out")+"/")
+		t.Logf("%s: exit %d, stderr %q", c.name, res.code, res.stderr)
+		if res.code != c.code {
+			t.Errorf("%s: exit %d, want %d; stderr %q", c.name, res.code, c.code, res.stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(res.stderr), "\n")
+		if c.msg == "" {
+			if res.stderr != "" {
+				t.Errorf("%s: stderr %q, want nothing", c.name, res.stderr)
+			}
+		} else if len(lines) != 1 || !strings.Contains(lines[0], path) || !strings.Contains(lines[0], c.msg) {
+			t.Errorf("%s: stderr %q, want one line with %q", c.name, res.stderr, c.msg)
+		}
+		if c.code == 1 {
+			continue
+		}
+		base := strings.TrimSuffix(strings.TrimSuffix(c.name, ".pcap"), ".pcapng")
+		flows := checkRows(t, filepath.Join(dir, "out", base+"_flows.txt"), 1)
+		if len(flows) != c.rows {
+			t.Errorf("%s: %d flows written, want %d", c.name, len(flows), c.rows)
+		}
+		if c.code == 3 && !strings.Contains(res.stdout, "pcap_dispatch failed") {
+			t.Errorf("%s: end report lacks the pcap_dispatch warning", c.name)
+		}
+	}
+	_ = io.Discard
+}
