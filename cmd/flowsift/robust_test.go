@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"flowsift/internal/pcapgen"
 )
@@ -50,26 +51,9 @@ func exitCode(t *testing.T, err error) int {
 	return ee.ExitCode()
 }
 
-// synFlood writes SYN packets of distinct flows to w until n packets are
-// written (n < 0: until a write fails).
-func synFlood(w io.Writer, n int) error {
-	pw, err := pcapgen.NewWriter(w, pcapgen.LinkEthernet, 65535)
-	if err != nil {
-		return err
-	}
-	fr := pcapgen.Frame{Src: []byte{10, 0, 0, 0}, Dst: []byte{192, 168, 0, 1}, Proto: 6,
-		DstPort: 80, Flags: pcapgen.SYN, Window: 1024}
-	buf := make([]byte, 0, 128)
-	for i := 0; n < 0 || i < n; i++ {
-		fr.Src[1], fr.Src[2], fr.Src[3] = byte(i>>16), byte(i>>8), byte(i)
-		fr.SrcPort = uint16(1024 + i%60000)
-		fr.Seq = uint32(i)
-		if err := pw.WritePacket(uint32(1e9+i/1000), uint32(i%1000)*1e6, fr.Build(buf[:0]), 0); err != nil {
-			return err
-		}
-	}
-	return pw.Flush()
-}
+// synFlood writes n SYN packets of distinct flows to w (n < 0: until a
+// write fails).
+func synFlood(w io.Writer, n int) error { return pcapgen.Flood(w, n, 10*time.Microsecond) }
 
 // rows returns the data lines of a flowsift text file and checks that each
 // has the header's number of fields.
