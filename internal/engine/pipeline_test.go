@@ -1,0 +1,191 @@
+package engine
+
+import (
+	"encoding/binary"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"testing"
+	"time"
+
+	"flowsift/internal/capture"
+	"flowsift/internal/corpus"
+	"flowsift/internal/plugins"
+)
+
+// loopCapture is an in-memory pcap stream made of the Ethernet captures of
+// the generated corpus, one after the other (each shifted to start 1 s after
+// the previous ends), repeated passes times; every pass is shifted 1000 s
+// later, so the previous pass's flows time out and the table keeps turning
+// over like on a long capture. It allocates nothing while serving.
+type loopCapture struct {
+	hdr     []byte   // pcap file header
+	recs    []byte   // records of one pass (little-endian µs pcap)
+	offs    []int    // offset of each record in recs
+	span    uint32   // seconds covered by one pass
+	cur     []byte   // this pass's records, timestamps shifted
+	passes  int      // passes left after cur
+	pass    int      // passes served
+	pending []byte   // what Read serves next
+	packets int      // records per pass
+	bytes   int64    // bytes per pass
+	files   []string // the captures used
+}
+
+// loadLoop reads the generated corpus captures into a loopCapture.
+func loadLoop(tb testing.TB) *loopCapture {
+	tb.Helper()
+	shared := corpus.SharedDir()
+	if shared == "" {
+		tb.Skip("../shared (corpus) not found; set FLOWSIFT_SHARED to run the pipeline benchmark")
+	}
+	paths, _ := filepath.Glob(filepath.Join(shared, "corpus", "generated", "*.pcap"))
+	sort.Strings(paths)
+	lc := &loopCapture{}
+	var base uint32 = 1700000000
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil || len(data) < 24 || binary.LittleEndian.Uint32(data) != 0xa1b2c3d4 ||
+			binary.LittleEndian.Uint32(data[20:]) != 1 {
+			continue // only little-endian µs Ethernet captures
+		}
+		if lc.hdr == nil {
+			lc.hdr = append([]byte(nil), data[:24]...)
+			binary.LittleEndian.PutUint32(lc.hdr[16:], 262144)
+		}
+		var first, last uint32
+		for off := 24; off+16 <= len(data); {
+			n := int(binary.LittleEndian.Uint32(data[off+8:]))
+			if off+16+n > len(data) {
+				break
+			}
+			sec := binary.LittleEndian.Uint32(data[off:])
+			if first == 0 {
+				first = sec
+			}
+			if sec > last {
+				last = sec
+			}
+			rec := append([]byte(nil), data[off:off+16+n]...)
+			binary.LittleEndian.PutUint32(rec, sec-first+base)
+			lc.offs = append(lc.offs, len(lc.recs))
+			lc.recs = append(lc.recs, rec...)
+			off += 16 + n
+		}
+		base += last - first + 1
+		lc.files = append(lc.files, filepath.Base(p))
+	}
+	if len(lc.offs) == 0 {
+		tb.Skip("no Ethernet captures in the generated corpus")
+	}
+	lc.span = base - 1700000000 + 1000
+	lc.packets = len(lc.offs)
+	lc.bytes = int64(len(lc.recs))
+	lc.cur = make([]byte, len(lc.recs))
+	return lc
+}
+
+// reset prepares the stream for passes more passes; the pass shift goes on
+// from where the last stream stopped, so time keeps moving forward.
+func (lc *loopCapture) reset(passes int) {
+	lc.passes = passes
+	lc.pending = lc.hdr
+}
+
+func (lc *loopCapture) Read(p []byte) (int, error) {
+	for len(lc.pending) == 0 {
+		if lc.passes == 0 {
+			return 0, io.EOF
+		}
+		lc.passes--
+		lc.pass++
+		copy(lc.cur, lc.recs)
+		shift := uint32(lc.pass) * lc.span
+		for _, off := range lc.offs {
+			binary.LittleEndian.PutUint32(lc.cur[off:], binary.LittleEndian.Uint32(lc.recs[off:])+shift)
+		}
+		lc.pending = lc.cur
+	}
+	n := copy(p, lc.pending)
+	lc.pending = lc.pending[n:]
+	return n, nil
+}
+
+// newTestRunner sets up a run with the default plugins writing into a
+// temporary folder.
+func newTestRunner(tb testing.TB, packetMode bool, lc *loopCapture) *runner {
+	tb.Helper()
+	dir := tb.TempDir()
+	in := filepath.Join(corpus.SharedDir(), "corpus", "generated", lc.files[0])
+	opts := &Options{ReadFile: in, Inputs: []string{in}, Prefix: dir + "/", PacketMode: packetMode}
+	r := &runner{opts: opts, stderr: io.Discard, start: time.Now()}
+	if err := r.setup(plugins.Registry(), io.Discard); err != nil {
+		tb.Fatal(err)
+	}
+	if r.first != nil {
+		r.first.Close()
+	}
+	tb.Cleanup(func() { r.finish() })
+	return r
+}
+
+// runPasses pushes passes passes of lc through the pipeline (reader and
+// decoder goroutine, flow table, plugins, row recording).
+func runPasses(tb testing.TB, r *runner, lc *loopCapture, passes int) {
+	lc.reset(passes)
+	f, err := capture.NewReader("loop", lc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r.readFile(f, "loop")
+}
+
+// TestPipelineNoAllocs checks that the per-packet path (read, decode, flow
+// lookup, plugin update, row recording) allocates nothing in steady state:
+// a run of four passes over the corpus must allocate as much as a run of
+// one pass. What remains is per file (the capture reader, the reader
+// goroutine, whose g the runtime reuses or not: hence the tolerance of one
+// allocation); three more passes are over 50,000 more packets.
+func TestPipelineNoAllocs(t *testing.T) {
+	for _, pm := range []bool{false, true} {
+		lc := loadLoop(t)
+		r := newTestRunner(t, pm, lc)
+		runPasses(t, r, lc, 3) // warm up: flow storage, index, tapes, free lists
+		one := testing.AllocsPerRun(3, func() { runPasses(t, r, lc, 1) })
+		four := testing.AllocsPerRun(3, func() { runPasses(t, r, lc, 4) })
+		if four > one+1 {
+			t.Errorf("packet mode %v: %v allocations for 4 passes, %v for 1 (%d packets per pass): the per-packet path allocates",
+				pm, four, one, lc.packets)
+		}
+		if r.c.Packets < uint64(18*lc.packets) {
+			t.Fatalf("only %d packets processed", r.c.Packets)
+		}
+	}
+}
+
+// BenchmarkPipeline measures the whole per-packet path on the corpus loaded
+// in memory; one op is one packet.
+func BenchmarkPipeline(b *testing.B) {
+	for _, mode := range []struct {
+		name string
+		pm   bool
+	}{{"flows", false}, {"packets", true}} {
+		b.Run(mode.name, func(b *testing.B) {
+			lc := loadLoop(b)
+			r := newTestRunner(b, mode.pm, lc)
+			runPasses(b, r, lc, 2)
+			passes := (b.N + lc.packets - 1) / lc.packets
+			runtime.GC()
+			b.ReportAllocs()
+			b.SetBytes(lc.bytes / int64(lc.packets))
+			b.ResetTimer()
+			start := time.Now()
+			runPasses(b, r, lc, passes)
+			el := time.Since(start)
+			b.StopTimer()
+			b.ReportMetric(float64(passes*lc.packets)/el.Seconds(), "pkts/s")
+		})
+	}
+}
