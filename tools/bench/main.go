@@ -1,0 +1,210 @@
+// Command bench measures flowsift on the benchmark capture of issue 6:
+//
+//	go run ./tools/bench [-k 40] [-runs 5] [-dir /tmp/flowsift-bench] [-scale 200]
+//
+// It builds the capture with ../shared/tools/mkbench if it is missing,
+// builds flowsift, runs flow mode (-r CAP -w DIR/) and packet mode (-s)
+// -runs times each, and prints every run and the medians: wall time,
+// CPU time (user+sys), packets/s and MB/s (capture bytes per wall second),
+// and the peak RSS of the child process (wait4 rusage). With -scale K it
+// also times flow mode on a K-copy capture and prints the time ratio
+// against the -k capture (linear scaling: K/k expected).
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"syscall"
+	"time"
+
+	"flowsift/internal/corpus"
+)
+
+type result struct {
+	wall, cpu time.Duration
+	rssKB     int64
+}
+
+func main() {
+	k := flag.Int("k", 40, "copies of the generated corpus in the capture (mkbench -k)")
+	runs := flag.Int("runs", 5, "runs per mode")
+	dir := flag.String("dir", filepath.Join(os.TempDir(), "flowsift-bench"), "folder for the captures, the binary and the outputs")
+	scale := flag.Int("scale", 0, "also time flow mode on a capture with this many copies (e.g. 200)")
+	modes := flag.String("modes", "flows,packets", "modes to run: flows, packets or both")
+	flag.Parse()
+
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		fatal(err)
+	}
+	bin := filepath.Join(*dir, "flowsift")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/flowsift")
+	build.Dir = moduleRoot()
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fatal(fmt.Errorf("go build: %v", err))
+	}
+	capPath := capture(*dir, *k)
+	st, err := os.Stat(capPath)
+	if err != nil {
+		fatal(err)
+	}
+	fmt.Printf("capture %s: %d bytes (%.1f MB), %d copies\n", capPath, st.Size(), float64(st.Size())/1e6, *k)
+	fmt.Printf("machine: %d CPUs, load average %s\n", runtime.NumCPU(), loadAvg())
+
+	var flowMedian time.Duration
+	for _, mode := range []string{"flows", "packets"} {
+		if !bytes.Contains([]byte(*modes), []byte(mode)) {
+			continue
+		}
+		med, _ := runMode(bin, capPath, *dir, mode, *runs, st.Size())
+		if mode == "flows" {
+			flowMedian = med
+		}
+	}
+	if *scale > 0 {
+		big := capture(*dir, *scale)
+		bst, err := os.Stat(big)
+		if err != nil {
+			fatal(err)
+		}
+		fmt.Printf("scaling capture %s: %d bytes, %d copies\n", big, bst.Size(), *scale)
+		med, _ := runMode(bin, big, *dir, "flows", *runs, bst.Size())
+		if flowMedian > 0 {
+			fmt.Printf("scaling: %d copies take %.2f× the time of %d copies (data %.2f×)\n",
+				*scale, med.Seconds()/flowMedian.Seconds(), *k, float64(*scale)/float64(*k))
+		}
+	}
+}
+
+var packetsRE = regexp.MustCompile(`Number of processed packets: (\d+)`)
+
+// runMode runs one mode runs times and prints each run and the medians.
+func runMode(bin, capPath, dir, mode string, runs int, size int64) (time.Duration, int64) {
+	out := filepath.Join(dir, "out-"+mode) + "/"
+	args := []string{"-r", capPath, "-w", out}
+	if mode == "packets" {
+		args = append(args, "-s")
+	}
+	var res []result
+	var packets int64
+	for i := 0; i < runs; i++ {
+		os.RemoveAll(out)
+		cmd := exec.Command(bin, args...)
+		var stdout bytes.Buffer
+		cmd.Stdout = &stdout
+		cmd.Stderr = os.Stderr
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			fatal(fmt.Errorf("%s %v: %v", bin, args, err))
+		}
+		wall := time.Since(start)
+		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		r := result{wall: wall, cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), rssKB: ru.Maxrss}
+		res = append(res, r)
+		if m := packetsRE.FindSubmatch(stdout.Bytes()); m != nil {
+			packets, _ = strconv.ParseInt(string(m[1]), 10, 64)
+		}
+		fmt.Printf("  %-7s run %d: wall %.3f s, cpu %.3f s, peak RSS %.1f MB\n",
+			mode, i+1, r.wall.Seconds(), r.cpu.Seconds(), float64(r.rssKB)/1024)
+	}
+	wall := median(res, func(r result) float64 { return r.wall.Seconds() })
+	cpu := median(res, func(r result) float64 { return r.cpu.Seconds() })
+	rss := median(res, func(r result) float64 { return float64(r.rssKB) })
+	maxRSS := int64(0)
+	for _, r := range res {
+		if r.rssKB > maxRSS {
+			maxRSS = r.rssKB
+		}
+	}
+	var outBytes int64
+	if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+		ents, _ := os.ReadDir(out)
+		for _, e := range ents {
+			if info, err := e.Info(); err == nil {
+				outBytes += info.Size()
+			}
+		}
+	}
+	fmt.Printf("%s mode: median of %d: wall %.3f s, cpu %.3f s, %.0f packets/s, %.1f MB/s, peak RSS median %.1f MB (max %.1f MB), output %.1f MB\n",
+		mode, runs, wall, cpu, float64(packets)/wall, float64(size)/1e6/wall, rss/1024, float64(maxRSS)/1024, float64(outBytes)/1e6)
+	return time.Duration(wall * float64(time.Second)), packets
+}
+
+func median(res []result, f func(result) float64) float64 {
+	v := make([]float64, len(res))
+	for i, r := range res {
+		v[i] = f(r)
+	}
+	sort.Float64s(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// capture returns the k-copy benchmark capture, building it if missing.
+func capture(dir string, k int) string {
+	path := filepath.Join(dir, fmt.Sprintf("bench-k%d.pcap", k))
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	shared := corpus.SharedDir()
+	if shared == "" {
+		fatal(fmt.Errorf("no shared folder (set FLOWSIFT_SHARED) to build %s", path))
+	}
+	ins, _ := filepath.Glob(filepath.Join(shared, "corpus", "generated", "*.pcap"))
+	sort.Strings(ins)
+	args := append([]string{"-k", strconv.Itoa(k), "-o", path + ".tmp"}, ins...)
+	cmd := exec.Command(filepath.Join(shared, "tools", "mkbench"), args...)
+	cmd.Stdout = os.Stdout
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		os.Stderr.Write(stderr.Bytes())
+		fatal(fmt.Errorf("mkbench: %v", err))
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		fatal(err)
+	}
+	return path
+}
+
+// moduleRoot finds the folder holding go.mod, from the working directory up.
+func moduleRoot() string {
+	d, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		p := filepath.Dir(d)
+		if p == d {
+			fatal(fmt.Errorf("go.mod not found above the working directory"))
+		}
+		d = p
+	}
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := bytes.Fields(b)
+	if len(f) < 3 {
+		return "?"
+	}
+	return string(bytes.Join(f[:3], []byte(" ")))
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
