@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -121,6 +120,7 @@ func listConfig(w io.Writer) int {
 
 var coreSwitches = []plugin.Switch{
 	{Name: "HASHTABLE_SIZE", Default: "262144", Help: "flows kept in memory before the least recently used pair is written early (flowStat bit 42); -f multiplies it"},
+	{Name: "FIXT2BUGS", Default: "1", Help: "1: bytes past a short frame read as absent; 0: as Tranalyzer, they are bytes of earlier frames (l7Content, docs/compat.md)"},
 }
 
 // parse reads the command line with getopt semantics. done reports that
@@ -263,6 +263,24 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 	if nInput > 1 {
 		return fail("'-r', '-R', '-D' and '-i' options can only be used exclusively")
 	}
+	for k, v := range o.Sets {
+		name, ok := strings.CutPrefix(k, "core.")
+		if !ok {
+			continue
+		}
+		known := false
+		for _, sw := range coreSwitches {
+			if sw.Name == name {
+				known = true
+			}
+		}
+		if !known {
+			return fail("--set %s: the core has no switch %q (see 'flowsift config')", k, name)
+		}
+		if _, err := strconv.Atoi(v); err != nil {
+			return fail("--set %s=%s: %s takes a number", k, v, name)
+		}
+	}
 	if len(bpf) > 0 {
 		return fail("BPF filters are not supported (got %q)", strings.Join(bpf, " "))
 	}
@@ -286,11 +304,6 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 		o.Inputs = list
 		o.ReadFile = list[0]
 	}
-	keys := make([]string, 0, len(o.Sets))
-	for k := range o.Sets {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	return o, 0, false
 }
 

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -103,8 +104,6 @@ type runner struct {
 	first       *capture.File
 	firstErr    error
 	firstFormat string
-	// snapWarned: the first-time snap length warning was printed.
-	snapWarned bool
 	// Batches shared by the readers of successive input files.
 	free, full chan *batch
 }
@@ -133,6 +132,9 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 		return err
 	}
 	dcfg := decode.DefaultConfig()
+	// Tranalyzer reads past short frames into bytes of earlier frames; only
+	// core.FIXT2BUGS=0 reproduces that (docs/compat.md).
+	dcfg.StaleBytes = o.Sets["core.FIXT2BUGS"] == "0"
 	r.dec = decode.NewDecoder(dcfg)
 	capacity := flow.DefaultCapacity
 	if o.HashFactor > 1 {
@@ -272,15 +274,16 @@ func (r *runner) readFile(f *capture.File, path string) {
 		free, full = newBatches()
 		r.free, r.full = free, full
 	}
-	rd := &reader{f: f, dec: r.dec, free: free, full: full, snapSeen: &r.snapWarned}
+	rd := &reader{f: f, dec: r.dec, free: free, full: full}
 	go rd.run()
 	for {
 		b := r.nextBatch(full)
 		if b == nil { // interrupted while the reader is blocked in a read
 			return
 		}
+		w := 0
 		for i := 0; i < b.n; i++ {
-			r.packet(&b.pkts[i], i == b.snapWarnAt)
+			r.packet(&b.pkts[i], b.warnings(i, &w))
 		}
 		if err := b.err; err != nil {
 			// Like Tranalyzer, the report names the problem in order; stderr
@@ -305,8 +308,8 @@ func (r *runner) readFile(f *capture.File, path string) {
 
 // packet is the per-packet path: it must not allocate.
 // The reader goroutine already decoded p (unless its capture length is 0);
-// snapWarn says its decoding produced the snap length warning.
-func (r *runner) packet(p *decode.Packet, snapWarn bool) {
+// warnings are the decoder's first-time warnings raised by this packet.
+func (r *runner) packet(p *decode.Packet, warnings []byte) {
 	c := &r.c
 	c.Packets++
 	r.env.Packets = c.Packets
@@ -326,8 +329,12 @@ func (r *runner) packet(p *decode.Packet, snapWarn bool) {
 		return
 	}
 	r.env.Status |= p.Status
-	if snapWarn {
-		r.rep.Warn(string(r.dec.Stats.SnapWarning))
+	for len(warnings) > 0 {
+		line, rest, _ := bytes.Cut(warnings, []byte{'\n'})
+		if len(line) > 0 {
+			r.rep.Warn(string(line))
+		}
+		warnings = rest
 	}
 	if p.PadLen > 0 {
 		c.PadBytes += uint64(p.PadLen)
@@ -407,7 +414,7 @@ func (c *Counters) countPacket(p *decode.Packet, f *flow.Flow) {
 		return
 	case decode.KindIPv4:
 		c.IPv4Pkts++
-		c.BandwidthBytes += uint64(p.L3Len + p.L3Off)
+		c.BandwidthBytes += uint64(p.L3Len + p.LinkHdrLen)
 		if p.IsFragment() {
 			c.IPv4FragPkts++
 		}

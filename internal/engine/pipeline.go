@@ -38,9 +38,12 @@ type batch struct {
 	pkts [batchPkts]decode.Packet
 	n    int
 	data []byte
-	// snapWarnAt is the index of the packet whose decoding produced the
-	// first-time snap length warning, or -1.
-	snapWarnAt int
+	// warnings raised by decoding packet warnAt[i] are the lines
+	// warnText[warnEnd[i-1]:warnEnd[i]] (the decoder's first-time warnings,
+	// printed in order with the packets).
+	warnAt   []int
+	warnEnd  []int
+	warnText []byte
 	// err is a read error that follows the batch's packets; eof: the
 	// reader is done with the file after this batch.
 	err error
@@ -53,8 +56,6 @@ type reader struct {
 	dec        *decode.Decoder
 	free, full chan *batch
 	rec        capture.Record
-	// snapSeen: the decoder's snap warning has been attributed to a packet.
-	snapSeen *bool
 }
 
 func newBatches() (free, full chan *batch) {
@@ -70,7 +71,9 @@ func (rd *reader) next() *batch {
 	b := <-rd.free
 	b.n = 0
 	b.data = b.data[:0]
-	b.snapWarnAt = -1
+	b.warnAt = b.warnAt[:0]
+	b.warnEnd = b.warnEnd[:0]
+	b.warnText = b.warnText[:0]
 	b.err = nil
 	b.eof = false
 	return b
@@ -125,11 +128,27 @@ func (rd *reader) run() {
 				b.data = append(b.data, p.View[n:]...)
 				p.View = b.data[start:len(b.data):len(b.data)]
 			}
-			if rd.dec.Stats.SnapWarned && !*rd.snapSeen {
-				*rd.snapSeen = true
-				b.snapWarnAt = b.n
+			if w := rd.dec.TakeWarnings(); len(w) > 0 {
+				b.warnText = append(b.warnText, w...)
+				b.warnAt = append(b.warnAt, b.n)
+				b.warnEnd = append(b.warnEnd, len(b.warnText))
 			}
 		}
 		b.n++
 	}
+}
+
+// warnings returns the decoder warnings raised by packet i of the batch
+// (usually none); w is the cursor over b.warnAt, advanced past packet i.
+func (b *batch) warnings(i int, w *int) []byte {
+	if *w >= len(b.warnAt) || b.warnAt[*w] != i {
+		return nil
+	}
+	start := 0
+	if *w > 0 {
+		start = b.warnEnd[*w-1]
+	}
+	end := b.warnEnd[*w]
+	*w++
+	return b.warnText[start:end]
 }
