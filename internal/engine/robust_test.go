@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -358,5 +358,195 @@ func TestInputErrors(t *testing.T) {
 			t.Errorf("%s: end report lacks the pcap_dispatch warning", c.name)
 		}
 	}
-	_ = io.Discard
+}
+
+// lyingFrames are hand-built frames whose headers lie, one case each.
+type lyingFrame struct {
+	name    string
+	sec     uint32
+	nsec    uint32
+	data    []byte
+	wire    int
+	stat    uint64 // flowStat bits the packet row must have
+	ipFlags string // expected ipFlags packet column ("" = not checked)
+	desc    string // expected hdrDesc ("" = not checked)
+}
+
+func lyingFrames() []lyingFrame {
+	be := binary.BigEndian
+	base := func(i int) pcapgen.Frame {
+		return pcapgen.Frame{Src: []byte{10, 1, byte(i), 1}, Dst: []byte{10, 2, byte(i), 2}, Proto: 6,
+			SrcPort: uint16(2000 + i), DstPort: 80, Flags: pcapgen.SYN, Window: 512, IPID: 0x1234}
+	}
+	// build edits a valid frame and fixes its IPv4 header checksum.
+	build := func(i int, edit func(b []byte) []byte) []byte {
+		fr := base(i)
+		b := edit(fr.Build(nil))
+		if hl := int(b[14]&15) * 4; hl >= 20 && len(b) >= 14+hl {
+			b[24], b[25] = 0, 0
+			be.PutUint16(b[24:], ^pcapgen.Checksum(0, b[14:14+hl]))
+		}
+		return b
+	}
+	var out []lyingFrame
+	add := func(name string, sec uint32, data []byte, stat uint64, ipFlags string) {
+		out = append(out, lyingFrame{name: name, sec: sec, data: data, stat: stat, ipFlags: ipFlags})
+	}
+	// Snapped: 54 bytes captured of a 100-byte frame whose IP length is 86.
+	out = append(out, lyingFrame{name: "IP length beyond the capture", sec: 11, data: build(2, func(b []byte) []byte { be.PutUint16(b[16:], 86); return b }), wire: 100, stat: 1 << 33})
+	add("IP total length 0", 11, build(11, func(b []byte) []byte { be.PutUint16(b[16:], 0); return b }), 1<<47, "")
+	// IHL 6 with an option whose length byte is 0.
+	add("zero-length IPv4 option", 12, build(3, func(b []byte) []byte {
+		b = append(b[:34], append([]byte{0x07, 0, 0, 0}, b[34:]...)...)
+		b[14] = 0x46
+		be.PutUint16(b[16:], uint16(len(b)-14))
+		return b
+	}), 0, "0x0001")
+	add("IPv4 option longer than the options", 13, build(4, func(b []byte) []byte {
+		b = append(b[:34], append([]byte{0x83, 40, 4, 0}, b[34:]...)...)
+		b[14] = 0x46
+		be.PutUint16(b[16:], uint16(len(b)-14))
+		return b
+	}), 0, "")
+	add("TCP data offset past the data", 14, build(5, func(b []byte) []byte { b[14+20+12] = 0xf0; return b }), 0, "")
+	add("TCP option length overrun", 15, build(6, func(b []byte) []byte {
+		fr := base(6)
+		fr.TCPOpts = []byte{2, 44, 5, 0xb4, 8, 200, 1, 1}
+		return fr.Build(nil)
+	}), 0, "")
+	// One flow: +0.5 s, back 0.4 s within the same second (bit 51, ipFlags
+	// 0x8000), back 50 s (no bit: Tranalyzer subtracts the seconds as
+	// uint32, tcpFlags.md §5.4).
+	id := func(v uint16) func(b []byte) []byte {
+		return func(b []byte) []byte { be.PutUint16(b[18:], v); return b }
+	}
+	out = append(out,
+		lyingFrame{name: "time", sec: 100, nsec: 500e6, data: build(7, id(1))},
+		lyingFrame{name: "time backwards 0.4 s", sec: 100, nsec: 100e6, data: build(7, id(2)), stat: 1 << 51, ipFlags: "0x8000"},
+		lyingFrame{name: "time backwards 50 s", sec: 50, data: build(7, id(3)), ipFlags: "0x0000"})
+	// The same frame three times: dt 0 (ipFlags 0x4000), then consecutive
+	// duplicate IP id (bit 44; the first packet's id is not remembered,
+	// flow/table.go).
+	add("frame", 101, build(8, func(b []byte) []byte { return b }), 0, "0x0000")
+	add("duplicate frame", 101, build(8, func(b []byte) []byte { return b }), 0, "0x4000")
+	add("duplicate frame again", 101, build(8, func(b []byte) []byte { return b }), 1<<44, "0x4000")
+	// Overlapping fragments (teardrop): 0..36 with MF, then offset 24.
+	frag := func(i int, word uint16, pay int) []byte {
+		fr := base(i)
+		fr.Proto, fr.Payload = 17, make([]byte, pay)
+		b := fr.Build(nil)
+		be.PutUint16(b[20:], word)
+		b[24], b[25] = 0, 0
+		be.PutUint16(b[24:], ^pcapgen.Checksum(0, b[14:34]))
+		return b
+	}
+	// Later fragments: bit 43 (stop dissecting), no L4 checksum (0x0800);
+	// past 65535: "out of range" 0x0010 and "position error" 0x0100.
+	add("first fragment", 102, frag(9, 0x2000, 28), 1<<36|1<<39, "0x0020")
+	add("overlapping fragment", 102, frag(9, 3, 20), 1<<36|1<<43, "0x4800")
+	add("fragment past 65535", 103, frag(9, 8190, 100), 1<<36|1<<43, "0x0910")
+	// IPv6 with a chain of 100 destination options headers.
+	v6 := []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x86, 0xdd, 0x60, 0, 0, 0, 0x03, 0x20, 60, 64}
+	v6 = append(v6, make([]byte, 32)...)
+	v6[22+15], v6[22+31] = 1, 2
+	for i := 0; i < 100; i++ {
+		v6 = append(v6, 60, 0, 1, 4, 0, 0, 0, 0)
+	}
+	// At most 5 extension headers are walked (core.md §4.3).
+	out = append(out, lyingFrame{name: "100 IPv6 extension headers", sec: 104, data: v6, stat: 1 << 59,
+		desc: "eth:ipv6:ipv6.dstopts:ipv6.dstopts:ipv6.dstopts:ipv6.dstopts:ipv6.dstopts"})
+	// 50 nested IPv4-in-IPv4 headers around a UDP datagram.
+	inner := frag(10, 0, 8)[14:]
+	for i := 0; i < 50; i++ {
+		h := make([]byte, 20)
+		copy(h, inner[:20])
+		h[9] = 4
+		be.PutUint16(h[2:], uint16(20+len(inner)))
+		h[10], h[11] = 0, 0
+		be.PutUint16(h[10:], ^pcapgen.Checksum(0, h))
+		inner = append(h, inner...)
+	}
+	// Two IP headers are dissected; the rest is the L4 payload of the
+	// second one (IP-in-IP, bit 17).
+	out = append(out, lyingFrame{name: "50 nested tunnels", sec: 105, data: append([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 8, 0}, inner...),
+		stat: 1<<17 | 1<<58, desc: "eth:ipv4:ipv4:ipv4"})
+	return out
+}
+
+// TestPacketsThatLie: each lying frame is decoded as far as it is valid,
+// raises the flowStat/ipFlags bits the spec gives it, and nothing panics.
+// A zero-length record and a record longer than the snap length ride
+// along.
+func TestPacketsThatLie(t *testing.T) {
+	frames := lyingFrames()
+	var b bytes.Buffer
+	w, _ := pcapgen.NewWriter(&b, pcapgen.LinkEthernet, 1500)
+	w.WritePacket(1, 0, nil, 60) // zero-length record
+	// IHL 3: dropped by the dissector (bit 46, no flow, no packet row).
+	ihl3 := pcapgen.Frame{Src: []byte{10, 1, 1, 1}, Dst: []byte{10, 2, 1, 2}, Proto: 6, SrcPort: 1, DstPort: 2}
+	bad := ihl3.Build(nil)
+	bad[14] = 0x43
+	w.WritePacket(2, 0, bad, 0)
+	for _, f := range frames {
+		w.WritePacket(f.sec, f.nsec, f.data, f.wire)
+	}
+	w.Flush()
+	data := b.Bytes()
+	// A record longer than the snap length (1500) is cut to it, as libpcap
+	// does.
+	fr := pcapgen.Frame{Src: []byte{10, 9, 9, 9}, Dst: []byte{10, 9, 9, 8}, Proto: 17, SrcPort: 5, DstPort: 6, Payload: make([]byte, 1900)}
+	long := fr.Build(nil)
+	rec := binary.LittleEndian.AppendUint32(nil, 200)
+	rec = binary.LittleEndian.AppendUint32(rec, 0)
+	rec = binary.LittleEndian.AppendUint32(rec, uint32(len(long)))
+	rec = binary.LittleEndian.AppendUint32(rec, uint32(len(long)))
+	data = append(append(data, rec...), long...)
+
+	dir := t.TempDir()
+	in := filepath.Join(dir, "lies.pcap")
+	os.WriteFile(in, data, 0o644)
+	res := guardedRun(t, "-r", in, "-w", dir+"/", "-s")
+	if res.code != 0 {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	pb, err := os.ReadFile(filepath.Join(dir, "lies_packets.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(pb), "\n"), "\n")
+	hdr := strings.Split(strings.TrimPrefix(lines[0], "%"), "\t")
+	col := map[string]int{}
+	for i, h := range hdr {
+		col[h] = i
+	}
+	// The zero-length record and the IHL-3 frame count as packets 1 and 2
+	// but have no row.
+	if len(lines)-1 != len(frames)+1 {
+		t.Fatalf("%d packet rows, want %d:\n%s\nstderr %s", len(lines)-1, len(frames)+1, string(pb), res.stderr)
+	}
+	for i, f := range frames {
+		row := strings.Split(lines[1+i], "\t")
+		if row[0] != strconv.Itoa(i+3) {
+			t.Fatalf("%s: row has pktNo %s, want %d", f.name, row[0], i+3)
+		}
+		stat, _ := strconv.ParseUint(strings.TrimPrefix(row[col["flowStat"]], "0x"), 16, 64)
+		if stat&f.stat != f.stat {
+			t.Errorf("%s: flowStat %#x lacks %#x", f.name, stat, f.stat)
+		}
+		if f.desc != "" && row[col["hdrDesc"]] != f.desc {
+			t.Errorf("%s: hdrDesc %s, want %s", f.name, row[col["hdrDesc"]], f.desc)
+		}
+		if f.ipFlags != "" && row[col["ipFlags"]] != f.ipFlags {
+			t.Errorf("%s: ipFlags %s, want %s", f.name, row[col["ipFlags"]], f.ipFlags)
+		}
+	}
+	last := strings.Split(lines[len(lines)-1], "\t")
+	if last[col["snapL3Len"]] != strconv.Itoa(1500-14) || last[col["l3Len"]] != strconv.Itoa(len(long)-14) {
+		t.Errorf("record beyond the snap length: snapL3Len %s l3Len %s, want %d and %d",
+			last[col["snapL3Len"]], last[col["l3Len"]], 1500-14, len(long)-14)
+	}
+	checkRows(t, filepath.Join(dir, "lies_flows.txt"), 1)
+	if !strings.Contains(res.stdout, "Aggregated flowStat=0x0c0") || !strings.Contains(res.stdout, "IPv4 header length < 20 bytes") {
+		t.Errorf("end report lacks bit 46 (IHL 3):\n%s", res.stdout)
+	}
 }
