@@ -505,8 +505,13 @@ func invertHeuristic(p *decode.Packet) bool {
 	if sp&0xfff6 == 8080 {
 		return true
 	}
-	if p.Proto == 6 && p.FragOff == 0 && p.SnapL4Len >= 14 && p.L4Off+13 < len(p.Data) &&
-		p.Data[p.L4Off+13]&0x12 == 0x12 {
+	// The flags byte comes from the packet's view: its captured bytes, or
+	// with core.FIXT2BUGS=0 Tranalyzer's buffer past them (docs/compat.md).
+	d := p.View
+	if d == nil {
+		d = p.Data
+	}
+	if p.Proto == 6 && p.FragOff == 0 && p.L4Off+13 < len(d) && d[p.L4Off+13]&0x12 == 0x12 {
 		return true
 	}
 	return false
