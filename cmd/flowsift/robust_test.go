@@ -11,9 +11,20 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"flowsift/internal/pcapgen"
 )
+
+// ioctlGetInt is ioctl(fd, req, &int) (standard library only).
+func ioctlGetInt(fd int, req uint) (int, error) {
+	var v int32
+	_, _, e := syscall.Syscall(syscall.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(unsafe.Pointer(&v)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(v), nil
+}
 
 // The tests below run flowsift as a real process (signals, resource
 // limits, mounts): the test binary re-executes itself as the command.
@@ -125,6 +136,52 @@ func TestSignalStopsReading(t *testing.T) {
 				t.Errorf("%d packets, %d flows: want the same number, at least 1000", len(pkts), len(flows))
 			}
 		})
+	}
+}
+
+// TestSignalQuietPipe: SIGINT while flowsift waits on a quiet stdin pipe
+// (fewer packets than a reader batch, pipe kept open) ends the run at
+// once; every packet already read is processed and written.
+func TestSignalQuietPipe(t *testing.T) {
+	dir := t.TempDir()
+	cmd := command(t, "-r", "-", "-w", dir+"/", "-s", "--no-progress")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdin = pr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pr.Close()
+	defer pw.Close()
+	const n = 100
+	if err := synFlood(pw, n); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until flowsift has read everything from the pipe.
+	for {
+		k, err := ioctlGetInt(int(pw.Fd()), syscall.TIOCINQ) // FIONREAD
+		if err != nil {
+			t.Skipf("FIONREAD on a pipe: %v", err)
+		}
+		if k == 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := exitCode(t, cmd.Wait()); code != 130 {
+		t.Fatalf("exit status %d, want 130; stderr:\n%s", code, stderr.String())
+	}
+	flows := rows(t, filepath.Join(dir, "stdin_flows.txt"))
+	pkts := rows(t, filepath.Join(dir, "stdin_packets.txt"))
+	if len(flows) != n || len(pkts) != n {
+		t.Errorf("%d flows, %d packets written; want %d each", len(flows), len(pkts), n)
 	}
 }
 

@@ -189,7 +189,7 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	}
 	// The first input is opened before the start-up lines, which mention
 	// its format.
-	r.first, r.firstErr = capture.Open(o.Inputs[0])
+	r.first, r.firstErr = r.open(o.Inputs[0])
 	if r.first != nil && strings.HasPrefix(r.first.Format(), "pcapng") {
 		r.firstFormat = "pcapng"
 	}
@@ -228,7 +228,7 @@ func (r *runner) process() int {
 		if i == 0 {
 			f, err = r.first, r.firstErr
 		} else {
-			f, err = capture.Open(path)
+			f, err = r.open(path)
 		}
 		if err == nil {
 			// Tranalyzer (libpcap) refuses packets of a pcapng interface whose

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"flowsift/internal/capture"
 	"flowsift/internal/report"
 )
 
@@ -132,4 +133,80 @@ func (r *runner) noteInterrupt(path string, bytesRead int64) {
 		path, r.intr.name(), r.c.Packets, bytesRead)
 	fmt.Fprintln(r.stderr, report.WarnLine(msg))
 	r.rep.Warn("interrupted by " + r.intr.name())
+}
+
+// open opens an input. Stdin is read through a stopReader so that a
+// signal also ends a read blocked on a quiet pipe: the packets already
+// read are then processed and written like at the end of the input.
+func (r *runner) open(path string) (*capture.File, error) {
+	if path != "-" || r.intr == nil {
+		return capture.Open(path)
+	}
+	return capture.NewReader("stdin", newStopReader(os.Stdin, r.intr.done))
+}
+
+// stopReader reads src in a pump goroutine and returns io.EOF from Read
+// once stop is closed, even while the pump is blocked in src.Read.
+type stopReader struct {
+	stop <-chan struct{}
+	data chan []byte // chunks read, closed after an error (err)
+	free chan []byte // empty chunks for the pump
+	err  error
+	buf  []byte // the chunk being consumed (returned to free when empty)
+	cur  []byte // its unread part
+}
+
+const stopChunk = 64 << 10
+
+func newStopReader(src io.Reader, stop <-chan struct{}) *stopReader {
+	// Two chunks, channels of capacity two: the pump never blocks on a
+	// send, only on src and on free.
+	s := &stopReader{stop: stop, data: make(chan []byte, 2), free: make(chan []byte, 2)}
+	s.free <- make([]byte, stopChunk)
+	s.free <- make([]byte, stopChunk)
+	go s.pump(src)
+	return s
+}
+
+func (s *stopReader) pump(src io.Reader) {
+	for {
+		var b []byte
+		select {
+		case b = <-s.free:
+		case <-s.stop:
+			return
+		}
+		n, err := src.Read(b[:cap(b)])
+		if n > 0 {
+			s.data <- b[:n]
+		} else {
+			s.free <- b
+		}
+		if err != nil {
+			s.err = err // published by the close below
+			close(s.data)
+			return
+		}
+	}
+}
+
+func (s *stopReader) Read(p []byte) (int, error) {
+	if len(s.cur) == 0 {
+		if s.buf != nil {
+			s.free <- s.buf[:0]
+			s.buf = nil
+		}
+		select {
+		case b, ok := <-s.data:
+			if !ok {
+				return 0, s.err
+			}
+			s.buf, s.cur = b, b
+		case <-s.stop:
+			return 0, io.EOF
+		}
+	}
+	n := copy(p, s.cur)
+	s.cur = s.cur[n:]
+	return n, nil
 }
