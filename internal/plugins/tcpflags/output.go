@@ -317,7 +317,7 @@ func (p *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 	}
 	if p.cfg.ja4t {
 		col()
-		w.StrClass(p.ja4tString(s, wsUsed))
+		w.StrClass(p.ja4tString(s, f.Slot, wsUsed))
 	}
 	col()
 	w.U(uint64(s.optPktCnt))
@@ -385,7 +385,7 @@ func (p *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 
 // ja4tString builds tcpJA4T (§6.3), including T2's missing '_' between the
 // option list and the MSS.
-func (p *Plugin) ja4tString(s *state, wsUsed bool) []byte {
+func (p *Plugin) ja4tString(s *state, slot int32, wsUsed bool) []byte {
 	b := p.ja4tBuf[:0]
 	b = strconv.AppendUint(b, uint64(s.winInit), 10)
 	b = append(b, '_')
@@ -393,7 +393,7 @@ func (p *Plugin) ja4tString(s *state, wsUsed bool) []byte {
 		b = append(b, "00_"...)
 	} else {
 		for i := 0; i < int(s.ja4tN); i++ {
-			b = strconv.AppendUint(b, uint64(s.ja4t[i]), 10)
+			b = strconv.AppendUint(b, uint64(p.ja4tKind(s, slot, i)), 10)
 			b = append(b, '-')
 		}
 		b = b[:len(b)-1]

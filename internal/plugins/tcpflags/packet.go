@@ -173,6 +173,7 @@ func (p *Plugin) Packet(f *flow.Flow, pk *decode.Packet, pw column.Writer) {
 		return
 	}
 	s := p.store.At(f.Slot)
+	p.slot = f.Slot
 	var o *state
 	if f.Partner != nil {
 		o = p.store.At(f.Partner.Slot)
@@ -805,9 +806,8 @@ func (p *Plugin) options(s, o *state, pk *decode.Packet, v *pktVals, local uint1
 			break
 		}
 		s.optCnt++
-		if F&fSYN != 0 && int(s.ja4tN) < p.cfg.ja4tMax {
-			s.ja4t[s.ja4tN] = k
-			s.ja4tN++
+		if F&fSYN != 0 {
+			p.addJA4T(s, k)
 		}
 		if k < 31 {
 			s.options |= 1 << k

@@ -139,6 +139,31 @@ const shadowSize = 262144 + 64
 // maxJA4T bounds the remembered option kinds (JA4TOPTMX is at most 255).
 const maxJA4T = 255
 
+// ja4tInline is how many JA4T option kinds the per-flow record holds: the
+// default JA4TOPTMX.
+const ja4tInline = 20
+
+// ja4tKind returns option kind i of the flow in slot.
+func (p *Plugin) ja4tKind(s *state, slot int32, i int) uint8 {
+	if i < ja4tInline {
+		return s.ja4t[i]
+	}
+	return p.ja4tMore.At(slot)[i-ja4tInline]
+}
+
+// addJA4T appends an option kind of a SYN (up to JA4TOPTMX).
+func (p *Plugin) addJA4T(s *state, k uint8) {
+	if int(s.ja4tN) >= p.cfg.ja4tMax {
+		return
+	}
+	if s.ja4tN < ja4tInline {
+		s.ja4t[s.ja4tN] = k
+	} else {
+		p.ja4tMore.At(p.slot)[s.ja4tN-ja4tInline] = k
+	}
+	s.ja4tN++
+}
+
 // state is one flow direction's tcpFlags state (§4).
 type state struct {
 	pktCount float32
@@ -202,7 +227,7 @@ type state struct {
 	tsLastSec         uint64
 	tsLastNsec        uint32
 	ja4tN             uint8
-	ja4t              [maxJA4T]uint8
+	ja4t              [ja4tInline]uint8 // more kinds in Plugin.ja4tMore
 
 	flgCnt [16]uint16 // TCPFLGCNT
 }
@@ -226,8 +251,12 @@ type Plugin struct {
 	mptcpCnt                                  uint64
 
 	ja4tBuf []byte // reused JA4T string buffer
-	shadow  []byte // libpcap-like capture buffer (see frame)
-	dirty   int    // FIXT2BUGS: bytes of shadow written so far
+	// ja4tMore holds the option kinds past ja4tInline of a flow (only with
+	// JA4TOPTMX > ja4tInline): the per-flow record stays small.
+	ja4tMore flow.Store[[maxJA4T - ja4tInline]uint8]
+	slot     int32  // slot of the flow Packet is updating
+	shadow   []byte // libpcap-like capture buffer (see frame)
+	dirty    int    // FIXT2BUGS: bytes of shadow written so far
 }
 
 // New builds the plugin with the given configuration.
