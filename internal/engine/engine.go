@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -92,18 +93,20 @@ type runner struct {
 	table   *flow.Table
 	c       Counters
 
-	prefix      string
-	flowFile    *os.File
-	flowOut     *sink.Async
-	pktFile     *os.File
-	pktOut      *sink.Async
-	logFile     *os.File
-	rep         *report.Report
-	repBuf      *bufio.Writer
-	processed   time.Time
-	first       *capture.File
-	firstErr    error
-	firstFormat string
+	prefix        string
+	flowFile      *os.File
+	flowOut       *sink.Async
+	pktFile       *os.File
+	pktOut        *sink.Async
+	logFile       *os.File
+	rep           *report.Report
+	repBuf        *bufio.Writer
+	processed     time.Time
+	first         *capture.File
+	firstErr      error
+	firstFormat   string
+	lastProgress  time.Time
+	progressShown bool
 	// Batches shared by the readers of successive input files.
 	free, full chan *batch
 }
@@ -284,6 +287,9 @@ func (r *runner) readFile(f *capture.File, path string) {
 		w := 0
 		for i := 0; i < b.n; i++ {
 			r.packet(&b.pkts[i], b.warnings(i, &w))
+		}
+		if r.opts.Progress {
+			r.progress(path, b.read, f.Size(), b.eof)
 		}
 		if err := b.err; err != nil {
 			// Like Tranalyzer, the report names the problem in order; stderr
@@ -478,4 +484,27 @@ func (r *runner) finish() error {
 		return fmt.Errorf("writing output: %v", firstErr)
 	}
 	return nil
+}
+
+// progress refreshes a one-line progress indication on stderr at most
+// once a second (and once at the end of each file).
+func (r *runner) progress(path string, read, size int64, done bool) {
+	now := time.Now()
+	if r.lastProgress.IsZero() {
+		r.lastProgress = r.start
+	}
+	// Short files show nothing: the first line comes after a second.
+	if now.Sub(r.lastProgress) < time.Second && !(done && r.progressShown) {
+		return
+	}
+	r.progressShown = true
+	r.lastProgress = now
+	pct := ""
+	if size > 0 {
+		pct = fmt.Sprintf(" %5.1f%%", 100*float64(read)/float64(size))
+	}
+	fmt.Fprintf(r.stderr, "\r%s:%s  %d packets  %d flows  ", filepath.Base(path), pct, r.c.Packets, r.table.Stats.Created)
+	if done {
+		fmt.Fprintln(r.stderr)
+	}
 }

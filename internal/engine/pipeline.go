@@ -48,6 +48,9 @@ type batch struct {
 	// reader is done with the file after this batch.
 	err error
 	eof bool
+	// read is how far the reader was in the file when it sent the batch
+	// (for the progress line; File is not read from two goroutines).
+	read int64
 }
 
 // reader reads and decodes one capture file into batches.
@@ -90,13 +93,13 @@ func (rd *reader) run() {
 				b.err = err
 				var ce *capture.Error
 				if errors.As(err, &ce) && !ce.Fatal {
-					rd.full <- b
+					rd.send(b)
 					b = rd.next()
 					continue
 				}
 			}
 			b.eof = true
-			rd.full <- b
+			rd.send(b)
 			return
 		}
 		n := len(rd.rec.Data)
@@ -104,7 +107,7 @@ func (rd *reader) run() {
 		need := n + viewReserve
 		if b.n == batchPkts || len(b.data)+need > cap(b.data) {
 			if b.n > 0 {
-				rd.full <- b
+				rd.send(b)
 				b = rd.next()
 			}
 			if need > cap(b.data) { // only for records beyond the usual snap length
@@ -151,4 +154,9 @@ func (b *batch) warnings(i int, w *int) []byte {
 	end := b.warnEnd[*w]
 	*w++
 	return b.warnText[start:end]
+}
+
+func (rd *reader) send(b *batch) {
+	b.read = rd.f.BytesRead()
+	rd.full <- b
 }
