@@ -8,11 +8,17 @@
 // CPU time (user+sys), packets/s and MB/s (capture bytes per wall second),
 // and the peak RSS of the child process (wait4 rusage). With -scale K it
 // also times flow mode on a K-copy capture and prints the time ratio
-// against the -k capture (linear scaling: K/k expected).
+// against the -k capture (linear scaling: K/k expected). With -flows N it
+// writes a capture of N flows (N/2 TCP handshakes: SYN and SYN/ACK, all
+// within 60 s, so every flow stays in memory), runs flow mode on it with
+// the hash factor that holds them all, and reports the peak RSS per flow
+// pair against a run on an empty capture.
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"os"
@@ -39,6 +45,7 @@ func main() {
 	dir := flag.String("dir", filepath.Join(os.TempDir(), "flowsift-bench"), "folder for the captures, the binary and the outputs")
 	scale := flag.Int("scale", 0, "also time flow mode on a capture with this many copies (e.g. 200)")
 	modes := flag.String("modes", "flows,packets", "modes to run: flows, packets or both")
+	nflows := flag.Int("flows", 0, "only measure memory per flow on a capture of this many flows (e.g. 2000000)")
 	flag.Parse()
 
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
@@ -50,6 +57,10 @@ func main() {
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		fatal(fmt.Errorf("go build: %v", err))
+	}
+	if *nflows > 0 {
+		memoryPerFlow(bin, *dir, *nflows)
+		return
 	}
 	capPath := capture(*dir, *k)
 	st, err := os.Stat(capPath)
@@ -175,6 +186,113 @@ func capture(dir string, k int) string {
 		fatal(err)
 	}
 	return path
+}
+
+// memoryPerFlow measures the peak RSS of flow mode on a capture of n flows
+// (all alive at the end) and on a capture with one flow pair.
+func memoryPerFlow(bin, dir string, n int) {
+	pairs := n / 2
+	big := filepath.Join(dir, fmt.Sprintf("flows-%d.pcap", 2*pairs))
+	if _, err := os.Stat(big); err != nil {
+		writeHandshakes(big, pairs)
+	}
+	small := filepath.Join(dir, "flows-2.pcap")
+	writeHandshakes(small, 1)
+	// Tranalyzer's table holds 262144 flows per hash factor (-f); beyond
+	// that the oldest are written early (autopilot).
+	factor := (2*pairs + 262143) / 262144
+	run := func(path string, f int) (int64, time.Duration) {
+		out := filepath.Join(dir, "out-mem") + "/"
+		os.RemoveAll(out)
+		args := []string{"-r", path, "-w", out}
+		if f > 1 {
+			args = append(args, "-f", strconv.Itoa(f))
+		}
+		cmd := exec.Command(bin, args...)
+		cmd.Stderr = os.Stderr
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			fatal(fmt.Errorf("%s %v: %v", bin, args, err))
+		}
+		return cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss, time.Since(start)
+	}
+	base, _ := run(small, factor)
+	factors := []int{factor}
+	if factor > 1 {
+		factors = append(factors, 1)
+	}
+	for _, f := range factors {
+		rss, wall := run(big, f)
+		held := 2 * pairs
+		if capacity := 262144 * f; held > capacity {
+			held = capacity
+		}
+		fmt.Printf("%d flows (%d pairs), -f %d (table holds %d flows): peak RSS %.1f MB (empty run %.1f MB), %.0f bytes per flow pair, wall %.2f s\n",
+			2*pairs, pairs, f, held, float64(rss)/1024, float64(base)/1024, float64(rss-base)*1024/float64(held/2), wall.Seconds())
+	}
+}
+
+// writeHandshakes writes a pcap of pairs TCP handshake starts (SYN, then
+// SYN/ACK 1 ms later) between distinct address pairs, spread over 60 s.
+func writeHandshakes(path string, pairs int) {
+	f, err := os.Create(path)
+	if err != nil {
+		fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	hdr := make([]byte, 24)
+	le := binary.LittleEndian
+	le.PutUint32(hdr, 0xa1b23c4d) // ns timestamps
+	le.PutUint16(hdr[4:], 2)
+	le.PutUint16(hdr[6:], 4)
+	le.PutUint32(hdr[16:], 262144)
+	le.PutUint32(hdr[20:], 1)
+	w.Write(hdr)
+	frame := func(ts uint64, src, dst [4]byte, sp, dp uint16, flags byte) {
+		var b [16 + 54]byte
+		le.PutUint32(b[0:], uint32(ts/1e9))
+		le.PutUint32(b[4:], uint32(ts%1e9))
+		le.PutUint32(b[8:], 54)
+		le.PutUint32(b[12:], 54)
+		e := b[16:]
+		copy(e[0:6], []byte{2, 0, 0, 0, 0, 2})
+		copy(e[6:12], []byte{2, 0, 0, 0, 0, 1})
+		e[12], e[13] = 0x08, 0x00
+		ip := e[14:]
+		ip[0], ip[8], ip[9] = 0x45, 64, 6
+		binary.BigEndian.PutUint16(ip[2:], 40)
+		copy(ip[12:16], src[:])
+		copy(ip[16:20], dst[:])
+		var sum uint32
+		for i := 0; i < 20; i += 2 {
+			sum += uint32(binary.BigEndian.Uint16(ip[i:]))
+		}
+		for sum > 0xffff {
+			sum = sum&0xffff + sum>>16
+		}
+		binary.BigEndian.PutUint16(ip[10:], ^uint16(sum))
+		tcp := ip[20:]
+		binary.BigEndian.PutUint16(tcp[0:], sp)
+		binary.BigEndian.PutUint16(tcp[2:], dp)
+		binary.BigEndian.PutUint32(tcp[4:], 1000)
+		tcp[12], tcp[13] = 5<<4, flags
+		binary.BigEndian.PutUint16(tcp[14:], 64240)
+		w.Write(b[:])
+	}
+	const start = uint64(1700000000) * 1e9
+	step := uint64(60e9) / uint64(pairs+1)
+	for i := 0; i < pairs; i++ {
+		ts := start + uint64(i)*step
+		cli := [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}
+		srv := [4]byte{172, 16, byte(i >> 8), byte(i)}
+		sp := uint16(1024 + i%60000)
+		frame(ts, cli, srv, sp, 80, 0x02)
+		frame(ts+1e6, srv, cli, 80, sp, 0x12)
+	}
+	if err := w.Flush(); err != nil {
+		fatal(err)
+	}
+	f.Close()
 }
 
 // moduleRoot finds the folder holding go.mod, from the working directory up.
