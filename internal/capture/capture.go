@@ -121,6 +121,7 @@ type File struct {
 	ng      bool
 	done    bool // set after a truncation or fatal error: Next returns io.EOF
 	stop    *atomic.Bool
+	recOff  int64  // byte offset of the last record delivered
 	nrec    uint64 // records delivered
 
 	linkType uint32 // first interface
@@ -198,6 +199,10 @@ func errText(err error) string {
 // length different from the first one usable (libpcap 1.10 refuses them,
 // and so does this package by default, to match Tranalyzer).
 func (f *File) AllowMixedInterfaces(allow bool) { f.mixed = allow }
+
+// LastRecord returns the number (1-based) and byte offset of the last
+// record Next delivered, for messages about it after the fact.
+func (f *File) LastRecord() (num uint64, off int64) { return f.nrec, f.recOff }
 
 // SetStop makes Next return io.EOF once *stop is true (the run was
 // interrupted); one atomic load per record.
@@ -485,6 +490,7 @@ func (f *File) nextPcap(rec *Record) error {
 		}
 	}
 	f.nrec++
+	f.recOff = start
 	f.lastSec, f.haveTs = sec, true
 	if f.nano {
 		rec.TsSec = uint64(sec) + uint64(frac/1e9)

@@ -287,6 +287,7 @@ func (f *File) nextNg(rec *Record) error {
 			nsec, _ = bits.Div64(hi, lo, ifc.res)
 		}
 		f.nrec++
+		f.recOff = start
 		rec.TsSec = sec + ifc.offset
 		rec.TsNsec = uint32(nsec)
 		rec.CapLen = caplen

@@ -61,10 +61,11 @@ type Counters struct {
 // exit status (Exit* constants): 0 success, 1 when no input could be read
 // or output could not be written, 3 when input was damaged, 130/143 when
 // interrupted by SIGINT/SIGTERM.
-func Run(opts *Options, reg *plugin.Registry, stdout, stderr io.Writer) int {
+func Run(opts *Options, reg *plugin.Registry, stdout, stderr io.Writer) (status int) {
 	r := &runner{opts: opts, stderr: stderr, start: time.Now()}
 	r.intr = watchSignals(stderr)
 	defer r.intr.stop()
+	defer r.recoverRun(&status)
 	abort := r.markPartial
 	r.intr.abort.Store(&abort)
 	if err := r.setup(reg, stdout); err != nil {
@@ -307,6 +308,7 @@ func (r *runner) readFile(f *capture.File, path string) {
 		eof := b.eof
 		free <- b
 		if eof {
+			r.reportDecodePanics(rd, path)
 			return
 		}
 	}

@@ -59,6 +59,7 @@ type reader struct {
 	dec        *decode.Decoder
 	free, full chan *batch
 	rec        capture.Record
+	guard      decodeGuard // robust.go
 }
 
 func newBatches() (free, full chan *batch) {
@@ -123,7 +124,7 @@ func (rd *reader) run() {
 		// The capacity stops at the frame so appends cannot reach the next one.
 		p.Data = b.data[start : start+n : start+n]
 		if p.CapLen != 0 {
-			rd.dec.Decode(p)
+			rd.decode(p) // Decode with a panic safety net (robust.go)
 			if len(p.View) > n {
 				// The view of a short frame lives in the decoder and changes
 				// with the next Decode: keep its tail behind the frame, so

@@ -3,9 +3,11 @@ package engine
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 
 	"flowsift/internal/capture"
+	"flowsift/internal/decode"
 	"flowsift/internal/report"
 )
 
@@ -62,4 +64,66 @@ func (r *runner) checkLinkType(f *capture.File, path string) {
 		fmt.Fprintln(r.stderr, report.WarnLine(path+": unknown link type "+
 			strconv.FormatUint(uint64(f.LinkType()), 10)+": packets are counted but not dissected"))
 	}
+}
+
+// decodeGuard records dissector panics of one reader.
+type decodeGuard struct {
+	panics int
+	first  string // location and value of the first one
+	// decode replaces the decoder in tests (to make it panic).
+	decode func(*decode.Packet)
+}
+
+// decode is the reader's Decode with a safety net: a dissector panic on a
+// crafted frame (a bug) must not take the whole run down. The frame is
+// then counted as a packet without flow, with bit 43 (stop dissecting),
+// and the failure is reported, located, when the file is done.
+func (rd *reader) decode(p *decode.Packet) {
+	defer func() {
+		if v := recover(); v != nil {
+			*p = decode.Packet{TsSec: p.TsSec, TsNsec: p.TsNsec, CapLen: p.CapLen, WireLen: p.WireLen,
+				LinkType: p.LinkType, Data: p.Data, Status: decode.StatStopDissect}
+			rd.guard.panics++
+			if rd.guard.first == "" {
+				num, off := rd.f.LastRecord()
+				rd.guard.first = fmt.Sprintf("record %d at byte %d: internal error while dissecting the frame (counted without flow; please report): %v", num, off, v)
+			}
+		}
+	}()
+	if rd.guard.decode != nil {
+		rd.guard.decode(p)
+		return
+	}
+	rd.dec.Decode(p)
+}
+
+// reportDecodePanics reports a reader's dissector panics once its file is
+// done (the reader goroutine has finished with rd).
+func (r *runner) reportDecodePanics(rd *reader, path string) {
+	g := &rd.guard
+	if g.panics == 0 {
+		return
+	}
+	msg := path + ": " + g.first
+	if g.panics > 1 {
+		msg += fmt.Sprintf(" (and %d more frames)", g.panics-1)
+	}
+	fmt.Fprintln(r.stderr, report.ErrLine(msg))
+	r.rep.Warn(fmt.Sprintf("%d frames could not be dissected (internal error)", g.panics))
+	r.c.InputErrors++
+	r.c.Incomplete = true
+}
+
+// recoverRun turns a panic of the run (a bug) into an error naming the
+// packet, with the stack, and renames the output files *.partial: better
+// than a crash that leaves truncated files under their final names.
+func (r *runner) recoverRun(status *int) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	fmt.Fprintln(r.stderr, report.ErrLine(fmt.Sprintf("internal error after packet %d (please report): %v", r.c.Packets, v)))
+	r.stderr.Write(debug.Stack())
+	r.markPartial()
+	*status = ExitFailed
 }

@@ -13,8 +13,14 @@ import (
 	"time"
 
 	"flowsift/internal/cli"
+	"flowsift/internal/column"
 	"flowsift/internal/corpus"
+	"flowsift/internal/decode"
+	"flowsift/internal/engine"
+	"flowsift/internal/flow"
 	"flowsift/internal/pcapgen"
+	"flowsift/internal/plugin"
+	"flowsift/internal/report"
 )
 
 // runTimeout bounds one run of a small capture (a hang is a failure).
@@ -548,5 +554,46 @@ func TestPacketsThatLie(t *testing.T) {
 	checkRows(t, filepath.Join(dir, "lies_flows.txt"), 1)
 	if !strings.Contains(res.stdout, "Aggregated flowStat=0x0c0") || !strings.Contains(res.stdout, "IPv4 header length < 20 bytes") {
 		t.Errorf("end report lacks bit 46 (IHL 3):\n%s", res.stdout)
+	}
+}
+
+// boom is a plugin that panics on its second packet.
+type boom struct{ n int }
+
+func (b *boom) FlowColumns() []column.Column {
+	return []column.Column{{Name: "boom", Type: "U8", Desc: "boom"}}
+}
+func (b *boom) PacketColumns() []column.Column     { return nil }
+func (b *boom) NewFlow(*flow.Flow, *decode.Packet) {}
+func (b *boom) Packet(*flow.Flow, *decode.Packet, column.Writer) {
+	if b.n++; b.n == 2 {
+		panic("boom")
+	}
+}
+func (b *boom) FlowOutput(_ *flow.Flow, w column.Writer) { w.Col(); w.U(0) }
+func (b *boom) Report(*report.Report)                    {}
+
+// TestPanicSafetyNet: a panic in the run (a plugin bug here) gives an
+// error naming the packet, exit status 1 and the output files renamed
+// *.partial instead of a crash with truncated files under their names.
+func TestPanicSafetyNet(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.pcap")
+	os.WriteFile(in, pcapOf(t, synFrames(5)), 0o644)
+	reg := &plugin.Registry{}
+	reg.Add(&plugin.Registration{Name: "boom", Order: 1, Version: "0", New: func(*plugin.Env, plugin.Settings) (plugin.Plugin, error) {
+		return &boom{}, nil
+	}})
+	var stdout, stderr bytes.Buffer
+	opts := &engine.Options{ReadFile: in, Inputs: []string{in}, Prefix: dir + "/", Plugins: []string{"boom"}, Sets: map[string]string{}}
+	code := engine.Run(opts, reg, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "internal error after packet 2 (please report): boom") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "in_flows.txt")); err == nil {
+		t.Error("in_flows.txt left under its final name")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "in_flows.txt.partial")); err != nil {
+		t.Error(err)
 	}
 }
