@@ -319,3 +319,58 @@ func TestDiskFullTmpfs(t *testing.T) {
 	code := exitCode(t, cmd.Run())
 	checkDiskFull(t, out, code, stderr.String(), "no space left on device")
 }
+
+// TestUnreadableInput: a capture the user may not read gives one error
+// naming it and exit status 1; as one of several inputs, the others are
+// processed and the exit status is 3. As root, flowsift runs as nobody
+// (a copy of the test binary in a world-readable folder).
+func TestUnreadableInput(t *testing.T) {
+	dir, err := os.MkdirTemp("", "flowsift-unreadable-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	os.Chmod(dir, 0o777)
+	good := filepath.Join(dir, "good.pcap")
+	writeFlood(t, good, 3)
+	os.Chmod(good, 0o644)
+	secret := filepath.Join(dir, "secret.pcap")
+	writeFlood(t, secret, 3)
+	os.Chmod(secret, 0)
+	list := filepath.Join(dir, "list.txt")
+	os.WriteFile(list, []byte(secret+"\n"+good+"\n"), 0o644)
+
+	exe, _ := os.Executable()
+	var cred *syscall.Credential
+	if os.Geteuid() == 0 {
+		b, err := os.ReadFile(exe)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exe = filepath.Join(dir, "flowsift.test")
+		if err := os.WriteFile(exe, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		cred = &syscall.Credential{Uid: 65534, Gid: 65534}
+	}
+	run := func(args ...string) (int, string) {
+		cmd := exec.Command(exe, append(args, "-w", dir+"/", "--no-progress")...)
+		cmd.Env = append(os.Environ(), "FLOWSIFT_TEST_MAIN=1")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		cmd.Dir = dir
+		var stderr bytes.Buffer
+		cmd.Stderr, cmd.Stdout = &stderr, io.Discard
+		return exitCode(t, cmd.Run()), stderr.String()
+	}
+	if code, stderr := run("-r", secret); code != 1 || strings.Count(stderr, "\n") != 1 ||
+		!strings.Contains(stderr, secret+": cannot open: permission denied") {
+		t.Errorf("-r unreadable: exit %d, stderr %q", code, stderr)
+	}
+	code, stderr := run("-R", list)
+	if code != 3 || !strings.Contains(stderr, secret+": cannot open: permission denied") {
+		t.Errorf("-R with an unreadable file: exit %d, stderr %q", code, stderr)
+	}
+	if rows := rows(t, filepath.Join(dir, "list_flows.txt")); len(rows) != 3 {
+		t.Errorf("%d flows from the readable file, want 3", len(rows))
+	}
+}

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -312,6 +313,11 @@ func TestInputErrors(t *testing.T) {
 	badBlock := bytes.Clone(ng)
 	// EPB of frame 5 (blocks: SHB, IDB, EPB1..): its leading length lies.
 	binary.LittleEndian.PutUint32(badBlock[ngEnds[5]+4:], 0x00fffff0)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(good)
+	zw.Close()
+	cutGz := gz.Bytes()[:gz.Len()*2/3]
 	unknownLink := bytes.Clone(good)
 	binary.LittleEndian.PutUint32(unknownLink[20:], 4242)
 	os.Mkdir(filepath.Join(dir, "adir"), 0o755)
@@ -321,7 +327,7 @@ func TestInputErrors(t *testing.T) {
 		data []byte // nil: not created
 		code int
 		msg  string // substring of the one stderr line
-		rows int    // flow rows expected (code != 1)
+		rows int    // flow rows expected (code != 1; -1: some)
 	}{
 		{"empty.pcap", []byte{}, 1, "empty.pcap: empty file", 0},
 		{"text.pcap", []byte("this is not a capture file\n"), 1, "text.pcap: not a pcap or pcapng file", 0},
@@ -331,6 +337,8 @@ func TestInputErrors(t *testing.T) {
 		{"huge.pcap", huge, 3, "huge.pcap: record 5 at byte " + fmt.Sprint(24+4*recSize) + ": ", 9},
 		{"badblock.pcapng", badBlock, 3, "badblock.pcapng: record 5 at byte " + fmt.Sprint(ngEnds[5]) + ": ", 9},
 		{"cut.pcapng", ng[:len(ng)-7], 3, "cut.pcapng: record 10 at byte " + fmt.Sprint(ngEnds[10]) + ": ", 9},
+		{"cut.pcap.gz", cutGz, 3, "cut.pcap.gz: record ", -1},
+		{"good.pcap.gz", gz.Bytes(), 0, "", 10},
 		{"unknownlink.pcap", unknownLink, 0, "unknownlink.pcap: unknown link type 4242", 0},
 		{"good.pcapng", ng, 0, "", 10},
 	}
@@ -355,9 +363,9 @@ func TestInputErrors(t *testing.T) {
 		if c.code == 1 {
 			continue
 		}
-		base := strings.TrimSuffix(strings.TrimSuffix(c.name, ".pcap"), ".pcapng")
+		base := strings.TrimSuffix(c.name, filepath.Ext(c.name))
 		flows := checkRows(t, filepath.Join(dir, "out", base+"_flows.txt"), 1)
-		if len(flows) != c.rows {
+		if c.rows >= 0 && len(flows) != c.rows || len(flows) == 0 && c.code == 3 {
 			t.Errorf("%s: %d flows written, want %d", c.name, len(flows), c.rows)
 		}
 		if c.code == 3 && !strings.Contains(res.stdout, "pcap_dispatch failed") {
