@@ -1,5 +1,10 @@
 package tcpflags
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 // Bounds-checked readers: Tranalyzer reads header fields even where the
 // capture ended (the bytes are then whatever its buffer held); we read 0.
 
@@ -19,20 +24,36 @@ func u32(d []byte, i int) uint32 {
 }
 
 // sum16 is the RFC 1071 one's-complement sum of b (unfolded), with the
-// 16-bit word at even offset skip treated as zero (skip < 0: none).
+// 16-bit word at even offset skip treated as zero (skip < 0: none). The
+// value is congruent to the plain sum of the 16-bit words modulo 0xffff and
+// zero only if that sum is, which is all fold and its callers rely on.
 func sum16(b []byte, skip int) uint64 {
-	var s uint64
-	n := len(b) &^ 1
-	for i := 0; i < n; i += 2 {
-		if i == skip {
-			continue
-		}
-		s += uint64(b[i])<<8 | uint64(b[i+1])
+	if skip >= 0 && skip&1 == 0 && skip+1 < len(b) {
+		return sumWords(b[:skip]) + sumWords(b[skip+2:])
 	}
-	if len(b)&1 != 0 {
-		s += uint64(b[len(b)-1]) << 8
+	return sumWords(b)
+}
+
+// sumWords adds b as big-endian 64-bit words (each carry out, 2^64, is 1
+// modulo 0xffff) and folds the total into its 16-bit parts; a trailing odd
+// byte is the high byte of a last word.
+func sumWords(b []byte) uint64 {
+	var s, c uint64
+	for len(b) >= 8 {
+		var cy uint64
+		s, cy = bits.Add64(s, binary.BigEndian.Uint64(b), 0)
+		c += cy
+		b = b[8:]
 	}
-	return s
+	r := s>>48 + s>>32&0xffff + s>>16&0xffff + s&0xffff + c
+	for len(b) >= 2 {
+		r += uint64(b[0])<<8 | uint64(b[1])
+		b = b[2:]
+	}
+	if len(b) == 1 {
+		r += uint64(b[0]) << 8
+	}
+	return r
 }
 
 // fold reduces an unfolded one's-complement sum to 16 bits.
