@@ -193,3 +193,19 @@ func TestHelpAndVersion(t *testing.T) {
 		t.Errorf("--version: exit %d %q", code, out)
 	}
 }
+
+func TestFlowsToStdout(t *testing.T) {
+	dir := t.TempDir()
+	pcap := writeCapture(t, dir, "t.pcap")
+	code, stdout, stderr := run("-r", pcap, "-w", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.HasPrefix(stdout, "%dir\tflowInd\t") || strings.Count(stdout, "\n") != 3 {
+		t.Errorf("stdout is not the flow file:\n%s", stdout)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "t_log.txt"))
+	if err != nil || !strings.Contains(string(b), "Number of processed packets: 2") {
+		t.Errorf("-w - must write the report to the log file: %v", err)
+	}
+}

@@ -121,7 +121,15 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	if in == "" {
 		in = o.ListFile
 	}
-	prefix, err := OutputPrefix(in, o.Prefix)
+	// "-w -": the flow file goes to stdout, the report to PREFIX_log.txt,
+	// the other files next to the input (core.md §1).
+	flowsToStdout := o.Prefix == "-"
+	w := o.Prefix
+	if flowsToStdout {
+		w = ""
+		o.LogFile = true
+	}
+	prefix, err := OutputPrefix(in, w)
 	if err != nil {
 		return fmt.Errorf("cannot create output folder: %v", err)
 	}
@@ -163,11 +171,15 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	if err := r.writeHeaders(); err != nil {
 		return err
 	}
-	r.flowFile, err = os.Create(prefix + "_flows.txt")
-	if err != nil {
-		return fmt.Errorf("cannot create flow file: %v", err)
+	if flowsToStdout {
+		r.flowOut = sink.NewAsync(stdout)
+	} else {
+		r.flowFile, err = os.Create(prefix + "_flows.txt")
+		if err != nil {
+			return fmt.Errorf("cannot create flow file: %v", err)
+		}
+		r.flowOut = sink.NewAsync(r.flowFile)
 	}
-	r.flowOut = sink.NewAsync(r.flowFile)
 	r.flowOut.WriteString("%")
 	for i, c := range r.flowColumns() {
 		if i > 0 {
@@ -472,7 +484,9 @@ func (r *runner) finish() error {
 		}
 	}
 	keep(r.flowOut.Close())
-	keep(r.flowFile.Close())
+	if r.flowFile != nil {
+		keep(r.flowFile.Close())
+	}
 	if r.pktOut != nil {
 		keep(r.pktOut.Close())
 		keep(r.pktFile.Close())
