@@ -7,12 +7,14 @@ import (
 	"sync"
 )
 
-// Async is a column.Writer that moves text formatting and file writing to
-// a goroutine of its own. The calling goroutine records each value in a
-// compact binary tape (a tag byte and the raw value); full tapes are handed
-// over a channel to the writer goroutine, which replays them into a Text.
-// Rows come out in the order they were recorded. Tapes are recycled, so
-// nothing is allocated per row once the pool is warm.
+// Async is a column.Writer that moves text formatting and file writing off
+// the calling goroutine. The caller records each value in a compact binary
+// tape (a tag byte and the raw value); full tapes are handed over a channel
+// to a formatting goroutine, which replays them into a Text; the Text's
+// full buffers go to a third goroutine that writes them, so formatting and
+// the write system calls overlap too. Rows come out in the order they were
+// recorded. Tapes and buffers are recycled, so nothing is allocated per row
+// once the pools are warm.
 type Async struct {
 	cur   *tape
 	full  chan *tape
@@ -22,11 +24,21 @@ type Async struct {
 	text  *Text
 	ntape int
 
+	// The write goroutine: full text buffers in, empty ones back.
+	w       io.Writer
+	bufFull chan []byte
+	bufFree chan []byte
+	bufDone chan struct{}
+	nbuf    int
+
 	mu      sync.Mutex
 	err     error
 	written int64
 	closed  bool
 }
+
+// asyncBufs is the number of text buffers between formatting and writing.
+const asyncBufs = 3
 
 type tape struct {
 	b    []byte
@@ -68,40 +80,90 @@ const (
 // Close must be called to stop it.
 func NewAsync(w io.Writer) *Async {
 	a := &Async{
-		full:  make(chan *tape, asyncTapes),
-		free:  make(chan *tape, asyncTapes),
-		acks:  make(chan error),
-		done:  make(chan struct{}),
-		text:  NewText(w),
-		ntape: asyncTapes,
+		full:    make(chan *tape, asyncTapes),
+		free:    make(chan *tape, asyncTapes),
+		acks:    make(chan error),
+		done:    make(chan struct{}),
+		text:    NewText(w),
+		ntape:   asyncTapes,
+		w:       w,
+		bufFull: make(chan []byte, asyncBufs),
+		bufFree: make(chan []byte, asyncBufs),
+		bufDone: make(chan struct{}),
+		nbuf:    asyncBufs,
 	}
 	for i := 0; i < asyncTapes; i++ {
 		a.free <- &tape{b: make([]byte, 0, tapeFlush+32<<10)}
 	}
+	// The Text holds one buffer, the others wait in bufFree.
+	for i := 1; i < asyncBufs; i++ {
+		a.bufFree <- make([]byte, 0, flushAt+64<<10)
+	}
+	a.text.swap = a.swapBuf
 	a.cur = <-a.free
+	go a.write()
 	go a.run()
 	return a
 }
 
-// run is the writer goroutine: replay every tape, then recycle it.
+// run is the formatting goroutine: replay every tape, then recycle it.
 func (a *Async) run() {
 	defer close(a.done)
 	for tp := range a.full {
 		replay(tp.b, a.text)
-		if tp.sync {
-			a.text.Flush()
-		}
-		a.mu.Lock()
-		a.err = a.text.Err()
-		a.written = a.text.Written()
-		a.mu.Unlock()
 		sync := tp.sync
+		if sync {
+			a.text.Flush()
+			a.drain()
+		}
 		tp.b = tp.b[:0]
 		tp.sync = false
 		a.free <- tp
 		if sync {
-			a.acks <- a.text.Err()
+			a.acks <- a.Err()
 		}
+	}
+	close(a.bufFull)
+	<-a.bufDone
+}
+
+// swapBuf is the Text's flush: the full buffer goes to the write goroutine
+// and a written one comes back.
+func (a *Async) swapBuf(b []byte) ([]byte, error) {
+	a.bufFull <- b
+	nb := <-a.bufFree
+	return nb[:0], a.Err()
+}
+
+// drain waits until every buffer handed over is written.
+func (a *Async) drain() {
+	var held [asyncBufs]([]byte)
+	n := 0
+	for ; n < a.nbuf-1; n++ {
+		held[n] = <-a.bufFree
+	}
+	for i := 0; i < n; i++ {
+		a.bufFree <- held[i]
+	}
+}
+
+// write is the write goroutine: it stops writing at the first error but
+// keeps recycling buffers.
+func (a *Async) write() {
+	defer close(a.bufDone)
+	for b := range a.bufFull {
+		var n int
+		var err error
+		if a.Err() == nil {
+			n, err = a.w.Write(b)
+		}
+		a.mu.Lock()
+		a.written += int64(n)
+		if err != nil && a.err == nil {
+			a.err = err
+		}
+		a.mu.Unlock()
+		a.bufFree <- b[:0]
 	}
 }
 

@@ -23,6 +23,9 @@ type Text struct {
 	first   bool // no column written yet in the current row
 	err     error
 	written int64
+	// swap, when set, takes over a full buffer (to write it elsewhere) and
+	// returns an empty one and the first write error so far (Async).
+	swap func([]byte) ([]byte, error)
 }
 
 // NewText returns a text writer on w.
@@ -57,6 +60,12 @@ func (t *Text) maybeFlush() {
 
 // Flush writes the buffered bytes.
 func (t *Text) Flush() error {
+	if t.swap != nil {
+		if len(t.buf) > 0 {
+			t.buf, t.err = t.swap(t.buf)
+		}
+		return t.err
+	}
 	if len(t.buf) > 0 && t.err == nil {
 		n, err := t.w.Write(t.buf)
 		t.written += int64(n)
