@@ -223,6 +223,21 @@ func TestOutputErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q", c, code, stderr.String())
 		}
 	}
+	// The end report cannot be written (stdout on a full device): exit 1,
+	// but the flow files are complete and keep their names.
+	if full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0); err == nil {
+		cmd := command(t, "-r", capFile, "-w", filepath.Join(dir, "full"), "--no-progress")
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = full, &stderr
+		code := exitCode(t, cmd.Run())
+		full.Close()
+		if code != 1 || !strings.Contains(stderr.String(), "no space left on device") {
+			t.Errorf("stdout on /dev/full: exit %d, stderr %q", code, stderr.String())
+		}
+		if n := len(rows(t, filepath.Join(dir, "full_flows.txt"))); n != 10 {
+			t.Errorf("stdout on /dev/full: %d flows, want 10", n)
+		}
+	}
 	if os.Geteuid() == 0 {
 		ro := filepath.Join(dir, "ro")
 		os.Mkdir(ro, 0o755)

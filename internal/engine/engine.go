@@ -76,7 +76,7 @@ func Run(opts *Options, reg *plugin.Registry, stdout, stderr io.Writer) (status 
 	code := r.process()
 	if err := r.finish(); err != nil {
 		fmt.Fprintln(stderr, report.ErrLine(err.Error()))
-		r.markPartial()
+		r.markPartialAfter(err)
 		return ExitFailed
 	}
 	return r.exitStatus(code)
@@ -250,7 +250,7 @@ func (r *runner) process() int {
 			// Tranalyzer (libpcap) refuses packets of a pcapng interface whose
 			// link type differs from the first one; flowsift reads them all.
 			f.AllowMixedInterfaces(true)
-			f.SetStop(&r.intr.flag)
+			r.setStop(f, path)
 		}
 		if err != nil {
 			fmt.Fprintln(r.stderr, report.ErrLine(err.Error()))
@@ -497,7 +497,7 @@ func (r *runner) finish() error {
 	}
 	_ = o
 	if firstErr != nil {
-		return fmt.Errorf("writing output: %v", firstErr)
+		return fmt.Errorf("writing output: %w", firstErr)
 	}
 	return nil
 }

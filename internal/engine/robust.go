@@ -1,9 +1,12 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 
 	"flowsift/internal/capture"
@@ -55,6 +58,17 @@ func (r *runner) markPartial() {
 		}
 		fmt.Fprintln(r.stderr, report.ErrLine("output incomplete: "+p+" renamed "+p+".partial"))
 	}
+}
+
+// markPartialAfter is markPartial after a failed write: when the write
+// that failed was not to one of the run's files (the end report on a full
+// stdout), those files are complete and keep their names.
+func (r *runner) markPartialAfter(err error) {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && r.prefix != "" && !slices.Contains(r.outputPaths(), pe.Path) {
+		return
+	}
+	r.markPartial()
 }
 
 // checkLinkType warns once per file about a link type flowsift does not

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -135,6 +136,15 @@ func (r *runner) noteInterrupt(path string, bytesRead int64) {
 	r.rep.Warn("interrupted by " + r.intr.name())
 }
 
+// setStop makes a capture file stop at the next record after a signal.
+// Stdin is left to its stopReader, which first hands over what was
+// already read from the pipe.
+func (r *runner) setStop(f *capture.File, path string) {
+	if path != "-" {
+		f.SetStop(&r.intr.flag)
+	}
+}
+
 // open opens an input. Stdin is read through a stopReader so that a
 // signal also ends a read blocked on a quiet pipe: the packets already
 // read are then processed and written like at the end of the input.
@@ -145,8 +155,9 @@ func (r *runner) open(path string) (*capture.File, error) {
 	return capture.NewReader("stdin", newStopReader(os.Stdin, r.intr.done))
 }
 
-// stopReader reads src in a pump goroutine and returns io.EOF from Read
-// once stop is closed, even while the pump is blocked in src.Read.
+// stopReader reads src in a pump goroutine. Once stop is closed, Read
+// returns what the pump already read (at most two chunks), then io.EOF,
+// even while the pump is blocked in src.Read.
 type stopReader struct {
 	stop <-chan struct{}
 	data chan []byte // chunks read, closed after an error (err)
@@ -154,6 +165,9 @@ type stopReader struct {
 	err  error
 	buf  []byte // the chunk being consumed (returned to free when empty)
 	cur  []byte // its unread part
+	// delivering is set from the end of a src.Read until its chunk is
+	// on data, so that a stop does not miss bytes already taken from src.
+	delivering atomic.Bool
 }
 
 const stopChunk = 64 << 10
@@ -177,11 +191,13 @@ func (s *stopReader) pump(src io.Reader) {
 			return
 		}
 		n, err := src.Read(b[:cap(b)])
+		s.delivering.Store(true)
 		if n > 0 {
 			s.data <- b[:n]
 		} else {
 			s.free <- b
 		}
+		s.delivering.Store(false)
 		if err != nil {
 			s.err = err // published by the close below
 			close(s.data)
@@ -196,15 +212,33 @@ func (s *stopReader) Read(p []byte) (int, error) {
 			s.free <- s.buf[:0]
 			s.buf = nil
 		}
+		var b []byte
+		ok := true
 		select {
-		case b, ok := <-s.data:
-			if !ok {
-				return 0, s.err
+		case b, ok = <-s.data:
+		default:
+			select {
+			case b, ok = <-s.data:
+			case <-s.stop:
+				// Hand over what was already taken from src, then end.
+				for {
+					select {
+					case b, ok = <-s.data:
+					default:
+						if s.delivering.Load() {
+							runtime.Gosched()
+							continue
+						}
+						return 0, io.EOF
+					}
+					break
+				}
 			}
-			s.buf, s.cur = b, b
-		case <-s.stop:
-			return 0, io.EOF
 		}
+		if !ok {
+			return 0, s.err
+		}
+		s.buf, s.cur = b, b
 	}
 	n := copy(p, s.cur)
 	s.cur = s.cur[n:]

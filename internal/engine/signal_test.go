@@ -3,6 +3,7 @@ package engine
 import (
 	"io"
 	"os"
+	"runtime"
 	"syscall"
 	"testing"
 )
@@ -43,5 +44,44 @@ func TestInterruptSequence(t *testing.T) {
 		if !<-aborted {
 			t.Error("abort hook not run")
 		}
+	}
+}
+
+// chanReader returns the chunks sent on c, blocking in between.
+type chanReader chan []byte
+
+func (c chanReader) Read(p []byte) (int, error) {
+	b, ok := <-c
+	if !ok {
+		return 0, io.EOF
+	}
+	return copy(p, b), nil
+}
+
+// TestStopReader: after stop, Read hands over what the pump already took
+// from a quiet source, then returns io.EOF although the pump may be
+// blocked in the source's Read; without stop, data and EOF pass through.
+func TestStopReader(t *testing.T) {
+	src := make(chanReader)
+	stop := make(chan struct{})
+	s := newStopReader(src, stop)
+	src <- []byte("abc")
+	src <- []byte("de")
+	for len(s.data) < 2 { // both chunks handed over; the pump waits for a free one
+		runtime.Gosched()
+	}
+	close(stop)
+	got, err := io.ReadAll(s)
+	if string(got) != "abcde" || err != nil {
+		t.Errorf("read %q, %v; want \"abcde\" and no error", got, err)
+	}
+	close(src)
+
+	src = make(chanReader, 2)
+	src <- []byte("xyz")
+	close(src)
+	got, err = io.ReadAll(newStopReader(src, make(chan struct{})))
+	if string(got) != "xyz" || err != nil {
+		t.Errorf("read %q, %v; want \"xyz\"", got, err)
 	}
 }
