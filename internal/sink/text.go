@@ -6,6 +6,7 @@ package sink
 import (
 	"io"
 	"math"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
@@ -102,16 +103,21 @@ func (t *Text) H(v uint64, digits int) {
 // AppendHex appends "0x" and v in lower-case hex, zero-padded to digits
 // (more digits if v needs them).
 func AppendHex(b []byte, v uint64, digits int) []byte {
-	b = append(b, '0', 'x')
-	n := 1
-	for x := v >> 4; x != 0; x >>= 4 {
-		n++
+	n := (bits.Len64(v) + 3) / 4
+	if n == 0 {
+		n = 1
 	}
-	for i := n; i < digits; i++ {
+	if digits > n {
+		n = digits
+	}
+	b = append(b, '0', 'x')
+	for ; n > 16; n-- {
 		b = append(b, '0')
 	}
-	for i := n - 1; i >= 0; i-- {
-		b = append(b, hexDigits[(v>>(uint(i)*4))&0xf])
+	b = append(b, "0000000000000000"[:n]...)
+	for i := len(b) - 1; v != 0; i-- {
+		b[i] = hexDigits[v&0xf]
+		v >>= 4
 	}
 	return b
 }
@@ -272,34 +278,39 @@ func AppendIPv6(b []byte, a *[16]byte) []byte {
 }
 
 // AppendContent appends l7Content (core.md §11): \b \f \n \r \t \v and
-// backslash escaped, printable ASCII as is, everything else '.'.
+// backslash escaped, printable ASCII as is, everything else '.'. Runs of
+// plain bytes are copied at once.
 func AppendContent(b []byte, s []byte) []byte {
-	for _, c := range s {
-		switch c {
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\f':
-			b = append(b, '\\', 'f')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\v':
-			b = append(b, '\\', 'v')
-		case '\\':
-			b = append(b, '\\', '\\')
-		default:
-			if c >= 0x20 && c < 0x7f {
-				b = append(b, c)
-			} else {
-				b = append(b, '.')
-			}
+	for len(s) > 0 {
+		i := 0
+		for i < len(s) && contentClass[s[i]] == 0 {
+			i++
 		}
+		b = append(b, s[:i]...)
+		if i == len(s) {
+			break
+		}
+		if e := contentClass[s[i]]; e == '.' {
+			b = append(b, '.')
+		} else {
+			b = append(b, '\\', e)
+		}
+		s = s[i+1:]
 	}
 	return b
 }
+
+// contentClass is 0 for bytes l7Content copies, '.' for bytes it replaces
+// and the escape letter for the escaped ones.
+var contentClass = func() (c [256]byte) {
+	for i := range c {
+		if i < 0x20 || i >= 0x7f {
+			c[i] = '.'
+		}
+	}
+	c['\b'], c['\f'], c['\n'], c['\r'], c['\t'], c['\v'], c['\\'] = 'b', 'f', 'n', 'r', 't', 'v', '\\'
+	return c
+}()
 
 // AppendSanitized applies txtSink's UTF-8 sanitiser (core.md §12.1).
 func AppendSanitized(b []byte, s []byte) []byte {

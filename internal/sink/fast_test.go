@@ -1,0 +1,89 @@
+package sink
+
+import (
+	"bytes"
+	"math/rand"
+	"testing"
+)
+
+// Reference forms: the straightforward definitions the fast ones must match.
+
+func appendHexRef(b []byte, v uint64, digits int) []byte {
+	b = append(b, '0', 'x')
+	n := 1
+	for x := v >> 4; x != 0; x >>= 4 {
+		n++
+	}
+	for i := n; i < digits; i++ {
+		b = append(b, '0')
+	}
+	for i := n - 1; i >= 0; i-- {
+		b = append(b, hexDigits[(v>>(uint(i)*4))&0xf])
+	}
+	return b
+}
+
+func appendContentRef(b []byte, s []byte) []byte {
+	for _, c := range s {
+		switch c {
+		case '\b':
+			b = append(b, '\\', 'b')
+		case '\f':
+			b = append(b, '\\', 'f')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\v':
+			b = append(b, '\\', 'v')
+		case '\\':
+			b = append(b, '\\', '\\')
+		default:
+			if c >= 0x20 && c < 0x7f {
+				b = append(b, c)
+			} else {
+				b = append(b, '.')
+			}
+		}
+	}
+	return b
+}
+
+func TestAppendHexMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for i := 0; i < 100000; i++ {
+		v := rng.Uint64() >> uint(rng.Intn(65))
+		digits := []int{0, 1, 2, 4, 8, 16, 20}[i%7]
+		got, want := AppendHex([]byte("x"), v, digits), appendHexRef([]byte("x"), v, digits)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("AppendHex(%#x, %d) = %q, want %q", v, digits, got, want)
+		}
+	}
+}
+
+func TestAppendContentMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	buf := make([]byte, 600)
+	all := make([]byte, 256)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	if got, want := AppendContent(nil, all), appendContentRef(nil, all); !bytes.Equal(got, want) {
+		t.Fatalf("all bytes: %q, want %q", got, want)
+	}
+	for i := 0; i < 20000; i++ {
+		s := buf[:rng.Intn(len(buf))]
+		for j := range s {
+			if rng.Intn(4) == 0 {
+				s[j] = byte(rng.Intn(256))
+			} else {
+				s[j] = byte(0x20 + rng.Intn(0x5f))
+			}
+		}
+		if got, want := AppendContent([]byte("p"), s), appendContentRef([]byte("p"), s); !bytes.Equal(got, want) {
+			t.Fatalf("%q: %q, want %q", s, got, want)
+		}
+	}
+}
