@@ -87,3 +87,23 @@ func TestAppendContentMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAppendContent formats l7Content of a binary and a text payload.
+func BenchmarkAppendContent(b *testing.B) {
+	rng := rand.New(rand.NewSource(5))
+	bin := make([]byte, 1400)
+	rng.Read(bin)
+	text := bytes.Repeat([]byte("GET /index.html HTTP/1.1\r\nHost: example.com\r\n"), 30)
+	for _, in := range []struct {
+		name string
+		s    []byte
+	}{{"binary", bin}, {"text", text}} {
+		b.Run(in.name, func(b *testing.B) {
+			out := make([]byte, 0, 4096)
+			b.SetBytes(int64(len(in.s)))
+			for i := 0; i < b.N; i++ {
+				out = AppendContent(out[:0], in.s)
+			}
+		})
+	}
+}

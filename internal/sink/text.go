@@ -278,38 +278,39 @@ func AppendIPv6(b []byte, a *[16]byte) []byte {
 }
 
 // AppendContent appends l7Content (core.md §11): \b \f \n \r \t \v and
-// backslash escaped, printable ASCII as is, everything else '.'. Runs of
-// plain bytes are copied at once.
+// backslash escaped, printable ASCII as is, everything else '.'. Bytes are
+// translated through a table into room made at once (at most two output
+// bytes per input byte).
 func AppendContent(b []byte, s []byte) []byte {
-	for len(s) > 0 {
-		i := 0
-		for i < len(s) && contentClass[s[i]] == 0 {
-			i++
-		}
-		b = append(b, s[:i]...)
-		if i == len(s) {
-			break
-		}
-		if e := contentClass[s[i]]; e == '.' {
-			b = append(b, '.')
+	n := len(b)
+	b = append(b, make([]byte, 2*len(s))...)
+	d := b[n:]
+	j := 0
+	for _, c := range s {
+		if t := contentMap[c]; t != 0 {
+			d[j] = t
+			j++
 		} else {
-			b = append(b, '\\', e)
+			d[j], d[j+1] = '\\', contentEsc[c]
+			j += 2
 		}
-		s = s[i+1:]
 	}
-	return b
+	return b[:n+j]
 }
 
-// contentClass is 0 for bytes l7Content copies, '.' for bytes it replaces
-// and the escape letter for the escaped ones.
-var contentClass = func() (c [256]byte) {
-	for i := range c {
+// contentMap gives the output byte of l7Content, 0 for escaped bytes;
+// contentEsc their escape letter.
+var contentMap, contentEsc = func() (m, e [256]byte) {
+	for i := range m {
+		m[i] = byte(i)
 		if i < 0x20 || i >= 0x7f {
-			c[i] = '.'
+			m[i] = '.'
 		}
 	}
-	c['\b'], c['\f'], c['\n'], c['\r'], c['\t'], c['\v'], c['\\'] = 'b', 'f', 'n', 'r', 't', 'v', '\\'
-	return c
+	for _, x := range [...][2]byte{{'\b', 'b'}, {'\f', 'f'}, {'\n', 'n'}, {'\r', 'r'}, {'\t', 't'}, {'\v', 'v'}, {'\\', '\\'}} {
+		m[x[0]], e[x[0]] = 0, x[1]
+	}
+	return m, e
 }()
 
 // AppendSanitized applies txtSink's UTF-8 sanitiser (core.md §12.1).
