@@ -16,6 +16,7 @@ import (
 // recorded. Tapes and buffers are recycled, so nothing is allocated per row
 // once the pools are warm.
 type Async struct {
+	b     []byte // the tape being recorded (cur.b while recording)
 	cur   *tape
 	full  chan *tape
 	free  chan *tape
@@ -101,6 +102,7 @@ func NewAsync(w io.Writer) *Async {
 	}
 	a.text.swap = a.swapBuf
 	a.cur = <-a.free
+	a.b = a.cur.b
 	go a.write()
 	go a.run()
 	return a
@@ -169,9 +171,11 @@ func (a *Async) write() {
 
 // handOff passes the current tape to the writer and takes a free one.
 func (a *Async) handOff(sync bool) {
+	a.cur.b = a.b
 	a.cur.sync = sync
 	a.full <- a.cur
 	a.cur = <-a.free
+	a.b = a.cur.b
 }
 
 // Flush waits until every recorded row is written to the underlying
@@ -217,34 +221,34 @@ func (a *Async) WriteString(s string) { a.bytes(tRaw, s) }
 // EndRow terminates the current row; a full tape is handed over here, so
 // tapes always hold whole rows.
 func (a *Async) EndRow() {
-	a.cur.b = append(a.cur.b, tEndRow)
-	if len(a.cur.b) >= tapeFlush {
+	a.b = append(a.b, tEndRow)
+	if len(a.b) >= tapeFlush {
 		a.handOff(false)
 	}
 }
 
-func (a *Async) op(tag byte) { a.cur.b = append(a.cur.b, tag) }
+func (a *Async) op(tag byte) { a.b = append(a.b, tag) }
 func (a *Async) u64(tag byte, v uint64) {
-	a.cur.b = binary.LittleEndian.AppendUint64(append(a.cur.b, tag), v)
+	a.b = binary.LittleEndian.AppendUint64(append(a.b, tag), v)
 }
 
 // bytes records a length-prefixed byte string (string or []byte).
 func (a *Async) bytes(tag byte, s string) {
-	b := append(a.cur.b, tag)
+	b := append(a.b, tag)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
-	a.cur.b = append(b, s...)
+	a.b = append(b, s...)
 }
 
 func (a *Async) bytesB(tag byte, s []byte) {
-	b := append(a.cur.b, tag)
+	b := append(a.b, tag)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
-	a.cur.b = append(b, s...)
+	a.b = append(b, s...)
 }
 
 func (a *Async) Col()                    { a.op(tCol) }
 func (a *Async) Sub()                    { a.op(tSub) }
 func (a *Async) Rep()                    { a.op(tRep) }
-func (a *Async) Dir(d byte)              { a.cur.b = append(a.cur.b, tDir, d) }
+func (a *Async) Dir(d byte)              { a.b = append(a.b, tDir, d) }
 func (a *Async) U(v uint64)              { a.u64(tU, v) }
 func (a *Async) I(v int64)               { a.u64(tI, uint64(v)) }
 func (a *Async) F64(v float64)           { a.u64(tF64, math.Float64bits(v)) }
@@ -258,27 +262,27 @@ func (a *Async) RawString(s string)      { a.bytes(tRaw, s) }
 func (a *Async) Content(s []byte)        { a.bytesB(tContent, s) }
 
 func (a *Async) H(v uint64, digits int) {
-	b := append(a.cur.b, tH, byte(digits))
-	a.cur.b = binary.LittleEndian.AppendUint64(b, v)
+	b := append(a.b, tH, byte(digits))
+	a.b = binary.LittleEndian.AppendUint64(b, v)
 }
 
 func (a *Async) F32(v float32) {
-	a.cur.b = binary.LittleEndian.AppendUint32(append(a.cur.b, tF32), math.Float32bits(v))
+	a.b = binary.LittleEndian.AppendUint32(append(a.b, tF32), math.Float32bits(v))
 }
 
 func (a *Async) Time(sec uint64, nsec uint32) {
-	b := binary.LittleEndian.AppendUint64(append(a.cur.b, tTime), sec)
-	a.cur.b = binary.LittleEndian.AppendUint32(b, nsec)
+	b := binary.LittleEndian.AppendUint64(append(a.b, tTime), sec)
+	a.b = binary.LittleEndian.AppendUint32(b, nsec)
 }
 
-func (a *Async) MAC(m [6]byte) { a.cur.b = append(append(a.cur.b, tMAC), m[:]...) }
+func (a *Async) MAC(m [6]byte) { a.b = append(append(a.b, tMAC), m[:]...) }
 
 func (a *Async) IP(ver uint8, addr *[16]byte) {
 	switch ver {
 	case 4:
-		a.cur.b = append(append(a.cur.b, tIP4), addr[:4]...)
+		a.b = append(append(a.b, tIP4), addr[:4]...)
 	case 6:
-		a.cur.b = append(append(a.cur.b, tIP6), addr[:]...)
+		a.b = append(append(a.b, tIP6), addr[:]...)
 	default:
 		a.op(tIPNone)
 	}
