@@ -23,8 +23,9 @@ import (
 const batchPkts = 256
 
 // batchData is the initial data buffer of a batch: a full-size record
-// (snap length 262144) fits, so the buffer only grows for larger ones.
-const batchData = 256 << 10
+// (snap length 262144) and its view reserve fit, so the buffer only grows
+// for larger ones.
+const batchData = 256<<10 + 4<<10
 
 // viewReserve is room kept behind each frame for the stale bytes of its
 // decode view (decode keeps 512); were it exceeded, append would still be
