@@ -70,6 +70,7 @@ func Run(opts *Options, reg *plugin.Registry, stdout, stderr io.Writer) (status 
 	r.intr.abort.Store(&abort)
 	if err := r.setup(reg, stdout); err != nil {
 		fmt.Fprintln(stderr, report.ErrLine(err.Error()))
+		r.closeOutputs()
 		r.markPartial()
 		return ExitFailed
 	}
@@ -522,5 +523,28 @@ func (r *runner) progress(path string, read, size int64, done bool) {
 	fmt.Fprintf(r.stderr, "\r%s:%s  %d packets  %d flows  ", filepath.Base(path), pct, r.c.Packets, r.table.Stats.Created)
 	if done {
 		fmt.Fprintln(r.stderr)
+	}
+}
+
+// closeOutputs stops the writer goroutines and closes the files that a
+// failed setup had already opened.
+func (r *runner) closeOutputs() {
+	if r.flowOut != nil {
+		r.flowOut.Close()
+	}
+	if r.flowFile != nil {
+		r.flowFile.Close()
+	}
+	if r.pktOut != nil {
+		r.pktOut.Close()
+	}
+	if r.pktFile != nil {
+		r.pktFile.Close()
+	}
+	if r.first != nil {
+		r.first.Close()
+	}
+	if r.logFile != nil {
+		r.logFile.Close()
 	}
 }
