@@ -158,25 +158,8 @@ func (d *Decoder) ipv4(off int) {
 	d.add("ipv4")
 	p.Status |= StatIPv4Pkt
 	hl := ihl * 4
-	wireL3 := d.wire - off
 	tl := int(ip.TotalLength())
-	l3Len := tl
-	// Only a zero length field raises bit 47; a length beyond the wire is
-	// silently capped (golden reassembly, ipv6_invalid_length).
-	if tl == 0 {
-		l3Len = wireL3
-		p.Status |= StatPayloadLen
-	} else if tl > wireL3 {
-		l3Len = wireL3
-	}
-	d.resetL3()
-	d.commitMAC()
-	d.haveIP = true
-	p.Kind = KindIPv4
-	p.EthType = header.EtherTypeIPv4
-	if d.n-off < l3Len {
-		d.snapWarn(false, off, tl)
-	}
+	l3Len := d.enterIP(off, tl, tl == 0, false)
 	d.l3Lengths(off, hl, l3Len)
 	src, dst := ip.SrcAddr(), ip.DstAddr()
 	copy(p.SrcIP[:4], src[:])
@@ -218,23 +201,8 @@ func (d *Decoder) ipv6(off int) {
 	d.ipHdrs++
 	d.add("ipv6")
 	p.Status |= StatIPv6Pkt
-	wireL3 := d.wire - off
 	pl := int(ip.PayloadLength())
-	l3Len := pl + header.IPv6MinSize
-	if pl == 0 {
-		l3Len = wireL3
-		p.Status |= StatPayloadLen
-	} else if l3Len > wireL3 {
-		l3Len = wireL3
-	}
-	d.resetL3()
-	d.commitMAC()
-	d.haveIP = true
-	p.Kind = KindIPv6
-	p.EthType = header.EtherTypeIPv6
-	if d.n-off < l3Len {
-		d.snapWarn(true, off, pl+header.IPv6MinSize)
-	}
+	l3Len := d.enterIP(off, pl+header.IPv6MinSize, pl == 0, true)
 	src, dst := ip.SrcAddr(), ip.DstAddr()
 	p.SrcIP, p.DstIP = src, dst
 	p.TTL = ip.HopLimit()
@@ -805,4 +773,34 @@ func (d *Decoder) l2tp(in int) {
 	case 0x0057:
 		d.ipByType(o+2, header.EtherTypeIPv6)
 	}
+}
+
+// enterIP makes the IP header at off the packet's innermost one and returns
+// its l3Len (core.md §4.2/§4.3): the length the header claims, or the
+// on-wire length when the length field is 0 (bit 47) or claims more. Only a
+// zero field raises bit 47 (golden reassembly, ipv6_invalid_length).
+func (d *Decoder) enterIP(off, claimed int, zeroField, v6 bool) int {
+	p := d.p
+	wireL3 := d.wire - off
+	l3Len := claimed
+	if zeroField {
+		l3Len = wireL3
+		p.Status |= StatPayloadLen
+	} else if claimed > wireL3 {
+		l3Len = wireL3
+	}
+	d.resetL3()
+	d.commitMAC()
+	d.haveIP = true
+	if v6 {
+		p.Kind = KindIPv6
+		p.EthType = header.EtherTypeIPv6
+	} else {
+		p.Kind = KindIPv4
+		p.EthType = header.EtherTypeIPv4
+	}
+	if d.n-off < l3Len {
+		d.snapWarn(v6, off, claimed)
+	}
+	return l3Len
 }

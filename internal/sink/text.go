@@ -127,36 +127,35 @@ func (t *Text) F32(v float32) { t.buf = AppendG7(t.buf, v) }
 // AppendG7 appends C's "%.7g" of a float32 value.
 func AppendG7(b []byte, v float32) []byte {
 	f := float64(v)
-	switch {
-	case math.IsNaN(f):
-		if math.Signbit(f) {
-			return append(b, "-nan"...)
-		}
-		return append(b, "nan"...)
-	case math.IsInf(f, 1):
-		return append(b, "inf"...)
-	case math.IsInf(f, -1):
-		return append(b, "-inf"...)
+	if !isFinite(f) {
+		return appendNonFinite(b, f)
 	}
 	// Go's 'g' with an explicit precision matches C's %g: exponent form when
 	// exp < -4 or exp >= precision, trailing zeros removed, two-digit exponent.
 	return strconv.AppendFloat(b, f, 'g', 7, 64)
 }
 
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// appendNonFinite appends glibc's text for NaN and infinities.
+func appendNonFinite(b []byte, v float64) []byte {
+	switch {
+	case math.IsNaN(v) && math.Signbit(v):
+		return append(b, "-nan"...)
+	case math.IsNaN(v):
+		return append(b, "nan"...)
+	case v > 0:
+		return append(b, "inf"...)
+	}
+	return append(b, "-inf"...)
+}
+
 func (t *Text) F64(v float64) { t.buf = AppendFixed(t.buf, v, 6) }
 
 // AppendFixed appends C's "%.<prec>f".
 func AppendFixed(b []byte, v float64, prec int) []byte {
-	switch {
-	case math.IsNaN(v):
-		if math.Signbit(v) {
-			return append(b, "-nan"...)
-		}
-		return append(b, "nan"...)
-	case math.IsInf(v, 1):
-		return append(b, "inf"...)
-	case math.IsInf(v, -1):
-		return append(b, "-inf"...)
+	if !isFinite(v) {
+		return appendNonFinite(b, v)
 	}
 	return strconv.AppendFloat(b, v, 'f', prec, 64)
 }

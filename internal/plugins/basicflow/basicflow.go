@@ -209,28 +209,25 @@ func (bf *Plugin) Packet(f *flow.Flow, p *decode.Packet, pw column.Writer) {
 		return
 	}
 	ports := hasPorts(f.Key.Proto)
-	pw.Col()
-	pw.IP(f.IPVer, &f.Key.SrcIP)
-	pw.Col()
-	pw.RawString(bf.country(f.SrcSubnet))
-	pw.Col()
-	pw.RawString(bf.org(f.SrcSubnet))
-	pw.Col()
-	if ports {
-		pw.U(uint64(p.SrcPort))
-	}
-	pw.Col()
-	pw.IP(f.IPVer, &f.Key.DstIP)
-	pw.Col()
-	pw.RawString(bf.country(f.DstSubnet))
-	pw.Col()
-	pw.RawString(bf.org(f.DstSubnet))
-	pw.Col()
-	if ports {
-		pw.U(uint64(p.DstPort))
-	}
+	bf.packetEndpoint(pw, f.IPVer, &f.Key.SrcIP, f.SrcSubnet, ports, p.SrcPort)
+	bf.packetEndpoint(pw, f.IPVer, &f.Key.DstIP, f.DstSubnet, ports, p.DstPort)
 	pw.Col()
 	pw.U(uint64(p.Proto))
+}
+
+// packetEndpoint writes one side's address, country, organisation and port
+// (the port only for protocols that have ports).
+func (bf *Plugin) packetEndpoint(pw column.Writer, ver uint8, addr *[16]byte, subnet uint32, ports bool, port uint16) {
+	pw.Col()
+	pw.IP(ver, addr)
+	pw.Col()
+	pw.RawString(bf.country(subnet))
+	pw.Col()
+	pw.RawString(bf.org(subnet))
+	pw.Col()
+	if ports {
+		pw.U(uint64(port))
+	}
 }
 
 // FlowOutput writes the flow-file columns.
