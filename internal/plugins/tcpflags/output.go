@@ -49,7 +49,7 @@ func (p *Plugin) seqAckVal(w column.Writer, x uint32) {
 
 // writePacket writes the packet-file columns (§3).
 func (p *Plugin) writePacket(w column.Writer, pk *decode.Packet, s *state, v *pktVals) {
-	d := p.shadow
+	d := p.cur
 	v6 := pk.Kind == decode.KindIPv6
 	w.Col()
 	p.writeToS(w, v.tos)

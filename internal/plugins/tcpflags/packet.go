@@ -129,25 +129,27 @@ func viewIP(pk *decode.Packet, d []byte) ipView {
 	return v
 }
 
-// frame returns the capture buffer as libpcap leaves it for this packet:
-// the frame's bytes followed by whatever earlier, longer frames left there.
-// T2 reads header fields past the capture from that buffer (golden
-// 10_frag_crafted_ipv4 packet 77: a tiny first fragment's TCP flags,
-// window and options are the bytes of packet 76). The copy is idempotent,
-// so NewFlow and Packet may both call it for the same packet.
+// frame returns the bytes tcpFlags reads this packet's headers from, and
+// makes them the current ones (p.cur). By default (FIXT2BUGS=1) that is the
+// capture itself: every read past it goes through bounds-checked accessors
+// or is guarded by the snap lengths, so it sees nothing there. With
+// FIXT2BUGS=0 it is the capture buffer as libpcap leaves it: the frame's
+// bytes followed by whatever earlier, longer frames left there, which T2
+// reads for header fields past the capture (golden 10_frag_crafted_ipv4
+// packet 77: a tiny first fragment's TCP flags, window and options are the
+// bytes of packet 76). The copy is idempotent, so NewFlow and Packet may
+// both call it for the same packet.
 func (p *Plugin) frame(pk *decode.Packet) []byte {
+	if p.cfg.fix {
+		p.cur = pk.Data
+		return p.cur
+	}
 	if len(pk.Data) > len(p.shadow) {
 		p.shadow = append(p.shadow, make([]byte, len(pk.Data)-len(p.shadow))...)
 	}
-	n := copy(p.shadow, pk.Data)
-	if p.cfg.fix {
-		// No bytes of earlier frames: reads past the capture see zeros.
-		if p.dirty > n {
-			clear(p.shadow[n:p.dirty])
-		}
-		p.dirty = n
-	}
-	return p.shadow
+	copy(p.shadow, pk.Data)
+	p.cur = p.shadow
+	return p.cur
 }
 
 // gateFirst is T2's byte-order-confused "first fragment" test for the TCP
@@ -383,7 +385,7 @@ func walkIP6Opts(d []byte, off, n int) (uint16, uint32) {
 // l4Checksum is §5.3's L4 part. It returns the updated local tcpFStat and
 // ipFlags.
 func (p *Plugin) l4Checksum(s *state, pk *decode.Packet, iv *ipView, v *pktVals, local, ipf uint16, l4, l4Len int, v6 bool) (uint16, uint16) {
-	d := p.shadow
+	d := p.cur
 	field, pseudo, noSum := -1, false, false
 	switch pk.Proto {
 	case protoTCP:
@@ -509,7 +511,7 @@ func (p *Plugin) rttUpdate(s, o *state, of *flow.Flow, pk *decode.Packet) {
 
 // tcpPacket is §5.6–§5.9 for a TCP packet (or a fragment passing the gate).
 func (p *Plugin) tcpPacket(f *flow.Flow, s, o *state, pk *decode.Packet, v *pktVals, local uint16, dt float32, l4 int) {
-	d := p.shadow
+	d := p.cur
 	F := u8(d, l4+13)
 	seq := u32(d, l4+4)
 	ack := u32(d, l4+8)
@@ -799,7 +801,7 @@ func (p *Plugin) tcpUpdate(f *flow.Flow, s, o *state, v *pktVals) {
 
 // options walks the TCP options (§5.7) and returns the local tcpFStat.
 func (p *Plugin) options(s, o *state, pk *decode.Packet, v *pktVals, local uint16, F uint8, ob, n int) uint16 {
-	d := p.shadow
+	d := p.cur
 	for i := 0; i < n; {
 		k := u8(d, ob+i)
 		if k == 0 {

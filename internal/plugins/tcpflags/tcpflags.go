@@ -255,14 +255,16 @@ type Plugin struct {
 	// JA4TOPTMX > ja4tInline): the per-flow record stays small.
 	ja4tMore flow.Store[[maxJA4T - ja4tInline]uint8]
 	slot     int32  // slot of the flow Packet is updating
-	shadow   []byte // libpcap-like capture buffer (see frame)
-	dirty    int    // FIXT2BUGS: bytes of shadow written so far
+	shadow   []byte // libpcap-like capture buffer, FIXT2BUGS=0 only (see frame)
+	cur      []byte // the bytes of the current packet's headers (see frame)
 }
 
 // New builds the plugin with the given configuration.
 func New(env *plugin.Env, c config) *Plugin {
-	p := &Plugin{env: env, cfg: c, ja4tBuf: make([]byte, 0, 64+4*maxJA4T),
-		shadow: make([]byte, shadowSize)}
+	p := &Plugin{env: env, cfg: c, ja4tBuf: make([]byte, 0, 64+4*maxJA4T)}
+	if !c.fix {
+		p.shadow = make([]byte, shadowSize)
+	}
 	p.flowCols = flowColumns(c)
 	p.pktCols = packetColumns(c)
 	return p
