@@ -466,7 +466,6 @@ func (c *Counters) countPacket(p *decode.Packet, f *flow.Flow) {
 }
 
 func (r *runner) finish() error {
-	o := r.opts
 	c := &r.c
 	if c.HaveFirst {
 		r.rep.Linef("Dump stop : %s", dateUTC(c.LastSec, c.LastNsec))
@@ -496,7 +495,6 @@ func (r *runner) finish() error {
 	if r.logFile != nil {
 		keep(r.logFile.Close())
 	}
-	_ = o
 	if firstErr != nil {
 		return fmt.Errorf("writing output: %w", firstErr)
 	}
