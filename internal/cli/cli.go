@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -45,6 +46,11 @@ flowsift:
   --set PLUGIN.SWITCH=VALUE
                  set a switch (repeatable), e.g. --set tcpFlags.TCPFLGCNT=1;
                  'flowsift config' lists them all
+  --format LIST  writers of the flow and packet files, comma-separated:
+                 text (default), jsonl, csv, parquet (docs/formats.md)
+  --json-hex     JSON Lines: hex bit fields as "0x..." strings, not numbers
+  --compress gzip|zstd
+                 compress the text, JSON Lines and CSV files (.gz, .zst)
   --geo FILE     MaxMind database (.mmdb) for country/organisation columns
   --progress     show progress on stderr (default when stderr is a terminal)
   --no-progress  never show progress
@@ -181,6 +187,10 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 					return fail("--geo needs a file")
 				}
 				o.SubnetDB = v
+			case "format", "compress", "json-hex":
+				if msg := parseOutputOption(o, name, val, hasVal, need); msg != "" {
+					return fail("%s", msg)
+				}
 			case "progress":
 				o.Progress = true
 			case "no-progress":
@@ -362,4 +372,38 @@ func numbered(spec string) ([]string, error) {
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// parseOutputOption handles --format, --compress and --json-hex; it
+// returns an error message or "".
+func parseOutputOption(o *engine.Options, name, val string, hasVal bool, need func() (string, bool)) string {
+	if name == "json-hex" {
+		if hasVal {
+			return "--json-hex takes no value"
+		}
+		o.JSONHex = true
+		return ""
+	}
+	v, ok := need()
+	if !ok {
+		return "--" + name + " needs a value"
+	}
+	if name == "compress" {
+		if !slices.Contains(engine.Compressions, v) {
+			return fmt.Sprintf("--compress %s: want one of %s", v, strings.Join(engine.Compressions, ", "))
+		}
+		o.Compress = v
+		return ""
+	}
+	o.Formats = nil
+	for _, f := range strings.Split(v, ",") {
+		if !slices.Contains(engine.Formats, f) {
+			return fmt.Sprintf("--format %s: unknown format %q (want %s)", v, f, strings.Join(engine.Formats, ", "))
+		}
+		if slices.Contains(o.Formats, f) {
+			return fmt.Sprintf("--format %s: %s named twice", v, f)
+		}
+		o.Formats = append(o.Formats, f)
+	}
+	return ""
 }

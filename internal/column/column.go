@@ -15,6 +15,13 @@ type Column struct {
 	// repetitive columns ending in ":R" ("U16:R").
 	Type string
 	Desc string
+	// Duration marks a U64.U32 column that holds a length of time, not a
+	// date (the typed writers give it in seconds, not as a timestamp).
+	Duration bool
+	// Text is the column's text form where it is not the type's usual one
+	// (the packet file prints some D columns with %.9f, some strings raw).
+	// The typed writers need it to keep every text cell reproducible.
+	Text TextForm
 }
 
 // Repeated reports whether the column holds 0..n repetitions (":R").

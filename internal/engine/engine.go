@@ -96,9 +96,8 @@ type runner struct {
 	c       Counters
 
 	prefix        string
-	flowFile      *os.File
+	files         []*outFile // the flow and packet files, every format
 	flowOut       *sink.Async
-	pktFile       *os.File
 	pktOut        *sink.Async
 	logFile       *os.File
 	rep           *report.Report
@@ -172,37 +171,18 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	if err := r.writeHeaders(); err != nil {
 		return err
 	}
+	var flowStdout io.Writer
 	if flowsToStdout {
-		r.flowOut = sink.NewAsync(stdout)
-	} else {
-		r.flowFile, err = os.Create(prefix + "_flows.txt")
-		if err != nil {
-			return fmt.Errorf("cannot create flow file: %v", err)
-		}
-		r.flowOut = sink.NewAsync(r.flowFile)
+		flowStdout = stdout
 	}
-	r.flowOut.WriteString("%")
-	for i, c := range r.flowColumns() {
-		if i > 0 {
-			r.flowOut.WriteString("\t")
-		}
-		r.flowOut.WriteString(c.Name)
+	if r.flowOut, err = r.openOutputs("flows", r.flowColumns(), "%"+strings.Join(column.Names(r.flowColumns()), "\t")+"\n", flowStdout); err != nil {
+		return err
 	}
-	r.flowOut.WriteString("\n")
 	if o.PacketMode {
-		r.pktFile, err = os.Create(prefix + "_packets.txt")
-		if err != nil {
-			return fmt.Errorf("cannot create packet file: %v", err)
+		cols := packetColumns(r.plugins)
+		if r.pktOut, err = r.openOutputs("packets", cols, "%"+strings.Join(column.Names(cols), "\t")+"\n", nil); err != nil {
+			return err
 		}
-		r.pktOut = sink.NewAsync(r.pktFile)
-		r.pktOut.WriteString("%pktNo\tflowInd\t")
-		for _, pl := range r.plugins {
-			for _, c := range pl.PacketColumns() {
-				r.pktOut.WriteString(c.Name)
-				r.pktOut.WriteString("\t")
-			}
-		}
-		r.pktOut.WriteString("l7Content\n")
 	}
 	// The first input is opened before the start-up lines, which mention
 	// its format.
@@ -214,13 +194,7 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	return nil
 }
 
-func (r *runner) flowColumns() []column.Column {
-	cols := append([]column.Column(nil), coreFlowColumns...)
-	for _, pl := range r.plugins {
-		cols = append(cols, pl.FlowColumns()...)
-	}
-	return cols
-}
+func (r *runner) flowColumns() []column.Column { return flowColumns(r.plugins) }
 
 // writeFlow is the table's output callback: one row of the flow file.
 func (r *runner) writeFlow(f *flow.Flow, dir byte) {
@@ -484,13 +458,10 @@ func (r *runner) finish() error {
 		}
 	}
 	keep(r.flowOut.Close())
-	if r.flowFile != nil {
-		keep(r.flowFile.Close())
-	}
 	if r.pktOut != nil {
 		keep(r.pktOut.Close())
-		keep(r.pktFile.Close())
 	}
+	keep(r.closeFiles())
 	keep(r.repBuf.Flush())
 	if r.logFile != nil {
 		keep(r.logFile.Close())
@@ -530,15 +501,10 @@ func (r *runner) closeOutputs() {
 	if r.flowOut != nil {
 		r.flowOut.Close()
 	}
-	if r.flowFile != nil {
-		r.flowFile.Close()
-	}
 	if r.pktOut != nil {
 		r.pktOut.Close()
 	}
-	if r.pktFile != nil {
-		r.pktFile.Close()
-	}
+	r.closeFiles()
 	if r.first != nil {
 		r.first.Close()
 	}

@@ -20,9 +20,12 @@ type Options struct {
 	SensorID   int      // -x
 	Plugins    []string // nil = default set
 	Sets       map[string]string
-	CmdLine    string // argv joined by spaces, for the headers file
-	SubnetDB   string // optional MaxMind database
-	Progress   bool   // progress on stderr
+	CmdLine    string   // argv joined by spaces, for the headers file
+	SubnetDB   string   // optional MaxMind database
+	Progress   bool     // progress on stderr
+	Formats    []string // --format: writers of the flow and packet files (nil = text)
+	JSONHex    bool     // --json-hex: hex bit fields as "0x..." strings in JSON Lines
+	Compress   string   // --compress: "", "gzip" or "zstd" (text, JSON Lines, CSV)
 }
 
 // OutputPrefix computes PREFIX from the input name and -w (core.md §3).

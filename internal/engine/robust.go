@@ -28,9 +28,9 @@ func (r *runner) exitStatus(code int) int {
 
 // outputPaths are the files a run writes.
 func (r *runner) outputPaths() []string {
-	p := []string{r.prefix + "_headers.txt", r.prefix + "_flows.txt"}
-	if r.opts.PacketMode {
-		p = append(p, r.prefix+"_packets.txt")
+	p := []string{r.prefix + "_headers.txt"}
+	for _, f := range r.files {
+		p = append(p, f.path)
 	}
 	if r.opts.LogFile {
 		p = append(p, r.prefix+"_log.txt")

@@ -5,45 +5,53 @@ import (
 	"io"
 	"math"
 	"sync"
+	"sync/atomic"
 )
 
-// Async is a column.Writer that moves text formatting and file writing off
-// the calling goroutine. The caller records each value in a compact binary
-// tape (a tag byte and the raw value); full tapes are handed over a channel
-// to a formatting goroutine, which replays them into a Text; the Text's
-// full buffers go to a third goroutine that writes them, so formatting and
-// the write system calls overlap too. Rows come out in the order they were
-// recorded. Tapes and buffers are recycled, so nothing is allocated per row
-// once the pools are warm.
+// Async is a column.Writer that moves formatting and file writing off the
+// calling goroutine. The caller records each value in a compact binary
+// tape (a tag byte and the raw value); full tapes are handed to one
+// goroutine per Output (text, CSV, JSON Lines, Parquet), which replays
+// them in its own format, so one recorded row reaches every format. A tape
+// is recycled when every output is done with it. Rows come out in the
+// order they were recorded; nothing is allocated per row once the pools
+// are warm.
 type Async struct {
 	b     []byte // the tape being recorded (cur.b while recording)
 	cur   *tape
-	full  chan *tape
+	outs  []Output
+	fulls []chan *tape
 	free  chan *tape
 	acks  chan error
 	done  chan struct{}
-	text  *Text
-	ntape int
+	wg    sync.WaitGroup
 
-	// The write goroutine: full text buffers in, empty ones back.
-	w       io.Writer
-	bufFull chan []byte
-	bufFree chan []byte
-	bufDone chan struct{}
-	nbuf    int
-
-	mu      sync.Mutex
-	err     error
-	written int64
-	closed  bool
+	mu       sync.Mutex
+	err      error
+	closeErr []error
+	closed   bool
 }
 
-// asyncBufs is the number of text buffers between formatting and writing.
-const asyncBufs = 3
+// Output is one format's consumer of tapes. Its methods are called from
+// its own goroutine only; Err and Written may be called from any.
+type Output interface {
+	// Replay formats the rows of a tape.
+	Replay(tape []byte)
+	// Flush makes every replayed row reach the underlying writer.
+	Flush() error
+	// Close flushes and completes the file (a Parquet footer, the end of a
+	// compressed stream); it does not close the underlying writer.
+	Close() error
+	// Err is the first write error so far.
+	Err() error
+	// Written is the number of bytes handed to the underlying writer.
+	Written() int64
+}
 
 type tape struct {
 	b    []byte
-	sync bool // flush the Text and acknowledge after replaying
+	sync bool         // flush the outputs and acknowledge after replaying
+	refs atomic.Int32 // outputs still replaying this tape
 }
 
 // tapeFlush is the tape size at which a row end hands the tape over.
@@ -75,148 +83,148 @@ const (
 	tRaw
 	tContent
 	tEndRow
+	tHeader // verbatim text outside rows (the text file's header line)
 )
 
-// NewAsync returns an Async writing to w and starts its writer goroutine.
-// Close must be called to stop it.
-func NewAsync(w io.Writer) *Async {
+// NewAsync returns an Async writing text to w and starts its goroutines.
+// Close must be called to stop them.
+func NewAsync(w io.Writer) *Async { return NewAsyncOutputs(NewTextOutput(w)) }
+
+// NewAsyncOutputs returns an Async that feeds every recorded row to each
+// of outs, and starts one goroutine per output. Close must be called.
+func NewAsyncOutputs(outs ...Output) *Async {
 	a := &Async{
-		full:    make(chan *tape, asyncTapes),
-		free:    make(chan *tape, asyncTapes),
-		acks:    make(chan error),
-		done:    make(chan struct{}),
-		text:    NewText(w),
-		ntape:   asyncTapes,
-		w:       w,
-		bufFull: make(chan []byte, asyncBufs),
-		bufFree: make(chan []byte, asyncBufs),
-		bufDone: make(chan struct{}),
-		nbuf:    asyncBufs,
+		outs:     outs,
+		free:     make(chan *tape, asyncTapes),
+		acks:     make(chan error, len(outs)),
+		done:     make(chan struct{}),
+		closeErr: make([]error, len(outs)),
 	}
 	for i := 0; i < asyncTapes; i++ {
 		a.free <- &tape{b: make([]byte, 0, tapeFlush+32<<10)}
 	}
-	// The Text holds one buffer, the others wait in bufFree.
-	for i := 1; i < asyncBufs; i++ {
-		a.bufFree <- make([]byte, 0, flushAt+64<<10)
-	}
-	a.text.swap = a.swapBuf
 	a.cur = <-a.free
 	a.b = a.cur.b
-	go a.write()
-	go a.run()
+	for i, o := range outs {
+		ch := make(chan *tape, asyncTapes)
+		a.fulls = append(a.fulls, ch)
+		a.wg.Add(1)
+		go a.run(i, o, ch)
+	}
+	go func() { a.wg.Wait(); close(a.done) }()
 	return a
 }
 
-// run is the formatting goroutine: replay every tape, then recycle it.
-func (a *Async) run() {
-	defer close(a.done)
-	for tp := range a.full {
-		replay(tp.b, a.text)
+// run is output i's goroutine: replay every tape, recycle it when the
+// last output is done with it, complete the file at the end.
+func (a *Async) run(i int, o Output, ch chan *tape) {
+	defer a.wg.Done()
+	for tp := range ch {
+		o.Replay(tp.b)
 		sync := tp.sync
-		if sync {
-			a.text.Flush()
-			a.drain()
-		}
-		tp.b = tp.b[:0]
-		tp.sync = false
-		a.free <- tp
-		if sync {
-			a.acks <- a.Err()
-		}
-	}
-	close(a.bufFull)
-	<-a.bufDone
-}
-
-// swapBuf is the Text's flush: the full buffer goes to the write goroutine
-// and a written one comes back.
-func (a *Async) swapBuf(b []byte) ([]byte, error) {
-	a.bufFull <- b
-	nb := <-a.bufFree
-	return nb[:0], a.Err()
-}
-
-// drain waits until every buffer handed over is written.
-func (a *Async) drain() {
-	var held [asyncBufs]([]byte)
-	n := 0
-	for ; n < a.nbuf-1; n++ {
-		held[n] = <-a.bufFree
-	}
-	for i := 0; i < n; i++ {
-		a.bufFree <- held[i]
-	}
-}
-
-// write is the write goroutine: it stops writing at the first error but
-// keeps recycling buffers.
-func (a *Async) write() {
-	defer close(a.bufDone)
-	for b := range a.bufFull {
-		var n int
 		var err error
-		if a.Err() == nil {
-			n, err = a.w.Write(b)
+		if sync {
+			err = o.Flush()
 		}
-		a.mu.Lock()
-		a.written += int64(n)
-		if err != nil && a.err == nil {
-			a.err = err
+		if tp.refs.Add(-1) == 0 {
+			tp.b = tp.b[:0]
+			tp.sync = false
+			a.free <- tp
 		}
-		a.mu.Unlock()
-		a.bufFree <- b[:0]
+		if sync {
+			a.acks <- err
+		}
 	}
+	err := o.Close()
+	a.mu.Lock()
+	a.closeErr[i] = err
+	a.mu.Unlock()
 }
 
-// handOff passes the current tape to the writer and takes a free one.
+// handOff passes the current tape to the outputs and takes a free one.
 func (a *Async) handOff(sync bool) {
 	a.cur.b = a.b
 	a.cur.sync = sync
-	a.full <- a.cur
+	a.cur.refs.Store(int32(len(a.outs)))
+	for _, ch := range a.fulls {
+		ch <- a.cur
+	}
 	a.cur = <-a.free
 	a.b = a.cur.b
 }
 
 // Flush waits until every recorded row is written to the underlying
-// writer and returns the first write error.
+// writers and returns the first write error.
 func (a *Async) Flush() error {
 	if a.closed {
 		return a.Err()
 	}
 	a.handOff(true)
-	return <-a.acks
+	var first error
+	for range a.outs {
+		if err := <-a.acks; err != nil && first == nil {
+			first = err
+		}
+	}
+	if first != nil {
+		return first
+	}
+	return a.Err()
 }
 
-// Close flushes and stops the writer goroutine.
+// Close flushes, completes every output and stops the goroutines.
 func (a *Async) Close() error {
 	if a.closed {
 		return a.Err()
 	}
 	err := a.Flush()
 	a.closed = true
-	close(a.full)
+	for _, ch := range a.fulls {
+		close(ch)
+	}
 	<-a.done
-	return err
+	a.mu.Lock()
+	for _, e := range a.closeErr {
+		if e != nil && a.err == nil {
+			a.err = e
+		}
+	}
+	a.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return a.Err()
 }
 
 // Err returns the first write error seen so far (rows are written a few
 // tapes behind the recorder).
 func (a *Async) Err() error {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.err
+	err := a.err
+	a.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	for _, o := range a.outs {
+		if err := o.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// Written returns the bytes written to the underlying writer so far.
+// Written returns the bytes written to the underlying writers so far.
 func (a *Async) Written() int64 {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.written
+	var n int64
+	for _, o := range a.outs {
+		n += o.Written()
+	}
+	return n
 }
 
-// WriteString records s verbatim (header lines).
-func (a *Async) WriteString(s string) { a.bytes(tRaw, s) }
+// WriteString records s verbatim (header lines of the text file; the
+// other formats ignore it).
+func (a *Async) WriteString(s string) { a.bytes(tHeader, s) }
 
 // EndRow terminates the current row; a full tape is handed over here, so
 // tapes always hold whole rows.
@@ -326,7 +334,7 @@ func replay(b []byte, t *Text) {
 		case tTime:
 			t.Time(le.Uint64(b[i:]), le.Uint32(b[i+8:]))
 			i += 12
-		case tStr, tStrClass, tRaw, tContent:
+		case tStr, tStrClass, tRaw, tContent, tHeader:
 			n := int(le.Uint32(b[i:]))
 			s := b[i+4 : i+4+n]
 			i += 4 + n
@@ -337,6 +345,10 @@ func replay(b []byte, t *Text) {
 				t.StrClass(s)
 			case tRaw:
 				t.Raw(s)
+			case tHeader:
+				if !t.csv {
+					t.Raw(s)
+				}
 			default:
 				t.Content(s)
 			}

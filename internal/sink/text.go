@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/bits"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -27,6 +28,11 @@ type Text struct {
 	// swap, when set, takes over a full buffer (to write it elsewhere) and
 	// returns an empty one and the first write error so far (Async).
 	swap func([]byte) ([]byte, error)
+	// csv: cells are comma-separated and quoted where RFC 4180 needs it,
+	// rows end in CRLF; cell is where the current cell starts in buf.
+	csv     bool
+	cell    int
+	scratch []byte
 }
 
 // NewText returns a text writer on w.
@@ -48,6 +54,10 @@ func (t *Text) WriteString(s string) {
 
 // EndRow terminates the current row with a newline.
 func (t *Text) EndRow() {
+	if t.csv {
+		t.endCSVCell()
+		t.buf = append(t.buf, '\r')
+	}
 	t.buf = append(t.buf, '\n')
 	t.first = true
 	t.maybeFlush()
@@ -80,11 +90,54 @@ func (t *Text) Flush() error {
 
 // Col starts the next column.
 func (t *Text) Col() {
+	if t.csv {
+		t.colCSV()
+		return
+	}
 	if t.first {
 		t.first = false
 		return
 	}
 	t.buf = append(t.buf, '\t')
+}
+
+// colCSV ends the previous cell (quoting it if needed) and starts the next.
+func (t *Text) colCSV() {
+	if t.first {
+		t.first = false
+	} else {
+		t.endCSVCell()
+		t.buf = append(t.buf, ',')
+	}
+	t.cell = len(t.buf)
+}
+
+// endCSVCell quotes the current cell when it holds a comma, a quote or a
+// line break (RFC 4180 §2).
+func (t *Text) endCSVCell() {
+	c := t.buf[t.cell:]
+	for _, x := range c {
+		if x == ',' || x == '"' || x == '\r' || x == '\n' {
+			t.scratch = append(t.scratch[:0], c...)
+			t.buf = appendCSVField(t.buf[:t.cell], string(t.scratch))
+			return
+		}
+	}
+}
+
+// appendCSVField appends s as a CSV field, quoted if needed.
+func appendCSVField(b []byte, s string) []byte {
+	if !strings.ContainsAny(s, ",\"\r\n") {
+		return append(b, s...)
+	}
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, s[i])
+	}
+	return append(b, '"')
 }
 
 func (t *Text) Sub()       { t.buf = append(t.buf, '_') }

@@ -1,0 +1,417 @@
+package engine_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+
+	"flowsift/internal/cli"
+	"flowsift/internal/column"
+	"flowsift/internal/corpus"
+	"flowsift/internal/engine"
+	"flowsift/internal/plugins"
+	"flowsift/internal/sink"
+)
+
+// TestFormatsRoundTrip runs every corpus capture with -s and all four
+// formats and converts the JSON Lines, CSV and Parquet flow and packet
+// files back to text cells, which must equal the text files' cells.
+func TestFormatsRoundTrip(t *testing.T) {
+	shared := corpus.SharedDir()
+	if shared == "" {
+		t.Skip("../shared not found")
+	}
+	caps, err := corpus.List(shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flowCols, pktCols, err := engine.Columns(&engine.Options{}, plugins.Registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	cells := map[string]int{}
+	nfiles := 0
+	nearest := 0 // Parquet cells beyond their type (see compareCells)
+	for _, c := range caps {
+		prefix := filepath.Join(out, strings.ReplaceAll(c.Rel, "/", "_"))
+		code := cli.Main([]string{"flowsift", "-r", c.Path, "-w", prefix, "-s", "--format", "text,jsonl,csv,parquet", "--no-progress"}, nil, io.Discard, io.Discard)
+		if code != 0 && code != 3 {
+			t.Errorf("%s: exit %d", c.Rel, code)
+			continue
+		}
+		for _, kind := range []string{"flows", "packets"} {
+			cols := flowCols
+			if kind == "packets" {
+				cols = pktCols
+			}
+			want := readTextCells(t, prefix+"_"+kind+".txt", cols)
+			for format, read := range map[string]func(*testing.T, string, []column.Column) [][]string{
+				"csv": readCSVCells, "jsonl": readJSONLCells, "parquet": readParquetCells,
+			} {
+				got := read(t, prefix+"_"+kind+"."+format, cols)
+				var approx *int
+				if format == "parquet" {
+					approx = &nearest
+				}
+				cells[format] += compareCells(t, c.Rel+" "+kind+"."+format, cols, want, got, approx)
+				nfiles++
+			}
+		}
+	}
+	t.Logf("%d captures, %d files compared; cells equal to the text files': %v; Parquet cells beyond their type (durations beyond a double's digits, times beyond TIMESTAMP(NANOS)): %d", len(caps), nfiles, cells, nearest)
+	if len(caps) < 50 || cells["parquet"] == 0 {
+		t.Fatalf("too little compared: %d captures, %v", len(caps), cells)
+	}
+}
+
+// compareCells compares cell by cell and returns the number of equal
+// cells. With approx (Parquet), two kinds of cells that a Parquet type
+// cannot hold exactly are checked for what they must be instead, and
+// counted in *approx: a duration whose signed nanoseconds exceed 2^53 (a
+// double cannot keep every digit; only Tranalyzer's wrapped negative
+// durations get there) must be the nearest double; a time outside the
+// TIMESTAMP(NANOS) range (tcpBtm's wrapped estimates) must be null.
+func compareCells(t *testing.T, name string, cols []column.Column, want, got [][]string, approx *int) int {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: %d rows, want %d", name, len(got), len(want))
+		return 0
+	}
+	n := 0
+	for i := range want {
+		if len(got[i]) != len(want[i]) {
+			t.Errorf("%s row %d: %d cells, want %d", name, i+1, len(got[i]), len(want[i]))
+			return n
+		}
+		for j := range want[i] {
+			if got[i][j] != want[i][j] && approx != nil {
+				if cols[j].Duration && nearestDouble(got[i][j], want[i][j]) || cols[j].Type == "U64.U32" && !cols[j].Duration && got[i][j] == "" && !timestampRange(want[i][j]) {
+					*approx++
+					continue
+				}
+			}
+			if got[i][j] != want[i][j] {
+				t.Errorf("%s row %d %s: %q, want %q", name, i+1, cols[j].Name, got[i][j], want[i][j])
+				return n
+			}
+			n++
+		}
+	}
+	return n
+}
+
+// readTextCells reads a text file's rows; the header must name cols.
+func readTextCells(t *testing.T, path string, cols []column.Column) [][]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if lines[0] != "%"+strings.Join(column.Names(cols), "\t") {
+		t.Fatalf("%s: header %q", path, lines[0])
+	}
+	var rows [][]string
+	for _, l := range lines[1:] {
+		rows = append(rows, strings.Split(l, "\t"))
+	}
+	return rows
+}
+
+func readCSVCells(t *testing.T, path string, cols []column.Column) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = len(cols)
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if strings.Join(recs[0], "\t") != strings.Join(column.Names(cols), "\t") {
+		t.Fatalf("%s: header %q", path, recs[0])
+	}
+	return recs[1:]
+}
+
+// readJSONLCells converts each object back to text cells through the
+// typed values: the keys must be the column names in order.
+func readJSONLCells(t *testing.T, path string, cols []column.Column) [][]string {
+	t.Helper()
+	shapes, err := column.Shapes(cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 64<<20)
+	var rows [][]string
+	for sc.Scan() {
+		d := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		d.UseNumber()
+		if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
+			t.Fatalf("%s: line %d: not an object", path, len(rows)+1)
+		}
+		var row sink.Row
+		var cells []string
+		for i := range cols {
+			key, err := d.Token()
+			if err != nil || key != cols[i].Name {
+				t.Fatalf("%s line %d: key %v, want %s (%v)", path, len(rows)+1, key, cols[i].Name, err)
+			}
+			var v any
+			if err := d.Decode(&v); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			row = sink.Row{}
+			row.Cells = []sink.Cell{{}}
+			s := shapes[i]
+			reps := []any{v}
+			if s.Repeated {
+				reps = v.([]any)
+			} else if v == nil {
+				reps = nil
+			}
+			for _, rep := range reps {
+				parts := []any{rep}
+				if s.Compound() {
+					parts = rep.([]any)
+				}
+				for p, pv := range parts {
+					row.Vals = append(row.Vals, jsonValue(t, s.Parts[p], pv, &row))
+				}
+				row.Cells[0].Reps++
+			}
+			cells = append(cells, string(sink.AppendCellText(nil, []column.Shape{s}, &row, 0)))
+		}
+		if tok, err := d.Token(); err != nil || tok != json.Delim('}') {
+			t.Fatalf("%s line %d: more keys than columns", path, len(rows)+1)
+		}
+		rows = append(rows, cells)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func jsonValue(t *testing.T, p column.Part, v any, row *sink.Row) sink.Value {
+	t.Helper()
+	if v == nil {
+		return sink.Value{}
+	}
+	val := sink.Value{Kind: p.Kind}
+	switch p.Kind {
+	case column.KindUint, column.KindHex:
+		u, err := strconv.ParseUint(string(v.(json.Number)), 10, 64)
+		if err != nil {
+			t.Fatalf("%v: %v", v, err)
+		}
+		val.U = u
+	case column.KindInt:
+		i, err := strconv.ParseInt(string(v.(json.Number)), 10, 64)
+		if err != nil {
+			t.Fatalf("%v: %v", v, err)
+		}
+		val.U = uint64(i)
+	case column.KindFloat32, column.KindFloat64:
+		var f float64
+		switch x := v.(type) {
+		case json.Number:
+			f, _ = strconv.ParseFloat(string(x), 64)
+		case string:
+			f = nonFinite(x)
+		}
+		if p.Kind == column.KindFloat32 {
+			f = float64(float32(f))
+		}
+		val.U = math.Float64bits(f)
+	case column.KindTime, column.KindDuration:
+		sec, nsec, _ := strings.Cut(string(v.(json.Number)), ".")
+		val.U, _ = strconv.ParseUint(sec, 10, 64)
+		n, _ := strconv.ParseUint(nsec, 10, 32)
+		val.N = uint32(n)
+	default:
+		s := v.(string)
+		val.Off, val.Len = uint32(len(row.Bytes)), uint32(len(s))
+		row.Bytes = append(row.Bytes, s...)
+	}
+	return val
+}
+
+func nonFinite(s string) float64 {
+	switch s {
+	case "nan":
+		return math.NaN()
+	case "-nan":
+		return math.Copysign(math.NaN(), -1)
+	case "inf":
+		return math.Inf(1)
+	}
+	return math.Inf(-1)
+}
+
+// readParquetCells reads a Parquet file with parquet-go's row reader and
+// converts each row back to text cells through the typed values.
+func readParquetCells(t *testing.T, path string, cols []column.Column) [][]string {
+	t.Helper()
+	shapes, err := column.Shapes(cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	fields := pf.Schema().Fields()
+	if len(fields) != len(cols) {
+		t.Fatalf("%s: %d fields, want %d", path, len(fields), len(cols))
+	}
+	for i, fl := range fields {
+		if fl.Name() != cols[i].Name {
+			t.Fatalf("%s: field %d is %s, want %s", path, i, fl.Name(), cols[i].Name)
+		}
+	}
+	var rows [][]string
+	buf := make([]parquet.Row, 64)
+	for _, rg := range pf.RowGroups() {
+		rr := rg.Rows()
+		for {
+			n, err := rr.ReadRows(buf)
+			for _, pr := range buf[:n] {
+				rows = append(rows, parquetRowCells(t, shapes, pr))
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+		}
+		rr.Close()
+	}
+	return rows
+}
+
+func parquetRowCells(t *testing.T, shapes []column.Shape, pr parquet.Row) []string {
+	// Values by leaf column, in order.
+	byLeaf := map[int][]parquet.Value{}
+	for _, v := range pr {
+		byLeaf[v.Column()] = append(byLeaf[v.Column()], v)
+	}
+	var cells []string
+	leaf := 0
+	for _, s := range shapes {
+		np := len(s.Parts)
+		maxDef := 1
+		if s.Compound() {
+			maxDef++
+		}
+		if s.Repeated {
+			maxDef++
+		}
+		row := sink.Row{Cells: []sink.Cell{{}}}
+		first := byLeaf[leaf]
+		reps := len(first)
+		if len(first) == 1 && first[0].DefinitionLevel() == 0 {
+			reps = 0 // null cell or empty list
+		}
+		for rep := 0; rep < reps; rep++ {
+			for p := 0; p < np; p++ {
+				v := byLeaf[leaf+p][rep]
+				if v.DefinitionLevel() < maxDef {
+					row.Vals = append(row.Vals, sink.Value{})
+					continue
+				}
+				row.Vals = append(row.Vals, parquetValue(s.Parts[p], v, &row))
+			}
+			row.Cells[0].Reps++
+		}
+		cells = append(cells, string(sink.AppendCellText(nil, []column.Shape{s}, &row, 0)))
+		leaf += np
+	}
+	return cells
+}
+
+func parquetValue(p column.Part, v parquet.Value, row *sink.Row) sink.Value {
+	val := sink.Value{Kind: p.Kind}
+	switch p.Kind {
+	case column.KindUint, column.KindHex:
+		if p.Bits == 64 {
+			val.U = v.Uint64()
+		} else {
+			val.U = uint64(v.Uint32())
+		}
+	case column.KindInt:
+		if p.Bits == 64 {
+			val.U = uint64(v.Int64())
+		} else {
+			val.U = uint64(int64(v.Int32()))
+		}
+	case column.KindFloat32, column.KindFloat64:
+		val.U = math.Float64bits(v.Double())
+	case column.KindTime:
+		val = sink.TimeValue(v.Int64())
+	case column.KindDuration:
+		val = sink.DurationValue(v.Double())
+	default:
+		s := v.ByteArray()
+		val.Off, val.Len = uint32(len(row.Bytes)), uint32(len(s))
+		row.Bytes = append(row.Bytes, s...)
+	}
+	return val
+}
+
+// timestampRange reports whether a time cell fits a Parquet
+// TIMESTAMP(NANOS) (the years 1677 to 2262, seconds read as signed).
+func timestampRange(text string) bool {
+	v := sink.Value{Kind: column.KindTime}
+	sec, nsec, _ := strings.Cut(text, ".")
+	v.U, _ = strconv.ParseUint(sec, 10, 64)
+	n, _ := strconv.ParseUint(nsec, 10, 32)
+	v.N = uint32(n)
+	_, ok := v.TimeNanos()
+	return ok
+}
+
+// nearestDouble reports whether a duration's text is beyond a double's
+// precision and got is what the nearest double of want gives back.
+func nearestDouble(got, want string) bool {
+	v := sink.Value{Kind: column.KindDuration}
+	sec, nsec, _ := strings.Cut(want, ".")
+	v.U, _ = strconv.ParseUint(sec, 10, 64)
+	n, _ := strconv.ParseUint(nsec, 10, 32)
+	v.N = uint32(n)
+	ns, ok := v.TimeNanos()
+	if ok && ns < 1<<53 && ns > -(1<<53) {
+		return false
+	}
+	return string(sink.AppendPartText(nil, column.Shape{}, column.Part{Kind: column.KindDuration}, sink.DurationValue(v.Seconds()), nil)) == got
+}
+
+var _ = fmt.Sprint
