@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
 
 	"flowsift/internal/cli"
@@ -415,3 +417,93 @@ func nearestDouble(got, want string) bool {
 }
 
 var _ = fmt.Sprint
+
+// TestCompressedOutputs: --compress gzip and zstd write NAME.gz / NAME.zst
+// whose content is exactly the uncompressed run's; Parquet is not wrapped.
+func TestCompressedOutputs(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join("..", "..", "testdata", "sample.pcap")
+	run := func(prefix string, extra ...string) {
+		args := append([]string{"flowsift", "-r", in, "-w", filepath.Join(dir, prefix), "-s", "--format", "text,jsonl,csv,parquet", "--no-progress"}, extra...)
+		if code := cli.Main(args, nil, io.Discard, io.Discard); code != 0 {
+			t.Fatalf("%v: exit %d", extra, code)
+		}
+	}
+	run("plain")
+	run("gz", "--compress", "gzip")
+	run("zst", "--compress", "zstd")
+	for _, kind := range []string{"flows", "packets"} {
+		for _, ext := range []string{".txt", ".jsonl", ".csv"} {
+			want, err := os.ReadFile(filepath.Join(dir, "plain_"+kind+ext))
+			if err != nil {
+				t.Fatal(err)
+			}
+			gzb, err := os.ReadFile(filepath.Join(dir, "gz_"+kind+ext+".gz"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			zr, err := gzip.NewReader(bytes.NewReader(gzb))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(zr)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Errorf("gzip %s%s: %d bytes (%v), want %d", kind, ext, len(got), err, len(want))
+			}
+			zsb, err := os.ReadFile(filepath.Join(dir, "zst_"+kind+ext+".zst"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			zd, _ := zstd.NewReader(nil)
+			got, err = zd.DecodeAll(zsb, nil)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Errorf("zstd %s%s: %d bytes (%v), want %d", kind, ext, len(got), err, len(want))
+			}
+			if len(gzb) >= len(want) || len(zsb) >= len(want) {
+				t.Errorf("%s%s: not smaller: gzip %d, zstd %d, plain %d", kind, ext, len(gzb), len(zsb), len(want))
+			}
+		}
+		b, _ := os.ReadFile(filepath.Join(dir, "gz_"+kind+".parquet"))
+		if !bytes.HasPrefix(b, []byte("PAR1")) || !bytes.HasSuffix(b, []byte("PAR1")) {
+			t.Errorf("gz_%s.parquet is not a plain Parquet file", kind)
+		}
+	}
+	// tawk reads the compressed text files.
+	var out bytes.Buffer
+	for _, p := range []string{"gz_flows.txt.gz", "zst_flows.txt.zst"} {
+		out.Reset()
+		if code := cli.Main([]string{"flowsift", "tawk", "flow(1) { print $flowInd, $dir }", filepath.Join(dir, p)}, nil, &out, io.Discard); code != 0 || out.String() != "flowInd\t%dir\n1\tA\n1\tB\n" {
+			t.Errorf("tawk %s: exit %d, %q", p, code, out.String())
+		}
+	}
+}
+
+// TestJSONHex: --json-hex writes hex bit fields as Tranalyzer's strings.
+func TestJSONHex(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join("..", "..", "testdata", "sample.pcap")
+	for _, hex := range []bool{false, true} {
+		args := []string{"flowsift", "-r", in, "-w", filepath.Join(dir, "x"), "--format", "jsonl", "--no-progress"}
+		if hex {
+			args = append(args, "--json-hex")
+		}
+		if code := cli.Main(args, nil, io.Discard, io.Discard); code != 0 {
+			t.Fatalf("exit %d", code)
+		}
+		b, _ := os.ReadFile(filepath.Join(dir, "x_flows.jsonl"))
+		first, _, _ := strings.Cut(string(b), "\n")
+		want := `"flowStat":288230376151728128,`
+		want2 := `"ethType":2048,`
+		if hex {
+			want = `"flowStat":"0x0400000000004000",`
+			want2 = `"ethType":"0x0800",`
+		}
+		if !strings.Contains(first, want) || !strings.Contains(first, want2) || !strings.HasPrefix(first, `{"dir":"A","flowInd":1,`) {
+			t.Errorf("json-hex=%v: %s", hex, first)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "x_flows.txt")); err == nil {
+			t.Errorf("--format jsonl wrote a text file")
+		}
+		os.Remove(filepath.Join(dir, "x_flows.jsonl"))
+	}
+}

@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"bytes"
 	"io"
 	"strconv"
 	"sync"
@@ -13,7 +14,8 @@ import (
 // column names in order (like Tranalyzer's JSON sink). Values are typed
 // (column.Shape): integers and hex bit fields as numbers (hex as "0x..."
 // strings with HexStrings), floats, times and durations as numbers with
-// the text file's digits, strings, MACs and addresses as strings,
+// the text file's digits (a whole float gets ".0", so that it reads as a
+// float), strings, MACs and addresses as strings,
 // compounds as arrays of their parts, repeated columns as arrays, empty
 // cells as null. Non-finite floats, which JSON has no number for, are the
 // strings "nan", "-nan", "inf" and "-inf".
@@ -117,7 +119,14 @@ func (j *JSONL) appendValue(b []byte, s column.Shape, p column.Part, v Value, r 
 			b = appendNonFinite(b, v.Float())
 			return append(b, '"')
 		}
-		return AppendPartText(b, s, p, v, r)
+		n := len(b)
+		b = AppendPartText(b, s, p, v, r)
+		if p.Kind == column.KindFloat32 && !bytes.ContainsAny(b[n:], ".e") {
+			// %.7g prints whole numbers without a point: keep the number a
+			// float to readers that infer types (pandas, DuckDB).
+			b = append(b, '.', '0')
+		}
+		return b
 	case column.KindTime, column.KindDuration:
 		return AppendTime(b, v.U, v.N)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/benhoyt/goawk/interp"
 	"github.com/benhoyt/goawk/parser"
+	"github.com/klauspost/compress/zstd"
 
 	"flowsift/internal/tcol"
 )
@@ -33,7 +34,7 @@ named name in the header row, and tawk's function library is available
 (tawk -g lists it, tawk -d NAME documents a function).
 
 Options:
-  -I, --input FILE         input file (may be gzip-compressed)
+  -I, --input FILE         input file (may be gzip- or zstd-compressed)
   -N, --header-row NUM     the column names are on row NUM
   -s CHAR                  first character of the header row (default %)
   -F, --field-separator FS input field separator (default TAB)
@@ -383,7 +384,7 @@ func run(args []string, stdin io.Reader, stdout *bufio.Writer, stderr io.Writer)
 		return nil
 	}
 
-	// Input: the named file (maybe gzip) or stdin; peek the header row.
+	// Input: the named file (maybe gzip or zstd) or stdin; peek the header row.
 	var in io.Reader = stdin
 	if in == nil {
 		in = strings.NewReader("")
@@ -398,11 +399,19 @@ func run(args []string, stdin io.Reader, stdout *bufio.Writer, stderr io.Writer)
 		in, inName = f, o.input
 	}
 	br := bufio.NewReaderSize(in, 256*1024)
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+	if magic, _ := br.Peek(4); len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return fail(1, "tawk: %s: %v", inName, err)
 		}
+		br = bufio.NewReaderSize(zr, 256*1024)
+	} else if bytes.Equal(magic, zstdMagic) {
+		// flowsift --compress zstd
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return fail(1, "tawk: %s: %v", inName, err)
+		}
+		defer zr.Close()
 		br = bufio.NewReaderSize(zr, 256*1024)
 	}
 	if o.list > 0 {
@@ -797,3 +806,6 @@ func writeFuncDoc(w io.Writer, names []string) error {
 	}
 	return nil
 }
+
+// zstdMagic starts every zstd frame (RFC 8878).
+var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}

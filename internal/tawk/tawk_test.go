@@ -1,6 +1,8 @@
 package tawk
 
 import (
+	"github.com/klauspost/compress/zstd"
+
 	"bytes"
 	"compress/gzip"
 	"os"
@@ -294,6 +296,14 @@ func TestInputs(t *testing.T) {
 	out, _, rc = runTawk(t, "", "flow(2) { print $srcIP, FILENAME }", gzp)
 	if rc != 0 || out != "srcIP\t"+gzp+"\nfe80::1\t"+gzp+"\n" {
 		t.Errorf("gzip: rc=%d out=%q", rc, out)
+	}
+	// zstd file (flowsift --compress zstd).
+	zsw, _ := zstd.NewWriter(nil)
+	zsp := filepath.Join(t.TempDir(), "f.txt.zst")
+	os.WriteFile(zsp, zsw.EncodeAll([]byte(flows), nil), 0o644)
+	out, _, rc = runTawk(t, "", "flow(2) { print $srcIP }", zsp)
+	if rc != 0 || out != "srcIP\nfe80::1\n" {
+		t.Errorf("zstd: rc=%d out=%q", rc, out)
 	}
 	// -I form and -N header row / --csv.
 	out, _, rc = runTawk(t, "", "-I", f, "-H", "flow(1) { print $dir }")

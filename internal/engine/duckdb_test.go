@@ -1,0 +1,307 @@
+//go:build duckdb
+
+package engine_test
+
+// An independent reader of the typed files: DuckDB (through its Go
+// driver, cgo) reads every Parquet and JSON Lines file of the generated
+// corpus, and its values of chosen columns must give back the text cells.
+// Run by .ci/run: go test -tags duckdb -run DuckDB ./internal/engine/
+
+import (
+	"database/sql"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+
+	"flowsift/internal/cli"
+	"flowsift/internal/column"
+	"flowsift/internal/corpus"
+	"flowsift/internal/engine"
+	"flowsift/internal/plugins"
+	"flowsift/internal/sink"
+)
+
+// Chosen columns: integers, signed ones, hex bit fields, times, durations,
+// floats, strings quoted and not, raw strings, MACs, addresses, lists and
+// a compound.
+var duckFlowCols = []string{"flowInd", "flowStat", "timeFirst", "duration", "hdrDesc", "srcMac", "srcIP", "srcIPOrg", "avgIAT", "tcpFlags", "ipOptCpCl_Num", "tcpJA4T", "padBytesSnt"}
+var duckPacketCols = []string{"pktNo", "flowStat", "time", "pktIAT", "hdrDesc", "srcIP", "seqDiff", "tcpFlags", "tcpOpts", "l7Content"}
+
+func TestDuckDBReadsTypedFiles(t *testing.T) {
+	shared := corpus.SharedDir()
+	if shared == "" {
+		t.Skip("../shared not found")
+	}
+	caps, err := corpus.List(shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flowCols, pktCols, err := engine.Columns(&engine.Options{}, plugins.Registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// One thread: rows come back in file order.
+	if _, err := db.Exec("SET threads = 1"); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	var files, rowsN, cells int
+	for _, c := range caps {
+		if !strings.HasPrefix(c.Rel, "generated/") {
+			continue
+		}
+		prefix := filepath.Join(out, c.Name)
+		code := cli.Main([]string{"flowsift", "-r", c.Path, "-w", prefix, "-s", "--format", "text,jsonl,parquet", "--no-progress"}, nil, io.Discard, io.Discard)
+		if code != 0 && code != 3 {
+			t.Fatalf("%s: exit %d", c.Rel, code)
+		}
+		for _, kind := range []string{"flows", "packets"} {
+			cols, chosen := flowCols, duckFlowCols
+			if kind == "packets" {
+				cols, chosen = pktCols, duckPacketCols
+			}
+			want := readTextCells(t, prefix+"_"+kind+".txt", cols)
+			for _, format := range []string{"parquet", "jsonl"} {
+				path := prefix + "_" + kind + "." + format
+				n := duckCount(t, db, path, format)
+				if n != len(want) {
+					t.Errorf("%s: DuckDB counts %d rows, want %d", path, n, len(want))
+					continue
+				}
+				files++
+				rowsN += n
+				if n == 0 {
+					continue
+				}
+				cells += duckCompare(t, db, path, format, cols, chosen, want)
+			}
+		}
+	}
+	t.Logf("DuckDB read %d files, %d rows; %d cells of the chosen columns equal the text files'", files, rowsN, cells)
+	if files < 100 || cells == 0 {
+		t.Fatalf("too little compared: %d files, %d cells", files, cells)
+	}
+}
+
+func duckSource(path, format string) string {
+	if format == "parquet" {
+		return fmt.Sprintf("read_parquet('%s')", path)
+	}
+	return fmt.Sprintf("read_json('%s', format = 'newline_delimited')", path)
+}
+
+func duckCount(t *testing.T, db *sql.DB, path, format string) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM " + duckSource(path, format)).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return n
+}
+
+// duckCompare selects the chosen columns and compares their values,
+// turned back into text cells, with the text file's.
+func duckCompare(t *testing.T, db *sql.DB, path, format string, cols []column.Column, chosen []string, want [][]string) int {
+	t.Helper()
+	idx := map[string]int{}
+	for i, c := range cols {
+		idx[c.Name] = i
+	}
+	var sel []string
+	for _, name := range chosen {
+		c := cols[idx[name]]
+		if format == "parquet" && c.Type == "U64.U32" && !c.Duration {
+			// The Go driver scans no TIMESTAMPTZ_NS: take its nanoseconds.
+			sel = append(sel, fmt.Sprintf(`epoch_ns("%s")`, name))
+		} else {
+			sel = append(sel, `"`+name+`"`)
+		}
+	}
+	rows, err := db.Query("SELECT " + strings.Join(sel, ", ") + " FROM " + duckSource(path, format))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	defer rows.Close()
+	n, r := 0, 0
+	vals := make([]any, len(chosen))
+	ptrs := make([]any, len(chosen))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		for i, name := range chosen {
+			j := idx[name]
+			s, err := column.Shapes(cols[j : j+1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := want[r][j]
+			if !duckCellMatches(s[0], format, vals[i], w) {
+				t.Errorf("%s row %d %s: DuckDB gives %#v (%T), text %q", path, r+1, name, vals[i], vals[i], w)
+				return n
+			}
+			n++
+		}
+		r++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return n
+}
+
+// duckCellMatches converts DuckDB's value of a cell back to text through
+// the typed values and compares. JSON numbers are doubles to DuckDB: a
+// float, time or duration read from JSON must equal the text parsed as a
+// double.
+func duckCellMatches(s column.Shape, format string, v any, want string) bool {
+	if v == nil {
+		return want == ""
+	}
+	if s.Repeated {
+		list, ok := v.([]any)
+		if !ok {
+			return false
+		}
+		parts := strings.Split(want, ";")
+		if want == "" {
+			parts = nil
+		}
+		if len(parts) != len(list) {
+			return false
+		}
+		for i, e := range list {
+			if !duckRepMatches(s, format, e, parts[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return duckRepMatches(s, format, v, want)
+}
+
+func duckRepMatches(s column.Shape, format string, v any, want string) bool {
+	if !s.Compound() {
+		return duckPartMatches(s, s.Parts[0], format, v, want)
+	}
+	wants := strings.Split(want, "_")
+	if len(wants) != len(s.Parts) {
+		return false
+	}
+	switch x := v.(type) {
+	case map[string]any: // Parquet: a struct of named parts
+		for i, p := range s.Parts {
+			if !duckPartMatches(s, p, format, x[p.Name], wants[i]) {
+				return false
+			}
+		}
+		return true
+	case []any: // JSON: an array of parts
+		if len(x) != len(s.Parts) {
+			return false
+		}
+		for i, p := range s.Parts {
+			if !duckPartMatches(s, p, format, x[i], wants[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func duckPartMatches(s column.Shape, p column.Part, format string, v any, want string) bool {
+	row := &sink.Row{}
+	val := sink.Value{Kind: p.Kind}
+	switch p.Kind {
+	case column.KindUint, column.KindHex, column.KindInt:
+		u, ok := duckInt(v)
+		if !ok {
+			return false
+		}
+		val.U = u
+	case column.KindFloat32, column.KindFloat64:
+		f, ok := v.(float64)
+		if !ok {
+			return false
+		}
+		if format == "jsonl" {
+			w, err := strconv.ParseFloat(want, 64)
+			return err == nil && (w == f || math.IsNaN(w) && math.IsNaN(f))
+		}
+		val.U = math.Float64bits(f)
+	case column.KindTime, column.KindDuration:
+		if format == "jsonl" {
+			f, ok := v.(float64)
+			w, err := strconv.ParseFloat(want, 64)
+			return ok && err == nil && f == w
+		}
+		if p.Kind == column.KindTime {
+			ns, ok := v.(int64)
+			if !ok {
+				return false
+			}
+			val = sink.TimeValue(ns)
+		} else {
+			f, ok := v.(float64)
+			if !ok {
+				return false
+			}
+			val = sink.DurationValue(f)
+		}
+	default:
+		str, ok := v.(string)
+		if !ok {
+			return false
+		}
+		row.Bytes = []byte(str)
+		val.Len = uint32(len(str))
+	}
+	return string(sink.AppendPartText(nil, s, p, val, row)) == want
+}
+
+// duckInt accepts the driver's integer types (and whole doubles, as DuckDB
+// may type a JSON number).
+func duckInt(v any) (uint64, bool) {
+	switch x := v.(type) {
+	case uint8:
+		return uint64(x), true
+	case uint16:
+		return uint64(x), true
+	case uint32:
+		return uint64(x), true
+	case uint64:
+		return x, true
+	case int8:
+		return uint64(int64(x)), true
+	case int16:
+		return uint64(int64(x)), true
+	case int32:
+		return uint64(int64(x)), true
+	case int64:
+		return uint64(x), true
+	case *big.Int: // HUGEINT, which DuckDB infers for some JSON integers
+		if x.IsInt64() {
+			return uint64(x.Int64()), true
+		}
+		if x.IsUint64() {
+			return x.Uint64(), true
+		}
+	}
+	return 0, false
+}
