@@ -21,6 +21,7 @@ import (
 	"encoding/binary"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +29,7 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -46,6 +48,7 @@ func main() {
 	scale := flag.Int("scale", 0, "also time flow mode on a capture with this many copies (e.g. 200)")
 	modes := flag.String("modes", "flows,packets", "modes to run: flows, packets or both")
 	nflows := flag.Int("flows", 0, "only measure memory per flow on a capture of this many flows (e.g. 2000000)")
+	formats := flag.String("formats", "", `compare --format sets, ';'-separated (e.g. "text;parquet;text,parquet"): runs interleaved, medians, ratios to the first set, file sizes`)
 	flag.Parse()
 
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
@@ -70,6 +73,14 @@ func main() {
 	fmt.Printf("capture %s: %d bytes (%.1f MB), %d copies\n", capPath, st.Size(), float64(st.Size())/1e6, *k)
 	fmt.Printf("machine: %d CPUs, load average %s\n", runtime.NumCPU(), loadAvg())
 
+	if *formats != "" {
+		for _, mode := range []string{"flows", "packets"} {
+			if bytes.Contains([]byte(*modes), []byte(mode)) {
+				compareFormats(bin, capPath, *dir, mode, *runs, strings.Split(*formats, ";"))
+			}
+		}
+		return
+	}
 	var flowMedian time.Duration
 	for _, mode := range []string{"flows", "packets"} {
 		if !bytes.Contains([]byte(*modes), []byte(mode)) {
@@ -151,6 +162,62 @@ func runMode(bin, capPath, dir, mode string, runs int, size int64) (time.Duratio
 	fmt.Printf("%s mode: median of %d: wall %.3f s (best %.3f s), cpu %.3f s, %.0f packets/s, %.1f MB/s, peak RSS median %.1f MB (max %.1f MB), output %.1f MB\n",
 		mode, runs, wall, minWall.Seconds(), cpu, float64(packets)/wall, float64(size)/1e6/wall, rss/1024, float64(maxRSS)/1024, float64(outBytes)/1e6)
 	return time.Duration(wall * float64(time.Second)), packets
+}
+
+// compareFormats runs one mode with each --format set, the sets
+// interleaved run by run (a shared machine's load then weighs on each
+// alike), and prints per set the median wall and CPU time, peak RSS, its
+// ratio to the first set (median of the per-run ratios, and ratio of the
+// medians) and the size of every output file.
+func compareFormats(bin, capPath, dir, mode string, runs int, sets []string) {
+	res := make([][]result, len(sets))
+	sizes := make([]map[string]int64, len(sets))
+	for i := 0; i < runs; i++ {
+		for j, set := range sets {
+			out := filepath.Join(dir, fmt.Sprintf("out-%s-%d", mode, j)) + "/"
+			os.RemoveAll(out)
+			args := []string{"-r", capPath, "-w", out, "--format", set}
+			if mode == "packets" {
+				args = append(args, "-s")
+			}
+			cmd := exec.Command(bin, args...)
+			cmd.Stdout = io.Discard
+			cmd.Stderr = os.Stderr
+			start := time.Now()
+			if err := cmd.Run(); err != nil {
+				fatal(fmt.Errorf("%s %v: %v", bin, args, err))
+			}
+			r := result{wall: time.Since(start), cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(),
+				rssKB: cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss}
+			res[j] = append(res[j], r)
+			fmt.Printf("  %-7s %-22s run %d: wall %.3f s, cpu %.3f s, peak RSS %.1f MB\n", mode, set, i+1, r.wall.Seconds(), r.cpu.Seconds(), float64(r.rssKB)/1024)
+			sizes[j] = map[string]int64{}
+			ents, _ := os.ReadDir(out)
+			for _, e := range ents {
+				if info, err := e.Info(); err == nil && !strings.HasSuffix(e.Name(), "_headers.txt") {
+					sizes[j][e.Name()] = info.Size()
+				}
+			}
+		}
+	}
+	wall0 := median(res[0], func(r result) float64 { return r.wall.Seconds() })
+	for j, set := range sets {
+		wall := median(res[j], func(r result) float64 { return r.wall.Seconds() })
+		cpu := median(res[j], func(r result) float64 { return r.cpu.Seconds() })
+		rss := median(res[j], func(r result) float64 { return float64(r.rssKB) })
+		ratios := make([]result, runs)
+		for i := range ratios {
+			ratios[i].wall = time.Duration(float64(time.Second) * res[j][i].wall.Seconds() / res[0][i].wall.Seconds())
+		}
+		ratio := median(ratios, func(r result) float64 { return r.wall.Seconds() })
+		var files []string
+		for name, n := range sizes[j] {
+			files = append(files, fmt.Sprintf("%s %.1f MB", name, float64(n)/1e6))
+		}
+		sort.Strings(files)
+		fmt.Printf("%s mode --format %s: median of %d: wall %.3f s, cpu %.3f s, peak RSS %.1f MB; wall vs %s: %.2f× (median of per-run ratios), %.2f× (ratio of medians); files: %s\n",
+			mode, set, runs, wall, cpu, rss/1024, sets[0], ratio, wall/wall0, strings.Join(files, ", "))
+	}
 }
 
 func median(res []result, f func(result) float64) float64 {
