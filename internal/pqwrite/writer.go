@@ -82,6 +82,7 @@ type Writer struct {
 	cols    []*Column
 	zstd    *zstd.Encoder
 	scratch []byte
+	zbuf    []byte
 	hdr     thrift
 	rows    int64 // rows of the open row group
 	groups  []rowGroup
@@ -140,6 +141,9 @@ func (w *Writer) addColumns(n *Node, path []string, def, rep int) {
 
 // Columns returns the leaf writers in schema order.
 func (w *Writer) Columns() []*Column { return w.cols }
+
+// Physical is the column's physical type.
+func (c *Column) Physical() int { return c.physical }
 
 // MaxDef and MaxRep are the column's maximum levels.
 func (c *Column) MaxDef() int { return c.maxDef }
@@ -231,7 +235,8 @@ func (c *Column) flushPage() {
 	}
 	body = append(body, c.vals...)
 	w.scratch = body
-	comp := w.zstd.EncodeAll(body, nil)
+	comp := w.zstd.EncodeAll(body, w.zbuf[:0])
+	w.zbuf = comp
 	h := &w.hdr
 	h.b, h.last = h.b[:0], h.last[:0]
 	h.begin()

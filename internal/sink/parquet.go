@@ -1,7 +1,9 @@
 package sink
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"math"
 	"io"
 	"sync"
 
@@ -26,10 +28,14 @@ const ParquetRowGroup = 128 << 10
 type Parquet struct {
 	shapes []column.Shape
 	leaf   []int // index of each column's first leaf column
+	nparts []int // parts of each column
 	w      *pqwrite.Writer
 	cols   []*pqwrite.Column
+	info   []leafInfo
 	cw     *countWriter
-	rb     *RowBuilder
+	st     replayState
+
+	scratch []byte
 
 	mu  sync.Mutex
 	err error
@@ -47,11 +53,12 @@ func NewParquet(w io.Writer, cols []column.Column, meta ParquetMeta) (*Parquet, 
 	if err != nil {
 		return nil, err
 	}
-	p := &Parquet{shapes: shapes, cw: &countWriter{w: w}, rb: NewRowBuilder(shapes)}
+	p := &Parquet{shapes: shapes, cw: &countWriter{w: w}, st: replayState{col: -1}}
 	var fields []*pqwrite.Node
 	leaves := 0
 	for i, s := range shapes {
 		p.leaf = append(p.leaf, leaves)
+		p.nparts = append(p.nparts, len(s.Parts))
 		leaves += len(s.Parts)
 		fields = append(fields, parquetNode(cols[i].Name, s))
 	}
@@ -75,6 +82,21 @@ func NewParquet(w io.Writer, cols []column.Column, meta ParquetMeta) (*Parquet, 
 	}
 	p.w.RowGroupRows = ParquetRowGroup
 	p.cols = p.w.Columns()
+	for _, s := range shapes {
+		for _, part := range s.Parts {
+			lf := leafInfo{kind: part.Kind}
+			switch part.Kind {
+			case column.KindUint, column.KindHex, column.KindInt:
+				lf.op = opInt32
+				if part.Bits == 64 {
+					lf.op = opInt64
+				}
+			case column.KindFloat32, column.KindFloat64:
+				lf.op = opDouble
+			}
+			p.info = append(p.info, lf)
+		}
+	}
 	return p, nil
 }
 
@@ -121,61 +143,223 @@ func parquetLeaf(name string, p column.Part) *pqwrite.Node {
 	return n
 }
 
-// Replay implements Output.
-func (p *Parquet) Replay(tape []byte) { p.rb.Replay(tape, p.row) }
-
-// row appends a row's values to the column writers. Definition levels:
-// a plain column's value is at 1; a compound adds its group (2); a list
-// adds its repeated level and optional element (2, or 3 for compounds);
-// a missing value is one less, an empty cell or list 0.
-func (p *Parquet) row(r *Row) {
-	for c, s := range p.shapes {
-		cell := r.Cells[c]
-		np := len(s.Parts)
-		for part := 0; part < np; part++ {
-			col := p.cols[p.leaf[c]+part]
-			if cell.Reps == 0 {
-				col.Null(0, 0)
+// Replay implements Output. The tape goes straight into the column
+// writers, value by value (the typed-value conversions of RowBuilder,
+// without building Rows: Parquet output is as fast as text that way).
+// Definition levels: a plain column's value is at 1; a compound adds its
+// group (2); a list adds its repeated level and optional element (2, or 3
+// for compounds); a missing value is one less, an empty cell or list 0.
+func (p *Parquet) Replay(b []byte) {
+	le := binary.LittleEndian
+	st := &p.st
+	for i := 0; i < len(b); {
+		tag := b[i]
+		i++
+		switch tag {
+		case tCol:
+			p.endCell()
+			st.col++
+			st.reps, st.part, st.set = 0, 0, 0
+			continue
+		case tSub:
+			st.part++
+			continue
+		case tRep:
+			p.endRep()
+			st.reps++
+			st.part, st.set = 0, 0
+			continue
+		case tEndRow:
+			p.endCell()
+			for st.col++; st.col < len(p.shapes); st.col++ {
+				st.reps = 0
+				p.endCell()
+			}
+			p.w.EndRow()
+			st.col = -1
+			continue
+		}
+		// A value: its leaf column.
+		col, lf := p.valueLeaf()
+		switch tag {
+		case tDir:
+			p.str(col, b[i:i+1])
+			i++
+		case tU, tI, tH, tF64, tFixed9:
+			p.num(col, lf, le.Uint64(b[i+btoi(tag == tH):]))
+			i += 8 + btoi(tag == tH)
+		case tF32:
+			p.num(col, lf, math.Float64bits(float64(math.Float32frombits(le.Uint32(b[i:])))))
+			i += 4
+		case tTime:
+			v := Value{U: le.Uint64(b[i:]), N: le.Uint32(b[i+8:])}
+			i += 12
+			p.time(col, lf, v)
+		case tStr, tStrClass, tRaw, tContent, tHeader:
+			n := int(le.Uint32(b[i:]))
+			s := b[i+4 : i+4+n]
+			i += 4 + n
+			switch tag {
+			case tHeader:
 				continue
+			case tContent:
+				p.scratch = AppendContent(p.scratch[:0], s)
+				p.str(col, p.scratch)
+			case tRaw:
+				p.str(col, s)
+			default:
+				p.scratch = AppendValidUTF8(p.scratch[:0], s)
+				p.str(col, p.scratch)
 			}
-			def := col.MaxDef()
-			for rep := 0; rep < int(cell.Reps); rep++ {
-				rl := 0
-				if rep > 0 {
-					rl = 1
-				}
-				p.value(col, s.Parts[part], r.Vals[int(cell.Start)+rep*np+part], r, rl, def)
+		case tMAC:
+			p.scratch = AppendMAC(p.scratch[:0], [6]byte(b[i:i+6]))
+			p.str(col, p.scratch)
+			i += 6
+		case tIP4, tIP6, tIPNone:
+			var a [16]byte
+			ver := uint8(0)
+			switch tag {
+			case tIP4:
+				copy(a[:4], b[i:i+4])
+				ver = 4
+				i += 4
+			case tIP6:
+				copy(a[:], b[i:i+16])
+				ver = 6
+				i += 16
 			}
+			p.scratch = AppendIP(p.scratch[:0], ver, &a)
+			p.str(col, p.scratch)
 		}
 	}
-	p.w.EndRow()
 }
 
-func (p *Parquet) value(col *pqwrite.Column, part column.Part, v Value, r *Row, rl, def int) {
-	if v.Kind == 0 {
-		col.Null(rl, def-1)
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// replayState is where Replay is in the row: column, repetitions
+// started in its cell, part, and the parts written in this repetition.
+type replayState struct {
+	col, reps, part int
+	set             uint64
+}
+
+// leafInfo is what a value needs to know of its leaf column.
+type leafInfo struct {
+	kind column.Kind
+	op   uint8 // how a number is written: opInt32, opInt64, opDouble, 0 (null)
+}
+
+const (
+	opInt32 = iota + 1
+	opInt64
+	opDouble
+)
+
+// valueLeaf returns the column writer of the value about to be written
+// (nil when the declaration has no room for it: a plugin bug), starting
+// the cell's first repetition if needed.
+func (p *Parquet) valueLeaf() (*pqwrite.Column, *leafInfo) {
+	st := &p.st
+	if uint(st.col) >= uint(len(p.nparts)) || st.part >= p.nparts[st.col] {
+		return nil, nil
+	}
+	if st.reps == 0 {
+		st.reps, st.set = 1, 0
+	}
+	st.set |= 1 << uint(st.part)
+	k := p.leaf[st.col] + st.part
+	return p.cols[k], &p.info[k]
+}
+
+// rl is the repetition level of the current repetition.
+func (p *Parquet) rl() int {
+	if p.st.reps > 1 {
+		return 1
+	}
+	return 0
+}
+
+func (p *Parquet) num(col *pqwrite.Column, lf *leafInfo, u uint64) {
+	if col == nil {
 		return
 	}
-	switch part.Kind {
-	case column.KindUint, column.KindHex, column.KindInt:
-		if part.Bits == 64 {
-			col.Int64(rl, int64(v.U))
-		} else {
-			col.Int32(rl, int32(v.U))
-		}
-	case column.KindFloat32, column.KindFloat64:
-		col.Double(rl, v.Float())
+	switch lf.op {
+	case opInt32:
+		col.Int32(p.rl(), int32(u))
+	case opInt64:
+		col.Int64(p.rl(), int64(u))
+	case opDouble:
+		col.Double(p.rl(), math.Float64frombits(u))
+	default: // a value the declaration does not type this way
+		col.Null(p.rl(), col.MaxDef()-1)
+	}
+}
+
+func (p *Parquet) time(col *pqwrite.Column, lf *leafInfo, v Value) {
+	if col == nil {
+		return
+	}
+	switch lf.kind {
 	case column.KindDuration:
-		col.Double(rl, v.Seconds())
+		col.Double(p.rl(), v.Seconds())
+		return
 	case column.KindTime:
-		ns, ok := v.TimeNanos()
-		if !ok { // beyond the years 1677..2262: no timestamp for it
-			col.Null(rl, def-1)
+		if ns, ok := v.TimeNanos(); ok {
+			col.Int64(p.rl(), ns)
 			return
 		}
-		col.Int64(rl, ns)
-	default:
-		col.Bytes(rl, r.Str(v))
+	}
+	// beyond the years 1677..2262: no timestamp for it
+	col.Null(p.rl(), col.MaxDef()-1)
+}
+
+func (p *Parquet) str(col *pqwrite.Column, s []byte) {
+	if col == nil {
+		return
+	}
+	if col.Physical() != pqwrite.ByteArray {
+		col.Null(p.rl(), col.MaxDef()-1)
+		return
+	}
+	col.Bytes(p.rl(), s)
+}
+
+// endRep writes nulls for the parts the current repetition lacks.
+func (p *Parquet) endRep() {
+	st := &p.st
+	if st.reps == 0 || st.col < 0 || st.col >= len(p.shapes) {
+		return
+	}
+	np := len(p.shapes[st.col].Parts)
+	if st.set == 1<<uint(np)-1 {
+		return
+	}
+	for part := 0; part < np; part++ {
+		if st.set&(1<<uint(part)) == 0 {
+			col := p.cols[p.leaf[st.col]+part]
+			col.Null(p.rl(), col.MaxDef()-1)
+		}
+	}
+}
+
+// endCell completes the current cell: an empty one is null (or an empty
+// list) in each of its leaves.
+func (p *Parquet) endCell() {
+	st := &p.st
+	if st.col < 0 || st.col >= len(p.shapes) {
+		return
+	}
+	if st.reps > 0 {
+		p.endRep()
+		return
+	}
+	for part := range p.shapes[st.col].Parts {
+		p.cols[p.leaf[st.col]+part].Null(0, 0)
 	}
 }
 
