@@ -3,8 +3,8 @@ package sink
 import (
 	"encoding/binary"
 	"encoding/json"
-	"math"
 	"io"
+	"math"
 	"sync"
 
 	"flowsift/internal/column"
