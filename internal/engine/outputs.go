@@ -184,3 +184,19 @@ func (r *runner) closeFiles() error {
 	}
 	return first
 }
+
+// ColumnTypeTable is the Markdown table of docs/formats.md: each column's
+// Tranalyzer type and its JSON Lines and Parquet types.
+func ColumnTypeTable(cols []column.Column) string {
+	var b strings.Builder
+	b.WriteString("| Column | Type | JSON Lines | Parquet |\n|---|---|---|---|\n")
+	for _, c := range cols {
+		s, err := c.Shape()
+		if err != nil {
+			fmt.Fprintf(&b, "| %s | %s | ? | ? |\n", c.Name, c.Type)
+			continue
+		}
+		fmt.Fprintf(&b, "| `%s` | `%s` | %s | %s |\n", c.Name, c.Type, sink.JSONType(s), sink.ParquetType(s))
+	}
+	return b.String()
+}

@@ -112,7 +112,7 @@ func New(w io.Writer, fields []*Node, createdBy string, kv [][2]string) (*Writer
 	if err != nil {
 		return nil, err
 	}
-	wr := &Writer{w: w, schema: fields, zstd: enc, kv: kv, created: createdBy, PageSize: 64 << 10, RowGroupRows: 128 << 10}
+	wr := &Writer{w: w, schema: fields, zstd: enc, kv: kv, created: createdBy, PageSize: 32 << 10, RowGroupRows: 128 << 10}
 	for _, f := range fields {
 		wr.addColumns(f, nil, 0, 0)
 	}
@@ -136,7 +136,10 @@ func (w *Writer) addColumns(n *Node, path []string, def, rep int) {
 		}
 		return
 	}
-	w.cols = append(w.cols, &Column{w: w, path: path, physical: n.Physical, logical: n.Logical, bits: n.Bits, maxDef: def, maxRep: rep})
+	// Room for a page and the rows until the next size check, so that the
+	// buffers do not double past it.
+	w.cols = append(w.cols, &Column{w: w, path: path, physical: n.Physical, logical: n.Logical, bits: n.Bits, maxDef: def, maxRep: rep,
+		vals: make([]byte, 0, w.PageSize+w.PageSize/2), defs: make([]uint8, 0, w.PageSize/4)})
 }
 
 // Columns returns the leaf writers in schema order.

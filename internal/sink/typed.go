@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"flowsift/internal/column"
@@ -336,4 +337,63 @@ func DurationValue(d float64) Value {
 		}
 	}
 	return Value{Kind: column.KindDuration, U: uint64(sec), N: uint32(nsec)}
+}
+
+// JSONType and ParquetType name a shape's types in the JSON Lines and
+// Parquet files (docs/formats.md).
+func JSONType(s column.Shape) string    { return typeName(s, jsonPart, "[", "]") }
+func ParquetType(s column.Shape) string { return typeName(s, parquetPart, "STRUCT(", ")") }
+
+func typeName(s column.Shape, part func(column.Part, column.Shape) string, open, close string) string {
+	var t string
+	if s.Compound() {
+		var ps []string
+		for _, p := range s.Parts {
+			if open == "[" {
+				ps = append(ps, part(p, s))
+			} else {
+				ps = append(ps, p.Name+" "+part(p, s))
+			}
+		}
+		t = open + strings.Join(ps, ", ") + close
+	} else {
+		t = part(s.Parts[0], s)
+	}
+	if s.Repeated {
+		if open == "[" {
+			return "array of " + t
+		}
+		return "LIST(" + t + ")"
+	}
+	return t
+}
+
+func jsonPart(p column.Part, s column.Shape) string {
+	switch p.Kind {
+	case column.KindUint, column.KindInt:
+		return "integer"
+	case column.KindHex:
+		return "integer (`--json-hex`: string)"
+	case column.KindFloat32, column.KindFloat64:
+		return "number"
+	case column.KindTime:
+		return "number (seconds)"
+	case column.KindDuration:
+		return "number (seconds)"
+	}
+	return "string"
+}
+
+func parquetPart(p column.Part, s column.Shape) string {
+	switch p.Kind {
+	case column.KindUint, column.KindHex:
+		return "UINT" + strconv.Itoa(p.Bits)
+	case column.KindInt:
+		return "INT" + strconv.Itoa(p.Bits)
+	case column.KindFloat32, column.KindFloat64, column.KindDuration:
+		return "DOUBLE"
+	case column.KindTime:
+		return "TIMESTAMP(NANOS, UTC)"
+	}
+	return "STRING"
 }
