@@ -507,3 +507,21 @@ func TestJSONHex(t *testing.T) {
 		os.Remove(filepath.Join(dir, "x_flows.jsonl"))
 	}
 }
+
+// TestFormatsDocTable: docs/formats.md lists every column of the flow and
+// packet files with the types the writers use.
+func TestFormatsDocTable(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "formats.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flowCols, pktCols, err := engine.Columns(&engine.Options{}, plugins.Registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cols := range [][]column.Column{flowCols, pktCols} {
+		if tab := engine.ColumnTypeTable(cols); !strings.Contains(string(doc), tab) {
+			t.Errorf("docs/formats.md lacks the current table:\n%s", tab)
+		}
+	}
+}
