@@ -103,7 +103,7 @@ func (p *Plugin) segment(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint,
 		}
 	}
 	if seg.Flags&tcptrack.FlagACK != 0 && o != nil && peer != nil && peer.Active && o.hi != 0 {
-		p.feedback(f, o, d, peer, seg, t)
+		p.feedback(f, o, d, peer, peer.SACKPerm && self.SACKPerm, seg, t)
 	}
 	if seg.Data() {
 		d.segs++

@@ -8,7 +8,7 @@ import (
 // feedback reads an acknowledgement (with SACK and D-SACK blocks) that the
 // receiver r sent about direction o's data; ep is o's endpoint, for the
 // sequence extension.
-func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, seg *tcptrack.Segment, t int64) {
+func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, sackOK bool, seg *tcptrack.Segment, t int64) {
 	a := ep.SeqExt(seg.Ack)
 	if !o.fb {
 		o.fb = true
@@ -19,26 +19,7 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, seg *t
 	if seg.OptsOK {
 		n = seg.NSACK
 	}
-	// An ACK that repeats the previous one exactly (same acknowledgement,
-	// SACK blocks and window, no data) tells of an arrival the receiver
-	// did not keep: every segment it keeps moves the ACK or a SACK block,
-	// every copy it already had draws a D-SACK (PAWS, RFC 7323 §5, throws
-	// away a late original whose timestamp is older than a later frame's,
-	// with such an ACK). What it discarded lay
-	// between the acknowledgement and the highest byte sent; a later
-	// retransmission there re-sends bytes that had reached the receiver.
-	sig := sackSig(seg, n)
-	if r.ackSeen && a == o.ackMax && sig == r.lastSACK && seg.Win == r.lastWin && !seg.Data() &&
-		seg.Flags&(tcptrack.FlagSYN|tcptrack.FlagFIN|tcptrack.FlagRST) == 0 && o.hi > a {
-		o.noteDiscard(a, o.hi)
-		if o.arrMax > a {
-			// With data beyond the hole, what arrived and was thrown away
-			// is a late original (PAWS drops those whose timestamp is
-			// older than a later frame's): it was overtaken.
-			o.reordE2E++
-		}
-	}
-	r.ackSeen, r.lastSACK, r.lastWin = true, sig, seg.Win
+	prevAck := o.ackMax
 	// D-SACK (RFC 2883): the first block lies below the cumulative ACK or
 	// inside the second block.
 	first := 0
@@ -105,6 +86,23 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, seg *t
 	for _, sp := range news {
 		p.arrived(f, o, r, sp, t)
 	}
+	// An ACK that tells nothing new (no acknowledgement, SACK or D-SACK
+	// progress, no data, no larger window) on a SACK connection answers an
+	// arrival the receiver did not keep: every segment it keeps moves the
+	// ACK or a SACK block, every copy it already had draws a D-SACK. PAWS
+	// (RFC 7323 §5) throws away a late original whose timestamp is older
+	// than a later frame's that way. What it discarded lay between the
+	// acknowledgement and the highest byte sent: a later retransmission
+	// there re-sends bytes that had reached the receiver, and the discarded
+	// frame was overtaken.
+	if sackOK && r.ackSeen && a == prevAck && first == 0 && len(news) == 0 && !seg.Data() && seg.Win <= r.lastWin &&
+		seg.Flags&(tcptrack.FlagSYN|tcptrack.FlagFIN|tcptrack.FlagRST) == 0 && o.hi > a {
+		o.noteDiscard(a, o.hi)
+		if o.arrMax > a {
+			o.reordE2E++
+		}
+	}
+	r.ackSeen, r.lastWin = true, seg.Win
 	for i := 0; i < p.nretxArr; i++ {
 		p.arrivalAt(o, p.retxArr[i].hi, 1)
 	}
@@ -460,15 +458,6 @@ func identity(f *flow.Flow, s *tcptrack.Segment) uint64 {
 	mix(uint64(s.PayloadLen)<<8 | uint64(s.HdrLen))
 	for i := 0; i < s.NSACK; i++ {
 		mix(uint64(s.SACK[i].Left)<<32 | uint64(s.SACK[i].Right))
-	}
-	return h
-}
-
-// sackSig sums up an ACK's SACK blocks, to tell a repeated ACK.
-func sackSig(seg *tcptrack.Segment, n int) uint64 {
-	h := uint64(n)
-	for i := 0; i < n; i++ {
-		h = h*0x100000001b3 ^ uint64(seg.SACK[i].Left)<<32 ^ uint64(seg.SACK[i].Right)
 	}
 	return h
 }
