@@ -39,7 +39,6 @@ type dir struct {
 	lastAckID uint16
 	ofo       bool // its previous ACK carried SACK blocks
 	lastSACK  uint64
-	disc      [4]discard // arrivals the receiver did not keep
 
 	// Send-order keys: the IPv4 ID extended to 64 bits, the TCP timestamp
 	// extended, and the highest of each seen on a data frame.

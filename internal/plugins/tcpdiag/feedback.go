@@ -101,7 +101,7 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, sackOK
 			acks = int64(k)
 		}
 		for n := acks - explained; n > 0; n-- {
-			o.noteDiscard(a, o.hi)
+			p.board(o).noteDiscard(a, o.hi)
 			if o.arrMax > a {
 				o.reordE2E++
 			}
@@ -162,7 +162,7 @@ func (p *Plugin) arrived(f *flow.Flow, o, r *dir, sp span, t int64) {
 				i = 0
 				continue
 			case rPend:
-				if p.earlyAck(f, o, r, rg, t) || o.takeDiscard(rg.Start) {
+				if p.earlyAck(f, o, r, rg, t) || b.takeDiscard(rg.Start) {
 					o.spur++
 					rg.Kind = rSpur
 				} else {
@@ -501,7 +501,7 @@ type discard struct {
 	n      int32
 }
 
-func (d *dir) noteDiscard(lo, hi uint64) {
+func (d *board) noteDiscard(lo, hi uint64) {
 	for i := range d.disc {
 		if d.disc[i].n > 0 && d.disc[i].lo == lo {
 			d.disc[i].n++
@@ -524,7 +524,7 @@ func (d *dir) noteDiscard(lo, hi uint64) {
 
 // takeDiscard attributes a discarded arrival to the retransmission of the
 // bytes at s, if one happened where s lies.
-func (d *dir) takeDiscard(s uint64) bool {
+func (d *board) takeDiscard(s uint64) bool {
 	for i := range d.disc {
 		if x := &d.disc[i]; x.n > 0 && x.lo <= s && s < x.hi {
 			x.n--

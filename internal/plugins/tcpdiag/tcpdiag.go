@@ -169,6 +169,9 @@ type totals struct {
 // New returns a tcpDiag plugin.
 func New(env *plugin.Env) *Plugin {
 	p := &Plugin{env: env}
+	if env.TCP != nil {
+		env.TCP.KeepEndpoints()
+	}
 	p.dups.init()
 	return p
 }
