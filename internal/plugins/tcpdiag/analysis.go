@@ -282,6 +282,9 @@ func (p *Plugin) data(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint, se
 		}
 		d.hi = e
 		p.class = ClassNew
+		if overtaken { // new data, yet something sent after it came first
+			p.class = ClassReordered
+		}
 		if !d.probeSet {
 			d.probeEnd, d.probeTime, d.probeSet = e, t, true
 		}
