@@ -8,7 +8,7 @@ import (
 // feedback reads an acknowledgement (with SACK and D-SACK blocks) that the
 // receiver r sent about direction o's data; ep is o's endpoint, for the
 // sequence extension.
-func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, sackOK, perSocketACKs bool, seg *tcptrack.Segment, t int64) {
+func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, perSocketACKs bool, seg *tcptrack.Segment, t int64) {
 	a := ep.SeqExt(seg.Ack)
 	if !o.fb {
 		o.fb = true
@@ -81,7 +81,8 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, sackOK
 	// Arrivals the receiver did not keep. While it holds out-of-order data
 	// a receiver acknowledges every arrival at once: what it keeps moves the
 	// ACK or a SACK block, a copy it already had draws a D-SACK. An ACK
-	// without data that tells nothing new (on a SACK connection) thus
+	// without data that tells nothing new (right after one with SACK
+	// blocks) thus
 	// answers an arrival it threw away: PAWS (RFC 7323 §5)
 	// drops a late original whose timestamp is older than a later frame's
 	// that way. With the receiver's per-socket IP ID the ACKs the capture
@@ -89,7 +90,7 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, sackOK
 	// k−m discarded ones. What was discarded lay between the acknowledgement
 	// and the highest byte sent: a later retransmission there re-sends bytes
 	// that had reached the receiver, and the discarded frame was overtaken.
-	if sackOK && r.ackSeen && r.ofo && !seg.Data() &&
+	if r.ackSeen && r.ofo && !seg.Data() &&
 		seg.Flags&(tcptrack.FlagSYN|tcptrack.FlagFIN|tcptrack.FlagRST) == 0 && o.hi > a {
 		var explained int64
 		for _, sp := range news {
