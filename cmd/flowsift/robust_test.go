@@ -377,9 +377,14 @@ func TestUnreadableInput(t *testing.T) {
 		cmd.Stderr, cmd.Stdout = &stderr, io.Discard
 		return exitCode(t, cmd.Run()), stderr.String()
 	}
-	if code, stderr := run("-r", secret); code != 1 || strings.Count(stderr, "\n") != 1 ||
-		!strings.Contains(stderr, secret+": cannot open: permission denied") {
+	// Nothing readable: the error, the consequence, and no output file
+	// (an empty result would pass for a real "0 flows").
+	if code, stderr := run("-r", secret); code != 1 ||
+		stderr != "[ERR] "+secret+": cannot open: permission denied\n[ERR] no packet could be read: no output written\n" {
 		t.Errorf("-r unreadable: exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "secret_flows.txt")); err == nil {
+		t.Error("-r unreadable wrote secret_flows.txt")
 	}
 	code, stderr := run("-R", list)
 	if code != 3 || !strings.Contains(stderr, secret+": cannot open: permission denied") {

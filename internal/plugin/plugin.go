@@ -144,7 +144,7 @@ func (r *Registry) Build(env *Env, names []string, sets map[string]string) ([]In
 		for _, n := range names {
 			reg := r.Find(n)
 			if reg == nil {
-				return nil, fmt.Errorf("unknown plugin %q", n)
+				return nil, fmt.Errorf("--plugins: unknown plugin %q (known: %s; see 'flowsift config')", n, r.names())
 			}
 			chosen = append(chosen, reg)
 		}
@@ -169,7 +169,7 @@ func (r *Registry) Build(env *Env, names []string, sets map[string]string) ([]In
 			if strings.EqualFold(pl, "core") {
 				continue // core switches are the engine's
 			}
-			return nil, fmt.Errorf("--set %s: unknown plugin %q", k, pl)
+			return nil, fmt.Errorf("--set %s: unknown plugin %q (known: core, %s; see 'flowsift config')", k, pl, r.names())
 		}
 		found := false
 		for _, s := range reg.Switches {
@@ -189,11 +189,28 @@ func (r *Registry) Build(env *Env, names []string, sets map[string]string) ([]In
 	for _, reg := range chosen {
 		p, err := reg.New(env, settings[strings.ToLower(reg.Name)])
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", reg.Name, err)
+			return nil, fmt.Errorf("--set %s: %w (see 'flowsift config %s')", reg.Name, err, reg.Name)
 		}
 		out = append(out, Instance{Reg: reg, Plugin: p})
 	}
 	return out, nil
+}
+
+// Check validates a plugin list and switch settings exactly as Build does,
+// without keeping the plugins, so that the command line can reject them
+// as usage errors before any file is opened.
+func (r *Registry) Check(names []string, sets map[string]string) error {
+	_, err := r.Build(&Env{}, names, sets)
+	return err
+}
+
+// names lists the registered plugins in plugin order.
+func (r *Registry) names() string {
+	var out []string
+	for _, reg := range r.All() {
+		out = append(out, reg.Name)
+	}
+	return strings.Join(out, ", ")
 }
 
 func isNumeric(s string) bool {

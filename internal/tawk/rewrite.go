@@ -241,6 +241,10 @@ func suggest(name string, cols map[string]int) string {
 	return ""
 }
 
+// isColumnName reports whether c can be suggested as a column: not a whole
+// header line read as one column (TABs or blanks inside).
+func isColumnName(c string) bool { return !strings.ContainsAny(c, "\t ") }
+
 func editDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)

@@ -14,7 +14,9 @@ import (
 
 func sharedDir(t *testing.T) string {
 	t.Helper()
-	for _, d := range []string{os.Getenv("FLOWSIFT_SHARED"), "../../../shared", "/work/shared"} {
+	// Only ../shared beside the repository (or $FLOWSIFT_SHARED): never a
+	// path of one machine.
+	for _, d := range []string{os.Getenv("FLOWSIFT_SHARED"), "../../../shared"} {
 		if d == "" {
 			continue
 		}
@@ -22,7 +24,7 @@ func sharedDir(t *testing.T) string {
 			return d
 		}
 	}
-	t.Skip("shared/golden/tawk not found (set FLOWSIFT_SHARED)")
+	t.Skip("../shared/golden/tawk not found beside the repository (set FLOWSIFT_SHARED): golden tawk tests skipped")
 	return ""
 }
 
@@ -90,6 +92,10 @@ func TestGolden(t *testing.T) {
 					args[i] = filepath.Join(dir, a)
 				}
 			}
+			if strings.HasPrefix(id, "V") {
+				// Tranalyzer's colours, as on a terminal.
+				args = append([]string{"--color=always"}, args...)
+			}
 			got, errs, rc := runTawk(t, "", args...)
 			if rc != 0 {
 				t.Fatalf("rc=%d stderr=%s", rc, errs)
@@ -116,7 +122,7 @@ func TestGolden(t *testing.T) {
 // TestVarDocBytes checks the exact bytes (colours included) of the
 // worked example of the spec (§4.6) and the no-value form.
 func TestVarDocBytes(t *testing.T) {
-	got, _, rc := runTawk(t, "", "-V", "ipFlags=0x0044")
+	got, _, rc := runTawk(t, "", "--color=always", "-V", "ipFlags=0x0044")
 	want := "\n" +
 		"The \x1b[1;33mipFlags\x1b[0m column with value \x1b[1m0x0044\x1b[0m is to be interpreted as follows:\n\n" +
 		"\x1b[1m   bit | ipFlags | Description\x1b[0m\n" +
@@ -127,7 +133,7 @@ func TestVarDocBytes(t *testing.T) {
 	if rc != 0 || got != want {
 		t.Fatalf("rc=%d\ngot  %q\nwant %q", rc, got, want)
 	}
-	got, _, _ = runTawk(t, "", "-V", "tcpStatesAFlags")
+	got, _, _ = runTawk(t, "", "--color=always", "-V", "tcpStatesAFlags")
 	lines := strings.Split(got, "\n")
 	// header(2) + 8 rows + 1 separator (after the 4th row), framing lines.
 	if !strings.HasPrefix(got, "\nThe \x1b[1;33mtcpStatesAFlags\x1b[0m column is to be interpreted as follows:\n\n") {
@@ -159,8 +165,13 @@ func TestVarDocValues(t *testing.T) {
 	if r := rows("-V", "tcpFlags=0"); len(r) != 0 {
 		t.Errorf("=0 prints only the header: %q", r)
 	}
-	if r := rows("-V", "tcpFlags=junk"); len(r) != 0 {
-		t.Errorf("=junk prints only the header: %q", r)
+	for _, bad := range []string{"tcpFlags=junk", "tcpAnomaly=zz", "tcpAnomaly=0x", "ipOptCpCl_Num=0x80_zz"} {
+		out, errs, rc := runTawk(t, "", "-V", bad)
+		name, val, _ := strings.Cut(bad, "=")
+		want := "tawk: -V " + name + "=" + val + ": '" + val + "' is not a number (hexadecimal 0x... or decimal)\n"
+		if rc != 2 || out != "" || errs != want {
+			t.Errorf("-V %s: rc=%d out=%q err=%q", bad, rc, out, errs)
+		}
 	}
 	if r := rows("-V", "flowStat=0x8000000000000001"); len(r) != 2 || !strings.Contains(r[1], "0x8000 0000 0000 0000 | PCAP packet length") {
 		t.Errorf("64-bit flowStat: %q", r)
@@ -172,7 +183,7 @@ func TestVarDocValues(t *testing.T) {
 	if len(r) != 5 || !strings.Contains(r[0], "Time Stamp") || !strings.Contains(r[3], "0x9e") || !strings.Contains(r[4], "0xde") {
 		t.Errorf("ipOptCpCl_Num=0x40: %q", r)
 	}
-	out, _, _ := runTawk(t, "", "-V", "ipOptCpCl_Num")
+	out, _, _ := runTawk(t, "", "--color=always", "-V", "ipOptCpCl_Num")
 	if !strings.Contains(out, "\x1b[0m          | 0x00      |  26 | 0x0400 0000 |\x1b[0m\n") {
 		t.Errorf("ipOptCpCl_Num rows 26-29 end after the number cell")
 	}
