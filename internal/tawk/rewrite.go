@@ -217,7 +217,9 @@ func suggest(name string, cols map[string]int) string {
 	best, bestD := "", 1<<30
 	names := make([]string, 0, len(cols))
 	for c := range cols {
-		names = append(names, c)
+		if isColumnName(c) {
+			names = append(names, c)
+		}
 	}
 	sort.Slice(names, func(i, j int) bool { return cols[names[i]] < cols[names[j]] })
 	for _, c := range names {

@@ -3,12 +3,14 @@ package tawk
 import (
 	"bytes"
 	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"flowsift/internal/colour/ptytest"
 	"flowsift/internal/tcol"
 )
 
@@ -462,6 +464,88 @@ func TestNoPanics(t *testing.T) {
 		_, errs, rc := runTawk(t, "", args...)
 		if rc == 0 || errs == "" || strings.Contains(errs, "internal error") {
 			t.Errorf("%q: rc=%d err=%q", args, rc, errs)
+		}
+	}
+}
+
+// TestNoHeader: on a file without a column header (a headers file, a
+// capture) $name names no column: an error with exit status 2 instead of
+// whole lines or binary; $1 and plain awk still work.
+func TestNoHeader(t *testing.T) {
+	dir := t.TempDir()
+	headers := filepath.Join(dir, "x_headers.txt")
+	os.WriteFile(headers, []byte("# Date: 1\n# flowsift\n1\tC\tdir\tFlow direction\n"), 0o644)
+	pcap := filepath.Join(dir, "x.pcap")
+	os.WriteFile(pcap, []byte("\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00"), 0o644)
+	for _, in := range []string{headers, pcap} {
+		out, errs, rc := runTawk(t, "", "{ print $srcIP }", in)
+		want := "tawk: " + in + " has no column header (no line starting with '%' followed by column names), so $srcIP names no column: give a flowsift/Tranalyzer flow or packet file, -N ROW for the row holding the names, or use $1, $2, ...\n"
+		if rc != 2 || out != "" || errs != want {
+			t.Errorf("%s: rc=%d out=%q err=%q", in, rc, out, errs)
+		}
+	}
+	out, _, rc := runTawk(t, "", "-F", "\t", "NR == 3 { print $3 }", headers)
+	if rc != 0 || out != "dir\n" {
+		t.Errorf("$3 on a file without header: rc=%d out=%q", rc, out)
+	}
+	// A -v variable used as $name is a field number, not a column.
+	out, _, rc = runTawk(t, "", "-v", "n=2", "NR == 3 { print $n }", headers)
+	if rc != 0 || out != "C\n" {
+		t.Errorf("$n with -v n=2: rc=%d out=%q", rc, out)
+	}
+}
+
+// TestCSVOnTabFile: --csv on a TAB-separated flow file reads the header
+// as one column; the error says so instead of offering the whole header
+// line as "did you mean".
+func TestCSVOnTabFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "x_flows.txt")
+	os.WriteFile(f, []byte("%dir\tflowInd\tsrcIP\n A\t1\t10.0.0.1\n"), 0o644)
+	out, errs, rc := runTawk(t, "", "--csv", "{ print $srcIP }", f)
+	want := "tawk: unknown column $srcIP: the header row of " + f + " is one single column; the file is TAB-separated, not comma-separated (drop --csv)\n"
+	if rc != 2 || out != "" || errs != want {
+		t.Errorf("rc=%d out=%q err=%q", rc, out, errs)
+	}
+	// -t: no suggestion made of the whole header line.
+	_, errs, rc = runTawk(t, "", "--csv", "-t", "{ print $srcIP }", f)
+	if rc != 1 || strings.Contains(errs, "Did you mean") || errs != "Column 'srcIP' not found\n" {
+		t.Errorf("-t: rc=%d err=%q", rc, errs)
+	}
+}
+
+// TestColourOnlyOnTerminal: -V output is plain in a pipe or a file and
+// coloured on a terminal (unless NO_COLOR).
+func TestColourOnlyOnTerminal(t *testing.T) {
+	t.Setenv("NO_COLOR", "")
+	t.Setenv("TERM", "xterm")
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan []byte)
+	go func() { b, _ := io.ReadAll(pr); done <- b }()
+	rc := Main([]string{"-V", "tcpFlags=0x02"}, nil, pw, io.Discard)
+	pw.Close()
+	got := <-done
+	if rc != 0 || bytes.Contains(got, []byte("\x1b")) || !bytes.Contains(got, []byte("The tcpFlags column with value 0x02 ")) {
+		t.Errorf("-V | cat: rc=%d %q", rc, got)
+	}
+	master, tty, err := ptytest.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer master.Close()
+	defer tty.Close()
+	for _, c := range []struct {
+		noColor string
+		want    bool
+	}{{"", true}, {"1", false}} {
+		t.Setenv("NO_COLOR", c.noColor)
+		Main([]string{"-V", "tcpFlags=0x02"}, nil, tty, io.Discard)
+		buf := make([]byte, 4096)
+		n, _ := master.Read(buf)
+		if has := bytes.Contains(buf[:n], []byte("\x1b[1;33mtcpFlags")); has != c.want {
+			t.Errorf("NO_COLOR=%q on a terminal: colour %v, want %v (%q)", c.noColor, has, c.want, buf[:n])
 		}
 	}
 }
