@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -190,6 +191,7 @@ func listConfig(w io.Writer, only string) int {
 }
 
 var coreSwitches = []plugin.Switch{
+	{Name: "FLOW_TIMEOUT", Default: "182", Help: "idle timeout (s) of a flow; tcpStates sets its own for TCP flows"},
 	{Name: "HASHTABLE_SIZE", Default: "262144", Help: "flows kept in memory before the least recently used pair is written early (flowStat bit 42); -f multiplies it"},
 	{Name: "FIXT2BUGS", Default: "1", Help: "1: bytes past a short frame read as absent; 0: as Tranalyzer, they are bytes of earlier frames (l7Content, docs/compat.md)"},
 }
@@ -354,6 +356,12 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 		}
 		if !known {
 			return fail("--set %s: the core has no switch %q (see 'flowsift config')", k, name)
+		}
+		if name == "FLOW_TIMEOUT" {
+			if f, err := strconv.ParseFloat(v, 32); err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+				return fail("--set %s=%s: want a number of seconds (e.g. 60 or 0.5)", k, v)
+			}
+			continue
 		}
 		if _, err := strconv.Atoi(v); err != nil {
 			return fail("--set %s=%s: %s takes a number", k, v, name)

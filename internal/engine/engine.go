@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -199,7 +200,21 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	if v, ok := o.Sets["core.HASHTABLE_SIZE"]; ok {
 		fmt.Sscan(v, &capacity)
 	}
-	r.table = flow.NewTable(capacity, r.writeFlow, &r.env.Status)
+	timeout := flow.DefaultTimeout
+	if v, ok := o.Sets["core.FLOW_TIMEOUT"]; ok {
+		t, err := strconv.ParseFloat(v, 32)
+		if err != nil {
+			return fmt.Errorf("--set core.FLOW_TIMEOUT=%s: want a number of seconds", v)
+		}
+		timeout = float32(t)
+	}
+	// Without tcpStates no plugin registers timeouts; the walks stay those
+	// of a default run.
+	others := r.env.Timeouts
+	if others == nil {
+		others = flow.DefaultTimeouts
+	}
+	r.table = flow.NewTableTimeouts(capacity, r.writeFlow, &r.env.Status, timeout, others)
 
 	if o.LogFile {
 		r.logFile, err = r.create(prefix+"_log.txt", "log file")

@@ -6,6 +6,7 @@ package plugin
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,6 +56,10 @@ type Env struct {
 	PacketMode bool
 	// Subnets resolves subnet records (basicFlow, basicStats talker lines).
 	Subnets SubnetLookup
+	// Timeouts are the idle timeouts a plugin may give a flow, registered
+	// at construction in Tranalyzer's order (the flow table keeps one
+	// timeout walk per distinct value, core.md §9).
+	Timeouts []float32
 }
 
 // SubnetLookup is the geo/organisation database (basicFlow.md §4).
@@ -84,6 +89,16 @@ type Settings map[string]string
 func (s Settings) Int(name string) int {
 	v, _ := strconv.Atoi(s[name])
 	return v
+}
+
+// Timeout returns a switch holding a timeout in seconds: a finite
+// number, not negative, as float32 (Tranalyzer's timeout type).
+func (s Settings) Timeout(name string) (float32, error) {
+	v, err := strconv.ParseFloat(s[name], 32)
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, fmt.Errorf("%s=%s: want a number of seconds (e.g. 120 or 0.1)", name, s[name])
+	}
+	return float32(v), nil
 }
 
 // Bool returns a switch as a boolean (non-zero integer).
