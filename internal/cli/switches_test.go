@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,11 +15,20 @@ type pkt struct {
 	sec   uint32
 	nsec  uint32
 	frame pcapgen.Frame
+	raw   []byte // a frame pcapgen cannot build, instead of frame
 }
 
 // flowRows runs flowsift on pkts with args and returns the flow rows as
 // column name → value maps, in output order.
 func flowRows(t *testing.T, pkts []pkt, args ...string) []map[string]string {
+	t.Helper()
+	rows, _ := runRows(t, pkts, args...)
+	return rows
+}
+
+// runRows is flowRows that also returns the packet file's column names
+// (with -s); every row of both files must have the header's width.
+func runRows(t *testing.T, pkts []pkt, args ...string) ([]map[string]string, []string) {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "t.pcap")
@@ -28,7 +38,11 @@ func flowRows(t *testing.T, pkts []pkt, args ...string) []map[string]string {
 	}
 	w, _ := pcapgen.NewWriter(f, pcapgen.LinkEthernet, 65535)
 	for _, p := range pkts {
-		if err := w.WritePacket(p.sec, p.nsec, p.frame.Build(nil), 0); err != nil {
+		data := p.raw
+		if data == nil {
+			data = p.frame.Build(nil)
+		}
+		if err := w.WritePacket(p.sec, p.nsec, data, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -38,18 +52,34 @@ func flowRows(t *testing.T, pkts []pkt, args ...string) []map[string]string {
 	if code != 0 {
 		t.Fatalf("%v: exit %d: %s", args, code, stderr)
 	}
+	var pktNames []string
+	if b, err := os.ReadFile(filepath.Join(dir, "o_packets.txt")); err == nil {
+		lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		pktNames = strings.Split(strings.TrimPrefix(lines[0], "%"), "\t")
+		for i, l := range lines[1:] {
+			if n := strings.Count(l, "\t") + 1; n != len(pktNames) {
+				t.Errorf("%v: packet row %d has %d fields, header %d", args, i+1, n, len(pktNames))
+			}
+		}
+	}
 	b, _ := os.ReadFile(filepath.Join(dir, "o_flows.txt"))
 	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
 	names := strings.Split(strings.TrimPrefix(lines[0], "%"), "\t")
 	var out []map[string]string
 	for _, l := range lines[1:] {
+		fields := strings.Split(l, "\t")
+		if len(fields) != len(names) {
+			t.Errorf("%v: flow row has %d fields, header %d", args, len(fields), len(names))
+		}
 		m := map[string]string{}
-		for i, v := range strings.Split(l, "\t") {
-			m[names[i]] = v
+		for i, v := range fields {
+			if i < len(names) {
+				m[names[i]] = v
+			}
 		}
 		out = append(out, m)
 	}
-	return out
+	return out, pktNames
 }
 
 // summary is "flowInd:pktsSnt:tcpStatesAFlags" of each row.
@@ -71,7 +101,7 @@ var (
 // apart are one flow by default and two flows with FLOW_TIMEOUT=60.
 func TestFlowTimeoutSwitch(t *testing.T) {
 	udp := pcapgen.Frame{Src: hostA, Dst: hostB, Proto: 17, SrcPort: 5000, DstPort: 53}
-	pkts := []pkt{{100, 0, udp}, {170, 0, udp}}
+	pkts := []pkt{{100, 0, udp, nil}, {170, 0, udp, nil}}
 	if got := summary(flowRows(t, pkts)); got != "1:2:0x00" {
 		t.Errorf("default: %s", got)
 	}
@@ -87,7 +117,7 @@ func TestFlowTimeoutSwitch(t *testing.T) {
 	}
 	// TCP flows follow tcpStates' timeouts, not FLOW_TIMEOUT.
 	syn := pcapgen.Frame{Src: hostA, Dst: hostB, Proto: 6, SrcPort: 40000, DstPort: 80, Flags: pcapgen.SYN, Window: 1000}
-	if got := summary(flowRows(t, []pkt{{100, 0, syn}, {170, 0, syn}}, "--set", "core.FLOW_TIMEOUT=60")); got != "1:2:0x03" {
+	if got := summary(flowRows(t, []pkt{{100, 0, syn, nil}, {170, 0, syn, nil}}, "--set", "core.FLOW_TIMEOUT=60")); got != "1:2:0x03" {
 		t.Errorf("TCP with FLOW_TIMEOUT=60: %s", got)
 	}
 	if code, _, stderr := run("-r", "x", "--set", "core.FLOW_TIMEOUT=soon"); code != 2 ||
@@ -112,7 +142,7 @@ func TestTCPStatesTimeoutSwitches(t *testing.T) {
 	const syn, ack, fin, rst = pcapgen.SYN, pcapgen.ACK, pcapgen.FIN, pcapgen.RST
 
 	// NEW: a SYN, and the same SYN again 130 s later.
-	lone := []pkt{{100, 0, a2b(syn, 1, 0)}, {230, 0, a2b(syn, 1, 0)}}
+	lone := []pkt{{100, 0, a2b(syn, 1, 0), nil}, {230, 0, a2b(syn, 1, 0), nil}}
 	if got := summary(flowRows(t, lone)); got != "1:1:0x03 2:1:0x03" {
 		t.Errorf("NEW default 120: %s", got)
 	}
@@ -121,7 +151,7 @@ func TestTCPStatesTimeoutSwitches(t *testing.T) {
 	}
 
 	// RESET: SYN, RST/ACK, then the client's ACK 5 s later.
-	reset := []pkt{{100, 0, a2b(syn, 1, 0)}, {100, 1000, b2a(rst|ack, 0, 2)}, {105, 0, a2b(ack, 2, 1)}}
+	reset := []pkt{{100, 0, a2b(syn, 1, 0), nil}, {100, 1000, b2a(rst|ack, 0, 2), nil}, {105, 0, a2b(ack, 2, 1), nil}}
 	got := flowRows(t, reset)
 	if s := summary(got); s != "1:1:0x03 1:1:0x43 2:1:0x03" {
 		t.Errorf("RESET default 0.1: %s", s)
@@ -134,9 +164,9 @@ func TestTCPStatesTimeoutSwitches(t *testing.T) {
 	// CLOSED: handshake, FIN/ACK both ways with their ACKs, then a
 	// client packet 20 s later.
 	closed := []pkt{
-		{100, 0, a2b(syn, 1, 0)}, {100, 100, b2a(syn|ack, 1000, 2)}, {100, 200, a2b(ack, 2, 1001)},
-		{101, 0, a2b(fin|ack, 2, 1001)}, {101, 100, b2a(fin|ack, 1001, 3)}, {101, 200, a2b(ack, 3, 1002)},
-		{121, 0, a2b(ack, 3, 1002)},
+		{100, 0, a2b(syn, 1, 0), nil}, {100, 100, b2a(syn|ack, 1000, 2), nil}, {100, 200, a2b(ack, 2, 1001), nil},
+		{101, 0, a2b(fin|ack, 2, 1001), nil}, {101, 100, b2a(fin|ack, 1001, 3), nil}, {101, 200, a2b(ack, 3, 1002), nil},
+		{121, 0, a2b(ack, 3, 1002), nil},
 	}
 	if s := summary(flowRows(t, closed)); s != "1:4:0x00 1:2:0x00 2:1:0x03" {
 		t.Errorf("CLOSED default 10: %s", s)
@@ -146,7 +176,7 @@ func TestTCPStatesTimeoutSwitches(t *testing.T) {
 	}
 	// ESTABLISHED (610 s) and CLOSING (120 s): the handshake, then a
 	// packet 700 s later; a FIN, then a packet 150 s later.
-	est := []pkt{{100, 0, a2b(syn, 1, 0)}, {100, 100, b2a(syn|ack, 1000, 2)}, {100, 200, a2b(ack, 2, 1001)}, {800, 0, a2b(ack, 2, 1001)}}
+	est := []pkt{{100, 0, a2b(syn, 1, 0), nil}, {100, 100, b2a(syn|ack, 1000, 2), nil}, {100, 200, a2b(ack, 2, 1001), nil}, {800, 0, a2b(ack, 2, 1001), nil}}
 	if s := summary(flowRows(t, est)); s != "1:2:0x02 1:1:0x02 2:1:0x03" {
 		t.Errorf("ESTABLISHED default 610: %s", s)
 	}
@@ -156,5 +186,63 @@ func TestTCPStatesTimeoutSwitches(t *testing.T) {
 	if code, _, stderr := run("-r", "x", "--set", "tcpStates.TIMEOUT_CLOSED=-1"); code != 2 ||
 		!strings.HasPrefix(stderr, "flowsift: --set tcpStates: TIMEOUT_CLOSED=-1: want a number of seconds") {
 		t.Errorf("bad TIMEOUT_CLOSED: exit %d %q", code, stderr)
+	}
+}
+
+// TestBasicFlowSwitches: BFO_MAC, BFO_ETHERTYPE, BFO_VLAN and
+// BFO_SUBNET_TEST (basicFlow.md header: all on by default) each remove
+// their columns from the flow and the packet file; every other column
+// keeps its value and every row keeps the header's width.
+func TestBasicFlowSwitches(t *testing.T) {
+	fr := pcapgen.Frame{SrcMAC: [6]byte{2, 0, 0, 0, 0, 1}, DstMAC: [6]byte{2, 0, 0, 0, 0, 2}, VLAN: []uint16{20},
+		Src: hostA, Dst: []byte{8, 8, 8, 8}, Proto: 17, SrcPort: 5000, DstPort: 53}
+	// An LLDP frame: an L2 flow.
+	l2 := append([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0, 3, 0x88, 0xcc}, make([]byte, 46)...)
+	pkts := []pkt{{100, 0, fr, nil}, {101, 0, pcapgen.Frame{}, l2}}
+	all := map[string]string{"srcMac": "02:00:00:00:00:01", "dstMac": "02:00:00:00:00:02", "ethType": "0x0800", "vlanID": "20",
+		"srcIPCC": "04", "srcIPOrg": `"Private network"`, "dstIPCC": "-", "dstIPOrg": `"-"`, "srcPort": "5000", "dstPort": "53", "l4Proto": "17"}
+	for _, c := range []struct {
+		sw   string
+		gone []string
+	}{
+		{"", nil},
+		{"BFO_MAC", []string{"srcMac", "dstMac"}},
+		{"BFO_ETHERTYPE", []string{"ethType"}},
+		{"BFO_VLAN", []string{"vlanID"}},
+		{"BFO_SUBNET_TEST", []string{"srcIPCC", "srcIPOrg", "dstIPCC", "dstIPOrg"}},
+	} {
+		args := []string{"-s"}
+		if c.sw != "" {
+			args = append(args, "--set", "basicFlow."+c.sw+"=0")
+		}
+		rows, pktCols := runRows(t, pkts, args...)
+		for _, g := range c.gone {
+			if slices.Contains(pktCols, g) {
+				t.Errorf("%s=0: packet column %s still there", c.sw, g)
+			}
+		}
+		if len(pktCols) != 73-len(c.gone) {
+			t.Errorf("%s=0: %d packet columns, want %d", c.sw, len(pktCols), 73-len(c.gone))
+		}
+		if len(rows) != 2 {
+			t.Fatalf("%s: %d rows", c.sw, len(rows))
+		}
+		for name, want := range all {
+			got, present := rows[0][name]
+			gone := false
+			for _, g := range c.gone {
+				gone = gone || g == name
+			}
+			if gone && present {
+				t.Errorf("%s=0: column %s still there", c.sw, name)
+			}
+			if !gone && got != want {
+				t.Errorf("%s=0: %s = %q, want %q", c.sw, name, got, want)
+			}
+		}
+		// The L2 flow: its IP columns are empty or "-", whatever is left.
+		if rows[1]["srcIP"] != "-" || rows[1]["l4Proto"] != "0" {
+			t.Errorf("%s=0: L2 flow %v", c.sw, rows[1])
+		}
 	}
 }
