@@ -246,3 +246,52 @@ func TestBasicFlowSwitches(t *testing.T) {
 		}
 	}
 }
+
+// TestBasicStatsSwitches: BS_REV_CNT, BS_PL_STATS, BS_IAT_STATS and
+// BS_STDDEV (basicStats.md header: on by default) remove their flow
+// columns; the remaining columns keep their values (three UDP packets of
+// 10, 20 and 60 payload bytes at 0, 1 and 3 s, one answer of 5 bytes).
+// The standard deviations follow basicStats.md §1's recurrence (average
+// seeded with the first length): var = 50 + (45² − 50)/3 = 708.33 for the
+// sizes, √ = 26.61453.
+func TestBasicStatsSwitches(t *testing.T) {
+	q := func(n int) pcapgen.Frame {
+		return pcapgen.Frame{Src: hostA, Dst: hostB, Proto: 17, SrcPort: 5000, DstPort: 53, Payload: make([]byte, n)}
+	}
+	answer := pcapgen.Frame{Src: hostB, Dst: hostA, Proto: 17, SrcPort: 53, DstPort: 5000, Payload: make([]byte, 5)}
+	pkts := []pkt{{100, 0, q(10), nil}, {100, 500, answer, nil}, {101, 0, q(20), nil}, {103, 0, q(60), nil}}
+	all := map[string]string{"pktsSnt": "3", "pktsRcvd": "1", "l7BytesSnt": "90", "l7BytesRcvd": "5",
+		"minL7PktSz": "10", "maxL7PktSz": "60", "avgL7PktSz": "30", "stdL7PktSz": "26.61453",
+		"minIAT": "0", "maxIAT": "2", "avgIAT": "1", "stdIAT": "1.040833", "pktps": "1", "bytps": "30"}
+	for _, c := range []struct {
+		sw   string
+		gone []string
+	}{
+		{"", nil},
+		{"BS_REV_CNT", []string{"pktsRcvd", "l7BytesRcvd"}},
+		{"BS_PL_STATS", []string{"minL7PktSz", "maxL7PktSz", "avgL7PktSz", "stdL7PktSz"}},
+		{"BS_IAT_STATS", []string{"minIAT", "maxIAT", "avgIAT", "stdIAT"}},
+		{"BS_STDDEV", []string{"stdL7PktSz", "stdIAT"}},
+	} {
+		var args []string
+		if c.sw != "" {
+			args = []string{"--set", "basicStats." + c.sw + "=0"}
+		}
+		rows := flowRows(t, pkts, args...)
+		if len(rows) != 2 {
+			t.Fatalf("%s: %d rows", c.sw, len(rows))
+		}
+		for name, want := range all {
+			got, present := rows[0][name]
+			if slices.Contains(c.gone, name) {
+				if present {
+					t.Errorf("%s=0: column %s still there", c.sw, name)
+				}
+				continue
+			}
+			if got != want {
+				t.Errorf("%s=0: %s = %q, want %q", c.sw, name, got, want)
+			}
+		}
+	}
+}
