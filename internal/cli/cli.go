@@ -232,6 +232,12 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 				return nil, 0, true
 			case "color", "colour":
 				mode := colour.Always // a bare --color, as in GNU tools
+				if !hasVal && i+1 < len(args) {
+					if _, err := colour.ParseMode(args[i+1]); err == nil {
+						val, hasVal = args[i+1], true
+						i++
+					}
+				}
 				if hasVal {
 					var err error
 					if mode, err = colour.ParseMode(val); err != nil {

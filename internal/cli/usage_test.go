@@ -224,6 +224,10 @@ func TestColour(t *testing.T) {
 	if !hasEsc(always.Name()) {
 		t.Error("--color=always: no colour")
 	}
+	spaced := file("spaced.txt")
+	if code := Main([]string{"flowsift", "-r", pcap, "-w", filepath.Join(dir, "c"), "--color", "always"}, nil, spaced, io.Discard); code != 0 || !hasEsc(spaced.Name()) {
+		t.Errorf("--color always: exit %d, colour %v", code, hasEsc(spaced.Name()))
+	}
 	// On a terminal: colour, unless NO_COLOR, TERM=dumb or --color=never.
 	for _, c := range []struct {
 		env, val string
