@@ -15,6 +15,7 @@ import (
 	"flowsift/internal/decode"
 	"flowsift/internal/flow"
 	"flowsift/internal/report"
+	"flowsift/internal/tcptrack"
 )
 
 // Plugin is one analyzer. All methods are called from one goroutine.
@@ -60,6 +61,10 @@ type Env struct {
 	// at construction in Tranalyzer's order (the flow table keeps one
 	// timeout walk per distinct value, core.md §9).
 	Timeouts []float32
+	// TCP is the shared TCP tracker: the current packet's parsed header and
+	// every flow direction's endpoint state (nil in plugin tests that run
+	// without the engine).
+	TCP *tcptrack.Tracker
 }
 
 // SubnetLookup is the geo/organisation database (basicFlow.md §4).
