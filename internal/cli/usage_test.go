@@ -22,15 +22,19 @@ import (
 func TestUsageErrorsOneStyle(t *testing.T) {
 	dir := t.TempDir()
 	pcap := writeCapture(t, dir, "t.pcap")
+	known := pluginNames()
+	if !strings.HasPrefix(known, "basicFlow, basicStats, tcpFlags, tcpStates") {
+		t.Fatalf("plugins %q", known)
+	}
 	cases := []struct {
 		args []string
 		want string // first line of stderr
 	}{
-		{[]string{"--set", "foo.BAR=1"}, `flowsift: --set foo.BAR: unknown plugin "foo" (known: core, basicFlow, basicStats, tcpFlags, tcpStates; see 'flowsift config')`},
+		{[]string{"--set", "foo.BAR=1"}, `flowsift: --set foo.BAR: unknown plugin "foo" (known: core, ` + known + `; see 'flowsift config')`},
 		{[]string{"--set", "tcpFlags.NOPE=1"}, `flowsift: --set tcpFlags.NOPE: plugin tcpFlags has no switch "NOPE" (see 'flowsift config')`},
 		{[]string{"--set", "tcpFlags.IPTOS=7"}, `flowsift: --set tcpFlags: IPTOS must be 0, 1 or 2 (see 'flowsift config tcpFlags')`},
 		{[]string{"--set", "tcpFlags.IPTOS=x"}, `flowsift: --set tcpFlags.IPTOS=x: IPTOS takes a number`},
-		{[]string{"--plugins", "nope"}, `flowsift: --plugins: unknown plugin "nope" (known: basicFlow, basicStats, tcpFlags, tcpStates; see 'flowsift config')`},
+		{[]string{"--plugins", "nope"}, `flowsift: --plugins: unknown plugin "nope" (known: ` + known + `; see 'flowsift config')`},
 		{[]string{"--set", "core.NOPE=1"}, `flowsift: --set core.NOPE: the core has no switch "NOPE" (see 'flowsift config')`},
 		{[]string{"--color=sometimes"}, `flowsift: --color=sometimes: want auto, always or never`},
 		{[]string{"-f", "0"}, `flowsift: -f 0: want a positive number`},
