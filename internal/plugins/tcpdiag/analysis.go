@@ -35,10 +35,11 @@ type dir struct {
 	probeTime int64
 	probeSet  bool
 	// As receiver: the previous ACK, to tell a repeated one.
-	ackSeen  bool
-	lastWin  uint16
-	lastSACK uint64
-	disc     [4]discard // arrivals the receiver did not keep
+	ackSeen   bool
+	lastAckID uint16
+	ofo       bool // its previous ACK carried SACK blocks
+	lastSACK  uint64
+	disc      [4]discard // arrivals the receiver did not keep
 
 	// Send-order keys: the IPv4 ID extended to 64 bits, the TCP timestamp
 	// extended, and the highest of each seen on a data frame.
@@ -103,7 +104,7 @@ func (p *Plugin) segment(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint,
 		}
 	}
 	if seg.Flags&tcptrack.FlagACK != 0 && o != nil && peer != nil && peer.Active && o.hi != 0 {
-		p.feedback(f, o, d, peer, peer.SACKPerm && self.SACKPerm, seg, t)
+		p.feedback(f, o, d, peer, peer.SACKPerm && self.SACKPerm, self.IPIDPerSocket(), seg, t)
 	}
 	if seg.Data() {
 		d.segs++
@@ -112,7 +113,7 @@ func (p *Plugin) segment(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint,
 		self.SeqExt(seg.Seq)+1 == d.hi && self.SndMaxExt <= d.hi {
 		// A zero-length segment one byte below the highest: Linux' window
 		// probe or keep-alive (RFC 9293 §3.8.4).
-		if o != nil && o.zwSince != 0 {
+		if d.zwSince != 0 { // the receiver's window for this direction is closed
 			d.findings |= FindZeroWinProbe
 			p.class = ClassProbe
 		} else {

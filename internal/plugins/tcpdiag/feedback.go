@@ -8,7 +8,7 @@ import (
 // feedback reads an acknowledgement (with SACK and D-SACK blocks) that the
 // receiver r sent about direction o's data; ep is o's endpoint, for the
 // sequence extension.
-func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, sackOK bool, seg *tcptrack.Segment, t int64) {
+func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, sackOK, perSocketACKs bool, seg *tcptrack.Segment, t int64) {
 	a := ep.SeqExt(seg.Ack)
 	if !o.fb {
 		o.fb = true
@@ -19,7 +19,6 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, sackOK
 	if seg.OptsOK {
 		n = seg.NSACK
 	}
-	prevAck := o.ackMax
 	// D-SACK (RFC 2883): the first block lies below the cumulative ACK or
 	// inside the second block.
 	first := 0
@@ -74,38 +73,42 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, sackOK
 		}
 		news = p.board(o).addSacked(l, h, news)
 	}
-	// One ACK does not tell in which order its bytes arrived: take them in
-	// send order (originals by sequence, retransmissions last), so that
-	// only reordering between ACKs counts.
-	for i := 1; i < len(news); i++ {
-		for j := i; j > 0 && news[j].Start < news[j-1].Start; j-- {
-			news[j], news[j-1] = news[j-1], news[j]
-		}
-	}
-	p.nretxArr = 0
+	p.nev = 0
 	for _, sp := range news {
 		p.arrived(f, o, r, sp, t)
 	}
-	// An ACK that tells nothing new (no acknowledgement, SACK or D-SACK
-	// progress, no data, no larger window) on a SACK connection answers an
-	// arrival the receiver did not keep: every segment it keeps moves the
-	// ACK or a SACK block, every copy it already had draws a D-SACK. PAWS
-	// (RFC 7323 §5) throws away a late original whose timestamp is older
-	// than a later frame's that way. What it discarded lay between the
-	// acknowledgement and the highest byte sent: a later retransmission
-	// there re-sends bytes that had reached the receiver, and the discarded
-	// frame was overtaken.
-	if sackOK && r.ackSeen && a == prevAck && first == 0 && len(news) == 0 && !seg.Data() && seg.Win <= r.lastWin &&
+	p.orderArrivals(o)
+	// Arrivals the receiver did not keep. While it holds out-of-order data
+	// a receiver acknowledges every arrival at once: what it keeps moves the
+	// ACK or a SACK block, a copy it already had draws a D-SACK. An ACK
+	// without data that tells nothing new (on a SACK connection) thus
+	// answers an arrival it threw away: PAWS (RFC 7323 §5)
+	// drops a late original whose timestamp is older than a later frame's
+	// that way. With the receiver's per-socket IP ID the ACKs the capture
+	// lacks are counted too: k ACKs for m arrivals the news explain leave
+	// k−m discarded ones. What was discarded lay between the acknowledgement
+	// and the highest byte sent: a later retransmission there re-sends bytes
+	// that had reached the receiver, and the discarded frame was overtaken.
+	if sackOK && r.ackSeen && r.ofo && !seg.Data() &&
 		seg.Flags&(tcptrack.FlagSYN|tcptrack.FlagFIN|tcptrack.FlagRST) == 0 && o.hi > a {
-		o.noteDiscard(a, o.hi)
-		if o.arrMax > a {
-			o.reordE2E++
+		var explained int64
+		for _, sp := range news {
+			explained += int64(o.nseg(sp.End - sp.Start))
+		}
+		explained += int64(first)
+		acks := int64(1)
+		if k := int16(seg.IPID - r.lastAckID); seg.IPv4 && perSocketACKs && k > 1 && k <= 8 {
+			acks = int64(k)
+		}
+		for n := acks - explained; n > 0; n-- {
+			o.noteDiscard(a, o.hi)
+			if o.arrMax > a {
+				o.reordE2E++
+			}
 		}
 	}
-	r.ackSeen, r.lastWin = true, seg.Win
-	for i := 0; i < p.nretxArr; i++ {
-		p.arrivalAt(o, p.retxArr[i].hi, 1)
-	}
+	r.ofo = n > 0
+	r.ackSeen, r.lastAckID = true, seg.IPID
 	if o.sb != 0 {
 		p.prune(f, o, r, t)
 	}
@@ -141,8 +144,7 @@ func (p *Plugin) arrived(f *flow.Flow, o, r *dir, sp span, t int64) {
 			return
 		}
 	}
-	// Arrivals of original transmissions, in send position order.
-	pos := sp.Start
+	// Decide the retransmissions whose bytes arrived.
 	if o.sb != 0 {
 		b := p.pool[o.sb-1]
 		for i := 0; i < b.n; {
@@ -175,52 +177,82 @@ func (p *Plugin) arrived(f *flow.Flow, o, r *dir, sp span, t int64) {
 			i++
 		}
 	}
-	if o.arrMax > pos {
-		// Original transmissions overtaken: the bytes below the highest
-		// send position arrived, less those a retransmission carried.
-		lo, hi := pos, min(sp.End, o.arrMax)
-		n := hi - lo
-		if o.sb != 0 {
-			b := p.pool[o.sb-1]
-			for i := 0; i < b.n; i++ {
-				if k := b.r[i].Kind; k != rHole {
-					n -= min(n, b.overlap(i, lo, hi))
-				}
-			}
-		}
-		if n > 0 {
-			o.reordE2E += o.nseg(n)
-		}
-	}
-	o.arrMax = max(o.arrMax, sp.End)
+	p.event(arrival{key: sp.Start, end: sp.End})
 }
 
-// retxArrival queues the arrival of a retransmission sent when the highest
-// byte sent was hi, for after the ACK's original bytes.
-// Of several retransmissions of the same bytes, only the last one can be
-// what arrived.
+// arrival is an arrival the receiver reported, at its send position: an
+// original's is its first byte, a retransmission's the highest byte sent
+// when it left (retx).
+type arrival struct {
+	key, end uint64
+	retx     bool
+}
+
+// before orders arrivals by send position; a retransmission that left
+// when the highest byte sent was k precedes the original starting at k.
+func (a arrival) before(b arrival) bool {
+	return a.key < b.key || (a.key == b.key && a.retx && !b.retx)
+}
+
+// retxArrival records the arrival of a retransmission of the bytes at
+// start, sent when the highest byte sent was hi. Of several
+// retransmissions of the same bytes only the last can be what arrived.
 func (p *Plugin) retxArrival(start, hi uint64) {
-	for i := 0; i < p.nretxArr; i++ {
-		if p.retxArr[i].start == start {
-			p.retxArr[i].hi = max(p.retxArr[i].hi, hi)
+	for i := 0; i < p.nev; i++ {
+		if e := &p.ev[i]; e.retx && e.end == start {
+			e.key = max(e.key, hi)
 			return
 		}
 	}
-	if p.nretxArr < len(p.retxArr) {
-		p.retxArr[p.nretxArr] = retxArr{start, hi}
-		p.nretxArr++
+	p.event(arrival{key: hi, end: start, retx: true})
+}
+
+func (p *Plugin) event(a arrival) {
+	if p.nev < len(p.ev) {
+		p.ev[p.nev] = a
+		p.nev++
 	}
 }
 
-type retxArr struct{ start, hi uint64 }
-
-// arrivalAt counts the arrival of n retransmitted segments sent when the
-// highest byte sent was hi: reordered if something sent later arrived.
-func (p *Plugin) arrivalAt(o *dir, hi uint64, n int32) {
-	if o.arrMax > hi {
-		o.reordE2E += n
+// orderArrivals counts the overtaken among the arrivals one ACK reported
+// (RFC 4737: arriving after something sent later). One ACK does not tell
+// in which order its own arrivals came: they are taken in send order, so
+// that only reordering between ACKs counts.
+func (p *Plugin) orderArrivals(o *dir) {
+	ev := p.ev[:p.nev]
+	for i := 1; i < len(ev); i++ {
+		for j := i; j > 0 && ev[j].before(ev[j-1]); j-- {
+			ev[j], ev[j-1] = ev[j-1], ev[j]
+		}
 	}
-	o.arrMax = max(o.arrMax, hi)
+	for _, e := range ev {
+		if e.retx {
+			if o.arrMax > e.key {
+				o.reordE2E++
+			}
+			o.arrMax = max(o.arrMax, e.key)
+			continue
+		}
+		if o.arrMax > e.key {
+			// Original transmissions below the highest send position that
+			// arrived, less the bytes a retransmission carried.
+			lo, hi := e.key, min(e.end, o.arrMax)
+			n := hi - lo
+			if o.sb != 0 {
+				b := p.pool[o.sb-1]
+				for i := 0; i < b.n; i++ {
+					if b.r[i].Kind != rHole {
+						n -= min(n, b.overlap(i, lo, hi))
+					}
+				}
+			}
+			if n > 0 {
+				o.reordE2E += o.nseg(n)
+			}
+		}
+		o.arrMax = max(o.arrMax, e.end)
+	}
+	p.nev = 0
 }
 
 // earlyAck decides a retransmission of bytes the capture had seen: an

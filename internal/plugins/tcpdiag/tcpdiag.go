@@ -152,9 +152,9 @@ type Plugin struct {
 	dups  dupCache
 	class uint8 // class of the current packet
 	seg   tcptrack.Segment
-	// Retransmission arrivals of the ACK being read (see feedback).
-	retxArr  [8]retxArr
-	nretxArr int
+	// Arrivals reported by the ACK being read (see orderArrivals).
+	ev  [24]arrival
+	nev int
 
 	// Run totals for the end report.
 	tot totals
