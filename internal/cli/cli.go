@@ -25,7 +25,10 @@ import (
 )
 
 const usage = `Usage: flowsift [OPTION...] -r FILE [-w PREFIX] [-s]
-       flowsift tawk [TAWK OPTIONS] PROGRAM [FILE...]   (tawk -L lists its functions)
+       flowsift tawk [TAWK OPTIONS] PROGRAM [FILE...]
+                   (tawk -V NAME=VALUE decodes a bit field, tawk -L FILE
+                   every name=value of a report or log, tawk -g lists the
+                   functions)
        flowsift tcol [FILE]
        flowsift config [PLUGIN]        list plugins, switches and defaults
        flowsift install-aliases DIR    create tawk and tcol symlinks in DIR
