@@ -18,6 +18,7 @@ import (
 	"flowsift/internal/engine"
 	"flowsift/internal/plugin"
 	"flowsift/internal/plugins"
+	"flowsift/internal/subnet"
 	"flowsift/internal/plugins/tcpdiag"
 
 	"flowsift/internal/tawk"
@@ -303,6 +304,9 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 					return fail("--geo needs a file")
 				}
 				o.SubnetDBs = append(o.SubnetDBs, v)
+				if len(o.SubnetDBs) > subnet.MaxGeo {
+					return fail("--geo: at most %d databases (e.g. a country and an ASN database)", subnet.MaxGeo)
+				}
 			case "progress":
 				o.Progress = true
 			case "no-progress":

@@ -38,6 +38,7 @@ func TestUsageErrorsOneStyle(t *testing.T) {
 		{[]string{"--set", "core.NOPE=1"}, `flowsift: --set core.NOPE: the core has no switch "NOPE" (see 'flowsift config')`},
 		{[]string{"--color=sometimes"}, `flowsift: --color=sometimes: want auto, always or never`},
 		{[]string{"-f", "0"}, `flowsift: -f 0: want a positive number`},
+		{[]string{"--geo", "a", "--geo", "b", "--geo", "c", "--geo", "d", "--geo", "e"}, `flowsift: --geo: at most 4 databases (e.g. a country and an ASN database)`},
 	}
 	for _, c := range cases {
 		code, stdout, stderr := run(append([]string{"-r", pcap, "-w", filepath.Join(dir, "o")}, c.args...)...)
