@@ -18,8 +18,8 @@ import (
 	"flowsift/internal/engine"
 	"flowsift/internal/plugin"
 	"flowsift/internal/plugins"
-	"flowsift/internal/subnet"
 	"flowsift/internal/plugins/tcpdiag"
+	"flowsift/internal/subnet"
 
 	"flowsift/internal/tawk"
 	"flowsift/internal/tcol"
