@@ -12,6 +12,7 @@ import (
 	"flowsift/internal/column"
 	"flowsift/internal/plugin"
 	"flowsift/internal/sink"
+	"flowsift/internal/tcptrack"
 )
 
 // Formats are the writers --format can choose for the flow and packet files.
@@ -75,7 +76,7 @@ func flowColumns(plugins []plugin.Instance) []column.Column {
 // Columns returns the columns of the flow and packet files of a run with
 // opts' plugins and switches (what the typed writers are driven by).
 func Columns(opts *Options, reg *plugin.Registry) (flows, packets []column.Column, err error) {
-	pls, err := reg.Build(&plugin.Env{PacketMode: true}, opts.Plugins, opts.Sets)
+	pls, err := reg.Build(&plugin.Env{PacketMode: true, TCP: tcptrack.New()}, opts.Plugins, opts.Sets)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -108,9 +109,9 @@ func (r *runner) openOutputs(kind string, cols []column.Column, textHeader strin
 			if format != "parquet" {
 				path += compressExt(o.Compress)
 			}
-			f, err := os.Create(path)
+			f, err := r.create(path, strings.TrimSuffix(kind, "s")+" file")
 			if err != nil {
-				return fail(fmt.Errorf("cannot create %s file: %v", strings.TrimSuffix(kind, "s"), err))
+				return fail(err)
 			}
 			of := &outFile{path: path, f: f}
 			r.files = append(r.files, of)
