@@ -15,6 +15,7 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -75,20 +76,23 @@ type Column struct {
 
 // Writer writes one Parquet file.
 type Writer struct {
-	w       io.Writer
-	off     int64
-	err     error
-	schema  []*Node
-	cols    []*Column
-	zstd    *zstd.Encoder
-	scratch []byte
-	zbuf    []byte
-	hdr     thrift
-	rows    int64 // rows of the open row group
-	groups  []rowGroup
-	total   int64
-	kv      [][2]string
-	created string
+	w      io.Writer
+	off    int64
+	err    error
+	schema []*Node
+	cols   []*Column
+	zstd   *zstd.Encoder
+	// The compression goroutine: pages in, bodies back for reuse.
+	jobs       chan pageJob
+	bodies     chan []byte
+	pending    sync.WaitGroup
+	compressed chan struct{}
+	closed     bool
+	rows       int64 // rows of the open row group
+	groups     []rowGroup
+	total      int64
+	kv         [][2]string
+	created    string
 	// PageSize is the uncompressed size at which a column's page is
 	// closed; RowGroupRows the rows per row group.
 	PageSize     int
@@ -108,16 +112,22 @@ type chunkMeta struct {
 
 // New returns a writer of a file with the given top-level fields.
 func New(w io.Writer, fields []*Node, createdBy string, kv [][2]string) (*Writer, error) {
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true), zstd.WithEncoderCRC(false))
 	if err != nil {
 		return nil, err
 	}
-	wr := &Writer{w: w, schema: fields, zstd: enc, kv: kv, created: createdBy, PageSize: 32 << 10, RowGroupRows: 128 << 10}
+	wr := &Writer{w: w, schema: fields, zstd: enc, kv: kv, created: createdBy, PageSize: 32 << 10, RowGroupRows: 128 << 10,
+		jobs: make(chan pageJob, 16), bodies: make(chan []byte, 20), compressed: make(chan struct{})}
+	go wr.compress()
 	for _, f := range fields {
 		wr.addColumns(f, nil, 0, 0)
 	}
 	wr.write([]byte("PAR1"))
-	return wr, wr.err
+	if wr.err != nil {
+		wr.Close()
+		return nil, wr.err
+	}
+	return wr, nil
 }
 
 func (w *Writer) addColumns(n *Node, path []string, def, rep int) {
@@ -223,13 +233,19 @@ func (w *Writer) EndRow() {
 	}
 }
 
-// flushPage compresses the open page into the row group's pages.
+// flushPage hands the open page to the compression goroutine, which adds
+// it to the row group's pages (compression overlaps with the next rows).
 func (c *Column) flushPage() {
 	if c.nvals == 0 {
 		return
 	}
 	w := c.w
-	body := w.scratch[:0]
+	var body []byte
+	select {
+	case body = <-w.bodies:
+	default:
+	}
+	body = body[:0]
 	if c.maxRep > 0 {
 		body = appendLevels(body, c.reps, c.maxRep)
 	}
@@ -237,27 +253,49 @@ func (c *Column) flushPage() {
 		body = appendLevels(body, c.defs, c.maxDef)
 	}
 	body = append(body, c.vals...)
-	w.scratch = body
-	comp := w.zstd.EncodeAll(body, w.zbuf[:0])
-	w.zbuf = comp
-	h := &w.hdr
-	h.b, h.last = h.b[:0], h.last[:0]
-	h.begin()
-	h.i32(1, 0) // DATA_PAGE
-	h.i32(2, int32(len(body)))
-	h.i32(3, int32(len(comp)))
-	h.structField(5)
-	h.i32(1, int32(c.nvals))
-	h.i32(2, 0) // PLAIN
-	h.i32(3, 3) // RLE
-	h.i32(4, 3) // RLE
-	h.end()
-	h.end()
-	c.pages = append(c.pages, h.b...)
-	c.pages = append(c.pages, comp...)
-	c.rawSize += int64(len(h.b) + len(body))
-	c.numValues += int64(c.nvals)
+	w.pending.Add(1)
+	w.jobs <- pageJob{c: c, body: body, nvals: c.nvals}
 	c.defs, c.reps, c.vals, c.nvals = c.defs[:0], c.reps[:0], c.vals[:0], 0
+}
+
+// pageJob is a page for the compression goroutine.
+type pageJob struct {
+	c     *Column
+	body  []byte
+	nvals int
+}
+
+// compress is the compression goroutine: page header and zstd frame,
+// appended to the column's pages in the order the pages were closed.
+func (w *Writer) compress() {
+	defer close(w.compressed)
+	var zbuf []byte
+	h := &thrift{}
+	for j := range w.jobs {
+		zbuf = w.zstd.EncodeAll(j.body, zbuf[:0])
+		h.b, h.last = h.b[:0], h.last[:0]
+		h.begin()
+		h.i32(1, 0) // DATA_PAGE
+		h.i32(2, int32(len(j.body)))
+		h.i32(3, int32(len(zbuf)))
+		h.structField(5)
+		h.i32(1, int32(j.nvals))
+		h.i32(2, 0) // PLAIN
+		h.i32(3, 3) // RLE
+		h.i32(4, 3) // RLE
+		h.end()
+		h.end()
+		c := j.c
+		c.pages = append(c.pages, h.b...)
+		c.pages = append(c.pages, zbuf...)
+		c.rawSize += int64(len(h.b) + len(j.body))
+		c.numValues += int64(j.nvals)
+		select {
+		case w.bodies <- j.body:
+		default:
+		}
+		w.pending.Done()
+	}
 }
 
 // appendLevels appends levels in the RLE/bit-packing hybrid encoding
@@ -301,6 +339,9 @@ func (w *Writer) flushRowGroup() {
 	g := rowGroup{rows: w.rows}
 	for _, c := range w.cols {
 		c.flushPage()
+	}
+	w.pending.Wait()
+	for _, c := range w.cols {
 		m := chunkMeta{offset: w.off, raw: c.rawSize, compressed: int64(len(c.pages)), values: c.numValues, stats: c.stats}
 		m.stats.nulls = c.nulls
 		w.write(c.pages)
@@ -317,9 +358,17 @@ func (w *Writer) flushRowGroup() {
 // Err is the first write error.
 func (w *Writer) Err() error { return w.err }
 
-// Close writes the last row group and the footer.
+// Close writes the last row group and the footer, and stops the
+// compression goroutine.
 func (w *Writer) Close() error {
+	if w.closed {
+		return w.err
+	}
+	w.closed = true
 	w.flushRowGroup()
+	close(w.jobs)
+	<-w.compressed
+	w.zstd.Close()
 	if w.err != nil {
 		return w.err
 	}
@@ -387,7 +436,6 @@ func (w *Writer) Close() error {
 	w.write(t.b)
 	w.write(binary.LittleEndian.AppendUint32(nil, uint32(len(t.b))))
 	w.write([]byte("PAR1"))
-	w.zstd.Close()
 	return w.err
 }
 
