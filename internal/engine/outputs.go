@@ -169,7 +169,7 @@ func compressor(w io.Writer, method string) (io.WriteCloser, error) {
 	case "gzip":
 		return gzip.NewWriterLevel(w, gzip.DefaultCompression)
 	case "zstd":
-		return zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedDefault))
+		return zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
 	}
 	return nil, fmt.Errorf("unknown compression %q", method)
 }
