@@ -120,7 +120,7 @@ func listConfig(w io.Writer) int {
 
 var coreSwitches = []plugin.Switch{
 	{Name: "HASHTABLE_SIZE", Default: "262144", Help: "flows kept in memory before the least recently used pair is written early (flowStat bit 42); -f multiplies it"},
-	{Name: "FIXT2BUGS", Default: "1", Help: "1: bytes past a short frame read as absent; 0: as Tranalyzer, they are bytes of earlier frames (l7Content, docs/compat.md)"},
+	{Name: "FIXT2BUGS", Default: "1", Help: "1: bytes past a short frame read as absent; 0: as Tranalyzer, they are bytes of earlier frames (l7Content), and a RARP body counts as padding (docs/compat.md)"},
 }
 
 // parse reads the command line with getopt semantics. done reports that
