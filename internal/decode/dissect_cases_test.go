@@ -319,3 +319,50 @@ func checkEndpoints(t *testing.T, p *Packet, f []string) {
 		t.Errorf("ports %s → %s, tshark %s → %s", sp, dp, lastOf(f[col]), lastOf(f[col+1]))
 	}
 }
+
+// TestDissectCasesNoAllocs: decoding any hand-built case (every link type
+// and dispatch path of the list) allocates nothing.
+func TestDissectCasesNoAllocs(t *testing.T) {
+	cases := pcapgen.DissectCases()
+	d := NewDecoder(DefaultConfig())
+	var p Packet
+	allocs := testing.AllocsPerRun(20, func() {
+		for _, c := range cases {
+			p = Packet{CapLen: uint32(len(c.Data)), WireLen: uint32(len(c.Data)), LinkType: c.Link, Data: c.Data}
+			d.Decode(&p)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per run", allocs)
+	}
+}
+
+// TestWLANAddresses: on an 802.11 link the flow's MACs are the frame's
+// source and destination as ToDS/FromDS place them; inside CAPWAP they
+// stay the outer Ethernet header's.
+func TestWLANAddresses(t *testing.T) {
+	byName := map[string]pcapgen.DissectCase{}
+	for _, c := range pcapgen.DissectCases() {
+		byName[c.Name] = c
+	}
+	client := [6]byte{0x00, 0x16, 0xea, 0x00, 0x00, 0x20}
+	gateway := [6]byte{0x00, 0x11, 0x22, 0x33, 0x44, 0xfe}
+	mac1 := [6]byte{0x00, 0x11, 0x22, 0x33, 0x44, 0x01}
+	mac2 := [6]byte{0x00, 0x11, 0x22, 0x33, 0x44, 0x02}
+	for _, tc := range []struct {
+		name     string
+		src, dst [6]byte
+	}{
+		{"radiotap-qos-data", client, gateway},     // to DS: SA = addr2, DA = addr3
+		{"wlan-data-fromds-ipv6", gateway, client}, // from DS: SA = addr3, DA = addr1
+		{"wlan-wds-qos-htc", client, gateway},      // WDS: SA = addr4, DA = addr3
+		{"capwap-data-wlan", mac1, mac2},           // outer Ethernet
+		{"capwap-data-wlan-wsi", mac1, mac2},
+	} {
+		c := byName[tc.name]
+		p := decodeFrame(t, c.Link, c.Data, 0)
+		if !p.HasMAC || p.SrcMAC != tc.src || p.DstMAC != tc.dst {
+			t.Errorf("%s: MACs %x → %x, want %x → %x", tc.name, p.SrcMAC, p.DstMAC, tc.src, tc.dst)
+		}
+	}
+}
