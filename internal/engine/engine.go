@@ -18,6 +18,7 @@ import (
 	"flowsift/internal/plugin"
 	"flowsift/internal/report"
 	"flowsift/internal/sink"
+	"flowsift/internal/tcptrack"
 )
 
 // Version is what flowsift reports as its own version.
@@ -140,6 +141,7 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	r.env.TCP = tcptrack.New()
 	r.plugins, err = reg.Build(&r.env, o.Plugins, o.Sets)
 	if err != nil {
 		return err
@@ -375,11 +377,16 @@ func (r *runner) packet(p *decode.Packet, warnings []byte) {
 		return
 	}
 	f, res := r.table.Packet(p)
+	tcp := r.env.TCP
 	if res == flow.Created {
+		tcp.NewFlow(f)
 		for _, pl := range r.plugins {
 			pl.NewFlow(f, p)
 		}
 	}
+	// The tracker parses the TCP header once for every plugin and updates
+	// the endpoints after them (they read the state before this packet).
+	tcp.Begin(f, p)
 	if r.pktOut != nil {
 		w := r.pktOut
 		w.Col()
@@ -397,6 +404,7 @@ func (r *runner) packet(p *decode.Packet, warnings []byte) {
 			pl.Packet(f, p, nil)
 		}
 	}
+	tcp.End()
 	c.countPacket(p, f)
 	r.env.ABytes, r.env.BBytes = c.ABytes, c.BBytes
 }

@@ -14,6 +14,7 @@ import (
 	"flowsift/internal/decode"
 	"flowsift/internal/flow"
 	"flowsift/internal/report"
+	"flowsift/internal/tcptrack"
 )
 
 // Plugin is one analyzer. All methods are called from one goroutine.
@@ -55,6 +56,10 @@ type Env struct {
 	PacketMode bool
 	// Subnets resolves subnet records (basicFlow, basicStats talker lines).
 	Subnets SubnetLookup
+	// TCP is the shared TCP tracker: the current packet's parsed header and
+	// every flow direction's endpoint state (nil in plugin tests that run
+	// without the engine).
+	TCP *tcptrack.Tracker
 }
 
 // SubnetLookup is the geo/organisation database (basicFlow.md §4).

@@ -4,13 +4,12 @@
 package tcpstates
 
 import (
-	"encoding/binary"
-
 	"flowsift/internal/column"
 	"flowsift/internal/decode"
 	"flowsift/internal/flow"
 	"flowsift/internal/plugin"
 	"flowsift/internal/report"
+	"flowsift/internal/tcptrack"
 )
 
 const name = "tcpStates"
@@ -87,6 +86,7 @@ type Plugin struct {
 	env   *plugin.Env
 	flows flow.Store[dir]
 	agg   uint8
+	seg   tcptrack.Segment // parse of the current packet without the engine
 }
 
 // New returns a tcpStates plugin.
@@ -123,19 +123,28 @@ func (ts *Plugin) Packet(f *flow.Flow, p *decode.Packet, pw column.Writer) {
 		if f.Partner != nil {
 			R = side{ts.flows.At(f.Partner.Slot), f.Partner}
 		}
-		l4 := p.Data[p.L4Off:]
-		seq := uint64(binary.BigEndian.Uint32(l4[4:8]))
-		ack := uint64(binary.BigEndian.Uint32(l4[8:12]))
-		var flags uint8
-		if len(l4) > 13 {
-			flags = l4[13]
+		seg := ts.segment(p)
+		// T2 reads the flags byte from a 13-byte header too (tcpHeader).
+		flags := seg.Flags
+		if !seg.HasFlags && p.L4Off+13 < len(p.Data) {
+			flags = p.Data[p.L4Off+13]
 		}
-		step(P, R, flags, seq, ack)
+		step(P, R, flags, uint64(seg.Seq), uint64(seg.Ack))
 	}
 	if pw != nil {
 		pw.Col()
 		pw.H(uint64(P.d.anom), 2)
 	}
+}
+
+// segment returns the shared tracker's parse of p, or parses p itself when
+// the plugin runs without the engine (tests).
+func (ts *Plugin) segment(p *decode.Packet) *tcptrack.Segment {
+	if ts.env.TCP.Current(p) {
+		return &ts.env.TCP.Seg
+	}
+	tcptrack.Parse(p, &ts.seg)
+	return &ts.seg
 }
 
 // tcpHeader reports whether p is a TCP packet the machine looks at: an IP
