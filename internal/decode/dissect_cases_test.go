@@ -128,6 +128,8 @@ var dissectWant = map[string]string{
 	"gre-ipv6":           "eth:ipv4:gre:ipv6:udp",
 	"gre-ppp-compressed": "eth:ipv4:gre:ppp:comp_data",
 	"gre-unknown":        "eth:ipv4:gre:UNK(0x8909)",
+	"gre-key-seq":        "eth:ipv4:gre:ipv4:tcp",
+	"gre-checksum":       "eth:ipv4:gre:ipv4:tcp",
 	// UDP.
 	"geneve":          "eth:ipv4:udp:geneve:eth:ipv4:tcp",
 	"geneve-ipv4":     "eth:ipv4:udp:geneve:ipv4:tcp",
@@ -137,6 +139,9 @@ var dissectWant = map[string]string{
 	"ayiya":           "eth:ipv4:udp:ayiya:ipv6:udp",
 	"l2tpv2":          "eth:ipv4:udp:l2tp:ppp:ipv4:tcp",
 	"l2tpv2-control":  "eth:ipv4:udp:l2tp",
+	"teredo-origin":   "eth:ipv4:udp:teredo:ipv6:udp",
+	"teredo-auth":     "eth:ipv4:udp:teredo:ipv6:udp",
+	"l2tpv2-len-seq":  "eth:ipv4:udp:l2tp:ppp:ipv4:tcp",
 	"udpencap-esp":    "eth:ipv4:udp:udpencap:esp",
 	"udpencap-isakmp": "eth:ipv4:udp:udpencap:isakmp",
 	"dtls1.2":         "eth:ipv4:udp:dtls1.2",

@@ -205,6 +205,8 @@ func DissectCases() []DissectCase {
 	add("gre-mpls", 1, dcIP4(47, GRE(0, 0x8847, Cat([]byte{0x00, 0x01, 0x01, 0x40}, tcp4))))
 	add("gre-ipv6", 1, dcIP4(47, GRE(0, 0x86dd, dcUDP6())))
 	add("gre-ppp-compressed", 1, dcIP4(47, GRE(0x3001, 0x880b, Cat(Be16(4), Be16(0), Be32(1), []byte{0xff, 0x03, 0x00, 0xfd, 1, 2, 3, 4}))))
+	add("gre-key-seq", 1, dcIP4(47, GRE(0x3000, 0x0800, Cat(Be32(42), Be32(7), tcp4))))
+	add("gre-checksum", 1, dcIP4(47, GRE(0x8000, 0x0800, Cat(Be32(0), tcp4))))
 	add("gre-unknown", 1, dcIP4(47, GRE(0, 0x8909, make([]byte, 8))))
 
 	// UDP-carried protocols.
@@ -216,6 +218,9 @@ func DissectCases() []DissectCase {
 	add("ayiya", 1, dcUDP4(5072, 5072, Cat([]byte{0x41, 0x52, 0x11, 41}, Be32(0), make([]byte, 16), make([]byte, 20), dcUDP6())))
 	add("l2tpv2", 1, dcUDP4(1701, 1701, Cat([]byte{0x00, 0x02, 0, 1, 0, 1, 0xff, 0x03}, Be16(0x0021), tcp4)))
 	add("l2tpv2-control", 1, dcUDP4(1701, 1701, []byte{0xc8, 0x02, 0, 12, 0, 1, 0, 0, 0, 0, 0, 0}))
+	add("teredo-origin", 1, dcUDP4(3544, 40000, Cat([]byte{0, 0}, Be16(0xffff^40000), []byte{0x53, 0xef, 0xff, 0xfd}, dcUDP6())))
+	add("teredo-auth", 1, dcUDP4(3544, 40000, Cat([]byte{0, 1, 0, 0}, make([]byte, 9), dcUDP6())))
+	add("l2tpv2-len-seq", 1, dcUDP4(1701, 1701, Cat([]byte{0x48, 0x02}, Be16(uint16(16+len(tcp4))), []byte{0, 1, 0, 1, 0, 5, 0, 3, 0xff, 0x03}, Be16(0x0021), tcp4)))
 	add("udpencap-esp", 1, dcUDP4(4500, 4500, Cat(Be32(0x1000), Be32(1), make([]byte, 16))))
 	add("udpencap-isakmp", 1, dcUDP4(4500, 4500, Cat(Be32(0), make([]byte, 8), make([]byte, 8), []byte{0x21, 0x20, 0x22, 0x08}, Be32(0), Be32(28))))
 	add("dtls1.2", 1, dcUDP4(40000, 4433, Cat([]byte{22, 0xfe, 0xfd}, make([]byte, 8), Be16(4), []byte{1, 0, 0, 0})))
