@@ -8,7 +8,7 @@ import (
 // feedback reads an acknowledgement (with SACK and D-SACK blocks) that the
 // receiver r sent about direction o's data; ep is o's endpoint, for the
 // sequence extension.
-func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, sackOK, perSocketACKs bool, seg *tcptrack.Segment, t int64) {
+func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, perSocketACKs bool, seg *tcptrack.Segment, t int64) {
 	a := ep.SeqExt(seg.Ack)
 	if !o.fb {
 		o.fb = true
@@ -29,8 +29,7 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, sackOK
 			first = 1
 		}
 	}
-	var buf [maxSacked + 8]span
-	news := buf[:0]
+	news := p.news[:0]
 	if a > o.ackMax {
 		// Newly acknowledged bytes, less those already SACKed.
 		if o.sb != 0 {
@@ -68,7 +67,7 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, sackOK
 			continue
 		}
 		l = max(l, o.ackMax)
-		if len(news) >= len(buf)-maxSacked-1 {
+		if len(news) >= len(p.news)-maxSacked-1 {
 			break
 		}
 		news = p.board(o).addSacked(l, h, news)
@@ -81,7 +80,8 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, sackOK
 	// Arrivals the receiver did not keep. While it holds out-of-order data
 	// a receiver acknowledges every arrival at once: what it keeps moves the
 	// ACK or a SACK block, a copy it already had draws a D-SACK. An ACK
-	// without data that tells nothing new (on a SACK connection) thus
+	// without data that tells nothing new (right after one with SACK
+	// blocks) thus
 	// answers an arrival it threw away: PAWS (RFC 7323 §5)
 	// drops a late original whose timestamp is older than a later frame's
 	// that way. With the receiver's per-socket IP ID the ACKs the capture
@@ -89,7 +89,7 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, sackOK
 	// k−m discarded ones. What was discarded lay between the acknowledgement
 	// and the highest byte sent: a later retransmission there re-sends bytes
 	// that had reached the receiver, and the discarded frame was overtaken.
-	if sackOK && r.ackSeen && r.ofo && !seg.Data() &&
+	if r.ackSeen && r.ofo && !seg.Data() &&
 		seg.Flags&(tcptrack.FlagSYN|tcptrack.FlagFIN|tcptrack.FlagRST) == 0 && o.hi > a {
 		var explained int64
 		for _, sp := range news {
@@ -101,7 +101,7 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, sackOK
 			acks = int64(k)
 		}
 		for n := acks - explained; n > 0; n-- {
-			o.noteDiscard(a, o.hi)
+			p.board(o).noteDiscard(a, o.hi)
 			if o.arrMax > a {
 				o.reordE2E++
 			}
@@ -162,7 +162,7 @@ func (p *Plugin) arrived(f *flow.Flow, o, r *dir, sp span, t int64) {
 				i = 0
 				continue
 			case rPend:
-				if p.earlyAck(f, o, r, rg, t) || o.takeDiscard(rg.Start) {
+				if p.earlyAck(f, o, r, rg, t) || b.takeDiscard(rg.Start) {
 					o.spur++
 					rg.Kind = rSpur
 				} else {
@@ -428,50 +428,48 @@ func (p *Plugin) result(f *flow.Flow, d, o *dir) result {
 }
 
 // dupCache remembers the identities of recent frames of every flow, to
-// recognise copies made by the network: a fixed table, overwritten as it
-// goes, so memory stays bounded whatever the capture.
+// recognise copies made by the network: one fixed table of 8-byte entries
+// (48 bits of identity hash, 16 bits of time in 1/16 s), overwritten as it
+// goes, so memory stays bounded whatever the capture and the table stays
+// in the processor's cache.
 type dupCache struct {
-	tab  []dupEntry
+	tab  []uint64
 	mask uint64
 }
 
-type dupEntry struct {
-	h uint64
-	t int64
-}
+const dupBits = 15
 
-const dupBits = 16
-
-// dupWindow: copies further apart than this are not taken for network
-// duplicates (a frame and its copy are milliseconds apart).
-const dupWindow = 10e9
+// dupWindow (1/16 s units): copies further apart than 10 s are not taken
+// for network duplicates (a frame and its copy are milliseconds apart).
+const dupWindow = 160
 
 func (c *dupCache) init() {
-	c.tab = make([]dupEntry, 1<<dupBits)
+	c.tab = make([]uint64, 1<<dupBits)
 	c.mask = 1<<dupBits - 1
 }
 
 // seen reports whether identity h was seen within dupWindow, and records it.
 func (c *dupCache) seen(h uint64, t int64) bool {
-	if h == 0 {
-		h = 1
-	}
-	i := h & c.mask
-	victim := i
-	for k := uint64(0); k < 4; k++ {
-		e := &c.tab[(i+k)&c.mask]
-		if e.h == h {
-			if d := t - e.t; d >= 0 && d < dupWindow {
+	tag := h &^ 0xffff
+	now := uint64(t>>26) & 0xffff // 2^26 ns ≈ 1/16 s
+	i := (h >> 7) & c.mask
+	j := (i + 1) & c.mask
+	for _, k := range [2]uint64{i, j} {
+		e := c.tab[k]
+		if e != 0 && e&^0xffff == tag {
+			if uint16(now-e&0xffff) < dupWindow {
 				return true
 			}
-			e.t = t
+			c.tab[k] = tag | now
 			return false
 		}
-		if e.t < c.tab[victim].t {
-			victim = (i + k) & c.mask
-		}
 	}
-	c.tab[victim] = dupEntry{h, t}
+	// Replace the older of the two entries.
+	k := i
+	if uint16(now-c.tab[j]&0xffff) > uint16(now-c.tab[i]&0xffff) {
+		k = j
+	}
+	c.tab[k] = tag | now
 	return false
 }
 
@@ -501,7 +499,7 @@ type discard struct {
 	n      int32
 }
 
-func (d *dir) noteDiscard(lo, hi uint64) {
+func (d *board) noteDiscard(lo, hi uint64) {
 	for i := range d.disc {
 		if d.disc[i].n > 0 && d.disc[i].lo == lo {
 			d.disc[i].n++
@@ -524,7 +522,7 @@ func (d *dir) noteDiscard(lo, hi uint64) {
 
 // takeDiscard attributes a discarded arrival to the retransmission of the
 // bytes at s, if one happened where s lies.
-func (d *dir) takeDiscard(s uint64) bool {
+func (d *board) takeDiscard(s uint64) bool {
 	for i := range d.disc {
 		if x := &d.disc[i]; x.n > 0 && x.lo <= s && s < x.hi {
 			x.n--
