@@ -429,7 +429,7 @@ func (p *Plugin) result(f *flow.Flow, d, o *dir) result {
 
 // dupCache remembers the identities of recent frames of every flow, to
 // recognise copies made by the network: one fixed table of 8-byte entries
-// (48 bits of identity hash, 16 bits of time in 1/16 s), overwritten as it
+// (48 bits of identity hash, 16 bits of time in 1/16 s; 512 KiB), overwritten as it
 // goes, so memory stays bounded whatever the capture and the table stays
 // in the processor's cache.
 type dupCache struct {
@@ -437,7 +437,7 @@ type dupCache struct {
 	mask uint64
 }
 
-const dupBits = 15
+const dupBits = 16
 
 // dupWindow (1/16 s units): copies further apart than 10 s are not taken
 // for network duplicates (a frame and its copy are milliseconds apart).
@@ -448,29 +448,21 @@ func (c *dupCache) init() {
 	c.mask = 1<<dupBits - 1
 }
 
-// seen reports whether identity h was seen within dupWindow, and records it.
+// seen reports whether identity h was seen within dupWindow, and records
+// it.
 func (c *dupCache) seen(h uint64, t int64) bool {
-	tag := h &^ 0xffff
-	now := uint64(t>>26) & 0xffff // 2^26 ns ≈ 1/16 s
-	i := (h >> 7) & c.mask
-	j := (i + 1) & c.mask
-	for _, k := range [2]uint64{i, j} {
-		e := c.tab[k]
-		if e != 0 && e&^0xffff == tag {
-			if uint16(now-e&0xffff) < dupWindow {
-				return true
-			}
-			c.tab[k] = tag | now
-			return false
-		}
+	tag, now := h&^0xffff, uint64(t>>26)&0xffff // 2^26 ns ≈ 1/16 s
+	e := &c.tab[(h>>7)&c.mask]
+	if *e != 0 && *e&^0xffff == tag && uint16(now-*e&0xffff) < dupWindow {
+		return true
 	}
-	// Replace the older of the two entries.
-	k := i
-	if uint16(now-c.tab[j]&0xffff) > uint16(now-c.tab[i]&0xffff) {
-		k = j
-	}
-	c.tab[k] = tag | now
+	*e = tag | now
 	return false
+}
+
+// put records identity h without looking it up.
+func (c *dupCache) put(h uint64, t int64) {
+	c.tab[(h>>7)&c.mask] = h&^0xffff | uint64(t>>26)&0xffff
 }
 
 // identity hashes what the truth definition calls a frame's identity: the
