@@ -525,3 +525,56 @@ func TestFormatsDocTable(t *testing.T) {
 		}
 	}
 }
+
+// TestFormatsRoundTripSwitches: the same round trip with tcpDiag and the
+// switches that change columns (a 16-part compound, decimal ToS parts,
+// hex seq/ack in the packet file) over the generated corpus.
+func TestFormatsRoundTripSwitches(t *testing.T) {
+	shared := corpus.SharedDir()
+	if shared == "" {
+		t.Skip("../shared not found")
+	}
+	caps, err := corpus.List(shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := &engine.Options{
+		Plugins: []string{"basicFlow", "basicStats", "tcpFlags", "tcpStates", "tcpDiag"},
+		Sets:    map[string]string{"tcpFlags.TCPFLGCNT": "1", "tcpFlags.IPTOS": "1", "tcpFlags.SPKTMD_SEQACKHEX": "1"},
+	}
+	flowCols, pktCols, err := engine.Columns(opts, plugins.Registry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--plugins", strings.Join(opts.Plugins, ",")}
+	for k, v := range opts.Sets {
+		args = append(args, "--set", k+"="+v)
+	}
+	out := t.TempDir()
+	cells := map[string]int{}
+	approx := 0
+	for _, c := range caps {
+		if !strings.HasPrefix(c.Rel, "generated/") {
+			continue
+		}
+		prefix := filepath.Join(out, c.Name)
+		code := cli.Main(append([]string{"flowsift", "-r", c.Path, "-w", prefix, "-s", "--format", "text,jsonl,csv,parquet", "--no-progress"}, args...), nil, io.Discard, io.Discard)
+		if code != 0 && code != 3 {
+			t.Fatalf("%s: exit %d", c.Rel, code)
+		}
+		for _, kind := range []string{"flows", "packets"} {
+			cols := flowCols
+			if kind == "packets" {
+				cols = pktCols
+			}
+			want := readTextCells(t, prefix+"_"+kind+".txt", cols)
+			cells["csv"] += compareCells(t, c.Rel+" "+kind+".csv", cols, want, readCSVCells(t, prefix+"_"+kind+".csv", cols), nil)
+			cells["jsonl"] += compareCells(t, c.Rel+" "+kind+".jsonl", cols, want, readJSONLCells(t, prefix+"_"+kind+".jsonl", cols), nil)
+			cells["parquet"] += compareCells(t, c.Rel+" "+kind+".parquet", cols, want, readParquetCells(t, prefix+"_"+kind+".parquet", cols), &approx)
+		}
+	}
+	t.Logf("cells equal to the text files': %v (Parquet cells beyond their type: %d)", cells, approx)
+	if cells["parquet"] == 0 {
+		t.Fatal("nothing compared")
+	}
+}

@@ -390,9 +390,13 @@ func packetColumns(c config) []column.Column {
 	add("ipOptLen", "I32")
 	add("ipOpts", "H8:R")
 	if c.seqAck {
-		add("seq", "U32")
-		add("ack", "U32")
-		add("seqMax", "U32")
+		seqType := "U32"
+		if c.seqHex { // SPKTMD_SEQACKHEX: written in hex
+			seqType = "H32"
+		}
+		add("seq", seqType)
+		add("ack", seqType)
+		add("seqMax", seqType)
 		add("seqDiff", "I32")
 		add("ackDiff", "I32")
 		add("seqLen", "U32")
