@@ -22,6 +22,7 @@ import (
 const usage = `Usage: flowsift [OPTION...] -r FILE [-w PREFIX] [-s]
        flowsift tawk [TAWK OPTIONS] PROGRAM [FILE...]
        flowsift tcol [FILE]
+       flowsift explain [--json] [--flow N] -r FILE   what went wrong, in words
        flowsift config                 list plugins, switches and defaults
        flowsift install-aliases DIR    create tawk and tcol symlinks in DIR
 
@@ -65,6 +66,8 @@ func Main(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return tcol.Main(args[1:], stdin, stdout, stderr)
 		case "config":
 			return listConfig(stdout)
+		case "explain":
+			return explainMain(args[1:], stdout, stderr)
 		case "install-aliases":
 			if len(args) != 2 {
 				fmt.Fprintln(stderr, "usage: flowsift install-aliases DIR")
@@ -360,6 +363,9 @@ func numbered(spec string) ([]string, error) {
 }
 
 func isTerminal(f *os.File) bool {
+	if f == nil {
+		return false
+	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

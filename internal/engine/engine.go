@@ -102,6 +102,8 @@ type runner struct {
 	pktFile       *os.File
 	pktOut        *sink.Async
 	logFile       *os.File
+	flowRec       *sink.Recorder // explain: flow rows in memory
+	pktRec        *sink.Recorder // explain: one flow's packet rows in memory
 	rep           *report.Report
 	repBuf        *bufio.Writer
 	processed     time.Time
@@ -131,9 +133,15 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 		w = ""
 		o.LogFile = true
 	}
-	prefix, err := OutputPrefix(in, w)
-	if err != nil {
-		return fmt.Errorf("cannot create output folder: %v", err)
+	// In memory only (explain without -w): no file at all.
+	noFiles := o.Collect != nil && o.Prefix == ""
+	var prefix string
+	var err error
+	if !noFiles {
+		prefix, err = OutputPrefix(in, w)
+		if err != nil {
+			return fmt.Errorf("cannot create output folder: %v", err)
+		}
 	}
 	r.prefix = prefix
 	r.env.PacketMode = o.PacketMode
@@ -159,6 +167,28 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 		fmt.Sscan(v, &capacity)
 	}
 	r.table = flow.NewTable(capacity, r.writeFlow, &r.env.Status)
+
+	if c := o.Collect; c != nil {
+		c.Flows = sink.NewRecorder()
+		c.FlowColumns = r.flowColumns()
+		c.PacketColumns = []column.Column{{Name: "pktNo", Type: "U64"}, {Name: "flowInd", Type: "U64"}}
+		for _, pl := range r.plugins {
+			c.PacketColumns = append(c.PacketColumns, pl.PacketColumns()...)
+		}
+		c.PacketColumns = append(c.PacketColumns, column.Column{Name: "l7Content", Type: "S"})
+		if c.PacketsOfFlow > 0 {
+			c.Packets = sink.NewRecorder()
+			c.Packets.KeepCol, c.Packets.KeepValue = 1, c.PacketsOfFlow
+			r.pktRec = c.Packets
+		}
+		r.flowRec = c.Flows
+	}
+	if noFiles {
+		r.repBuf = bufio.NewWriter(io.Discard)
+		r.rep = &report.Report{W: r.repBuf}
+		r.first, r.firstErr = r.open(o.Inputs[0])
+		return nil
+	}
 
 	if o.LogFile {
 		r.logFile, err = os.Create(prefix + "_log.txt")
@@ -226,15 +256,26 @@ func (r *runner) flowColumns() []column.Column {
 
 // writeFlow is the table's output callback: one row of the flow file.
 func (r *runner) writeFlow(f *flow.Flow, dir byte) {
-	w := r.flowOut
-	w.Col()
-	w.Dir(dir)
-	w.Col()
-	w.U(f.FlowInd)
-	for _, pl := range r.plugins {
-		pl.FlowOutput(f, w)
+	if w := r.flowOut; w != nil {
+		w.Col()
+		w.Dir(dir)
+		w.Col()
+		w.U(f.FlowInd)
+		for _, pl := range r.plugins {
+			pl.FlowOutput(f, w)
+		}
+		w.EndRow()
 	}
-	w.EndRow()
+	if w := r.flowRec; w != nil {
+		w.Col()
+		w.Dir(dir)
+		w.Col()
+		w.U(f.FlowInd)
+		for _, pl := range r.plugins {
+			pl.FlowOutput(f, w)
+		}
+		w.EndRow()
+	}
 }
 
 // process reads every input; the status says whether all input was read.
@@ -274,6 +315,11 @@ func (r *runner) process() int {
 		r.rep.Linef("Snapshot length: %d%s", f.Snaplen(), report.Suffix(uint64(f.Snaplen())))
 		r.checkLinkType(f, path)
 		r.readFile(f, path)
+		if c := r.opts.Collect; c != nil {
+			in := InputInfo{Path: path, Format: f.Format(), LinkType: f.LinkType(), Snaplen: f.Snaplen()}
+			in.HaveDrops, in.IfDrop, in.OSDrop = f.Drops()
+			c.Inputs = append(c.Inputs, in)
+		}
 		r.c.ReadBytes += f.BytesRead()
 		f.Close()
 		if r.intr.interrupted() {
@@ -397,6 +443,17 @@ func (r *runner) packet(p *decode.Packet, warnings []byte) {
 		w.Col()
 		w.Content(p.L7())
 		w.EndRow()
+	} else if w := r.pktRec; w != nil {
+		w.Col()
+		w.U(p.Num)
+		w.Col()
+		w.U(f.FlowInd)
+		for _, pl := range r.plugins {
+			pl.Packet(f, p, w)
+		}
+		w.Col()
+		w.Content(nil)
+		w.EndRow()
 	} else {
 		for _, pl := range r.plugins {
 			pl.Packet(f, p, nil)
@@ -491,7 +548,12 @@ func (r *runner) finish() error {
 			firstErr = err
 		}
 	}
-	keep(r.flowOut.Close())
+	if c := r.opts.Collect; c != nil {
+		c.Counters = r.c
+	}
+	if r.flowOut != nil {
+		keep(r.flowOut.Close())
+	}
 	if r.flowFile != nil {
 		keep(r.flowFile.Close())
 	}

@@ -4,6 +4,9 @@ package engine
 
 import (
 	"os"
+
+	"flowsift/internal/column"
+	"flowsift/internal/sink"
 	"path/filepath"
 	"strings"
 )
@@ -23,6 +26,7 @@ type Options struct {
 	CmdLine    string // argv joined by spaces, for the headers file
 	SubnetDB   string // optional MaxMind database
 	Progress   bool   // progress on stderr
+	Collect    *Collect
 }
 
 // OutputPrefix computes PREFIX from the input name and -w (core.md §3).
@@ -61,4 +65,33 @@ func stripExt(p string) string {
 		return p[:i]
 	}
 	return p
+}
+
+// Collect asks a run to keep its rows in memory (flowsift explain). With
+// Options.Prefix empty no file is written and the end report is dropped;
+// with a prefix the files are written as usual and the rows kept as well.
+type Collect struct {
+	// Flows receives every flow row (the engine creates it).
+	Flows *sink.Recorder
+	// PacketsOfFlow > 0 keeps the packet rows of that flow (flowInd) in
+	// Packets, as packet mode would write them.
+	PacketsOfFlow uint64
+	Packets       *sink.Recorder
+
+	// Filled by the run.
+	FlowColumns, PacketColumns []column.Column
+	Counters                   Counters
+	Inputs                     []InputInfo
+}
+
+// InputInfo describes one capture file read by the run.
+type InputInfo struct {
+	Path     string
+	Format   string
+	LinkType uint32
+	Snaplen  uint32
+	// Kernel drop counters from pcapng interface statistics (HaveDrops
+	// false when the file has none).
+	HaveDrops      bool
+	IfDrop, OSDrop uint64
 }

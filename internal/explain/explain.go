@@ -1,0 +1,828 @@
+// Package explain tells what went wrong in a capture, in words, with the
+// evidence: it runs the analysis in memory with tcpDiag and a small facts
+// plugin loaded, reads the flow rows by column name, and derives capture
+// health, findings ranked by impact and one summary per problem flow.
+// Rendering (text.go) is separate from the analysis, so that other views
+// (flowsift serve) show the same Result.
+package explain
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"flowsift/internal/engine"
+	"flowsift/internal/plugin"
+	"flowsift/internal/sink"
+)
+
+// Severities of a finding.
+const (
+	SevInfo    = "info"
+	SevWarning = "warning"
+	SevError   = "error"
+)
+
+// Result is what explain found. It marshals to
+// {"capture": {...}, "health": {...}, "findings": [...]}.
+type Result struct {
+	Capture  Capture   `json:"capture"`
+	Health   Health    `json:"health"`
+	Findings []Finding `json:"findings"`
+}
+
+// Capture describes the input and carries the per-flow summaries.
+type Capture struct {
+	Files     []string  `json:"files"`
+	Format    string    `json:"format"`
+	LinkType  uint32    `json:"link_type"`
+	Snaplen   uint32    `json:"snaplen"`
+	Packets   uint64    `json:"packets"`
+	Bytes     uint64    `json:"bytes"`
+	Flows     int       `json:"flows"`
+	TCPFlows  int       `json:"tcp_flows"`
+	Start     float64   `json:"start"`
+	Duration  float64   `json:"duration_s"`
+	Summaries []Summary `json:"flow_summaries"`
+	// Detail is the timeline of one flow (explain --flow N).
+	Detail *FlowDetail `json:"flow_detail,omitempty"`
+}
+
+// Health says whether the capture itself can be trusted.
+type Health struct {
+	Complete       bool      `json:"complete"`
+	CaptureLoss    uint64    `json:"capture_loss_segments"`
+	KernelDrops    *uint64   `json:"kernel_drops,omitempty"`
+	SnapCutHeaders uint64    `json:"flows_with_headers_cut"`
+	Vantage        []Vantage `json:"vantage"`
+	ChecksumOffl   bool      `json:"checksum_offload"`
+	AboveMSS       bool      `json:"segments_above_mss"`
+	TimeAnomalies  []string  `json:"time_anomalies"`
+	Notes          []string  `json:"notes"`
+}
+
+// Vantage is where the capture sits on one connection.
+type Vantage struct {
+	Flow     uint64 `json:"flow"`
+	Endpoint string `json:"connection"`
+	Point    string `json:"capture_point"`
+}
+
+// Finding is one problem of the capture, with all the flows that show it.
+type Finding struct {
+	Code     string         `json:"code"`
+	Severity string         `json:"severity"`
+	Summary  string         `json:"summary"`
+	Detail   string         `json:"detail"`
+	Flows    []uint64       `json:"flows"`
+	Evidence map[string]any `json:"evidence"`
+	impact   float64
+}
+
+// Summary is the one-line account of a flow.
+type Summary struct {
+	Flow    uint64   `json:"flow"`
+	Proto   string   `json:"proto"`
+	Client  string   `json:"client"`
+	Server  string   `json:"server"`
+	Codes   []string `json:"codes"`
+	Text    string   `json:"text"`
+	Problem bool     `json:"problem"`
+	impact  float64
+}
+
+// Options are explain's own settings.
+type Options struct {
+	Flow uint64 // > 0: the timeline of this flow
+}
+
+// Analyze runs the capture named by opts through the engine in memory
+// and explains it. opts.Plugins and opts.Collect are set here.
+func Analyze(opts *engine.Options, reg *plugin.Registry) (*Result, error) {
+	return AnalyzeFlow(opts, reg, Options{})
+}
+
+// AnalyzeFlow is Analyze with explain's own options.
+func AnalyzeFlow(opts *engine.Options, reg *plugin.Registry, xo Options) (*Result, error) {
+	r2 := &plugin.Registry{}
+	for _, rg := range reg.All() {
+		r2.Add(rg)
+	}
+	if r2.Find(factsName) == nil {
+		registerFacts(r2)
+	}
+	o := *opts
+	o.Plugins = []string{"basicFlow", "basicStats", "tcpFlags", "tcpStates", "tcpDiag", factsName}
+	o.Collect = &engine.Collect{PacketsOfFlow: xo.Flow}
+	o.Progress = false
+	var errBuf strings.Builder
+	status := engine.Run(&o, r2, discard{}, &errBuf)
+	c := o.Collect
+	if c.Flows == nil {
+		return nil, errors.New(strings.TrimSpace(errBuf.String()))
+	}
+	if status == engine.ExitFailed && c.Counters.Packets == 0 {
+		return nil, errors.New(strings.TrimSpace(errBuf.String()))
+	}
+	a := newAnalysis(c)
+	a.run()
+	if xo.Flow > 0 {
+		a.res.Capture.Detail = a.detail(xo.Flow, c.Packets.Table(c.PacketColumns))
+	}
+	return a.res, nil
+}
+
+type discard struct{}
+
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
+
+// dirRow is one flow row: one direction of a connection, the values
+// explain reads, by column name.
+type dirRow struct {
+	dir                          byte
+	ind                          uint64
+	stat                         uint64
+	first, last, dur             float64
+	src, dst                     netip.Addr
+	sport, dport                 uint64
+	proto                        uint64
+	pkts, bytes, maxL7           uint64
+	ttlChgCol                    uint64
+	ipFlags, ipOpt               uint64
+	tcpFStat, tcpFlags, anomaly  uint64
+	states, mss, mptbf, tcpOpts  uint64
+	segs, lost, retx, spur, reor uint64
+	dup, ce, capLoss             uint64
+	vantage                      string
+	findings                     uint64
+	lostUp, lostDown, rto        uint64
+	zwTime, ackRTT, hsRTT        float64
+	// facts
+	firstPkt, lastPkt, synPkt, rstPkt, rstCnt, rstTTL, rstIPID uint64
+	ttlMin, ttlMax, ttlChgPkt, ttlChg, belowPkt, belowCnt      uint64
+	zeroWinPkt, finPkt, dataBytes, rstTTLSeen                  uint64
+}
+
+type conn struct {
+	ind   uint64
+	a, b  *dirRow // a: the initiator's row; b nil for a lone flow
+	codes []string
+	notes []string
+	imp   float64
+}
+
+type analysis struct {
+	c     *engine.Collect
+	res   *Result
+	conns []*conn
+	byInd map[uint64]*conn
+	find  map[string]*Finding
+}
+
+func newAnalysis(c *engine.Collect) *analysis {
+	return &analysis{c: c, res: &Result{Findings: []Finding{}}, byInd: map[uint64]*conn{}, find: map[string]*Finding{}}
+}
+
+func readRows(t *sink.Table) []*dirRow {
+	u := func(i int, n string) uint64 { return t.Value(i, n).U }
+	f := func(i int, n string) float64 { return t.Value(i, n).F }
+	var out []*dirRow
+	for i := range t.Rows {
+		d := &dirRow{
+			dir: byte(u(i, "dir")), ind: u(i, "flowInd"), stat: u(i, "flowStat"),
+			first: f(i, "timeFirst"), last: f(i, "timeLast"), dur: f(i, "duration"),
+			src: t.Value(i, "srcIP").Addr, dst: t.Value(i, "dstIP").Addr,
+			sport: u(i, "srcPort"), dport: u(i, "dstPort"), proto: u(i, "l4Proto"),
+			pkts: u(i, "pktsSnt"), bytes: u(i, "l7BytesSnt"), maxL7: u(i, "maxL7PktSz"),
+			ttlChgCol: u(i, "ipTTLChg"), ipFlags: u(i, "ipFlags"), ipOpt: u(i, "ipOptCnt"),
+			tcpFStat: u(i, "tcpFStat"), tcpFlags: u(i, "tcpFlags"), anomaly: u(i, "tcpAnomaly"),
+			states: u(i, "tcpStatesAFlags"), mss: u(i, "tcpMSS"), mptbf: u(i, "tcpMPTBF"), tcpOpts: u(i, "tcpOptions"),
+			segs: u(i, "diagDataSegs"), lost: u(i, "diagLost"), retx: u(i, "diagRetx"), spur: u(i, "diagRetxSpur"),
+			reor: u(i, "diagReord"), dup: u(i, "diagDup"), ce: u(i, "diagCE"), capLoss: u(i, "diagCapLoss"),
+			vantage: t.Value(i, "diagVantage").S, findings: u(i, "diagFindings"),
+			lostUp: u(i, "diagLostUp"), lostDown: u(i, "diagLostDown"), rto: u(i, "diagRTO"),
+			zwTime: f(i, "diagZeroWinTime"), ackRTT: f(i, "diagDataAckRTT"), hsRTT: f(i, "diagHsRTT"),
+			firstPkt: u(i, "xFirstPkt"), lastPkt: u(i, "xLastPkt"), synPkt: u(i, "xSynPkt"), rstPkt: u(i, "xRstPkt"),
+			rstCnt: u(i, "xRstCnt"), rstTTL: u(i, "xRstTTL"), rstIPID: u(i, "xRstIPID"),
+			ttlMin: u(i, "xTTLMin"), ttlMax: u(i, "xTTLMax"), ttlChgPkt: u(i, "xTTLChgPkt"), ttlChg: u(i, "xTTLChg"),
+			belowPkt: u(i, "xBelowPkt"), belowCnt: u(i, "xBelowCnt"), zeroWinPkt: u(i, "xZeroWinPkt"),
+			finPkt: u(i, "xFinPkt"), dataBytes: u(i, "xDataBytes"), rstTTLSeen: u(i, "xRstTTLSeen"),
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func (a *analysis) run() {
+	c := a.c
+	t := c.Flows.Table(c.FlowColumns)
+	for _, d := range readRows(t) {
+		cn := a.byInd[d.ind]
+		if cn == nil {
+			cn = &conn{ind: d.ind}
+			a.byInd[d.ind] = cn
+			a.conns = append(a.conns, cn)
+		}
+		if d.stat&1 == 0 && cn.a == nil {
+			cn.a = d
+		} else if cn.b == nil {
+			cn.b = d
+		} else {
+			cn.a = d
+		}
+	}
+	for _, cn := range a.conns {
+		if cn.a == nil {
+			cn.a, cn.b = cn.b, nil
+		}
+	}
+	sort.Slice(a.conns, func(i, j int) bool { return a.conns[i].ind < a.conns[j].ind })
+	a.capture()
+	a.health()
+	a.tcpFindings()
+	a.handshakes()
+	a.scans()
+	a.resets()
+	a.ipFindings()
+	a.finish()
+}
+
+func (a *analysis) capture() {
+	c := a.c
+	cp := &a.res.Capture
+	for _, in := range c.Inputs {
+		cp.Files = append(cp.Files, filepath.Base(in.Path))
+		if cp.Format == "" {
+			cp.Format, cp.LinkType, cp.Snaplen = in.Format, in.LinkType, in.Snaplen
+		}
+	}
+	k := c.Counters
+	cp.Packets, cp.Bytes = k.Packets, k.Bytes
+	if k.HaveFirst {
+		cp.Start = float64(k.FirstSec) + float64(k.FirstNsec)/1e9
+		cp.Duration = float64(k.LastSec) + float64(k.LastNsec)/1e9 - cp.Start
+	}
+	cp.Flows = len(a.conns)
+	for _, cn := range a.conns {
+		if cn.a.proto == 6 {
+			cp.TCPFlows++
+		}
+	}
+	cp.Summaries = []Summary{}
+}
+
+// endpoint is "addr:port" (IPv6 in brackets).
+func endpoint(ip netip.Addr, port uint64) string {
+	if !ip.IsValid() {
+		return "-"
+	}
+	if ip.Is6() && !ip.Is4In6() {
+		return fmt.Sprintf("[%s]:%d", ip, port)
+	}
+	return fmt.Sprintf("%s:%d", ip, port)
+}
+
+func (cn *conn) client() string { return endpoint(cn.a.src, cn.a.sport) }
+func (cn *conn) server() string { return endpoint(cn.a.dst, cn.a.dport) }
+func (cn *conn) label() string {
+	return fmt.Sprintf("flow %d (%s → %s)", cn.ind, cn.client(), cn.server())
+}
+
+// rows returns the connection's rows.
+func (cn *conn) rows() []*dirRow {
+	if cn.b == nil {
+		return []*dirRow{cn.a}
+	}
+	return []*dirRow{cn.a, cn.b}
+}
+
+// peer returns the other row of d's connection (nil for a lone flow).
+func (cn *conn) peer(d *dirRow) *dirRow {
+	if d == cn.a {
+		return cn.b
+	}
+	return cn.a
+}
+
+// add records that cn shows code, with its contribution to the finding's
+// impact (bytes or segments affected, scaled by the caller).
+func (a *analysis) add(code, sev string, cn *conn, impact float64) *Finding {
+	f := a.find[code]
+	if f == nil {
+		f = &Finding{Code: code, Severity: sev, Evidence: map[string]any{}, Flows: []uint64{}}
+		a.find[code] = f
+	}
+	if sevRank(sev) > sevRank(f.Severity) {
+		f.Severity = sev
+	}
+	if cn != nil {
+		if len(f.Flows) == 0 || f.Flows[len(f.Flows)-1] != cn.ind {
+			f.Flows = append(f.Flows, cn.ind)
+		}
+		has := false
+		for _, c := range cn.codes {
+			has = has || c == code
+		}
+		if !has {
+			cn.codes = append(cn.codes, code)
+		}
+		cn.imp += impact * float64(sevRank(sev))
+	}
+	f.impact += impact
+	return f
+}
+
+func sevRank(s string) int {
+	switch s {
+	case SevError:
+		return 3
+	case SevWarning:
+		return 2
+	}
+	return 1
+}
+
+func addU(m map[string]any, k string, v uint64) {
+	x, _ := m[k].(uint64)
+	m[k] = x + v
+}
+
+// firstPkt keeps the smallest non-zero packet number under k.
+func firstPkt(m map[string]any, k string, v uint64) {
+	if v == 0 {
+		return
+	}
+	if x, ok := m[k].(uint64); !ok || v < x {
+		m[k] = v
+	}
+}
+
+// dirLabel describes a direction of cn: "client → server" or the reverse.
+func (cn *conn) dirLabel(d *dirRow) string {
+	if d == cn.a {
+		return "client → server"
+	}
+	return "server → client"
+}
+
+// tcpFindings reads tcpDiag's counts per direction.
+func (a *analysis) tcpFindings() {
+	for _, cn := range a.conns {
+		if cn.a.proto != 6 {
+			continue
+		}
+		for _, d := range cn.rows() {
+			mss := float64(max(d.maxL7, 536))
+			if d.lostUp > 0 {
+				f := a.add("loss_upstream", lossSev(d), cn, float64(d.lostUp)*mss)
+				a.lossEvidence(f, cn, d, d.lostUp)
+			}
+			if d.lostDown > 0 {
+				f := a.add("loss_downstream", lossSev(d), cn, float64(d.lostDown)*mss)
+				a.lossEvidence(f, cn, d, d.lostDown)
+			}
+			if d.reor > 0 {
+				f := a.add("reordering", SevInfo, cn, float64(d.reor)*mss/4)
+				addU(f.Evidence, "reordered_segments", d.reor)
+				addU(f.Evidence, "data_segments", d.segs)
+				firstPkt(f.Evidence, "first_packet", d.belowPkt)
+			}
+			if d.spur > 0 {
+				f := a.add("spurious_retransmissions", SevInfo, cn, float64(d.spur)*mss)
+				addU(f.Evidence, "spurious_retransmissions", d.spur)
+				addU(f.Evidence, "retransmissions", d.retx)
+				if d.findings&(1<<4) != 0 {
+					f.Evidence["caused_by_reordering"] = true
+				}
+			}
+			if d.dup > 0 {
+				f := a.add("network_duplicates", SevInfo, cn, float64(d.dup)*mss/4)
+				addU(f.Evidence, "duplicated_segments", d.dup)
+				addU(f.Evidence, "data_segments", d.segs)
+			}
+			if d.ce > 0 {
+				f := a.add("ecn_congestion", SevInfo, cn, float64(d.ce)*mss/4)
+				addU(f.Evidence, "ce_marked_segments", d.ce)
+				addU(f.Evidence, "data_segments", d.segs)
+			}
+			if d.capLoss > 0 {
+				f := a.add("capture_loss", SevWarning, cn, float64(d.capLoss)*mss)
+				addU(f.Evidence, "segments_missing_from_capture", d.capLoss)
+			}
+			if d.rto > 0 {
+				f := a.add("rto", SevWarning, cn, float64(d.rto)*mss*4)
+				addU(f.Evidence, "timeouts", d.rto)
+			}
+			if d.findings&(1<<9) != 0 || d.zwTime > 0 {
+				f := a.add("zero_window", SevWarning, cn, d.zwTime*1e5+mss)
+				f.Evidence["stalled_s"] = evF(f.Evidence, "stalled_s") + d.zwTime
+				// The zero window is advertised by the receiver of the
+				// stalled data: the other row.
+				if p := cn.peer(d); p != nil {
+					firstPkt(f.Evidence, "first_zero_window_packet", p.zeroWinPkt)
+				}
+			}
+			if d.findings&(1<<8) != 0 {
+				f := a.add("window_limited", SevInfo, cn, mss)
+				f.Evidence["directions"] = evU(f.Evidence, "directions") + 1
+			}
+		}
+		a.keepalive(cn)
+	}
+}
+
+func evF(m map[string]any, k string) float64 { x, _ := m[k].(float64); return x }
+func evU(m map[string]any, k string) uint64  { x, _ := m[k].(uint64); return x }
+
+func lossSev(d *dirRow) string {
+	if d.segs > 0 && float64(d.lost)/float64(d.segs) >= 0.05 {
+		return SevError
+	}
+	return SevWarning
+}
+
+func (a *analysis) lossEvidence(f *Finding, cn *conn, d *dirRow, n uint64) {
+	addU(f.Evidence, "lost_segments", n)
+	addU(f.Evidence, "data_segments", d.segs)
+	addU(f.Evidence, "retransmissions", d.retx)
+	addU(f.Evidence, "timeouts", d.rto)
+	firstPkt(f.Evidence, "first_packet", d.belowPkt)
+}
+
+// keepalive: keep-alives that the peer never answers, then a reset or
+// a timeout.
+func (a *analysis) keepalive(cn *conn) {
+	for _, d := range cn.rows() {
+		if d.anomaly&0x0010 == 0 && d.findings&(1<<11) == 0 {
+			continue
+		}
+		p := cn.peer(d)
+		if p != nil && p.anomaly&0x0020 != 0 {
+			continue // answered
+		}
+		ended := d.rstCnt > 0 || d.stat&(1<<40) != 0
+		if !ended {
+			continue
+		}
+		f := a.add("keepalive_dead_peer", SevWarning, cn, 1000)
+		f.Evidence["sender"] = endpoint(d.src, d.sport)
+		firstPkt(f.Evidence, "reset_packet", d.rstPkt)
+		cn.notes = append(cn.notes, "dead peer")
+	}
+}
+
+const (
+	flSYN    = 0x02
+	flRST    = 0x04
+	flACK    = 0x10
+	flFIN    = 0x01
+	flSYNACK = 0x0200
+)
+
+func (d *dirRow) has(fl uint64) bool { return d != nil && d.tcpFlags&fl != 0 }
+
+// established: both SYNs seen and the initiator acknowledged.
+func (cn *conn) established() bool {
+	return cn.a.has(flSYN) && cn.b != nil && cn.b.has(flSYN) && cn.b.has(flACK) && cn.a.has(flACK)
+}
+
+// handshakes finds SYNs without answer, lost SYN/ACKs and refusals.
+func (a *analysis) handshakes() {
+	for _, cn := range a.conns {
+		d := cn.a
+		if d.proto != 6 || !d.has(flSYN) || d.has(flACK) || d.synPkt == 0 {
+			continue
+		}
+		b := cn.b
+		switch {
+		case b == nil || b.pkts == 0:
+			if d.pkts >= 2 { // retried: not just a capture that ends
+				cn.notes = append(cn.notes, "syn_unanswered")
+			}
+		case b.has(flSYN) && b.has(flACK):
+			if d.pkts >= 2 || b.pkts >= 2 {
+				cn.notes = append(cn.notes, "synack_lost")
+			}
+		case b.has(flRST):
+			cn.notes = append(cn.notes, "refused")
+		}
+	}
+}
+
+func (cn *conn) noted(s string) bool {
+	for _, n := range cn.notes {
+		if n == s {
+			return true
+		}
+	}
+	return false
+}
+
+// scans: one source probing many ports or hosts with a few packets each.
+func (a *analysis) scans() {
+	type probe struct {
+		targets map[string]bool
+		hosts   map[netip.Addr]bool
+		ports   map[uint64]bool
+		conns   []*conn
+		open    int
+		kinds   map[string]int
+	}
+	bySrc := map[netip.Addr]*probe{}
+	for _, cn := range a.conns {
+		d := cn.a
+		if !d.src.IsValid() || (d.proto != 6 && d.proto != 17) || d.pkts > 4 || d.bytes > 0 && d.proto == 6 {
+			continue
+		}
+		if d.proto == 17 && d.pkts > 2 {
+			continue
+		}
+		p := bySrc[d.src]
+		if p == nil {
+			p = &probe{targets: map[string]bool{}, hosts: map[netip.Addr]bool{}, ports: map[uint64]bool{}, kinds: map[string]int{}}
+			bySrc[d.src] = p
+		}
+		p.targets[endpoint(d.dst, d.dport)] = true
+		p.hosts[d.dst] = true
+		p.ports[d.dport] = true
+		p.conns = append(p.conns, cn)
+		p.kinds[scanKind(d)]++
+		if cn.b != nil && (cn.b.has(flSYNACK) || cn.b.has(flSYN) && cn.b.has(flACK) || d.proto == 17 && cn.b.pkts > 0) {
+			p.open++
+		}
+	}
+	srcs := make([]netip.Addr, 0, len(bySrc))
+	for s := range bySrc {
+		srcs = append(srcs, s)
+	}
+	sort.Slice(srcs, func(i, j int) bool { return srcs[i].Less(srcs[j]) })
+	for _, s := range srcs {
+		p := bySrc[s]
+		if len(p.targets) < 10 || len(p.ports) < 10 && len(p.hosts) < 10 {
+			continue
+		}
+		f := a.add("scan", SevWarning, nil, float64(len(p.targets))*100)
+		for _, cn := range p.conns {
+			a.add("scan", SevWarning, cn, 100)
+			cn.notes = append(cn.notes, "scan")
+		}
+		kind, best := "", 0
+		for k, n := range p.kinds {
+			if n > best || n == best && k < kind {
+				kind, best = k, n
+			}
+		}
+		f.Evidence["scanner"] = s.String()
+		f.Evidence["kind"] = kind
+		f.Evidence["targets"] = uint64(len(p.targets))
+		f.Evidence["hosts"] = uint64(len(p.hosts))
+		f.Evidence["ports"] = uint64(len(p.ports))
+		f.Evidence["answered"] = uint64(p.open)
+		firstPkt(f.Evidence, "first_packet", p.conns[0].a.firstPkt)
+	}
+	for _, cn := range a.conns {
+		if cn.noted("scan") {
+			continue
+		}
+		switch {
+		case cn.noted("syn_unanswered"):
+			f := a.add("syn_unanswered", SevError, cn, 5000)
+			addU(f.Evidence, "syn_packets", cn.a.pkts)
+			firstPkt(f.Evidence, "first_syn_packet", cn.a.synPkt)
+		case cn.noted("synack_lost"):
+			f := a.add("synack_lost", SevError, cn, 5000)
+			addU(f.Evidence, "syn_packets", cn.a.pkts)
+			addU(f.Evidence, "synack_packets", cn.b.pkts)
+			firstPkt(f.Evidence, "first_synack_packet", cn.b.synPkt)
+		case cn.noted("refused"):
+			f := a.add("refused", SevWarning, cn, 500)
+			firstPkt(f.Evidence, "first_reset_packet", cn.b.rstPkt)
+		}
+	}
+}
+
+func scanKind(d *dirRow) string {
+	if d.proto == 17 {
+		return "UDP"
+	}
+	fl := d.tcpFlags & 0xff
+	switch {
+	case fl&flSYN != 0 && fl&flACK != 0:
+		return "connect"
+	case fl&flSYN != 0:
+		return "SYN"
+	case fl == 0:
+		return "NULL"
+	case fl&0x29 == 0x29:
+		return "Xmas"
+	case fl&flFIN != 0:
+		return "FIN"
+	case fl&flACK != 0:
+		return "ACK"
+	}
+	return "TCP"
+}
+
+// resets: aborted connections and injected RSTs.
+func (a *analysis) resets() {
+	for _, cn := range a.conns {
+		if cn.a.proto != 6 || cn.noted("scan") || cn.noted("refused") {
+			continue
+		}
+		injected := false
+		for _, d := range cn.rows() {
+			if d.rstCnt == 0 || d.pkts-d.rstCnt < 2 {
+				continue
+			}
+			// An RST with a TTL that none of this host's other packets in
+			// the flow has: another box sent it.
+			if d.rstTTLSeen == 0 {
+				injected = true
+				f := a.add("rst_injected", SevError, cn, 10000)
+				f.Evidence["rst_packet"] = d.rstPkt
+				f.Evidence["rst_ttl"] = d.rstTTL
+				f.Evidence["host_ttl_min"], f.Evidence["host_ttl_max"] = d.ttlMin, d.ttlMax
+				f.Evidence["rst_ip_id"] = d.rstIPID
+				f.Evidence["claimed_sender"] = endpoint(d.src, d.sport)
+			}
+		}
+		if injected || cn.noted("dead peer") || !cn.established() {
+			continue
+		}
+		for _, d := range cn.rows() {
+			if d.rstCnt == 0 {
+				continue
+			}
+			p := cn.peer(d)
+			// A reset after both sides closed is the usual end of a
+			// connection whose last segments crossed; before that, an abort.
+			closed := d.finPkt > 0 && d.finPkt < d.rstPkt && p != nil && p.finPkt > 0 && p.finPkt < d.rstPkt
+			if closed {
+				continue
+			}
+			f := a.add("reset_abort", SevWarning, cn, float64(d.bytes+p.bytes)/10+1000)
+			f.Evidence["reset_by"] = endpoint(d.src, d.sport)
+			firstPkt(f.Evidence, "reset_packet", d.rstPkt)
+			break
+		}
+	}
+}
+
+// ipFindings: checksums, MSS, TTL changes, fragments, options, MPTCP.
+func (a *analysis) ipFindings() {
+	offloadHosts := map[netip.Addr]bool{}
+	for _, cn := range a.conns {
+		for _, d := range cn.rows() {
+			if d.proto == 6 && d.ipFlags&0x0800 != 0 && d.stat&(1<<36) == 0 && cn.established() && d.pkts >= 3 {
+				offloadHosts[d.src] = true
+			}
+		}
+	}
+	for _, cn := range a.conns {
+		for _, d := range cn.rows() {
+			frag := d.stat&(1<<36) != 0 || d.ipFlags&0x0020 != 0
+			if d.ipFlags&0x0800 != 0 && !frag {
+				if offloadHosts[d.src] {
+					f := a.add("checksum_offload", SevInfo, cn, 1)
+					f.Evidence["hosts"] = addHost(f.Evidence["hosts"], d.src)
+					a.res.Health.ChecksumOffl = true
+				} else {
+					f := a.add("checksum_bad", SevWarning, cn, 1000)
+					addU(f.Evidence, "flows_with_bad_l4_checksum", 1)
+					firstPkt(f.Evidence, "first_packet", d.firstPkt)
+				}
+			}
+			if d.ipFlags&0x0400 != 0 {
+				f := a.add("checksum_bad", SevWarning, cn, 1000)
+				addU(f.Evidence, "flows_with_bad_ip_checksum", 1)
+				firstPkt(f.Evidence, "first_packet", d.firstPkt)
+			}
+			if p := cn.peer(d); d.proto == 6 && p != nil && p.mss > 0 && d.maxL7 > p.mss {
+				f := a.add("segments_above_mss", SevInfo, cn, 1)
+				if x, _ := f.Evidence["largest_segment"].(uint64); d.maxL7 > x {
+					f.Evidence["largest_segment"] = d.maxL7
+					f.Evidence["mss"] = p.mss
+				}
+				a.res.Health.AboveMSS = true
+			}
+			if d.proto == 6 && d.ttlChg > 0 && d.pkts >= 3 {
+				f := a.add("path_change", SevInfo, cn, 100)
+				firstPkt(f.Evidence, "first_packet", d.ttlChgPkt)
+				f.Evidence["ttl_min"], f.Evidence["ttl_max"] = d.ttlMin, d.ttlMax
+				addU(f.Evidence, "ttl_changes", d.ttlChg)
+			}
+			if d.stat&(7<<37) != 0 || d.ipFlags&0x0318 != 0 {
+				f := a.add("fragment_anomaly", SevWarning, cn, 500)
+				addU(f.Evidence, "flows", 1)
+				if d.stat&(1<<38) != 0 {
+					f.Evidence["first_fragment_missing"] = true
+				}
+				if d.stat&(1<<39) != 0 {
+					f.Evidence["incomplete_datagrams"] = true
+				}
+				if d.ipFlags&0x0300 != 0 {
+					f.Evidence["overlap_or_position_error"] = true
+				}
+			}
+			if d.ipOpt > 0 && d.proto != 2 && d.src.Is4() {
+				f := a.add("ip_options", SevInfo, cn, 10)
+				addU(f.Evidence, "packets_with_options", d.ipOpt)
+			}
+			if d.proto == 6 && (d.tcpFStat&0x0008 != 0 || d.tcpOpts&0x0ffffec0 != 0 || d.tcpOpts&0x80000000 != 0) {
+				f := a.add("option_anomaly", SevWarning, cn, 100)
+				if d.tcpFStat&0x0008 != 0 {
+					f.Evidence["malformed_options"] = true
+				}
+				if d.tcpOpts&0x8ffffec0 != 0 {
+					f.Evidence["unusual_option_kinds"] = true
+				}
+			}
+			if d.proto == 6 && (d.tcpFStat&0x8000 != 0 || d.mptbf != 0) {
+				a.add("mptcp", SevInfo, cn, 1)
+			}
+		}
+	}
+}
+
+func addHost(v any, h netip.Addr) []string {
+	l, _ := v.([]string)
+	for _, x := range l {
+		if x == h.String() {
+			return l
+		}
+	}
+	return append(l, h.String())
+}
+
+// health: is the capture complete, where does it sit, artefacts.
+func (a *analysis) health() {
+	h := &a.res.Health
+	h.Vantage, h.TimeAnomalies, h.Notes = []Vantage{}, []string{}, []string{}
+	var drops uint64
+	haveDrops := false
+	for _, in := range a.c.Inputs {
+		if in.HaveDrops {
+			haveDrops = true
+			drops += in.IfDrop + in.OSDrop
+		}
+	}
+	if haveDrops {
+		h.KernelDrops = &drops
+	}
+	timeJump := 0
+	backwards := 0
+	for _, cn := range a.conns {
+		for _, d := range cn.rows() {
+			h.CaptureLoss += d.capLoss
+			if d.stat&(3<<34) != 0 {
+				h.SnapCutHeaders++
+			}
+			if d.stat&(1<<51) != 0 {
+				timeJump++
+			}
+			if d.ipFlags&0x8000 != 0 {
+				backwards++
+			}
+		}
+		if cn.a.proto == 6 && cn.b != nil && (cn.a.segs > 0 || cn.b.segs > 0) {
+			h.Vantage = append(h.Vantage, Vantage{Flow: cn.ind, Endpoint: cn.client() + " → " + cn.server(), Point: vantageWords(cn)})
+		}
+	}
+	if timeJump > 0 {
+		h.TimeAnomalies = append(h.TimeAnomalies, fmt.Sprintf("timestamps jump in %d flow directions", timeJump))
+	}
+	if backwards > 0 {
+		h.TimeAnomalies = append(h.TimeAnomalies, fmt.Sprintf("time goes backwards between packets in %d flow directions", backwards))
+	}
+	h.Complete = h.CaptureLoss == 0 && drops == 0 && h.SnapCutHeaders == 0
+	if drops > 0 {
+		f := a.add("capture_loss", SevWarning, nil, float64(drops)*1000)
+		f.Evidence["kernel_drops"] = drops
+	}
+}
+
+// vantageWords says where the capture sits for the connection's main
+// data direction.
+func vantageWords(cn *conn) string {
+	d := cn.a
+	if cn.b.segs > d.segs {
+		d = cn.b
+	}
+	who := "the client"
+	other := "the server"
+	if d == cn.b {
+		who, other = "the server", "the client"
+	}
+	switch d.vantage {
+	case "sender":
+		return "at the sender (" + who + ")"
+	case "receiver":
+		return "at the receiver (" + other + ")"
+	case "middle":
+		return "in the middle of the path"
+	}
+	return "unknown"
+}

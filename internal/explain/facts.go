@@ -1,0 +1,138 @@
+package explain
+
+import (
+	"flowsift/internal/column"
+	"flowsift/internal/decode"
+	"flowsift/internal/flow"
+	"flowsift/internal/plugin"
+	"flowsift/internal/report"
+	"flowsift/internal/tcptrack"
+)
+
+// factsName is the plugin explain adds to the run: per direction, the few
+// packet facts no other plugin keeps in its flow row (where things first
+// show, in packet numbers, and the TTL of RSTs against the host's others).
+// It is never a user plugin and writes no file of its own.
+const factsName = "explainFacts"
+
+var factsCols = []column.Column{
+	{Name: "xFirstPkt", Type: "U64", Desc: "first packet of this direction"},
+	{Name: "xLastPkt", Type: "U64", Desc: "last packet of this direction"},
+	{Name: "xSynPkt", Type: "U64", Desc: "first SYN"},
+	{Name: "xRstPkt", Type: "U64", Desc: "first RST"},
+	{Name: "xRstCnt", Type: "U32", Desc: "RST segments"},
+	{Name: "xRstTTL", Type: "U8", Desc: "TTL of the first RST"},
+	{Name: "xRstIPID", Type: "U32", Desc: "IPv4 ID of the first RST"},
+	{Name: "xTTLMin", Type: "U8", Desc: "minimum TTL of the packets other than RSTs"},
+	{Name: "xTTLMax", Type: "U8", Desc: "maximum TTL of the packets other than RSTs"},
+	{Name: "xTTLChgPkt", Type: "U64", Desc: "first non-RST packet whose TTL differs from the previous one"},
+	{Name: "xTTLChg", Type: "U32", Desc: "TTL changes between successive packets other than RSTs"},
+	{Name: "xBelowPkt", Type: "U64", Desc: "first data segment starting below the highest sequence sent (retransmission or reordering)"},
+	{Name: "xBelowCnt", Type: "U32", Desc: "data segments starting below the highest sequence sent"},
+	{Name: "xZeroWinPkt", Type: "U64", Desc: "first zero window advertisement"},
+	{Name: "xFinPkt", Type: "U64", Desc: "first FIN"},
+	{Name: "xDataBytes", Type: "U64", Desc: "TCP payload bytes (IP lengths)"},
+	{Name: "xRstTTLSeen", Type: "U8", Desc: "1 when a packet other than an RST of this direction had the first RST's TTL"},
+}
+
+type factsDir struct {
+	first, last, syn, rst, ttlChgPkt, below, zeroWin, fin uint64
+	rstCnt, ttlChg, belowCnt, rstIPID                     uint32
+	rstTTL, ttlMin, ttlMax, lastTTL                       uint8
+	haveTTL, haveEnd                                      bool
+	ttls                                                  [4]uint64 // TTLs of the packets other than RSTs
+	maxEnd                                                uint32
+	bytes                                                 uint64
+}
+
+type facts struct {
+	env  *plugin.Env
+	dirs flow.Store[factsDir]
+	seg  tcptrack.Segment
+}
+
+func registerFacts(r *plugin.Registry) {
+	r.Add(&plugin.Registration{
+		Name: factsName, Order: 999, Version: "1",
+		New: func(env *plugin.Env, _ plugin.Settings) (plugin.Plugin, error) { return &facts{env: env}, nil },
+	})
+}
+
+func (x *facts) FlowColumns() []column.Column           { return factsCols }
+func (x *facts) PacketColumns() []column.Column         { return nil }
+func (x *facts) Report(*report.Report)                  {}
+func (x *facts) NewFlow(f *flow.Flow, _ *decode.Packet) { *x.dirs.At(f.Slot) = factsDir{} }
+func seqLT(a, b uint32) bool                            { return int32(a-b) < 0 }
+func (x *facts) segment(p *decode.Packet) *tcptrack.Segment {
+	if x.env.TCP.Current(p) {
+		return &x.env.TCP.Seg
+	}
+	tcptrack.Parse(p, &x.seg)
+	return &x.seg
+}
+
+func (x *facts) Packet(f *flow.Flow, p *decode.Packet, _ column.Writer) {
+	d := x.dirs.At(f.Slot)
+	if d.first == 0 {
+		d.first = p.Num
+	}
+	d.last = p.Num
+	s := x.segment(p)
+	rst := s.TCP && s.HasFlags && s.Flags&tcptrack.FlagRST != 0
+	if p.Kind == decode.KindIPv4 || p.Kind == decode.KindIPv6 {
+		if rst {
+			d.rstCnt++
+			if d.rst == 0 {
+				d.rst, d.rstTTL, d.rstIPID = p.Num, p.TTL, p.IPID
+			}
+		} else if p.FragOff == 0 {
+			d.ttls[p.TTL>>6] |= 1 << (p.TTL & 63)
+			if !d.haveTTL {
+				d.ttlMin, d.ttlMax, d.haveTTL = p.TTL, p.TTL, true
+			} else {
+				if p.TTL != d.lastTTL {
+					d.ttlChg++
+					if d.ttlChgPkt == 0 {
+						d.ttlChgPkt = p.Num
+					}
+				}
+				d.ttlMin, d.ttlMax = min(d.ttlMin, p.TTL), max(d.ttlMax, p.TTL)
+			}
+			d.lastTTL = p.TTL
+		}
+	}
+	if !s.TCP || !s.HasFlags {
+		return
+	}
+	if s.Flags&tcptrack.FlagSYN != 0 && d.syn == 0 {
+		d.syn = p.Num
+	}
+	if s.Flags&tcptrack.FlagFIN != 0 && d.fin == 0 {
+		d.fin = p.Num
+	}
+	if s.Win == 0 && !rst && s.Flags&tcptrack.FlagSYN == 0 && d.zeroWin == 0 {
+		d.zeroWin = p.Num
+	}
+	if s.PayloadLen > 0 {
+		d.bytes += uint64(s.PayloadLen)
+		end := s.Seq + uint32(s.PayloadLen)
+		if d.haveEnd && seqLT(s.Seq, d.maxEnd) {
+			d.belowCnt++
+			if d.below == 0 {
+				d.below = p.Num
+			}
+		}
+		if !d.haveEnd || seqLT(d.maxEnd, end) {
+			d.maxEnd, d.haveEnd = end, true
+		}
+	}
+}
+
+func (x *facts) FlowOutput(f *flow.Flow, w column.Writer) {
+	d := x.dirs.At(f.Slot)
+	for _, v := range [...]uint64{d.first, d.last, d.syn, d.rst, uint64(d.rstCnt), uint64(d.rstTTL), uint64(d.rstIPID),
+		uint64(d.ttlMin), uint64(d.ttlMax), d.ttlChgPkt, uint64(d.ttlChg), d.below, uint64(d.belowCnt), d.zeroWin, d.fin, d.bytes, d.ttls[d.rstTTL>>6] >> (d.rstTTL & 63) & 1} {
+		w.Col()
+		w.U(v)
+	}
+}
