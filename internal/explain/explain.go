@@ -164,6 +164,7 @@ type dirRow struct {
 	firstPkt, lastPkt, synPkt, rstPkt, rstCnt, rstTTL, rstIPID uint64
 	ttlMin, ttlMax, ttlChgPkt, ttlChg, belowPkt, belowCnt      uint64
 	zeroWinPkt, finPkt, dataBytes, rstTTLSeen                  uint64
+	ece, cwr, fragDgrams, fragDone, fragBad, fragPkt           uint64
 }
 
 type conn struct {
@@ -209,7 +210,8 @@ func readRows(t *sink.Table) []*dirRow {
 			rstCnt: u(i, "xRstCnt"), rstTTL: u(i, "xRstTTL"), rstIPID: u(i, "xRstIPID"),
 			ttlMin: u(i, "xTTLMin"), ttlMax: u(i, "xTTLMax"), ttlChgPkt: u(i, "xTTLChgPkt"), ttlChg: u(i, "xTTLChg"),
 			belowPkt: u(i, "xBelowPkt"), belowCnt: u(i, "xBelowCnt"), zeroWinPkt: u(i, "xZeroWinPkt"),
-			finPkt: u(i, "xFinPkt"), dataBytes: u(i, "xDataBytes"), rstTTLSeen: u(i, "xRstTTLSeen"),
+			finPkt: u(i, "xFinPkt"), ece: u(i, "xECE"), cwr: u(i, "xCWR"),
+			fragDgrams: u(i, "xFragDgrams"), fragDone: u(i, "xFragDone"), fragBad: u(i, "xFragBad"), fragPkt: u(i, "xFragPkt"), dataBytes: u(i, "xDataBytes"), rstTTLSeen: u(i, "xRstTTLSeen"),
 		}
 		out = append(out, d)
 	}
@@ -384,7 +386,10 @@ func (a *analysis) tcpFindings() {
 				f := a.add("loss_downstream", lossSev(d), cn, float64(d.lostDown)*mss)
 				a.lossEvidence(f, cn, d, d.lostDown)
 			}
-			if d.reor > 0 {
+			// A retransmission that fills a hole is easily taken for a
+			// reordered segment (above all at the sender, where reordering
+			// is inferred from SACK): a few next to many losses prove nothing.
+			if d.reor >= 3 && d.reor*4 >= d.lost {
 				f := a.add("reordering", SevInfo, cn, float64(d.reor)*mss/4)
 				addU(f.Evidence, "reordered_segments", d.reor)
 				addU(f.Evidence, "data_segments", d.segs)
@@ -403,10 +408,16 @@ func (a *analysis) tcpFindings() {
 				addU(f.Evidence, "duplicated_segments", d.dup)
 				addU(f.Evidence, "data_segments", d.segs)
 			}
-			if d.ce > 0 {
-				f := a.add("ecn_congestion", SevInfo, cn, float64(d.ce)*mss/4)
+			// CE marks are seen after the marking router; before it, the
+			// receiver's ECE echoes and the sender's CWR answers show them.
+			if p := cn.peer(d); d.ce > 0 || d.segs > 0 && p != nil && p.ece > 0 && d.cwr > 0 {
+				f := a.add("ecn_congestion", SevInfo, cn, float64(max(d.ce, d.cwr))*mss/4)
 				addU(f.Evidence, "ce_marked_segments", d.ce)
 				addU(f.Evidence, "data_segments", d.segs)
+				if p != nil {
+					addU(f.Evidence, "ece_echoes", p.ece)
+				}
+				addU(f.Evidence, "window_reductions", d.cwr)
 			}
 			if d.capLoss > 0 {
 				f := a.add("capture_loss", SevWarning, cn, float64(d.capLoss)*mss)
@@ -714,18 +725,20 @@ func (a *analysis) ipFindings() {
 				f.Evidence["ttl_min"], f.Evidence["ttl_max"] = d.ttlMin, d.ttlMax
 				addU(f.Evidence, "ttl_changes", d.ttlChg)
 			}
-			if d.stat&(7<<37) != 0 || d.ipFlags&0x0318 != 0 {
+			if d.fragBad != 0 || d.fragDgrams > d.fragDone {
 				f := a.add("fragment_anomaly", SevWarning, cn, 500)
-				addU(f.Evidence, "flows", 1)
-				if d.stat&(1<<38) != 0 {
-					f.Evidence["first_fragment_missing"] = true
+				addU(f.Evidence, "fragmented_datagrams", d.fragDgrams)
+				addU(f.Evidence, "incomplete_datagrams", d.fragDgrams-d.fragDone)
+				if d.fragBad&1 != 0 {
+					f.Evidence["overlapping_fragments"] = true
 				}
-				if d.stat&(1<<39) != 0 {
-					f.Evidence["incomplete_datagrams"] = true
+				if d.fragBad&2 != 0 {
+					f.Evidence["odd_sized_fragments"] = true
 				}
-				if d.ipFlags&0x0300 != 0 {
-					f.Evidence["overlap_or_position_error"] = true
+				if d.fragBad&4 != 0 {
+					f.Evidence["tiny_first_fragment"] = true
 				}
+				firstPkt(f.Evidence, "first_packet", d.fragPkt)
 			}
 			if d.ipOpt > 0 && d.proto != 2 && d.src.Is4() {
 				f := a.add("ip_options", SevInfo, cn, 10)

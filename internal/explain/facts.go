@@ -32,6 +32,12 @@ var factsCols = []column.Column{
 	{Name: "xZeroWinPkt", Type: "U64", Desc: "first zero window advertisement"},
 	{Name: "xFinPkt", Type: "U64", Desc: "first FIN"},
 	{Name: "xDataBytes", Type: "U64", Desc: "TCP payload bytes (IP lengths)"},
+	{Name: "xECE", Type: "U32", Desc: "segments other than SYNs with ECE (the receiver echoes congestion)"},
+	{Name: "xCWR", Type: "U32", Desc: "segments other than SYNs with CWR (the sender reduced its window)"},
+	{Name: "xFragDgrams", Type: "U32", Desc: "fragmented datagrams whose first seen fragment is in this direction"},
+	{Name: "xFragDone", Type: "U32", Desc: "of those, datagrams whose fragments cover it completely"},
+	{Name: "xFragBad", Type: "H8", Desc: "fragment faults: 1 overlap, 2 non-last fragment not a multiple of 8 bytes, 4 first fragment too short for the transport header"},
+	{Name: "xFragPkt", Type: "U64", Desc: "first fragment with a fault"},
 	{Name: "xRstTTLSeen", Type: "U8", Desc: "1 when a packet other than an RST of this direction had the first RST's TTL"},
 }
 
@@ -43,12 +49,30 @@ type factsDir struct {
 	ttls                                                  [4]uint64 // TTLs of the packets other than RSTs
 	maxEnd                                                uint32
 	bytes                                                 uint64
+	ece, cwr, fragDgrams, fragDone                        uint32
+	fragBad                                               uint8
+	fragPkt                                               uint64
 }
 
 type facts struct {
-	env  *plugin.Env
-	dirs flow.Store[factsDir]
-	seg  tcptrack.Segment
+	env   *plugin.Env
+	dirs  flow.Store[factsDir]
+	seg   tcptrack.Segment
+	dgram map[dgramKey]*dgram
+}
+
+// dgramKey names a fragmented datagram (RFC 791 / 8200 reassembly key).
+type dgramKey struct {
+	src, dst [16]byte
+	id       uint32
+	v6       bool
+}
+
+type dgram struct {
+	owner *factsDir // the direction of the first fragment seen
+	have  [][2]int  // byte ranges received
+	end   int       // total length, known from the last fragment (-1 before)
+	done  bool
 }
 
 func registerFacts(r *plugin.Registry) {
@@ -101,8 +125,19 @@ func (x *facts) Packet(f *flow.Flow, p *decode.Packet, _ column.Writer) {
 			d.lastTTL = p.TTL
 		}
 	}
+	if p.IsFragment() && (p.Kind == decode.KindIPv4 || p.HasFragHdr) {
+		x.fragment(d, p)
+	}
 	if !s.TCP || !s.HasFlags {
 		return
+	}
+	if s.Flags&tcptrack.FlagSYN == 0 {
+		if s.Flags&tcptrack.FlagECE != 0 {
+			d.ece++
+		}
+		if s.Flags&tcptrack.FlagCWR != 0 {
+			d.cwr++
+		}
 	}
 	if s.Flags&tcptrack.FlagSYN != 0 && d.syn == 0 {
 		d.syn = p.Num
@@ -131,8 +166,76 @@ func (x *facts) Packet(f *flow.Flow, p *decode.Packet, _ column.Writer) {
 func (x *facts) FlowOutput(f *flow.Flow, w column.Writer) {
 	d := x.dirs.At(f.Slot)
 	for _, v := range [...]uint64{d.first, d.last, d.syn, d.rst, uint64(d.rstCnt), uint64(d.rstTTL), uint64(d.rstIPID),
-		uint64(d.ttlMin), uint64(d.ttlMax), d.ttlChgPkt, uint64(d.ttlChg), d.below, uint64(d.belowCnt), d.zeroWin, d.fin, d.bytes, d.ttls[d.rstTTL>>6] >> (d.rstTTL & 63) & 1} {
+		uint64(d.ttlMin), uint64(d.ttlMax), d.ttlChgPkt, uint64(d.ttlChg), d.below, uint64(d.belowCnt), d.zeroWin, d.fin, d.bytes, uint64(d.ece), uint64(d.cwr),
+		uint64(d.fragDgrams), uint64(d.fragDone), uint64(d.fragBad), d.fragPkt, d.ttls[d.rstTTL>>6] >> (d.rstTTL & 63) & 1} {
 		w.Col()
 		w.U(v)
 	}
+}
+
+// fragment follows the reassembly of p's datagram: overlaps, odd sizes,
+// tiny first fragments and, at the end, datagrams never completed. Only
+// fragments reach here, so the map costs nothing for ordinary traffic.
+func (x *facts) fragment(d *factsDir, p *decode.Packet) {
+	if x.dgram == nil {
+		x.dgram = map[dgramKey]*dgram{}
+	}
+	k := dgramKey{src: p.SrcIP, dst: p.DstIP, id: p.IPID, v6: p.Kind == decode.KindIPv6}
+	g := x.dgram[k]
+	if g == nil {
+		g = &dgram{owner: d, end: -1}
+		x.dgram[k] = g
+		d.fragDgrams++
+	}
+	o := g.owner
+	off, n := int(p.FragOff)*8, p.L3Len-p.L3HdrLen
+	if n < 0 {
+		n = 0
+	}
+	var bad uint8
+	if p.MoreFrags && n%8 != 0 {
+		bad |= 2
+	}
+	if off == 0 && p.MoreFrags {
+		need := 8
+		if p.Proto == 6 {
+			need = 20
+		}
+		if n < need {
+			bad |= 4
+		}
+	}
+	for _, r := range g.have {
+		if off < r[1] && r[0] < off+n && !(r[0] == off && r[1] == off+n) {
+			bad |= 1 // overlapping, not an identical copy
+		}
+	}
+	if !p.MoreFrags {
+		g.end = off + n
+	}
+	g.have = append(g.have, [2]int{off, off + n})
+	if bad != 0 {
+		o.fragBad |= bad
+		if o.fragPkt == 0 {
+			o.fragPkt = p.Num
+		}
+	}
+	if !g.done && g.end >= 0 && covered(g.have, g.end) {
+		g.done = true
+		o.fragDone++
+	}
+}
+
+// covered reports whether the ranges cover [0, end).
+func covered(rs [][2]int, end int) bool {
+	reach := 0
+	for changed := true; changed && reach < end; {
+		changed = false
+		for _, r := range rs {
+			if r[0] <= reach && r[1] > reach {
+				reach, changed = r[1], true
+			}
+		}
+	}
+	return reach >= end
 }

@@ -239,6 +239,10 @@ func (a *analysis) words(f *Finding) (string, string) {
 		return s, s + " The copies are identical (same IP ID, sequence number and options): they are not retransmissions by the sender but copies made on the path (a looping or mirrored link, or a layer-2 fault)."
 	case "ecn_congestion":
 		n := u("ce_marked_segments")
+		if n == 0 {
+			s := fmt.Sprintf("The receiver signalled network congestion (ECN) in %s: %s echoed Congestion Experienced, the sender reduced its window %s.", fl, plural(u("ece_echoes"), "acknowledgement", "acknowledgements"), plural(u("window_reductions"), "time", "times"))
+			return s, s + " A router after this capture point was congested and marked segments instead of dropping them; the sender slows down without losing data."
+		}
 		s := fmt.Sprintf("%s arrived marked Congestion Experienced (ECN) in %s.", plural(n, "segment", "segments"), fl)
 		return s, s + fmt.Sprintf(" A router on the path was congested and marked %s of %d data segments instead of dropping them; the sender slows down without losing data.", pct(n, u("data_segments")), u("data_segments"))
 	case "capture_loss":
@@ -301,16 +305,19 @@ func (a *analysis) words(f *Finding) (string, string) {
 	case "fragment_anomaly":
 		s := fmt.Sprintf("IP fragmentation faults in %s.", fl)
 		var l []string
-		if ev["overlap_or_position_error"] == true {
-			l = append(l, "fragments overlap or sit at impossible offsets")
+		if ev["overlapping_fragments"] == true {
+			l = append(l, "fragments overlap with different extents")
 		}
-		if ev["first_fragment_missing"] == true {
-			l = append(l, "first fragments are missing or out of order")
+		if ev["odd_sized_fragments"] == true {
+			l = append(l, "fragments other than the last are not a multiple of 8 bytes")
 		}
-		if ev["incomplete_datagrams"] == true {
-			l = append(l, "datagrams never completed")
+		if ev["tiny_first_fragment"] == true {
+			l = append(l, "a first fragment is too short to hold the transport header")
 		}
-		return s, s + " " + capitalize(strings.Join(l, "; ")) + ". Such datagrams cannot be reassembled; crafted fragments are also a classic way to evade inspection."
+		if n := u("incomplete_datagrams"); n > 0 {
+			l = append(l, fmt.Sprintf("%s of %d never completed (fragments missing)", plural(n, "datagram", "datagrams"), u("fragmented_datagrams")))
+		}
+		return s, s + " " + capitalize(strings.Join(l, "; ")) + ". Such datagrams cannot be reassembled cleanly; crafted fragments are also a classic way to evade inspection." + pktWords(ev, "first_packet", "faulty fragment")
 	case "ip_options":
 		s := fmt.Sprintf("IPv4 options in %s.", fl)
 		return s, s + " Options (record route, timestamp, source route, router alert) are rare on today's networks and many routers drop or slow-path such packets; source routing is a security concern."
