@@ -165,6 +165,7 @@ type dirRow struct {
 	ttlMin, ttlMax, ttlChgPkt, ttlChg, belowPkt, belowCnt      uint64
 	zeroWinPkt, finPkt, dataBytes, rstTTLSeen                  uint64
 	ece, cwr, fragDgrams, fragDone, fragBad, fragPkt           uint64
+	csumChecked, csumBad, csumPkt, kaUnanswered                uint64
 }
 
 type conn struct {
@@ -211,7 +212,8 @@ func readRows(t *sink.Table) []*dirRow {
 			ttlMin: u(i, "xTTLMin"), ttlMax: u(i, "xTTLMax"), ttlChgPkt: u(i, "xTTLChgPkt"), ttlChg: u(i, "xTTLChg"),
 			belowPkt: u(i, "xBelowPkt"), belowCnt: u(i, "xBelowCnt"), zeroWinPkt: u(i, "xZeroWinPkt"),
 			finPkt: u(i, "xFinPkt"), ece: u(i, "xECE"), cwr: u(i, "xCWR"),
-			fragDgrams: u(i, "xFragDgrams"), fragDone: u(i, "xFragDone"), fragBad: u(i, "xFragBad"), fragPkt: u(i, "xFragPkt"), dataBytes: u(i, "xDataBytes"), rstTTLSeen: u(i, "xRstTTLSeen"),
+			fragDgrams: u(i, "xFragDgrams"), fragDone: u(i, "xFragDone"), fragBad: u(i, "xFragBad"), fragPkt: u(i, "xFragPkt"),
+			csumChecked: u(i, "xCsumChecked"), csumBad: u(i, "xCsumBad"), csumPkt: u(i, "xCsumPkt"), kaUnanswered: u(i, "xKAUnanswered"), dataBytes: u(i, "xDataBytes"), rstTTLSeen: u(i, "xRstTTLSeen"),
 		}
 		out = append(out, d)
 	}
@@ -467,19 +469,12 @@ func (a *analysis) lossEvidence(f *Finding, cn *conn, d *dirRow, n uint64) {
 // a timeout.
 func (a *analysis) keepalive(cn *conn) {
 	for _, d := range cn.rows() {
-		if d.anomaly&0x0010 == 0 && d.findings&(1<<11) == 0 {
-			continue
-		}
-		p := cn.peer(d)
-		if p != nil && p.anomaly&0x0020 != 0 {
-			continue // answered
-		}
-		ended := d.rstCnt > 0 || d.stat&(1<<40) != 0
-		if !ended {
+		if d.kaUnanswered < 2 && (d.kaUnanswered == 0 || d.rstCnt == 0) {
 			continue
 		}
 		f := a.add("keepalive_dead_peer", SevWarning, cn, 1000)
-		f.Evidence["sender"] = endpoint(d.src, d.sport)
+		f.Evidence["prober"] = endpoint(d.src, d.sport)
+		addU(f.Evidence, "unanswered_keepalives", d.kaUnanswered)
 		firstPkt(f.Evidence, "reset_packet", d.rstPkt)
 		cn.notes = append(cn.notes, "dead peer")
 	}
@@ -514,7 +509,9 @@ func (a *analysis) handshakes() {
 				cn.notes = append(cn.notes, "syn_unanswered")
 			}
 		case b.has(flSYN) && b.has(flACK):
-			if d.pkts >= 2 || b.pkts >= 2 {
+			// The client retries (or the server repeats its SYN/ACK) and
+			// never acknowledges nor resets: the SYN/ACKs do not reach it.
+			if !d.has(flRST) && (d.pkts >= 2 || b.pkts >= 2) {
 				cn.notes = append(cn.notes, "synack_lost")
 			}
 		case b.has(flRST):
@@ -684,26 +681,47 @@ func (a *analysis) resets() {
 
 // ipFindings: checksums, MSS, TTL changes, fragments, options, MPTCP.
 func (a *analysis) ipFindings() {
-	offloadHosts := map[netip.Addr]bool{}
+	// Checksums: tcpFlags also flags packets cut by the snap length, so
+	// its flow bit counts only where every packet was captured whole; the
+	// facts plugin verifies the small complete packets itself. A host that
+	// gets wrong checksums on most of its packets while its connections
+	// work leaves them to its network card (offload).
+	type sums struct {
+		checked, bad uint64
+		works        bool
+	}
+	hosts := map[netip.Addr]*sums{}
+	badDir := func(d *dirRow) bool {
+		frag := d.stat&(1<<36) != 0 || d.ipFlags&0x0020 != 0
+		return d.csumBad > 0 || d.ipFlags&0x0800 != 0 && d.stat&(1<<33) == 0 && !frag && d.csumChecked == 0
+	}
 	for _, cn := range a.conns {
 		for _, d := range cn.rows() {
-			if d.proto == 6 && d.ipFlags&0x0800 != 0 && d.stat&(1<<36) == 0 && cn.established() && d.pkts >= 3 {
-				offloadHosts[d.src] = true
+			h := hosts[d.src]
+			if h == nil {
+				h = &sums{}
+				hosts[d.src] = h
+			}
+			h.checked += d.csumChecked
+			h.bad += d.csumBad
+			// The peer answered (acknowledged or reset) segments whose
+			// checksums are mostly wrong: on the wire they were right.
+			if p := cn.peer(d); d.proto == 6 && badDir(d) && p != nil && p.has(flACK) && d.csumBad*2 >= d.csumChecked {
+				h.works = true
 			}
 		}
 	}
 	for _, cn := range a.conns {
 		for _, d := range cn.rows() {
-			frag := d.stat&(1<<36) != 0 || d.ipFlags&0x0020 != 0
-			if d.ipFlags&0x0800 != 0 && !frag {
-				if offloadHosts[d.src] {
+			if badDir(d) {
+				if h := hosts[d.src]; h.works && h.bad*2 >= h.checked {
 					f := a.add("checksum_offload", SevInfo, cn, 1)
 					f.Evidence["hosts"] = addHost(f.Evidence["hosts"], d.src)
 					a.res.Health.ChecksumOffl = true
 				} else {
 					f := a.add("checksum_bad", SevWarning, cn, 1000)
-					addU(f.Evidence, "flows_with_bad_l4_checksum", 1)
-					firstPkt(f.Evidence, "first_packet", d.firstPkt)
+					addU(f.Evidence, "packets_with_bad_transport_checksum", max(d.csumBad, 1))
+					firstPkt(f.Evidence, "first_packet", d.csumPkt)
 				}
 			}
 			if d.ipFlags&0x0400 != 0 {

@@ -38,6 +38,10 @@ var factsCols = []column.Column{
 	{Name: "xFragDone", Type: "U32", Desc: "of those, datagrams whose fragments cover it completely"},
 	{Name: "xFragBad", Type: "H8", Desc: "fragment faults: 1 overlap, 2 non-last fragment not a multiple of 8 bytes, 4 first fragment too short for the transport header"},
 	{Name: "xFragPkt", Type: "U64", Desc: "first fragment with a fault"},
+	{Name: "xCsumChecked", Type: "U32", Desc: "complete small packets whose transport checksum was verified"},
+	{Name: "xCsumBad", Type: "U32", Desc: "of those, packets whose checksum does not verify"},
+	{Name: "xCsumPkt", Type: "U64", Desc: "first packet whose checksum does not verify"},
+	{Name: "xKAUnanswered", Type: "U32", Desc: "keep-alives at the end of the flow that the peer never answered"},
 	{Name: "xRstTTLSeen", Type: "U8", Desc: "1 when a packet other than an RST of this direction had the first RST's TTL"},
 }
 
@@ -52,6 +56,10 @@ type factsDir struct {
 	ece, cwr, fragDgrams, fragDone                        uint32
 	fragBad                                               uint8
 	fragPkt                                               uint64
+	csumChecked, csumBad                                  uint32
+	csumPkt                                               uint64
+	kaRun                                                 uint32
+	kaRunStart, seqEnd                                    uint64
 }
 
 type facts struct {
@@ -128,9 +136,21 @@ func (x *facts) Packet(f *flow.Flow, p *decode.Packet, _ column.Writer) {
 	if p.IsFragment() && (p.Kind == decode.KindIPv4 || p.HasFragHdr) {
 		x.fragment(d, p)
 	}
+	if p.FragOff == 0 && !p.MoreFrags && p.L4Len <= csumMax && p.SnapL3Len >= p.L3Len && p.SnapL4Len >= p.L4Len {
+		if ok, checked := l4ChecksumOK(p); checked {
+			d.csumChecked++
+			if !ok {
+				d.csumBad++
+				if d.csumPkt == 0 {
+					d.csumPkt = p.Num
+				}
+			}
+		}
+	}
 	if !s.TCP || !s.HasFlags {
 		return
 	}
+	x.keepAlive(f, d, s, p.Num)
 	if s.Flags&tcptrack.FlagSYN == 0 {
 		if s.Flags&tcptrack.FlagECE != 0 {
 			d.ece++
@@ -167,7 +187,8 @@ func (x *facts) FlowOutput(f *flow.Flow, w column.Writer) {
 	d := x.dirs.At(f.Slot)
 	for _, v := range [...]uint64{d.first, d.last, d.syn, d.rst, uint64(d.rstCnt), uint64(d.rstTTL), uint64(d.rstIPID),
 		uint64(d.ttlMin), uint64(d.ttlMax), d.ttlChgPkt, uint64(d.ttlChg), d.below, uint64(d.belowCnt), d.zeroWin, d.fin, d.bytes, uint64(d.ece), uint64(d.cwr),
-		uint64(d.fragDgrams), uint64(d.fragDone), uint64(d.fragBad), d.fragPkt, d.ttls[d.rstTTL>>6] >> (d.rstTTL & 63) & 1} {
+		uint64(d.fragDgrams), uint64(d.fragDone), uint64(d.fragBad), d.fragPkt,
+		uint64(d.csumChecked), uint64(d.csumBad), d.csumPkt, uint64(x.kaUnanswered(f, d)), d.ttls[d.rstTTL>>6] >> (d.rstTTL & 63) & 1} {
 		w.Col()
 		w.U(v)
 	}
@@ -238,4 +259,101 @@ func covered(rs [][2]int, end int) bool {
 		}
 	}
 	return reach >= end
+}
+
+// csumMax bounds the transport length of the packets whose checksum is
+// verified: SYNs, pure ACKs, small datagrams. An offloading host leaves all
+// its checksums wrong, small packets included, and the sum stays cheap.
+const csumMax = 256
+
+// l4ChecksumOK verifies the TCP, UDP, ICMP or ICMPv6 checksum of a complete
+// unfragmented packet; checked is false for other protocols and for UDP
+// over IPv4 without a checksum.
+func l4ChecksumOK(p *decode.Packet) (ok, checked bool) {
+	if p.L4Off < 0 || p.L4Len <= 0 || p.L4Off+p.L4Len > len(p.Data) {
+		return false, false
+	}
+	l4 := p.Data[p.L4Off : p.L4Off+p.L4Len]
+	v6 := p.Kind == decode.KindIPv6
+	var sum uint64
+	pseudo := true
+	switch p.Proto {
+	case 6:
+		if len(l4) < 20 {
+			return false, false
+		}
+	case 17:
+		if len(l4) < 8 || !v6 && l4[6] == 0 && l4[7] == 0 {
+			return false, false
+		}
+	case 1:
+		pseudo = false
+	case 58:
+		if !v6 {
+			return false, false
+		}
+	default:
+		return false, false
+	}
+	if pseudo {
+		n := 4
+		if v6 {
+			n = 16
+		}
+		sum += sum16(p.SrcIP[:n]) + sum16(p.DstIP[:n]) + uint64(p.Proto) + uint64(len(l4))
+	}
+	sum += sum16(l4)
+	for sum>>16 != 0 {
+		sum = sum&0xffff + sum>>16
+	}
+	return sum == 0xffff, true
+}
+
+func sum16(b []byte) uint64 {
+	var s uint64
+	for len(b) >= 2 {
+		s += uint64(b[0])<<8 | uint64(b[1])
+		b = b[2:]
+	}
+	if len(b) == 1 {
+		s += uint64(b[0]) << 8
+	}
+	return s
+}
+
+// keepAlive follows keep-alive probes (an empty or one-byte segment one
+// below the next sequence number) and counts the run of them that the peer
+// has not answered since.
+func (x *facts) keepAlive(f *flow.Flow, d *factsDir, s *tcptrack.Segment, num uint64) {
+	end := uint64(s.Seq) + uint64(s.PayloadLen)
+	if s.Flags&(tcptrack.FlagSYN|tcptrack.FlagFIN) != 0 {
+		end++
+	}
+	probe := s.Flags&(tcptrack.FlagSYN|tcptrack.FlagFIN|tcptrack.FlagRST) == 0 && s.PayloadLen <= 1 &&
+		d.seqEnd != 0 && uint32(s.Seq) == uint32(d.seqEnd)-1
+	if !probe && (d.seqEnd == 0 || seqLT(uint32(d.seqEnd), uint32(end))) {
+		d.seqEnd = uint64(uint32(end)) | 1<<32 // bit 32: set
+	}
+	if !probe {
+		return
+	}
+	var peerLast uint64
+	if f.Partner != nil {
+		peerLast = x.dirs.At(f.Partner.Slot).last
+	}
+	if d.kaRun > 0 && peerLast < d.kaRunStart {
+		d.kaRun++
+	} else {
+		d.kaRunStart, d.kaRun = num, 1
+	}
+}
+
+func (x *facts) kaUnanswered(f *flow.Flow, d *factsDir) uint32 {
+	if d.kaRun == 0 {
+		return 0
+	}
+	if f.Partner != nil && x.dirs.At(f.Partner.Slot).last > d.kaRunStart {
+		return 0
+	}
+	return d.kaRun
 }

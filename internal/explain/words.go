@@ -285,7 +285,7 @@ func (a *analysis) words(f *Finding) (string, string) {
 		s := fmt.Sprintf("A reset with a foreign TTL in %s: likely injected.", fl)
 		return s, s + fmt.Sprintf(" Packet %d claims to come from %s with TTL %d (IP ID %d), a TTL that no other packet of this host in the connection has (they have %d to %d). A middlebox or an attacker forged it.", u("rst_packet"), ev["claimed_sender"], ev["rst_ttl"], ev["rst_ip_id"], ev["host_ttl_min"], ev["host_ttl_max"])
 	case "keepalive_dead_peer":
-		s := fmt.Sprintf("Keep-alive probes went unanswered in %s.", fl)
+		s := fmt.Sprintf("%s went unanswered in %s.", plural(u("unanswered_keepalives"), "keep-alive probe", "keep-alive probes"), fl)
 		return s, s + " The peer stopped answering while the connection was idle (it crashed, or a firewall or NAT forgot the connection); the prober gave up and reset the connection." + pktWords(ev, "reset_packet", "reset")
 	case "checksum_offload":
 		s := fmt.Sprintf("Checksums left to the network card in %s.", fl)
