@@ -163,9 +163,12 @@ type dirRow struct {
 	// facts
 	firstPkt, lastPkt, synPkt, rstPkt, rstCnt, rstTTL, rstIPID uint64
 	ttlMin, ttlMax, ttlChgPkt, ttlChg, belowPkt, belowCnt      uint64
-	zeroWinPkt, finPkt, dataBytes, rstTTLSeen                  uint64
+	zeroWinPkt, finPkt, dataBytes                              uint64
+	ttlSet                                                     [4]uint64
 	ece, cwr, fragDgrams, fragDone, fragBad, fragPkt           uint64
 	csumChecked, csumBad, csumPkt, kaUnanswered                uint64
+	zwAdv                                                      uint64
+	zwAdvTime                                                  float64
 }
 
 type conn struct {
@@ -213,7 +216,13 @@ func readRows(t *sink.Table) []*dirRow {
 			belowPkt: u(i, "xBelowPkt"), belowCnt: u(i, "xBelowCnt"), zeroWinPkt: u(i, "xZeroWinPkt"),
 			finPkt: u(i, "xFinPkt"), ece: u(i, "xECE"), cwr: u(i, "xCWR"),
 			fragDgrams: u(i, "xFragDgrams"), fragDone: u(i, "xFragDone"), fragBad: u(i, "xFragBad"), fragPkt: u(i, "xFragPkt"),
-			csumChecked: u(i, "xCsumChecked"), csumBad: u(i, "xCsumBad"), csumPkt: u(i, "xCsumPkt"), kaUnanswered: u(i, "xKAUnanswered"), dataBytes: u(i, "xDataBytes"), rstTTLSeen: u(i, "xRstTTLSeen"),
+			csumChecked: u(i, "xCsumChecked"), csumBad: u(i, "xCsumBad"), csumPkt: u(i, "xCsumPkt"), kaUnanswered: u(i, "xKAUnanswered"),
+			zwAdv: u(i, "xZeroWinAdv"), zwAdvTime: float64(u(i, "xZeroWinAdvTime")) / 1e9, dataBytes: u(i, "xDataBytes"),
+		}
+		for k, rep := range t.Cell(i, "xTTLSet") {
+			if k < 4 && len(rep) > 0 {
+				d.ttlSet[k] = rep[0].U
+			}
 		}
 		out = append(out, d)
 	}
@@ -248,6 +257,7 @@ func (a *analysis) run() {
 	a.health()
 	a.tcpFindings()
 	a.handshakes()
+	a.injected()
 	a.scans()
 	a.resets()
 	a.ipFindings()
@@ -429,13 +439,20 @@ func (a *analysis) tcpFindings() {
 				f := a.add("rto", SevWarning, cn, float64(d.rto)*mss*4)
 				addU(f.Evidence, "timeouts", d.rto)
 			}
-			if d.findings&(1<<9) != 0 || d.zwTime > 0 {
-				f := a.add("zero_window", SevWarning, cn, d.zwTime*1e5+mss)
-				f.Evidence["stalled_s"] = evF(f.Evidence, "stalled_s") + d.zwTime
-				// The zero window is advertised by the receiver of the
-				// stalled data: the other row.
-				if p := cn.peer(d); p != nil {
+			// The zero window is advertised by the receiver of d's data
+			// (the other row); tcpDiag measures the sender's stall, the
+			// advertisements themselves show it in captures that start
+			// mid-connection too.
+			if p := cn.peer(d); d.findings&(1<<9) != 0 || d.zwTime > 0 || p != nil && p.zwAdv > 0 && d.segs > 0 {
+				stall := d.zwTime
+				if p != nil {
+					stall = max(stall, p.zwAdvTime)
+				}
+				f := a.add("zero_window", SevWarning, cn, stall*1e5+mss)
+				f.Evidence["stalled_s"] = evF(f.Evidence, "stalled_s") + stall
+				if p != nil {
 					firstPkt(f.Evidence, "first_zero_window_packet", p.zeroWinPkt)
+					addU(f.Evidence, "zero_window_episodes", p.zwAdv)
 				}
 			}
 			if d.findings&(1<<8) != 0 {
@@ -595,6 +612,9 @@ func (a *analysis) scans() {
 		if cn.noted("scan") {
 			continue
 		}
+		if cn.noted("injected") {
+			continue
+		}
 		switch {
 		case cn.noted("syn_unanswered"):
 			f := a.add("syn_unanswered", SevError, cn, 5000)
@@ -634,30 +654,66 @@ func scanKind(d *dirRow) string {
 	return "TCP"
 }
 
-// resets: aborted connections and injected RSTs.
+// injected: an RST with a TTL that no other packet of its claimed sender
+// has, in any flow of the capture: another box sent it.
+func (a *analysis) injected() {
+	type host struct {
+		ttls [4]uint64
+		pkts uint64
+	}
+	hosts := map[netip.Addr]*host{}
+	for _, cn := range a.conns {
+		for _, d := range cn.rows() {
+			h := hosts[d.src]
+			if h == nil {
+				h = &host{}
+				hosts[d.src] = h
+			}
+			for k := range h.ttls {
+				h.ttls[k] |= d.ttlSet[k]
+			}
+			h.pkts += d.pkts - d.rstCnt
+		}
+	}
+	for _, cn := range a.conns {
+		if cn.a.proto != 6 {
+			continue
+		}
+		for _, d := range cn.rows() {
+			h := hosts[d.src]
+			if d.rstCnt == 0 || h.pkts < 2 || h.ttls[d.rstTTL>>6]>>(d.rstTTL&63)&1 != 0 {
+				continue
+			}
+			f := a.add("rst_injected", SevError, cn, 10000)
+			cn.notes = append(cn.notes, "injected")
+			firstPkt(f.Evidence, "rst_packet", d.rstPkt)
+			if _, ok := f.Evidence["rst_ttl"]; !ok {
+				f.Evidence["rst_ttl"] = d.rstTTL
+				f.Evidence["rst_ip_id"] = d.rstIPID
+				f.Evidence["claimed_sender"] = endpoint(d.src, d.sport)
+				f.Evidence["host_ttls"] = ttlList(h.ttls)
+			}
+		}
+	}
+}
+
+func ttlList(set [4]uint64) []int {
+	var l []int
+	for t := 0; t < 256; t++ {
+		if set[t>>6]>>(t&63)&1 != 0 {
+			l = append(l, t)
+		}
+	}
+	return l
+}
+
+// resets: aborted connections.
 func (a *analysis) resets() {
 	for _, cn := range a.conns {
 		if cn.a.proto != 6 || cn.noted("scan") || cn.noted("refused") {
 			continue
 		}
-		injected := false
-		for _, d := range cn.rows() {
-			if d.rstCnt == 0 || d.pkts-d.rstCnt < 2 {
-				continue
-			}
-			// An RST with a TTL that none of this host's other packets in
-			// the flow has: another box sent it.
-			if d.rstTTLSeen == 0 {
-				injected = true
-				f := a.add("rst_injected", SevError, cn, 10000)
-				f.Evidence["rst_packet"] = d.rstPkt
-				f.Evidence["rst_ttl"] = d.rstTTL
-				f.Evidence["host_ttl_min"], f.Evidence["host_ttl_max"] = d.ttlMin, d.ttlMax
-				f.Evidence["rst_ip_id"] = d.rstIPID
-				f.Evidence["claimed_sender"] = endpoint(d.src, d.sport)
-			}
-		}
-		if injected || cn.noted("dead peer") || !cn.established() {
+		if cn.noted("injected") || cn.noted("dead peer") || !cn.established() {
 			continue
 		}
 		for _, d := range cn.rows() {

@@ -42,7 +42,9 @@ var factsCols = []column.Column{
 	{Name: "xCsumBad", Type: "U32", Desc: "of those, packets whose checksum does not verify"},
 	{Name: "xCsumPkt", Type: "U64", Desc: "first packet whose checksum does not verify"},
 	{Name: "xKAUnanswered", Type: "U32", Desc: "keep-alives at the end of the flow that the peer never answered"},
-	{Name: "xRstTTLSeen", Type: "U8", Desc: "1 when a packet other than an RST of this direction had the first RST's TTL"},
+	{Name: "xZeroWinAdv", Type: "U32", Desc: "episodes in which this direction advertised a zero window"},
+	{Name: "xZeroWinAdvTime", Type: "U64", Desc: "time this direction's advertised window stayed zero (ns; open at the end: until its last packet)"},
+	{Name: "xTTLSet", Type: "H64:R", Desc: "TTLs of the packets other than RSTs, as a 256-bit set in 4 words"},
 }
 
 type factsDir struct {
@@ -57,6 +59,8 @@ type factsDir struct {
 	fragBad                                               uint8
 	fragPkt                                               uint64
 	csumChecked, csumBad                                  uint32
+	zwEpisodes                                            uint32
+	zwStart, zwTotal, lastTime                            int64 // ns
 	csumPkt                                               uint64
 	kaRun                                                 uint32
 	kaRunStart, seqEnd                                    uint64
@@ -109,6 +113,7 @@ func (x *facts) Packet(f *flow.Flow, p *decode.Packet, _ column.Writer) {
 		d.first = p.Num
 	}
 	d.last = p.Num
+	d.lastTime = int64(p.TsSec)*1e9 + int64(p.TsNsec)
 	s := x.segment(p)
 	rst := s.TCP && s.HasFlags && s.Flags&tcptrack.FlagRST != 0
 	if p.Kind == decode.KindIPv4 || p.Kind == decode.KindIPv6 {
@@ -165,8 +170,19 @@ func (x *facts) Packet(f *flow.Flow, p *decode.Packet, _ column.Writer) {
 	if s.Flags&tcptrack.FlagFIN != 0 && d.fin == 0 {
 		d.fin = p.Num
 	}
-	if s.Win == 0 && !rst && s.Flags&tcptrack.FlagSYN == 0 && d.zeroWin == 0 {
-		d.zeroWin = p.Num
+	if !rst && s.Flags&tcptrack.FlagSYN == 0 && s.Flags&tcptrack.FlagACK != 0 {
+		if s.Win == 0 {
+			if d.zeroWin == 0 {
+				d.zeroWin = p.Num
+			}
+			if d.zwStart == 0 {
+				d.zwStart = s.Time
+				d.zwEpisodes++
+			}
+		} else if d.zwStart != 0 {
+			d.zwTotal += s.Time - d.zwStart
+			d.zwStart = 0
+		}
 	}
 	if s.PayloadLen > 0 {
 		d.bytes += uint64(s.PayloadLen)
@@ -188,9 +204,17 @@ func (x *facts) FlowOutput(f *flow.Flow, w column.Writer) {
 	for _, v := range [...]uint64{d.first, d.last, d.syn, d.rst, uint64(d.rstCnt), uint64(d.rstTTL), uint64(d.rstIPID),
 		uint64(d.ttlMin), uint64(d.ttlMax), d.ttlChgPkt, uint64(d.ttlChg), d.below, uint64(d.belowCnt), d.zeroWin, d.fin, d.bytes, uint64(d.ece), uint64(d.cwr),
 		uint64(d.fragDgrams), uint64(d.fragDone), uint64(d.fragBad), d.fragPkt,
-		uint64(d.csumChecked), uint64(d.csumBad), d.csumPkt, uint64(x.kaUnanswered(f, d)), d.ttls[d.rstTTL>>6] >> (d.rstTTL & 63) & 1} {
+		uint64(d.csumChecked), uint64(d.csumBad), d.csumPkt, uint64(x.kaUnanswered(f, d)),
+		uint64(d.zwEpisodes), uint64(d.zwTotal + d.zwOpen())} {
 		w.Col()
 		w.U(v)
+	}
+	w.Col()
+	for i, v := range d.ttls {
+		if i > 0 {
+			w.Rep()
+		}
+		w.H(v, 16)
 	}
 }
 
@@ -356,4 +380,12 @@ func (x *facts) kaUnanswered(f *flow.Flow, d *factsDir) uint32 {
 		return 0
 	}
 	return d.kaRun
+}
+
+// zwOpen is the zero window still open at the end of the direction.
+func (d *factsDir) zwOpen() int64 {
+	if d.zwStart == 0 {
+		return 0
+	}
+	return max(0, d.lastTime-d.zwStart)
 }

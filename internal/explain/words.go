@@ -82,7 +82,7 @@ func (a *analysis) flowLine(cn *conn) string {
 		pk += cn.b.pkts
 		by += cn.b.bytes
 	}
-	fmt.Fprintf(&b, ", %d packets, %s, %s", pk, bytesWords(by), secs(max(d.dur, maxDur(cn))))
+	fmt.Fprintf(&b, ", %d packets, %s, %s", pk, bytesWords(by), secs(cn.span()))
 	if len(cn.codes) == 0 {
 		b.WriteString(": no problem seen")
 		return b.String()
@@ -109,11 +109,13 @@ func (a *analysis) flowLine(cn *conn) string {
 	return b.String()
 }
 
-func maxDur(cn *conn) float64 {
-	if cn.b != nil {
-		return cn.b.dur
+// span is the time from the connection's first to its last packet.
+func (cn *conn) span() float64 {
+	first, last := cn.a.first, cn.a.last
+	if b := cn.b; b != nil {
+		first, last = min(first, b.first), max(last, b.last)
 	}
-	return 0
+	return last - first
 }
 
 func (cn *conn) bz() float64 {
@@ -257,7 +259,7 @@ func (a *analysis) words(f *Finding) (string, string) {
 		return s, s + " The network delivered these packets; the capture tool missed them. Do not count them as network loss; counts of loss and retransmission near them are unreliable. Flows: " + fl + "."
 	case "zero_window":
 		s := fmt.Sprintf("The receiver advertised a zero window for %s in %s.", secs(evF(ev, "stalled_s")), fl)
-		return s, s + " The receiver's application is not reading fast enough: its buffer filled and the sender had to stop and probe until the window opened again." + pktWords(ev, "first_zero_window_packet", "zero window advertisement")
+		return s, s + " The receiver's application is not reading fast enough: its buffer filled and the sender had to wait until the window opened again." + pktWords(ev, "first_zero_window_packet", "zero window advertisement")
 	case "window_limited":
 		s := fmt.Sprintf("The sender was limited by the receiver's window in %s.", fl)
 		return s, s + " The data in flight reached the advertised receive window: throughput is bounded by the window divided by the round trip time, not by the network. A larger receive buffer (or window scaling) would help."
@@ -283,7 +285,7 @@ func (a *analysis) words(f *Finding) (string, string) {
 		return s, s + by + " The connection ended without an orderly close: the application aborted it (or crashed) while data was still being exchanged." + pktWords(ev, "reset_packet", "reset")
 	case "rst_injected":
 		s := fmt.Sprintf("A reset with a foreign TTL in %s: likely injected.", fl)
-		return s, s + fmt.Sprintf(" Packet %d claims to come from %s with TTL %d (IP ID %d), a TTL that no other packet of this host in the connection has (they have %d to %d). A middlebox or an attacker forged it.", u("rst_packet"), ev["claimed_sender"], ev["rst_ttl"], ev["rst_ip_id"], ev["host_ttl_min"], ev["host_ttl_max"])
+		return s, s + fmt.Sprintf(" Packet %d claims to come from %s with TTL %d (IP ID %d), a TTL that no other packet of this host in the capture has (it sends with %s). A middlebox or an attacker forged it.", u("rst_packet"), ev["claimed_sender"], ev["rst_ttl"], ev["rst_ip_id"], ttlWords(ev["host_ttls"]))
 	case "keepalive_dead_peer":
 		s := fmt.Sprintf("%s went unanswered in %s.", plural(u("unanswered_keepalives"), "keep-alive probe", "keep-alive probes"), fl)
 		return s, s + " The peer stopped answering while the connection was idle (it crashed, or a firewall or NAT forgot the connection); the prober gave up and reset the connection." + pktWords(ev, "reset_packet", "reset")
@@ -297,7 +299,7 @@ func (a *analysis) words(f *Finding) (string, string) {
 		s := fmt.Sprintf("Segments of up to %d bytes, above the MSS of %d bytes, in %s.", u("largest_segment"), u("mss"), fl)
 		return s, s + " The capture was taken on the sending host before segmentation offload (TSO/GSO) split these super-segments: an artefact of the capture point, not of the network."
 	case "path_change":
-		s := fmt.Sprintf("The TTL changed mid-connection in %s (from %d to %d).", fl, ev["ttl_min"], ev["ttl_max"])
+		s := fmt.Sprintf("The TTL changed mid-connection in %s (TTLs between %d and %d).", fl, ev["ttl_min"], ev["ttl_max"])
 		return s, s + " Packets of the same host arrived with different hop counts: the route changed during the connection (or another box answered for the host)." + pktWords(ev, "first_packet", "packet with a changed TTL")
 	case "scan":
 		s := fmt.Sprintf("%s scan from %s: %d targets (%d hosts, %d ports), %d answered.", ev["kind"], ev["scanner"], u("targets"), u("hosts"), u("ports"), u("answered"))
@@ -338,4 +340,19 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func ttlWords(v any) string {
+	l, _ := v.([]int)
+	var w []string
+	for _, t := range l {
+		w = append(w, fmt.Sprint(t))
+	}
+	if len(w) == 1 {
+		return "TTL " + w[0]
+	}
+	if len(w) > 6 {
+		w = append(w[:6], "…")
+	}
+	return "TTLs " + strings.Join(w, ", ")
 }
