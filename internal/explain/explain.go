@@ -165,6 +165,7 @@ type dirRow struct {
 	ttlMin, ttlMax, ttlChgPkt, ttlChg, belowPkt, belowCnt      uint64
 	zeroWinPkt, finPkt, dataBytes                              uint64
 	ttlSet                                                     [4]uint64
+	rstTime, lastOther                                         float64
 	ece, cwr, fragDgrams, fragDone, fragBad, fragPkt           uint64
 	csumChecked, csumBad, csumPkt, kaUnanswered                uint64
 	zwAdv                                                      uint64
@@ -219,6 +220,7 @@ func readRows(t *sink.Table) []*dirRow {
 			csumChecked: u(i, "xCsumChecked"), csumBad: u(i, "xCsumBad"), csumPkt: u(i, "xCsumPkt"), kaUnanswered: u(i, "xKAUnanswered"),
 			zwAdv: u(i, "xZeroWinAdv"), zwAdvTime: float64(u(i, "xZeroWinAdvTime")) / 1e9, dataBytes: u(i, "xDataBytes"),
 		}
+		d.rstTime, d.lastOther = float64(u(i, "xRstTime"))/1e9, float64(u(i, "xLastOtherTime"))/1e9
 		for k, rep := range t.Cell(i, "xTTLSet") {
 			if k < 4 && len(rep) > 0 {
 				d.ttlSet[k] = rep[0].U
@@ -727,7 +729,29 @@ func (a *analysis) resets() {
 			if closed {
 				continue
 			}
-			f := a.add("reset_abort", SevWarning, cn, float64(d.bytes+p.bytes)/10+1000)
+			// Silence before the reset: an idle connection dropped with a
+			// reset (browsers, pools) is not an abort in mid-transfer.
+			prev := d.lastOther
+			if p != nil {
+				if p.lastOther <= d.rstTime {
+					prev = max(prev, p.lastOther)
+				} else {
+					prev = d.rstTime
+				}
+			}
+			idle := d.rstTime - prev
+			sev := SevWarning
+			if idle >= 1 {
+				sev = SevInfo
+			}
+			f := a.add("reset_abort", sev, cn, float64(d.bytes+p.bytes)/10+1000)
+			if idle >= 1 {
+				cn.notes = append(cn.notes, "idle reset")
+				addU(f.Evidence, "idle_resets", 1)
+				f.Evidence["longest_idle_s"] = max(evF(f.Evidence, "longest_idle_s"), idle)
+			} else {
+				addU(f.Evidence, "aborts", 1)
+			}
 			f.Evidence["reset_by"] = endpoint(d.src, d.sport)
 			firstPkt(f.Evidence, "reset_packet", d.rstPkt)
 			break
@@ -743,8 +767,8 @@ func (a *analysis) ipFindings() {
 	// gets wrong checksums on most of its packets while its connections
 	// work leaves them to its network card (offload).
 	type sums struct {
-		checked, bad uint64
-		works        bool
+		checked, bad  uint64
+		works, edited bool
 	}
 	hosts := map[netip.Addr]*sums{}
 	badDir := func(d *dirRow) bool {
@@ -765,10 +789,24 @@ func (a *analysis) ipFindings() {
 			if p := cn.peer(d); d.proto == 6 && badDir(d) && p != nil && p.has(flACK) && d.csumBad*2 >= d.csumChecked {
 				h.works = true
 			}
+			// No card leaves the IPv4 header checksum to offload: accepted
+			// packets with a wrong one were changed after the capture
+			// (anonymised addresses, rewritten TTLs).
+			if p := cn.peer(d); d.ipFlags&0x0400 != 0 && p != nil && p.has(flACK) {
+				h.edited = true
+			}
 		}
 	}
 	for _, cn := range a.conns {
 		for _, d := range cn.rows() {
+			if h := hosts[d.src]; h.edited {
+				if badDir(d) || d.ipFlags&0x0400 != 0 {
+					f := a.add("capture_altered", SevInfo, cn, 1)
+					f.Evidence["hosts"] = addHost(f.Evidence["hosts"], d.src)
+					a.res.Health.Notes = appendOnce(a.res.Health.Notes, "The packets were altered after the capture: their checksums no longer verify.")
+				}
+				continue
+			}
 			if badDir(d) {
 				if h := hosts[d.src]; h.works && h.bad*2 >= h.checked {
 					f := a.add("checksum_offload", SevInfo, cn, 1)
@@ -912,4 +950,13 @@ func vantageWords(cn *conn) string {
 		return "in the middle of the path"
 	}
 	return "unknown"
+}
+
+func appendOnce(l []string, s string) []string {
+	for _, x := range l {
+		if x == s {
+			return l
+		}
+	}
+	return append(l, s)
 }

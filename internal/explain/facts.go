@@ -44,6 +44,8 @@ var factsCols = []column.Column{
 	{Name: "xKAUnanswered", Type: "U32", Desc: "keep-alives at the end of the flow that the peer never answered"},
 	{Name: "xZeroWinAdv", Type: "U32", Desc: "episodes in which this direction advertised a zero window"},
 	{Name: "xZeroWinAdvTime", Type: "U64", Desc: "time this direction's advertised window stayed zero (ns; open at the end: until its last packet)"},
+	{Name: "xRstTime", Type: "U64", Desc: "time of the first RST (ns since the epoch)"},
+	{Name: "xLastOtherTime", Type: "U64", Desc: "time of the last packet other than an RST before the first RST, or of the last one (ns)"},
 	{Name: "xTTLSet", Type: "H64:R", Desc: "TTLs of the packets other than RSTs, as a 256-bit set in 4 words"},
 }
 
@@ -60,7 +62,7 @@ type factsDir struct {
 	fragPkt                                               uint64
 	csumChecked, csumBad                                  uint32
 	zwEpisodes                                            uint32
-	zwStart, zwTotal, lastTime                            int64 // ns
+	zwStart, zwTotal, lastTime, rstTime, lastOther        int64 // ns
 	csumPkt                                               uint64
 	kaRun                                                 uint32
 	kaRunStart, seqEnd                                    uint64
@@ -121,8 +123,12 @@ func (x *facts) Packet(f *flow.Flow, p *decode.Packet, _ column.Writer) {
 			d.rstCnt++
 			if d.rst == 0 {
 				d.rst, d.rstTTL, d.rstIPID = p.Num, p.TTL, p.IPID
+				d.rstTime = d.lastTime
 			}
 		} else if p.FragOff == 0 {
+			if d.rst == 0 {
+				d.lastOther = d.lastTime
+			}
 			d.ttls[p.TTL>>6] |= 1 << (p.TTL & 63)
 			if !d.haveTTL {
 				d.ttlMin, d.ttlMax, d.haveTTL = p.TTL, p.TTL, true
@@ -205,7 +211,7 @@ func (x *facts) FlowOutput(f *flow.Flow, w column.Writer) {
 		uint64(d.ttlMin), uint64(d.ttlMax), d.ttlChgPkt, uint64(d.ttlChg), d.below, uint64(d.belowCnt), d.zeroWin, d.fin, d.bytes, uint64(d.ece), uint64(d.cwr),
 		uint64(d.fragDgrams), uint64(d.fragDone), uint64(d.fragBad), d.fragPkt,
 		uint64(d.csumChecked), uint64(d.csumBad), d.csumPkt, uint64(x.kaUnanswered(f, d)),
-		uint64(d.zwEpisodes), uint64(d.zwTotal + d.zwOpen())} {
+		uint64(d.zwEpisodes), uint64(d.zwTotal + d.zwOpen()), uint64(d.rstTime), uint64(d.lastOther)} {
 		w.Col()
 		w.U(v)
 	}

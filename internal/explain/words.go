@@ -69,7 +69,7 @@ var codeWords = map[string]string{
 	"checksum_offload": "checksum offload", "checksum_bad": "bad checksums", "segments_above_mss": "segments above the MSS",
 	"path_change": "TTL change", "ecn_congestion": "ECN congestion marks", "scan": "scan probe",
 	"fragment_anomaly": "fragmentation fault", "ip_options": "IP options", "option_anomaly": "odd TCP options",
-	"mptcp": "MPTCP",
+	"mptcp": "MPTCP", "capture_altered": "altered capture",
 }
 
 func (a *analysis) flowLine(cn *conn) string {
@@ -97,6 +97,10 @@ func (a *analysis) flowLine(cn *conn) string {
 			s = fmt.Sprintf("%d segments lost after the capture point", cn.sum(func(d *dirRow) uint64 { return d.lostDown }))
 		case "reordering":
 			s = fmt.Sprintf("%d segments reordered", cn.sum(func(d *dirRow) uint64 { return d.reor }))
+		case "reset_abort":
+			if cn.noted("idle reset") {
+				s = "idle connection closed with a reset"
+			}
 		case "zero_window":
 			s = fmt.Sprintf("zero window for %s", secs(cn.a.zwTime+cn.bz()))
 		case "rto":
@@ -277,12 +281,16 @@ func (a *analysis) words(f *Finding) (string, string) {
 		s := fmt.Sprintf("Connections refused in %s: the SYN was answered by a reset.", fl)
 		return s, s + " Nothing listens on the port (or a firewall rejects with a reset)." + pktWords(ev, "first_reset_packet", "reset")
 	case "reset_abort":
-		s := fmt.Sprintf("Established connections were aborted by a reset in %s.", fl)
 		by := ""
 		if v, ok := ev["reset_by"].(string); ok {
-			by = " The reset came from " + v + "."
+			by = " The last reset came from " + v + "."
 		}
-		return s, s + by + " The connection ended without an orderly close: the application aborted it (or crashed) while data was still being exchanged." + pktWords(ev, "reset_packet", "reset")
+		if u("aborts") == 0 {
+			s := fmt.Sprintf("Idle connections were closed with a reset instead of a FIN in %s.", fl)
+			return s, s + fmt.Sprintf(" The reset came after %s of silence: an application (a browser, a connection pool) dropped an idle connection. No data was in flight.", secs(evF(ev, "longest_idle_s"))) + by
+		}
+		s := fmt.Sprintf("Established connections were aborted by a reset in %s.", fl)
+		return s, s + by + " The connection ended without an orderly close while data was being exchanged: an application aborted it (or crashed)." + pktWords(ev, "reset_packet", "reset")
 	case "rst_injected":
 		s := fmt.Sprintf("A reset with a foreign TTL in %s: likely injected.", fl)
 		return s, s + fmt.Sprintf(" Packet %d claims to come from %s with TTL %d (IP ID %d), a TTL that no other packet of this host in the capture has (it sends with %s). A middlebox or an attacker forged it.", u("rst_packet"), ev["claimed_sender"], ev["rst_ttl"], ev["rst_ip_id"], ttlWords(ev["host_ttls"]))
@@ -292,6 +300,9 @@ func (a *analysis) words(f *Finding) (string, string) {
 	case "checksum_offload":
 		s := fmt.Sprintf("Checksums left to the network card in %s.", fl)
 		return s, s + fmt.Sprintf(" The packets sent by %s carry checksums that do not verify, yet the peer accepted them: the capture was taken on the sending host before the card filled the checksums in (checksum offload). This is an artefact of the capture, not a fault.", strings.Join(anyStrings(ev["hosts"]), ", "))
+	case "capture_altered":
+		s := fmt.Sprintf("Checksums do not verify in %s, yet the peers answered: the capture was altered after it was taken.", fl)
+		return s, s + fmt.Sprintf(" The IP header checksums of %s are wrong too, and no network card leaves those to offload: the addresses or TTLs were rewritten (anonymisation) without fixing the checksums. Not a network fault.", strings.Join(anyStrings(ev["hosts"]), ", "))
 	case "checksum_bad":
 		s := fmt.Sprintf("Packets with wrong checksums in %s.", fl)
 		return s, s + " The checksums do not verify and the receivers did not answer these packets: they were corrupted (or crafted) and dropped." + pktWords(ev, "first_packet", "such packet")
