@@ -166,6 +166,7 @@ type dirRow struct {
 	zeroWinPkt, finPkt, dataBytes                              uint64
 	ttlSet                                                     [4]uint64
 	rstTime, lastOther                                         float64
+	blips, blipPkt, blipTTL, blipData                          uint64
 	ece, cwr, fragDgrams, fragDone, fragBad, fragPkt           uint64
 	csumChecked, csumBad, csumPkt, kaUnanswered                uint64
 	zwAdv                                                      uint64
@@ -220,6 +221,7 @@ func readRows(t *sink.Table) []*dirRow {
 			csumChecked: u(i, "xCsumChecked"), csumBad: u(i, "xCsumBad"), csumPkt: u(i, "xCsumPkt"), kaUnanswered: u(i, "xKAUnanswered"),
 			zwAdv: u(i, "xZeroWinAdv"), zwAdvTime: float64(u(i, "xZeroWinAdvTime")) / 1e9, dataBytes: u(i, "xDataBytes"),
 		}
+		d.blips, d.blipPkt, d.blipTTL, d.blipData = u(i, "xTTLBlips"), u(i, "xTTLBlipPkt"), u(i, "xTTLBlipTTL"), u(i, "xTTLBlipData")
 		d.rstTime, d.lastOther = float64(u(i, "xRstTime"))/1e9, float64(u(i, "xLastOtherTime"))/1e9
 		for k, rep := range t.Cell(i, "xTTLSet") {
 			if k < 4 && len(rep) > 0 {
@@ -417,7 +419,8 @@ func (a *analysis) tcpFindings() {
 					f.Evidence["caused_by_reordering"] = true
 				}
 			}
-			if d.dup > 0 {
+			// The real segment that follows injected data is no copy.
+			if d.dup > 0 && !(d.blipData > 0 && d.dup <= d.blips) {
 				f := a.add("network_duplicates", SevInfo, cn, float64(d.dup)*mss/4)
 				addU(f.Evidence, "duplicated_segments", d.dup)
 				addU(f.Evidence, "data_segments", d.segs)
@@ -831,7 +834,19 @@ func (a *analysis) ipFindings() {
 				}
 				a.res.Health.AboveMSS = true
 			}
-			if d.proto == 6 && d.ttlChg > 0 && d.pkts >= 3 {
+			if d.proto == 6 && d.blips > 0 && d.blipData > 0 {
+				f := a.add("data_injected", SevError, cn, 10000)
+				firstPkt(f.Evidence, "packet", d.blipPkt)
+				if _, ok := f.Evidence["ttl"]; !ok {
+					f.Evidence["ttl"] = d.blipTTL
+					f.Evidence["claimed_sender"] = endpoint(d.src, d.sport)
+					f.Evidence["host_ttls"] = ttlList(d.ttlSet)
+				}
+				addU(f.Evidence, "packets", d.blips)
+				addU(f.Evidence, "bytes", d.blipData)
+			}
+			// A route change persists; single odd packets are not one.
+			if d.proto == 6 && d.ttlChg > 2*d.blips && d.pkts >= 3 {
 				f := a.add("path_change", SevInfo, cn, 100)
 				firstPkt(f.Evidence, "first_packet", d.ttlChgPkt)
 				f.Evidence["ttl_min"], f.Evidence["ttl_max"] = d.ttlMin, d.ttlMax

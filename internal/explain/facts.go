@@ -46,13 +46,19 @@ var factsCols = []column.Column{
 	{Name: "xZeroWinAdvTime", Type: "U64", Desc: "time this direction's advertised window stayed zero (ns; open at the end: until its last packet)"},
 	{Name: "xRstTime", Type: "U64", Desc: "time of the first RST (ns since the epoch)"},
 	{Name: "xLastOtherTime", Type: "U64", Desc: "time of the last packet other than an RST before the first RST, or of the last one (ns)"},
+	{Name: "xTTLBlips", Type: "U32", Desc: "single packets whose TTL differs from the equal TTLs before and after them"},
+	{Name: "xTTLBlipPkt", Type: "U64", Desc: "first such packet"},
+	{Name: "xTTLBlipTTL", Type: "U8", Desc: "its TTL"},
+	{Name: "xTTLBlipData", Type: "U64", Desc: "TCP payload bytes carried by such packets"},
 	{Name: "xTTLSet", Type: "H64:R", Desc: "TTLs of the packets other than RSTs, as a 256-bit set in 4 words"},
 }
 
 type factsDir struct {
 	first, last, syn, rst, ttlChgPkt, below, zeroWin, fin uint64
 	rstCnt, ttlChg, belowCnt, rstIPID                     uint32
-	rstTTL, ttlMin, ttlMax, lastTTL                       uint8
+	rstTTL, ttlMin, ttlMax, lastTTL, prevTTL, blipTTL     uint8
+	nTTL, blips                                           uint32
+	lastNum, lastPayload, blipPkt, blipData               uint64
 	haveTTL, haveEnd                                      bool
 	ttls                                                  [4]uint64 // TTLs of the packets other than RSTs
 	maxEnd                                                uint32
@@ -133,6 +139,15 @@ func (x *facts) Packet(f *flow.Flow, p *decode.Packet, _ column.Writer) {
 			if !d.haveTTL {
 				d.ttlMin, d.ttlMax, d.haveTTL = p.TTL, p.TTL, true
 			} else {
+				// One packet whose TTL differs from the equal TTLs on both
+				// sides of it is no route change: another box sent it.
+				if d.nTTL >= 2 && d.lastTTL != d.prevTTL && p.TTL == d.prevTTL {
+					d.blips++
+					d.blipData += d.lastPayload
+					if d.blipPkt == 0 {
+						d.blipPkt, d.blipTTL = d.lastNum, d.lastTTL
+					}
+				}
 				if p.TTL != d.lastTTL {
 					d.ttlChg++
 					if d.ttlChgPkt == 0 {
@@ -141,7 +156,9 @@ func (x *facts) Packet(f *flow.Flow, p *decode.Packet, _ column.Writer) {
 				}
 				d.ttlMin, d.ttlMax = min(d.ttlMin, p.TTL), max(d.ttlMax, p.TTL)
 			}
-			d.lastTTL = p.TTL
+			d.prevTTL, d.lastTTL = d.lastTTL, p.TTL
+			d.lastNum, d.lastPayload = p.Num, uint64(max(s.PayloadLen, 0))
+			d.nTTL++
 		}
 	}
 	if p.IsFragment() && (p.Kind == decode.KindIPv4 || p.HasFragHdr) {
@@ -211,7 +228,8 @@ func (x *facts) FlowOutput(f *flow.Flow, w column.Writer) {
 		uint64(d.ttlMin), uint64(d.ttlMax), d.ttlChgPkt, uint64(d.ttlChg), d.below, uint64(d.belowCnt), d.zeroWin, d.fin, d.bytes, uint64(d.ece), uint64(d.cwr),
 		uint64(d.fragDgrams), uint64(d.fragDone), uint64(d.fragBad), d.fragPkt,
 		uint64(d.csumChecked), uint64(d.csumBad), d.csumPkt, uint64(x.kaUnanswered(f, d)),
-		uint64(d.zwEpisodes), uint64(d.zwTotal + d.zwOpen()), uint64(d.rstTime), uint64(d.lastOther)} {
+		uint64(d.zwEpisodes), uint64(d.zwTotal + d.zwOpen()), uint64(d.rstTime), uint64(d.lastOther),
+		uint64(d.blips), d.blipPkt, uint64(d.blipTTL), d.blipData} {
 		w.Col()
 		w.U(v)
 	}

@@ -69,7 +69,7 @@ var codeWords = map[string]string{
 	"checksum_offload": "checksum offload", "checksum_bad": "bad checksums", "segments_above_mss": "segments above the MSS",
 	"path_change": "TTL change", "ecn_congestion": "ECN congestion marks", "scan": "scan probe",
 	"fragment_anomaly": "fragmentation fault", "ip_options": "IP options", "option_anomaly": "odd TCP options",
-	"mptcp": "MPTCP", "capture_altered": "altered capture",
+	"mptcp": "MPTCP", "capture_altered": "altered capture", "data_injected": "injected data",
 }
 
 func (a *analysis) flowLine(cn *conn) string {
@@ -300,6 +300,9 @@ func (a *analysis) words(f *Finding) (string, string) {
 	case "checksum_offload":
 		s := fmt.Sprintf("Checksums left to the network card in %s.", fl)
 		return s, s + fmt.Sprintf(" The packets sent by %s carry checksums that do not verify, yet the peer accepted them: the capture was taken on the sending host before the card filled the checksums in (checksum offload). This is an artefact of the capture, not a fault.", strings.Join(anyStrings(ev["hosts"]), ", "))
+	case "data_injected":
+		s := fmt.Sprintf("A data segment with a foreign TTL in %s: likely injected.", fl)
+		return s, s + fmt.Sprintf(" Packet %d claims to come from %s with TTL %d while the packets before and after it have another TTL; it carries %s. A box on the side of the path raced the real server with its own data (a man-on-the-side injection); the real segment, when it follows, looks like a retransmission with different content.", u("packet"), ev["claimed_sender"], ev["ttl"], bytesWords(u("bytes")))
 	case "capture_altered":
 		s := fmt.Sprintf("Checksums do not verify in %s, yet the peers answered: the capture was altered after it was taken.", fl)
 		return s, s + fmt.Sprintf(" The IP header checksums of %s are wrong too, and no network card leaves those to offload: the addresses or TTLs were rewritten (anonymisation) without fixing the checksums. Not a network fault.", strings.Join(anyStrings(ev["hosts"]), ", "))
