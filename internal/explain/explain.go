@@ -420,7 +420,8 @@ func (a *analysis) tcpFindings() {
 				}
 			}
 			// The real segment that follows injected data is no copy.
-			if d.dup > 0 && !(d.blipData > 0 && d.dup <= d.blips) {
+			// One copy is no pattern (and the likeliest misreading).
+			if d.dup >= 2 && !(d.blipData > 0 && d.dup <= d.blips) {
 				f := a.add("network_duplicates", SevInfo, cn, float64(d.dup)*mss/4)
 				addU(f.Evidence, "duplicated_segments", d.dup)
 				addU(f.Evidence, "data_segments", d.segs)
@@ -686,7 +687,7 @@ func (a *analysis) injected() {
 		}
 		for _, d := range cn.rows() {
 			h := hosts[d.src]
-			if d.rstCnt == 0 || h.pkts < 2 || h.ttls[d.rstTTL>>6]>>(d.rstTTL&63)&1 != 0 {
+			if d.rstCnt == 0 || h.pkts < 2 || nearestTTL(h.ttls, uint8(d.rstTTL)) < injectHops {
 				continue
 			}
 			f := a.add("rst_injected", SevError, cn, 10000)
@@ -700,6 +701,15 @@ func (a *analysis) injected() {
 			}
 		}
 	}
+}
+
+// nearestTTL is the distance from t to the closest TTL of the set.
+func nearestTTL(set [4]uint64, t uint8) int {
+	best := 256
+	for _, x := range ttlList(set) {
+		best = min(best, ttlDist(uint8(x), t))
+	}
+	return best
 }
 
 func ttlList(set [4]uint64) []int {

@@ -141,7 +141,7 @@ func (x *facts) Packet(f *flow.Flow, p *decode.Packet, _ column.Writer) {
 			} else {
 				// One packet whose TTL differs from the equal TTLs on both
 				// sides of it is no route change: another box sent it.
-				if d.nTTL >= 2 && d.lastTTL != d.prevTTL && p.TTL == d.prevTTL {
+				if d.nTTL >= 2 && d.lastTTL != d.prevTTL && p.TTL == d.prevTTL && ttlDist(d.lastTTL, p.TTL) >= injectHops {
 					d.blips++
 					d.blipData += d.lastPayload
 					if d.blipPkt == 0 {
@@ -412,4 +412,16 @@ func (d *factsDir) zwOpen() int64 {
 		return 0
 	}
 	return max(0, d.lastTime-d.zwStart)
+}
+
+// injectHops is the least TTL distance taken as another sender: paths of
+// equal cost behind load balancers differ by one hop, an injector sits
+// elsewhere (or starts from another initial TTL).
+const injectHops = 2
+
+func ttlDist(a, b uint8) int {
+	if a > b {
+		return int(a - b)
+	}
+	return int(b - a)
 }

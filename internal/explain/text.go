@@ -120,7 +120,7 @@ func WriteText(w io.Writer, r *Result, o TextOptions) error {
 			fmt.Fprintf(&b, "  %s\n", s.Text)
 		}
 		if more > 0 {
-			fmt.Fprintf(&b, "  … and %s more (--all lists every flow).\n", plural(uint64(more), "problem flow", "problem flows"))
+			fmt.Fprintf(&b, "  … and %d more problem %s (--all lists every flow).\n", more, map[bool]string{true: "flow", false: "flows"}[more == 1])
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -92,11 +92,11 @@ func (a *analysis) flowLine(cn *conn) string {
 		s := codeWords[c]
 		switch c {
 		case "loss_upstream":
-			s = fmt.Sprintf("%d segments lost before the capture point", cn.sum(func(d *dirRow) uint64 { return d.lostUp }))
+			s = plural(cn.sum(func(d *dirRow) uint64 { return d.lostUp }), "segment", "segments") + " lost before the capture point"
 		case "loss_downstream":
-			s = fmt.Sprintf("%d segments lost after the capture point", cn.sum(func(d *dirRow) uint64 { return d.lostDown }))
+			s = plural(cn.sum(func(d *dirRow) uint64 { return d.lostDown }), "segment", "segments") + " lost after the capture point"
 		case "reordering":
-			s = fmt.Sprintf("%d segments reordered", cn.sum(func(d *dirRow) uint64 { return d.reor }))
+			s = plural(cn.sum(func(d *dirRow) uint64 { return d.reor }), "segment", "segments") + " reordered"
 		case "reset_abort":
 			if cn.noted("idle reset") {
 				s = "idle connection closed with a reset"
@@ -104,7 +104,7 @@ func (a *analysis) flowLine(cn *conn) string {
 		case "zero_window":
 			s = fmt.Sprintf("zero window for %s", secs(cn.a.zwTime+cn.bz()))
 		case "rto":
-			s = fmt.Sprintf("%d retransmission timeouts", cn.sum(func(d *dirRow) uint64 { return d.rto }))
+			s = plural(cn.sum(func(d *dirRow) uint64 { return d.rto }), "retransmission timeout", "retransmission timeouts")
 		}
 		w = append(w, s)
 	}
