@@ -786,7 +786,8 @@ func (a *analysis) ipFindings() {
 	hosts := map[netip.Addr]*sums{}
 	badDir := func(d *dirRow) bool {
 		frag := d.stat&(1<<36) != 0 || d.ipFlags&0x0020 != 0
-		return d.csumBad > 0 || d.ipFlags&0x0800 != 0 && d.stat&(1<<33) == 0 && !frag && d.csumChecked == 0
+		// tcpFlags' flow bit also counts UDP without a checksum: trusted for TCP only.
+		return d.csumBad > 0 || d.proto == 6 && d.ipFlags&0x0800 != 0 && d.stat&(1<<33) == 0 && !frag && d.csumChecked == 0
 	}
 	for _, cn := range a.conns {
 		for _, d := range cn.rows() {

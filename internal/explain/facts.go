@@ -164,7 +164,7 @@ func (x *facts) Packet(f *flow.Flow, p *decode.Packet, _ column.Writer) {
 	if p.IsFragment() && (p.Kind == decode.KindIPv4 || p.HasFragHdr) {
 		x.fragment(d, p)
 	}
-	if p.FragOff == 0 && !p.MoreFrags && p.L4Len <= csumMax && p.SnapL3Len >= p.L3Len && p.SnapL4Len >= p.L4Len {
+	if p.FragOff == 0 && !p.MoreFrags && (p.L4Len <= csumMax || d.csumChecked < csumFirst) && p.SnapL3Len >= p.L3Len && p.SnapL4Len >= p.L4Len {
 		if ok, checked := l4ChecksumOK(p); checked {
 			d.csumChecked++
 			if !ok {
@@ -313,6 +313,10 @@ func covered(rs [][2]int, end int) bool {
 // verified: SYNs, pure ACKs, small datagrams. An offloading host leaves all
 // its checksums wrong, small packets included, and the sum stays cheap.
 const csumMax = 256
+
+// csumFirst is the number of packets of a direction verified whatever
+// their size: a sample that costs little per flow.
+const csumFirst = 4
 
 // l4ChecksumOK verifies the TCP, UDP, ICMP or ICMPv6 checksum of a complete
 // unfragmented packet; checked is false for other protocols and for UDP
