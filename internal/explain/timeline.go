@@ -2,6 +2,7 @@ package explain
 
 import (
 	"fmt"
+	"sort"
 
 	"flowsift/internal/sink"
 )
@@ -49,8 +50,8 @@ type pkt struct {
 }
 
 // episodeGap ends an episode of one kind: packets of the kind further
-// apart than this belong to separate episodes.
-const episodeGap = 0.5
+// apart than a few round trips belong to separate episodes.
+func episodeGap(rtt float64) float64 { return min(max(4*rtt, 0.02), 0.5) }
 
 func (a *analysis) detail(ind uint64, t *sink.Table) *FlowDetail {
 	fd := &FlowDetail{Flow: ind, Events: []Event{}}
@@ -137,13 +138,14 @@ func (a *analysis) detail(ind uint64, t *sink.Table) *FlowDetail {
 			fd.Events = append(fd.Events, closeData(*ev))
 		}
 	}
+	gap := episodeGap(hs.ServerSideRTT + hs.ClientSideRTT)
 	// Episodes of retransmission, reordering, duplication and zero window.
 	kinds := map[string]string{"retx": "retransmission", "retx_spur": "spurious retransmission", "reord": "reordering", "dup": "network duplicate", "probe": "zero-window probe", "keepalive": "keep-alive"}
 	open := map[string]*Event{}
 	lastT := map[string]float64{}
 	flush := func(k string) {
 		if e := open[k]; e != nil {
-			e.Text = fmt.Sprintf("%s: %s at packets %d–%d (%s), %s.", e.Dir, plural(uint64(e.Packets), kinds[k], kinds[k]+"s"), e.First, e.Last, secs(e.Duration), "starting "+secs(e.Start)+" into the flow")
+			e.Text = fmt.Sprintf("%s: %s %s, %s into the flow.", e.Dir, plural(uint64(e.Packets), kinds[k], kinds[k]+"s"), pktRange(e), secs(e.Start))
 			fd.Events = append(fd.Events, *e)
 			delete(open, k)
 		}
@@ -152,7 +154,7 @@ func (a *analysis) detail(ind uint64, t *sink.Table) *FlowDetail {
 	for _, p := range ps {
 		if _, ok := kinds[p.class]; ok {
 			k := p.class
-			if e := open[k]; e != nil && p.t-lastT[k] > episodeGap {
+			if e := open[k]; e != nil && p.t-lastT[k] > gap {
 				flush(k)
 			}
 			if open[k] == nil {
@@ -214,14 +216,18 @@ func closeData(e Event) Event {
 	if e.Duration > 0 {
 		rate = fmt.Sprintf(", %.1f Mbit/s", float64(e.Bytes)*8/e.Duration/1e6)
 	}
-	e.Text = fmt.Sprintf("%s: %s in %s at packets %d–%d over %s%s, starting %s into the flow.", e.Dir, bytesWords(e.Bytes), plural(uint64(e.Packets), "segment", "segments"), e.First, e.Last, secs(e.Duration), rate, secs(e.Start))
+	e.Text = fmt.Sprintf("%s: %s in %s %s%s, %s into the flow.", e.Dir, bytesWords(e.Bytes), plural(uint64(e.Packets), "segment", "segments"), pktRange(&e), rate, secs(e.Start))
 	return e
 }
 
-func sortEvents(ev []Event) {
-	for i := 1; i < len(ev); i++ {
-		for j := i; j > 0 && ev[j].First < ev[j-1].First; j-- {
-			ev[j], ev[j-1] = ev[j-1], ev[j]
-		}
+// pktRange is "at packet N" or "at packets N–M over D".
+func pktRange(e *Event) string {
+	if e.First == e.Last {
+		return fmt.Sprintf("at packet %d", e.First)
 	}
+	return fmt.Sprintf("at packets %d–%d over %s", e.First, e.Last, secs(e.Duration))
+}
+
+func sortEvents(ev []Event) {
+	sort.SliceStable(ev, func(i, j int) bool { return ev[i].First < ev[j].First })
 }
