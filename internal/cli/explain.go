@@ -83,7 +83,7 @@ func explainMain(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	opts.Progress = false
-	res, err := explain.AnalyzeFlow(opts, plugins.Registry(), explain.Options{Flow: flowN})
+	res, err := explain.AnalyzeFlow(opts, plugins.Registry(), explain.Options{Flow: flowN, All: all})
 	if err != nil {
 		fmt.Fprintln(stderr, "flowsift explain:", err)
 		return engine.ExitFailed

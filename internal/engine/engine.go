@@ -169,15 +169,18 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	r.table = flow.NewTable(capacity, r.writeFlow, &r.env.Status)
 
 	if c := o.Collect; c != nil {
-		c.Flows = sink.NewRecorder()
 		c.FlowColumns = r.flowColumns()
+		c.Flows = sink.NewRecorder(c.FlowColumns, c.FlowWant)
+		if c.FlowRow != nil {
+			c.Flows.Stream(c.FlowColumns, c.FlowRow)
+		}
 		c.PacketColumns = []column.Column{{Name: "pktNo", Type: "U64"}, {Name: "flowInd", Type: "U64"}}
 		for _, pl := range r.plugins {
 			c.PacketColumns = append(c.PacketColumns, pl.PacketColumns()...)
 		}
 		c.PacketColumns = append(c.PacketColumns, column.Column{Name: "l7Content", Type: "S"})
 		if c.PacketsOfFlow > 0 {
-			c.Packets = sink.NewRecorder()
+			c.Packets = sink.NewRecorder(c.PacketColumns, c.PacketWant)
 			c.Packets.KeepCol, c.Packets.KeepValue = 1, c.PacketsOfFlow
 			r.pktRec = c.Packets
 		}
@@ -550,6 +553,7 @@ func (r *runner) finish() error {
 	}
 	if c := r.opts.Collect; c != nil {
 		c.Counters = r.c
+		c.Flows.Close()
 	}
 	if r.flowOut != nil {
 		keep(r.flowOut.Close())
@@ -597,6 +601,9 @@ func (r *runner) progress(path string, read, size int64, done bool) {
 // closeOutputs stops the writer goroutines and closes the files that a
 // failed setup had already opened.
 func (r *runner) closeOutputs() {
+	if c := r.opts.Collect; c != nil && c.Flows != nil {
+		c.Flows.Close()
+	}
 	if r.flowOut != nil {
 		r.flowOut.Close()
 	}

@@ -71,8 +71,13 @@ func stripExt(p string) string {
 // Options.Prefix empty no file is written and the end report is dropped;
 // with a prefix the files are written as usual and the rows kept as well.
 type Collect struct {
-	// Flows receives every flow row (the engine creates it).
-	Flows *sink.Recorder
+	// Flows receives every flow row (the engine creates it), with the
+	// columns named in FlowWant (nil: all); Packets likewise with PacketWant.
+	Flows                *sink.Recorder
+	FlowWant, PacketWant []string
+	// FlowRow, when set, receives each flow row as it is written instead
+	// of Flows keeping it (sink.Recorder.Stream).
+	FlowRow func(row *sink.Table)
 	// PacketsOfFlow > 0 keeps the packet rows of that flow (flowInd) in
 	// Packets, as packet mode would write them.
 	PacketsOfFlow uint64

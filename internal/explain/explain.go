@@ -97,6 +97,7 @@ type Summary struct {
 // Options are explain's own settings.
 type Options struct {
 	Flow uint64 // > 0: the timeline of this flow
+	All  bool   // a summary for every flow, not only the problem flows
 }
 
 // Analyze runs the capture named by opts through the engine in memory
@@ -107,16 +108,12 @@ func Analyze(opts *engine.Options, reg *plugin.Registry) (*Result, error) {
 
 // AnalyzeFlow is Analyze with explain's own options.
 func AnalyzeFlow(opts *engine.Options, reg *plugin.Registry, xo Options) (*Result, error) {
-	r2 := &plugin.Registry{}
-	for _, rg := range reg.All() {
-		r2.Add(rg)
-	}
-	if r2.Find(factsName) == nil {
-		registerFacts(r2)
-	}
+	r2 := registryWithFacts(reg)
 	o := *opts
-	o.Plugins = []string{"basicFlow", "basicStats", "tcpFlags", "tcpStates", "tcpDiag", factsName}
-	o.Collect = &engine.Collect{PacketsOfFlow: xo.Flow}
+	o.Plugins = explainPlugins
+	var rows []*dirRow
+	o.Collect = &engine.Collect{PacketsOfFlow: xo.Flow, FlowWant: flowWant, PacketWant: packetWant,
+		FlowRow: func(t *sink.Table) { rows = append(rows, readRow(t)) }}
 	o.Progress = false
 	var errBuf strings.Builder
 	status := engine.Run(&o, r2, discard{}, &errBuf)
@@ -128,11 +125,27 @@ func AnalyzeFlow(opts *engine.Options, reg *plugin.Registry, xo Options) (*Resul
 		return nil, errors.New(strings.TrimSpace(errBuf.String()))
 	}
 	a := newAnalysis(c)
-	a.run()
+	a.all = xo.All
+	a.run(rows)
 	if xo.Flow > 0 {
 		a.res.Capture.Detail = a.detail(xo.Flow, c.Packets.Table(c.PacketColumns))
 	}
 	return a.res, nil
+}
+
+// explainPlugins are the plugins of explain's run.
+var explainPlugins = []string{"basicFlow", "basicStats", "tcpFlags", "tcpStates", "tcpDiag", factsName}
+
+// registryWithFacts is reg with the facts plugin added.
+func registryWithFacts(reg *plugin.Registry) *plugin.Registry {
+	r2 := &plugin.Registry{}
+	for _, rg := range reg.All() {
+		r2.Add(rg)
+	}
+	if r2.Find(factsName) == nil {
+		registerFacts(r2)
+	}
+	return r2
 }
 
 type discard struct{}
@@ -187,56 +200,59 @@ type analysis struct {
 	conns []*conn
 	byInd map[uint64]*conn
 	find  map[string]*Finding
+	all   bool
 }
 
 func newAnalysis(c *engine.Collect) *analysis {
 	return &analysis{c: c, res: &Result{Findings: []Finding{}}, byInd: map[uint64]*conn{}, find: map[string]*Finding{}}
 }
 
-func readRows(t *sink.Table) []*dirRow {
+// flowWant are the flow columns explain reads: the others are not kept.
+var flowWant = []string{"diagCE", "diagCapLoss", "diagDataAckRTT", "diagDataSegs", "diagDup", "diagFindings", "diagHsRTT", "diagLost", "diagLostDown", "diagLostUp", "diagRTO", "diagReord", "diagRetx", "diagRetxSpur", "diagVantage", "diagZeroWinTime", "dir", "dstIP", "dstPort", "duration", "flowInd", "flowStat", "ipFlags", "ipOptCnt", "ipTTLChg", "l4Proto", "l7BytesSnt", "maxL7PktSz", "pktsSnt", "srcIP", "srcPort", "tcpAnomaly", "tcpFStat", "tcpFlags", "tcpMPTBF", "tcpMSS", "tcpOptions", "tcpStatesAFlags", "timeFirst", "timeLast", "xBelowCnt", "xBelowPkt", "xCWR", "xCsumBad", "xCsumChecked", "xCsumPkt", "xDataBytes", "xECE", "xFinPkt", "xFirstPkt", "xFragBad", "xFragDgrams", "xFragDone", "xFragPkt", "xKAUnanswered", "xLastOtherTime", "xLastPkt", "xRstCnt", "xRstIPID", "xRstPkt", "xRstTTL", "xRstTime", "xSynPkt", "xTTLBlipData", "xTTLBlipPkt", "xTTLBlipTTL", "xTTLBlips", "xTTLChg", "xTTLChgPkt", "xTTLMax", "xTTLMin", "xTTLSet", "xZeroWinAdv", "xZeroWinAdvTime", "xZeroWinPkt"}
+
+// readRow turns one flow row into a dirRow.
+func readRow(t *sink.Table) *dirRow {
+	const i = 0
 	u := func(i int, n string) uint64 { return t.Value(i, n).U }
 	f := func(i int, n string) float64 { return t.Value(i, n).F }
-	var out []*dirRow
-	for i := range t.Rows {
-		d := &dirRow{
-			dir: byte(u(i, "dir")), ind: u(i, "flowInd"), stat: u(i, "flowStat"),
-			first: f(i, "timeFirst"), last: f(i, "timeLast"), dur: f(i, "duration"),
-			src: t.Value(i, "srcIP").Addr, dst: t.Value(i, "dstIP").Addr,
-			sport: u(i, "srcPort"), dport: u(i, "dstPort"), proto: u(i, "l4Proto"),
-			pkts: u(i, "pktsSnt"), bytes: u(i, "l7BytesSnt"), maxL7: u(i, "maxL7PktSz"),
-			ttlChgCol: u(i, "ipTTLChg"), ipFlags: u(i, "ipFlags"), ipOpt: u(i, "ipOptCnt"),
-			tcpFStat: u(i, "tcpFStat"), tcpFlags: u(i, "tcpFlags"), anomaly: u(i, "tcpAnomaly"),
-			states: u(i, "tcpStatesAFlags"), mss: u(i, "tcpMSS"), mptbf: u(i, "tcpMPTBF"), tcpOpts: u(i, "tcpOptions"),
-			segs: u(i, "diagDataSegs"), lost: u(i, "diagLost"), retx: u(i, "diagRetx"), spur: u(i, "diagRetxSpur"),
-			reor: u(i, "diagReord"), dup: u(i, "diagDup"), ce: u(i, "diagCE"), capLoss: u(i, "diagCapLoss"),
-			vantage: t.Value(i, "diagVantage").S, findings: u(i, "diagFindings"),
-			lostUp: u(i, "diagLostUp"), lostDown: u(i, "diagLostDown"), rto: u(i, "diagRTO"),
-			zwTime: f(i, "diagZeroWinTime"), ackRTT: f(i, "diagDataAckRTT"), hsRTT: f(i, "diagHsRTT"),
-			firstPkt: u(i, "xFirstPkt"), lastPkt: u(i, "xLastPkt"), synPkt: u(i, "xSynPkt"), rstPkt: u(i, "xRstPkt"),
-			rstCnt: u(i, "xRstCnt"), rstTTL: u(i, "xRstTTL"), rstIPID: u(i, "xRstIPID"),
-			ttlMin: u(i, "xTTLMin"), ttlMax: u(i, "xTTLMax"), ttlChgPkt: u(i, "xTTLChgPkt"), ttlChg: u(i, "xTTLChg"),
-			belowPkt: u(i, "xBelowPkt"), belowCnt: u(i, "xBelowCnt"), zeroWinPkt: u(i, "xZeroWinPkt"),
-			finPkt: u(i, "xFinPkt"), ece: u(i, "xECE"), cwr: u(i, "xCWR"),
-			fragDgrams: u(i, "xFragDgrams"), fragDone: u(i, "xFragDone"), fragBad: u(i, "xFragBad"), fragPkt: u(i, "xFragPkt"),
-			csumChecked: u(i, "xCsumChecked"), csumBad: u(i, "xCsumBad"), csumPkt: u(i, "xCsumPkt"), kaUnanswered: u(i, "xKAUnanswered"),
-			zwAdv: u(i, "xZeroWinAdv"), zwAdvTime: float64(u(i, "xZeroWinAdvTime")) / 1e9, dataBytes: u(i, "xDataBytes"),
-		}
-		d.blips, d.blipPkt, d.blipTTL, d.blipData = u(i, "xTTLBlips"), u(i, "xTTLBlipPkt"), u(i, "xTTLBlipTTL"), u(i, "xTTLBlipData")
-		d.rstTime, d.lastOther = float64(u(i, "xRstTime"))/1e9, float64(u(i, "xLastOtherTime"))/1e9
-		for k, rep := range t.Cell(i, "xTTLSet") {
-			if k < 4 && len(rep) > 0 {
-				d.ttlSet[k] = rep[0].U
-			}
-		}
-		out = append(out, d)
+	d := &dirRow{
+		dir: byte(u(i, "dir")), ind: u(i, "flowInd"), stat: u(i, "flowStat"),
+		first: f(i, "timeFirst"), last: f(i, "timeLast"), dur: f(i, "duration"),
+		src: t.Value(i, "srcIP").Addr, dst: t.Value(i, "dstIP").Addr,
+		sport: u(i, "srcPort"), dport: u(i, "dstPort"), proto: u(i, "l4Proto"),
+		pkts: u(i, "pktsSnt"), bytes: u(i, "l7BytesSnt"), maxL7: u(i, "maxL7PktSz"),
+		ttlChgCol: u(i, "ipTTLChg"), ipFlags: u(i, "ipFlags"), ipOpt: u(i, "ipOptCnt"),
+		tcpFStat: u(i, "tcpFStat"), tcpFlags: u(i, "tcpFlags"), anomaly: u(i, "tcpAnomaly"),
+		states: u(i, "tcpStatesAFlags"), mss: u(i, "tcpMSS"), mptbf: u(i, "tcpMPTBF"), tcpOpts: u(i, "tcpOptions"),
+		segs: u(i, "diagDataSegs"), lost: u(i, "diagLost"), retx: u(i, "diagRetx"), spur: u(i, "diagRetxSpur"),
+		reor: u(i, "diagReord"), dup: u(i, "diagDup"), ce: u(i, "diagCE"), capLoss: u(i, "diagCapLoss"),
+		vantage: t.Value(i, "diagVantage").S, findings: u(i, "diagFindings"),
+		lostUp: u(i, "diagLostUp"), lostDown: u(i, "diagLostDown"), rto: u(i, "diagRTO"),
+		zwTime: f(i, "diagZeroWinTime"), ackRTT: f(i, "diagDataAckRTT"), hsRTT: f(i, "diagHsRTT"),
+		firstPkt: u(i, "xFirstPkt"), lastPkt: u(i, "xLastPkt"), synPkt: u(i, "xSynPkt"), rstPkt: u(i, "xRstPkt"),
+		rstCnt: u(i, "xRstCnt"), rstTTL: u(i, "xRstTTL"), rstIPID: u(i, "xRstIPID"),
+		ttlMin: u(i, "xTTLMin"), ttlMax: u(i, "xTTLMax"), ttlChgPkt: u(i, "xTTLChgPkt"), ttlChg: u(i, "xTTLChg"),
+		belowPkt: u(i, "xBelowPkt"), belowCnt: u(i, "xBelowCnt"), zeroWinPkt: u(i, "xZeroWinPkt"),
+		finPkt: u(i, "xFinPkt"), ece: u(i, "xECE"), cwr: u(i, "xCWR"),
+		fragDgrams: u(i, "xFragDgrams"), fragDone: u(i, "xFragDone"), fragBad: u(i, "xFragBad"), fragPkt: u(i, "xFragPkt"),
+		csumChecked: u(i, "xCsumChecked"), csumBad: u(i, "xCsumBad"), csumPkt: u(i, "xCsumPkt"), kaUnanswered: u(i, "xKAUnanswered"),
+		zwAdv: u(i, "xZeroWinAdv"), zwAdvTime: float64(u(i, "xZeroWinAdvTime")) / 1e9, dataBytes: u(i, "xDataBytes"),
 	}
-	return out
+	d.blips, d.blipPkt, d.blipTTL, d.blipData = u(i, "xTTLBlips"), u(i, "xTTLBlipPkt"), u(i, "xTTLBlipTTL"), u(i, "xTTLBlipData")
+	d.rstTime, d.lastOther = float64(u(i, "xRstTime"))/1e9, float64(u(i, "xLastOtherTime"))/1e9
+	k := 0
+	for _, v := range t.Cell(i, "xTTLSet") {
+		if v.Kind == 'R' {
+			k++
+		} else if k < 4 {
+			d.ttlSet[k] = v.U
+		}
+	}
+	return d
 }
 
-func (a *analysis) run() {
-	c := a.c
-	t := c.Flows.Table(c.FlowColumns)
-	for _, d := range readRows(t) {
+func (a *analysis) run(rows []*dirRow) {
+	for _, d := range rows {
 		cn := a.byInd[d.ind]
 		if cn == nil {
 			cn = &conn{ind: d.ind}

@@ -38,6 +38,9 @@ type Event struct {
 	Text     string  `json:"text"`
 }
 
+// packetWant are the packet columns the timeline reads.
+var packetWant = []string{"pktNo", "flowInd", "time", "srcIP", "srcPort", "tcpFlags", "l7Len", "tcpWin", "diagPktClass"}
+
 type pkt struct {
 	num     uint64
 	t       float64
@@ -56,14 +59,14 @@ func episodeGap(rtt float64) float64 { return min(max(4*rtt, 0.02), 0.5) }
 func (a *analysis) detail(ind uint64, t *sink.Table) *FlowDetail {
 	fd := &FlowDetail{Flow: ind, Events: []Event{}}
 	cn := a.byInd[ind]
-	if cn == nil || t == nil || len(t.Rows) == 0 {
+	if cn == nil || t == nil || t.Len() == 0 {
 		fd.Summary = fmt.Sprintf("flow %d is not in the capture", ind)
 		return fd
 	}
 	fd.Found = true
 	fd.Summary = a.flowLine(cn)
 	var ps []pkt
-	for i := range t.Rows {
+	for i := 0; i < t.Len(); i++ {
 		src := t.Value(i, "srcIP").Addr
 		sp := t.Value(i, "srcPort").U
 		ps = append(ps, pkt{

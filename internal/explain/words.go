@@ -25,6 +25,9 @@ func (a *analysis) finish() {
 		return x.Code < y.Code
 	})
 	for _, cn := range a.conns {
+		if len(cn.codes) == 0 && !a.all {
+			continue
+		}
 		s := Summary{Flow: cn.ind, Proto: protoName(cn.a.proto), Client: cn.client(), Server: cn.server(),
 			Codes: append([]string{}, cn.codes...), Problem: len(cn.codes) > 0, impact: cn.imp}
 		s.Text = a.flowLine(cn)
