@@ -277,8 +277,9 @@ func (a *analysis) run(rows []*dirRow) {
 	a.health()
 	a.tcpFindings()
 	a.handshakes()
-	a.injected()
 	a.scans()
+	a.injected()
+	a.handshakeFindings()
 	a.resets()
 	a.ipFindings()
 	a.finish()
@@ -630,11 +631,13 @@ func (a *analysis) scans() {
 		f.Evidence["answered"] = uint64(p.open)
 		firstPkt(f.Evidence, "first_packet", p.conns[0].a.firstPkt)
 	}
+}
+
+// handshakeFindings reports the failed handshakes that are not part of a
+// scan and not answered by a forged reset.
+func (a *analysis) handshakeFindings() {
 	for _, cn := range a.conns {
-		if cn.noted("scan") {
-			continue
-		}
-		if cn.noted("injected") {
+		if cn.noted("scan") || cn.noted("injected") {
 			continue
 		}
 		switch {
@@ -698,7 +701,8 @@ func (a *analysis) injected() {
 		}
 	}
 	for _, cn := range a.conns {
-		if cn.a.proto != 6 {
+		// A scanner's crafted probes carry odd TTLs; its kernel's resets do not.
+		if cn.a.proto != 6 || cn.noted("scan") {
 			continue
 		}
 		for _, d := range cn.rows() {

@@ -319,7 +319,7 @@ func (a *analysis) words(f *Finding) (string, string) {
 		s := fmt.Sprintf("The TTL changed mid-connection in %s (TTLs between %d and %d).", fl, ev["ttl_min"], ev["ttl_max"])
 		return s, s + " Packets of the same host arrived with different hop counts: the route changed during the connection (or another box answered for the host)." + pktWords(ev, "first_packet", "packet with a changed TTL")
 	case "scan":
-		s := fmt.Sprintf("%s scan from %s: %d targets (%d hosts, %d ports), %d answered.", ev["kind"], ev["scanner"], u("targets"), u("hosts"), u("ports"), u("answered"))
+		s := fmt.Sprintf("%s scan from %s: %s on %s probed, %d answered.", ev["kind"], ev["scanner"], plural(u("ports"), "port", "ports"), plural(u("hosts"), "host", "hosts"), u("answered"))
 		return s, s + " One source sent a few packets to many ports or hosts without exchanging data: a port scan." + pktWords(ev, "first_packet", "probe")
 	case "fragment_anomaly":
 		s := fmt.Sprintf("IP fragmentation faults in %s.", fl)
