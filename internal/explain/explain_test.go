@@ -342,3 +342,9 @@ func TestSummariesAll(t *testing.T) {
 		t.Errorf("problem flows do not come first")
 	}
 }
+
+// AnalyzeFlowForTest runs explain on one file (fuzzing).
+func AnalyzeFlowForTest(path string, flowN uint64) (*Result, error) {
+	opts := &engine.Options{ReadFile: path, Inputs: []string{path}, Sets: map[string]string{}}
+	return AnalyzeFlow(opts, plugins.Registry(), Options{Flow: flowN})
+}
