@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
+	"flowsift/internal/colour"
 	"flowsift/internal/engine"
 	"flowsift/internal/explain"
 	"flowsift/internal/plugins"
@@ -26,7 +26,8 @@ Options:
   --json                      machine-readable: {"capture", "health", "findings"}
   --flow N                    one flow (flowInd N) in detail, as a timeline
   --all                       a line for every flow, not only the problem flows
-  --color, --no-color         colours (default: on when stdout is a terminal)
+  --color[=WHEN], --no-color  colours: auto (default: on a terminal, unless
+                              NO_COLOR is set), always, never
   -h, --help                  this text
 
 Examples:
@@ -39,7 +40,7 @@ Examples:
 func explainMain(args []string, stdout, stderr io.Writer) int {
 	var rest []string
 	asJSON, all := false, false
-	color := isTerminal(stdoutFile(stdout))
+	color := colour.Enabled(stdout, colour.Auto)
 	var flowN uint64
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -50,7 +51,16 @@ func explainMain(args []string, stdout, stderr io.Writer) int {
 		case "--all":
 			all = true
 		case "--color", "--colour":
-			color = true
+			mode := colour.Always
+			if hasVal {
+				m, err := colour.ParseMode(val)
+				if err != nil {
+					fmt.Fprintln(stderr, "flowsift explain:", err)
+					return 2
+				}
+				mode = m
+			}
+			color = colour.Enabled(stdout, mode)
 		case "--no-color", "--no-colour":
 			color = false
 		case "-h", "--help":
@@ -101,11 +111,4 @@ func explainMain(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-func stdoutFile(w io.Writer) *os.File {
-	if f, ok := w.(*os.File); ok {
-		return f
-	}
-	return nil
 }
