@@ -423,8 +423,9 @@ func (a *analysis) tcpFindings() {
 			// reordered segment (above all at the sender, where reordering
 			// is inferred from SACK): a few next to many losses prove nothing.
 			if d.reor >= 3 && d.reor*4 >= d.lost {
-				f := a.add("reordering", SevInfo, cn, float64(d.reor)*mss/4)
+				f := a.add("reordering", SevInfo, cn, float64(d.reor)*mss/2)
 				addU(f.Evidence, "reordered_segments", d.reor)
+				addU(f.Evidence, "lost_segments", d.lost)
 				addU(f.Evidence, "data_segments", d.segs)
 				firstPkt(f.Evidence, "first_packet", d.belowPkt)
 			}

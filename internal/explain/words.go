@@ -233,10 +233,20 @@ func (a *analysis) words(f *Finding) (string, string) {
 	case "reordering":
 		n := u("reordered_segments")
 		s := fmt.Sprintf("The network reordered %s (%s of %d data segments) in %s.", plural(n, "segment", "segments"), pct(n, u("data_segments")), u("data_segments"), fl)
-		return s, s + " Segments arrived after segments sent later; nothing was lost, the holes filled without retransmission. Reordering on the path (parallel links, load balancing) costs throughput when the sender mistakes it for loss." + pktWords(ev, "first_packet", "segment out of order")
+		lost := " Segments arrived after segments sent later; nothing was lost, the holes filled without retransmission."
+		if u("lost_segments") > 0 {
+			lost = " Segments arrived after segments sent later and filled their holes without retransmission."
+		}
+		return s, s + lost + " Reordering on the path (parallel links, load balancing) costs throughput when the sender mistakes it for loss." + pktWords(ev, "first_packet", "segment out of order")
 	case "spurious_retransmissions":
 		n := u("spurious_retransmissions")
 		s := fmt.Sprintf("%s of %d were spurious in %s: the receiver already had the data.", plural(n, "retransmission", "retransmissions"), u("retransmissions"), fl)
+		if n == u("retransmissions") {
+			s = fmt.Sprintf("All %s were spurious in %s: the receiver already had the data.", plural(n, "retransmission", "retransmissions"), fl)
+			if n == 1 {
+				s = fmt.Sprintf("The only retransmission was spurious in %s: the receiver already had the data.", fl)
+			}
+		}
 		why := " The sender retransmitted too early."
 		if ev["caused_by_reordering"] == true {
 			why = " Reordering on the path made the sender believe in loss; the retransmissions were spurious."
