@@ -224,7 +224,7 @@ func (a *analysis) words(f *Finding) (string, string) {
 			where, means = "after the capture point", "between this capture point and the receiver: the capture saw the segments leave, the receiver's acknowledgements show they never arrived"
 		}
 		n := u("lost_segments")
-		s := fmt.Sprintf("%s of data lost %s (%s of %d data segments) in %s.", plural(n, "segment", "segments"), where, pct(n, u("data_segments")), u("data_segments"), fl)
+		s := fmt.Sprintf("%s lost %s (%s of %d data segments) in %s.", plural(n, "data segment", "data segments"), where, pct(n, u("data_segments")), u("data_segments"), fl)
 		rec := "all recovered by fast retransmit"
 		if t := u("timeouts"); t > 0 {
 			rec = fmt.Sprintf("recovered by retransmission, %s waited for a retransmission timeout", plural(t, "time the sender", "times the sender"))
