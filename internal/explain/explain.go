@@ -314,10 +314,7 @@ func endpoint(ip netip.Addr, port uint64) string {
 	if !ip.IsValid() {
 		return "-"
 	}
-	if ip.Is6() && !ip.Is4In6() {
-		return fmt.Sprintf("[%s]:%d", ip, port)
-	}
-	return fmt.Sprintf("%s:%d", ip, port)
+	return netip.AddrPortFrom(ip, uint16(port)).String()
 }
 
 func (cn *conn) client() string { return endpoint(cn.a.src, cn.a.sport) }

@@ -164,7 +164,7 @@ func (x *facts) Packet(f *flow.Flow, p *decode.Packet, _ column.Writer) {
 	if p.IsFragment() && (p.Kind == decode.KindIPv4 || p.HasFragHdr) {
 		x.fragment(d, p)
 	}
-	if p.FragOff == 0 && !p.MoreFrags && (p.L4Len <= csumMax || d.csumChecked < csumFirst) && p.SnapL3Len >= p.L3Len && p.SnapL4Len >= p.L4Len {
+	if p.FragOff == 0 && !p.MoreFrags && d.csumChecked < csumSample && (p.L4Len <= csumMax || d.csumChecked < csumFirst) && p.SnapL3Len >= p.L3Len && p.SnapL4Len >= p.L4Len {
 		if ok, checked := l4ChecksumOK(p); checked {
 			d.csumChecked++
 			if !ok {
@@ -317,6 +317,10 @@ const csumMax = 256
 // csumFirst is the number of packets of a direction verified whatever
 // their size: a sample that costs little per flow.
 const csumFirst = 4
+
+// csumSample bounds the packets verified per direction: enough to tell an
+// offloading host (all wrong) from corruption, at a bounded cost.
+const csumSample = 64
 
 // l4ChecksumOK verifies the TCP, UDP, ICMP or ICMPv6 checksum of a complete
 // unfragmented packet; checked is false for other protocols and for UDP
