@@ -23,7 +23,7 @@ func TestExplainText(t *testing.T) {
 	if code != 0 || errs != "" {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
-	for _, want := range []string{"Capture health", "Findings", "1 segment of data lost before the capture point", "Connections refused in flows 4, 5 and 6", "Problem flows"} {
+	for _, want := range []string{"Capture health", "Findings", "1 data segment lost before the capture point", "Connections refused in flows 4, 5 and 6", "Problem flows"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
