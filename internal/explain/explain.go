@@ -459,6 +459,9 @@ func (a *analysis) tcpFindings() {
 			if d.rto > 0 {
 				f := a.add("rto", SevWarning, cn, float64(d.rto)*mss*4)
 				addU(f.Evidence, "timeouts", d.rto)
+				if p := cn.peer(d); p == nil || p.pkts == 0 {
+					f.Evidence["receiver_silent"] = true
+				}
 			}
 			// The zero window is advertised by the receiver of d's data
 			// (the other row); tcpDiag measures the sender's stall, the
@@ -909,6 +912,26 @@ func (a *analysis) ipFindings() {
 					f.Evidence["unusual_option_kinds"] = true
 				}
 			}
+			// Flags no stack sends together (scans are reported as scans).
+			if d.proto == 6 && d.tcpFlags&0xb800 != 0 && !cn.noted("scan") {
+				f := a.add("illegal_flags", SevWarning, cn, 100)
+				var l []string
+				for _, fl := range []struct {
+					bit  uint64
+					what string
+				}{{0x0800, "no flags at all"}, {0x1000, "SYN with FIN"}, {0x2000, "SYN with FIN and RST"}, {0x8000, "FIN, PSH and URG (Xmas)"}} {
+					if d.tcpFlags&fl.bit != 0 {
+						l = append(l, fl.what)
+					}
+				}
+				f.Evidence["combinations"] = mergeStrings(f.Evidence["combinations"], l)
+				firstPkt(f.Evidence, "first_packet", d.firstPkt)
+			}
+			// One direction only, with a hole in its sequence numbers.
+			if p := cn.peer(d); d.proto == 6 && (p == nil || p.pkts == 0) && d.anomaly&0x0200 != 0 && d.segs > 0 {
+				f := a.add("sequence_gap", SevInfo, cn, 100)
+				addU(f.Evidence, "directions", 1)
+			}
 			if d.proto == 6 && (d.tcpFStat&0x8000 != 0 || d.mptbf != 0) {
 				a.add("mptcp", SevInfo, cn, 1)
 			}
@@ -960,6 +983,15 @@ func (a *analysis) health() {
 			h.Vantage = append(h.Vantage, Vantage{Flow: cn.ind, Endpoint: cn.client() + " → " + cn.server(), Point: vantageWords(cn)})
 		}
 	}
+	oneSided := 0
+	for _, cn := range a.conns {
+		if cn.a.proto == 6 && cn.a.segs > 0 && (cn.b == nil || cn.b.pkts == 0) {
+			oneSided++
+		}
+	}
+	if oneSided > 0 {
+		h.Notes = append(h.Notes, fmt.Sprintf("Only one direction of %s is in the capture (asymmetric routing or a one-sided tap): loss there cannot be told from capture loss.", plural(uint64(oneSided), "TCP connection", "TCP connections")))
+	}
 	if timeJump > 0 {
 		h.TimeAnomalies = append(h.TimeAnomalies, fmt.Sprintf("timestamps jump in %d flow directions", timeJump))
 	}
@@ -994,6 +1026,14 @@ func vantageWords(cn *conn) string {
 		return "in the middle of the path"
 	}
 	return "unknown"
+}
+
+func mergeStrings(v any, add []string) []string {
+	l, _ := v.([]string)
+	for _, s := range add {
+		l = appendOnce(l, s)
+	}
+	return l
 }
 
 func appendOnce(l []string, s string) []string {

@@ -85,6 +85,9 @@ func WriteText(w io.Writer, r *Result, o TextOptions) error {
 	if h.AboveMSS {
 		b.WriteString("  Segments larger than the MSS: taken before segmentation offload.\n")
 	}
+	for _, n := range h.Notes {
+		fmt.Fprintf(&b, "  %s\n", n)
+	}
 	for _, t := range h.TimeAnomalies {
 		fmt.Fprintf(&b, "  Time: %s.\n", t)
 	}

@@ -72,7 +72,7 @@ var codeWords = map[string]string{
 	"checksum_offload": "checksum offload", "checksum_bad": "bad checksums", "segments_above_mss": "segments above the MSS",
 	"path_change": "TTL change", "ecn_congestion": "ECN congestion marks", "scan": "scan probe",
 	"fragment_anomaly": "fragmentation fault", "ip_options": "IP options", "option_anomaly": "odd TCP options",
-	"mptcp": "MPTCP", "capture_altered": "altered capture", "data_injected": "injected data",
+	"mptcp": "MPTCP", "capture_altered": "altered capture", "data_injected": "injected data", "illegal_flags": "illegal flag combinations", "sequence_gap": "sequence hole (one-sided)",
 }
 
 func (a *analysis) flowLine(cn *conn) string {
@@ -283,6 +283,9 @@ func (a *analysis) words(f *Finding) (string, string) {
 	case "rto":
 		n := u("timeouts")
 		s := fmt.Sprintf("The sender waited for a retransmission timeout %s in %s.", plural(n, "time", "times"), fl)
+		if ev["receiver_silent"] == true {
+			return s, s + " Nothing from the receiver appears in the capture: the data, or every acknowledgement, is lost on the path (or the receiver is gone); the sender backed off each time."
+		}
 		return s, s + " Loss could not be repaired by fast retransmit (too few segments in flight to trigger duplicate acknowledgements, or the retransmission was lost too); each timeout stalls the connection for at least 200 ms."
 	case "syn_unanswered":
 		s := fmt.Sprintf("Connection attempts got no answer in %s (%s in total).", fl, plural(u("syn_packets"), "SYN", "SYNs"))
@@ -316,6 +319,12 @@ func (a *analysis) words(f *Finding) (string, string) {
 	case "data_injected":
 		s := fmt.Sprintf("A data segment with a foreign TTL in %s: likely injected.", fl)
 		return s, s + fmt.Sprintf(" Packet %d claims to come from %s with TTL %d while the packets before and after it have another TTL; it carries %s. A box on the side of the path raced the real server with its own data (a man-on-the-side injection); the real segment, when it follows, looks like a retransmission with different content.", u("packet"), ev["claimed_sender"], ev["ttl"], bytesWords(u("bytes")))
+	case "illegal_flags":
+		s := fmt.Sprintf("Segments with flags no TCP stack sends together in %s: %s.", fl, strings.Join(anyStrings(ev["combinations"]), "; "))
+		return s, s + " Such segments are crafted (a scanner, a fingerprinting tool, an attack) or mangled by a broken middlebox; receivers treat them differently, which is why tools send them." + pktWords(ev, "first_packet", "such packet")
+	case "sequence_gap":
+		s := fmt.Sprintf("Holes in the sequence numbers of one-sided connections in %s.", fl)
+		return s, s + " Only one direction of these connections is in the capture, and some of their data never appears: it was lost before the capture point and not retransmitted within the capture, or the capture missed it. Without the acknowledgements the two cannot be told apart."
 	case "capture_altered":
 		s := fmt.Sprintf("Checksums do not verify in %s, yet the peers answered: the capture was altered after it was taken.", fl)
 		return s, s + fmt.Sprintf(" The IP header checksums of %s are wrong too, and no network card leaves those to offload: the addresses or TTLs were rewritten (anonymisation) without fixing the checksums. Not a network fault.", strings.Join(anyStrings(ev["hosts"]), ", "))
