@@ -180,6 +180,7 @@ type dirRow struct {
 	ttlSet                                                     [4]uint64
 	rstTime, lastOther                                         float64
 	blips, blipPkt, blipTTL, blipData                          uint64
+	badFlags, badFlagsPkt                                      uint64
 	ece, cwr, fragDgrams, fragDone, fragBad, fragPkt           uint64
 	csumChecked, csumBad, csumPkt, kaUnanswered                uint64
 	zwAdv                                                      uint64
@@ -208,7 +209,7 @@ func newAnalysis(c *engine.Collect) *analysis {
 }
 
 // flowWant are the flow columns explain reads: the others are not kept.
-var flowWant = []string{"diagCE", "diagCapLoss", "diagDataAckRTT", "diagDataSegs", "diagDup", "diagFindings", "diagHsRTT", "diagLost", "diagLostDown", "diagLostUp", "diagRTO", "diagReord", "diagRetx", "diagRetxSpur", "diagVantage", "diagZeroWinTime", "dir", "dstIP", "dstPort", "duration", "flowInd", "flowStat", "ipFlags", "ipOptCnt", "ipTTLChg", "l4Proto", "l7BytesSnt", "maxL7PktSz", "pktsSnt", "srcIP", "srcPort", "tcpAnomaly", "tcpFStat", "tcpFlags", "tcpMPTBF", "tcpMSS", "tcpOptions", "tcpStatesAFlags", "timeFirst", "timeLast", "xBelowCnt", "xBelowPkt", "xCWR", "xCsumBad", "xCsumChecked", "xCsumPkt", "xDataBytes", "xECE", "xFinPkt", "xFirstPkt", "xFragBad", "xFragDgrams", "xFragDone", "xFragPkt", "xKAUnanswered", "xLastOtherTime", "xLastPkt", "xRstCnt", "xRstIPID", "xRstPkt", "xRstTTL", "xRstTime", "xSynPkt", "xTTLBlipData", "xTTLBlipPkt", "xTTLBlipTTL", "xTTLBlips", "xTTLChg", "xTTLChgPkt", "xTTLMax", "xTTLMin", "xTTLSet", "xZeroWinAdv", "xZeroWinAdvTime", "xZeroWinPkt"}
+var flowWant = []string{"diagCE", "diagCapLoss", "diagDataAckRTT", "diagDataSegs", "diagDup", "diagFindings", "diagHsRTT", "diagLost", "diagLostDown", "diagLostUp", "diagRTO", "diagReord", "diagRetx", "diagRetxSpur", "diagVantage", "diagZeroWinTime", "dir", "dstIP", "dstPort", "duration", "flowInd", "flowStat", "ipFlags", "ipOptCnt", "ipTTLChg", "l4Proto", "l7BytesSnt", "maxL7PktSz", "pktsSnt", "srcIP", "srcPort", "tcpAnomaly", "tcpFStat", "tcpFlags", "tcpMPTBF", "tcpMSS", "tcpOptions", "tcpStatesAFlags", "timeFirst", "timeLast", "xBadFlags", "xBadFlagsPkt", "xBelowCnt", "xBelowPkt", "xCWR", "xCsumBad", "xCsumChecked", "xCsumPkt", "xDataBytes", "xECE", "xFinPkt", "xFirstPkt", "xFragBad", "xFragDgrams", "xFragDone", "xFragPkt", "xKAUnanswered", "xLastOtherTime", "xLastPkt", "xRstCnt", "xRstIPID", "xRstPkt", "xRstTTL", "xRstTime", "xSynPkt", "xTTLBlipData", "xTTLBlipPkt", "xTTLBlipTTL", "xTTLBlips", "xTTLChg", "xTTLChgPkt", "xTTLMax", "xTTLMin", "xTTLSet", "xZeroWinAdv", "xZeroWinAdvTime", "xZeroWinPkt"}
 
 // readRow turns one flow row into a dirRow.
 func readRow(t *sink.Table) *dirRow {
@@ -239,6 +240,7 @@ func readRow(t *sink.Table) *dirRow {
 		zwAdv: u(i, "xZeroWinAdv"), zwAdvTime: float64(u(i, "xZeroWinAdvTime")) / 1e9, dataBytes: u(i, "xDataBytes"),
 	}
 	d.blips, d.blipPkt, d.blipTTL, d.blipData = u(i, "xTTLBlips"), u(i, "xTTLBlipPkt"), u(i, "xTTLBlipTTL"), u(i, "xTTLBlipData")
+	d.badFlags, d.badFlagsPkt = u(i, "xBadFlags"), u(i, "xBadFlagsPkt")
 	d.rstTime, d.lastOther = float64(u(i, "xRstTime"))/1e9, float64(u(i, "xLastOtherTime"))/1e9
 	k := 0
 	for _, v := range t.Cell(i, "xTTLSet") {
@@ -913,19 +915,19 @@ func (a *analysis) ipFindings() {
 				}
 			}
 			// Flags no stack sends together (scans are reported as scans).
-			if d.proto == 6 && d.tcpFlags&0xb800 != 0 && !cn.noted("scan") {
+			if d.proto == 6 && d.badFlags != 0 && !cn.noted("scan") {
 				f := a.add("illegal_flags", SevWarning, cn, 100)
 				var l []string
 				for _, fl := range []struct {
 					bit  uint64
 					what string
-				}{{0x0800, "no flags at all"}, {0x1000, "SYN with FIN"}, {0x2000, "SYN with FIN and RST"}, {0x8000, "FIN, PSH and URG (Xmas)"}} {
-					if d.tcpFlags&fl.bit != 0 {
+				}{{1, "SYN with FIN"}, {2, "SYN with RST"}, {4, "no flags at all"}, {8, "FIN, PSH and URG without ACK (Xmas)"}} {
+					if d.badFlags&fl.bit != 0 {
 						l = append(l, fl.what)
 					}
 				}
 				f.Evidence["combinations"] = mergeStrings(f.Evidence["combinations"], l)
-				firstPkt(f.Evidence, "first_packet", d.firstPkt)
+				firstPkt(f.Evidence, "first_packet", d.badFlagsPkt)
 			}
 			// One direction only, with a hole in its sequence numbers.
 			if p := cn.peer(d); d.proto == 6 && (p == nil || p.pkts == 0) && d.anomaly&0x0200 != 0 && d.segs > 0 {

@@ -50,6 +50,8 @@ var factsCols = []column.Column{
 	{Name: "xTTLBlipPkt", Type: "U64", Desc: "first such packet"},
 	{Name: "xTTLBlipTTL", Type: "U8", Desc: "its TTL"},
 	{Name: "xTTLBlipData", Type: "U64", Desc: "TCP payload bytes carried by such packets"},
+	{Name: "xBadFlags", Type: "H8", Desc: "flag combinations no stack sends: 1 SYN+FIN, 2 SYN+RST, 4 no flags, 8 FIN+PSH+URG without ACK"},
+	{Name: "xBadFlagsPkt", Type: "U64", Desc: "first segment with such flags"},
 	{Name: "xTTLSet", Type: "H64:R", Desc: "TTLs of the packets other than RSTs, as a 256-bit set in 4 words"},
 }
 
@@ -71,6 +73,8 @@ type factsDir struct {
 	zwStart, zwTotal, lastTime, rstTime, lastOther        int64 // ns
 	csumPkt                                               uint64
 	kaRun                                                 uint32
+	badFlags                                              uint8
+	badFlagsPkt                                           uint64
 	kaRunStart, seqEnd                                    uint64
 }
 
@@ -179,6 +183,23 @@ func (x *facts) Packet(f *flow.Flow, p *decode.Packet, _ column.Writer) {
 		return
 	}
 	x.keepAlive(f, d, s, p.Num)
+	var bad uint8
+	switch fl := s.Flags; {
+	case fl&(tcptrack.FlagSYN|tcptrack.FlagFIN) == tcptrack.FlagSYN|tcptrack.FlagFIN:
+		bad = 1
+	case fl&(tcptrack.FlagSYN|tcptrack.FlagRST) == tcptrack.FlagSYN|tcptrack.FlagRST:
+		bad = 2
+	case fl == 0:
+		bad = 4
+	case fl&(tcptrack.FlagFIN|tcptrack.FlagPSH|tcptrack.FlagURG|tcptrack.FlagACK) == tcptrack.FlagFIN|tcptrack.FlagPSH|tcptrack.FlagURG:
+		bad = 8
+	}
+	if bad != 0 {
+		d.badFlags |= bad
+		if d.badFlagsPkt == 0 {
+			d.badFlagsPkt = p.Num
+		}
+	}
 	if s.Flags&tcptrack.FlagSYN == 0 {
 		if s.Flags&tcptrack.FlagECE != 0 {
 			d.ece++
@@ -229,7 +250,7 @@ func (x *facts) FlowOutput(f *flow.Flow, w column.Writer) {
 		uint64(d.fragDgrams), uint64(d.fragDone), uint64(d.fragBad), d.fragPkt,
 		uint64(d.csumChecked), uint64(d.csumBad), d.csumPkt, uint64(x.kaUnanswered(f, d)),
 		uint64(d.zwEpisodes), uint64(d.zwTotal + d.zwOpen()), uint64(d.rstTime), uint64(d.lastOther),
-		uint64(d.blips), d.blipPkt, uint64(d.blipTTL), d.blipData} {
+		uint64(d.blips), d.blipPkt, uint64(d.blipTTL), d.blipData, uint64(d.badFlags), d.badFlagsPkt} {
 		w.Col()
 		w.U(v)
 	}

@@ -85,7 +85,7 @@ func (a *analysis) flowLine(cn *conn) string {
 		pk += cn.b.pkts
 		by += cn.b.bytes
 	}
-	fmt.Fprintf(&b, ", %d packets, %s, %s", pk, bytesWords(by), secs(cn.span()))
+	fmt.Fprintf(&b, ", %s, %s, %s", plural(pk, "packet", "packets"), bytesWords(by), secs(cn.span()))
 	if len(cn.codes) == 0 {
 		b.WriteString(": no problem seen")
 		return b.String()
