@@ -208,6 +208,16 @@ func (f *File) LastRecord() (num uint64, off int64) { return f.nrec, f.recOff }
 // interrupted); one atomic load per record.
 func (f *File) SetStop(stop *atomic.Bool) { f.stop = stop }
 
+// Swapped reports whether the current section's byte order is not the
+// host's (libpcap's "swapped"; its filter compiler depends on it for the
+// host-order family word of DLT_NULL).
+func (f *File) Swapped() bool {
+	if f.bo == nil {
+		return false
+	}
+	return f.bo.Uint16([]byte{1, 0}) != binary.NativeEndian.Uint16([]byte{1, 0})
+}
+
 // LinkType is the LINKTYPE_ value of the first interface.
 func (f *File) LinkType() uint32 { return f.linkType }
 

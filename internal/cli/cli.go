@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"flowsift/internal/engine"
+	"flowsift/internal/filter"
 	"flowsift/internal/plugin"
 	"flowsift/internal/plugins"
 
@@ -19,7 +20,7 @@ import (
 	"flowsift/internal/tcol"
 )
 
-const usage = `Usage: flowsift [OPTION...] -r FILE [-w PREFIX] [-s]
+const usage = `Usage: flowsift [OPTION...] -r FILE|-i IFACE [-w PREFIX] [-s] [FILTER EXPRESSION]
        flowsift tawk [TAWK OPTIONS] PROGRAM [FILE...]
        flowsift tcol [FILE]
        flowsift config                 list plugins, switches and defaults
@@ -31,6 +32,16 @@ Input (exactly one):
                  as one long capture
   -D EXPR[:SCHR][,STOP]
                  read numbered files EXPR, EXPR1, EXPR2, ... up to STOP
+  -i IFACE       capture live on a network interface ('any': all of them;
+                 Linux, needs CAP_NET_RAW); stop with Ctrl-C
+Filter (tcpdump's syntax, compiled by libpcap):
+  EXPRESSION     the words after the options, e.g. 'tcp port 80 and host
+                 10.0.0.1'; packets that do not match are not processed
+  -F FILE        read the expression from FILE ('#' comments)
+Live capture:
+  -S LEN         snap length (default 262144)
+  -B MIB         capture ring size in MiB (default 64)
+  --no-promisc   do not put the interface into promiscuous mode
 Output:
   -w PREFIX      output prefix, or an existing folder (or one ending in '/')
                  in which files are named after the input
@@ -51,7 +62,7 @@ flowsift:
   -h, --help     this text
   -V, --version  print the version
 Accepted and ignored for compatibility: -e FILE, -p DIR, -b FILE, -c CPU,
--P PRIO, -M SEC, -S LEN, -B SIZE, -m.
+-P PRIO, -M SEC, -m.
 `
 
 // Main runs flowsift with argv (argv[0] included) and returns the exit code.
@@ -134,7 +145,7 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 		fmt.Fprintln(stderr, "Try 'flowsift --help' for more information.")
 		return nil, 2, true
 	}
-	var inputs, dSpec string
+	var inputs, dSpec, filterFile string
 	var bpf []string
 	nInput := 0
 	withArg := "rRDwWefpbxFcPMSBi"
@@ -185,6 +196,8 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 				o.Progress = true
 			case "no-progress":
 				o.Progress = false
+			case "no-promisc":
+				o.NoPromisc = true
 			case "":
 				bpf = append(bpf, args[i+1:]...)
 				i = len(args)
@@ -229,7 +242,8 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 				nInput++
 				dSpec = val
 			case 'i':
-				return fail("live capture (-i) is not supported; record with tcpdump and use -r")
+				nInput++
+				o.Interface = val
 			case 'w', 'W':
 				o.Prefix = val
 			case 's':
@@ -249,8 +263,20 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 				}
 				o.SensorID = n
 			case 'F':
-				return fail("BPF filters (-F) are not supported")
-			case 'e', 'p', 'b', 'c', 'P', 'M', 'S', 'B', 'm':
+				filterFile = val
+			case 'S':
+				n, err := strconv.Atoi(val)
+				if err != nil || n < 1 || n > 262144 {
+					return fail("-S %s: want a snap length from 1 to 262144", val)
+				}
+				o.Snaplen = n
+			case 'B':
+				n, err := strconv.Atoi(val)
+				if err != nil || n < 2 || n > 1<<16 {
+					return fail("-B %s: want a ring size from 2 to 65536 MiB", val)
+				}
+				o.RingMB = n
+			case 'e', 'p', 'b', 'c', 'P', 'M', 'm':
 				// Accepted for compatibility; nothing to do in flowsift.
 			default:
 				return fail("invalid option -- '%c'", opt)
@@ -281,8 +307,25 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 			return fail("--set %s=%s: %s takes a number", k, v, name)
 		}
 	}
-	if len(bpf) > 0 {
-		return fail("BPF filters are not supported (got %q)", strings.Join(bpf, " "))
+	if filterFile != "" {
+		if len(bpf) > 0 {
+			// tcpdump's rule: -F wins over the words.
+			fmt.Fprintf(stderr, "flowsift: warning: -F %s given: ignoring the expression %q\n", filterFile, strings.Join(bpf, " "))
+		}
+		expr, err := filter.ReadFile(filterFile)
+		if err != nil {
+			return fail("%v", err)
+		}
+		o.Filter = expr
+	} else if len(bpf) > 0 {
+		if st, err := os.Stat(bpf[0]); err == nil && !st.IsDir() {
+			// "flowsift -r a.pcap b.pcap": the words would be a filter.
+			return fail("%s is a file, not a filter expression: -r reads one capture; list several in a file for -R", bpf[0])
+		}
+		o.Filter = filter.Join(bpf)
+	}
+	if o.Filter != "" && !filter.Available {
+		return fail("BPF filters are unavailable: this flowsift was built without cgo (libpcap)")
 	}
 	switch {
 	case o.ReadFile != "":

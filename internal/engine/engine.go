@@ -8,12 +8,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"flowsift/internal/capture"
+	"flowsift/internal/capture/live"
 	"flowsift/internal/column"
 	"flowsift/internal/decode"
+	"flowsift/internal/filter"
 	"flowsift/internal/flow"
 	"flowsift/internal/plugin"
 	"flowsift/internal/report"
@@ -69,6 +70,11 @@ func Run(opts *Options, reg *plugin.Registry, stdout, stderr io.Writer) (status 
 	abort := r.markPartial
 	r.intr.abort.Store(&abort)
 	if err := r.setup(reg, stdout); err != nil {
+		if ue, ok := err.(*usageError); ok {
+			fmt.Fprintln(stderr, "flowsift: "+ue.msg)
+			r.closeOutputs()
+			return ExitUsage
+		}
 		fmt.Fprintln(stderr, report.ErrLine(err.Error()))
 		r.closeOutputs()
 		r.markPartial()
@@ -95,32 +101,42 @@ type runner struct {
 	table   *flow.Table
 	c       Counters
 
-	prefix        string
-	flowFile      *os.File
-	flowOut       *sink.Async
-	pktFile       *os.File
-	pktOut        *sink.Async
-	logFile       *os.File
-	rep           *report.Report
-	repBuf        *bufio.Writer
-	processed     time.Time
-	first         *capture.File
-	firstErr      error
-	firstFormat   string
-	lastProgress  time.Time
-	progressShown bool
+	prefix    string
+	flowFile  *os.File
+	flowOut   *sink.Async
+	pktFile   *os.File
+	pktOut    *sink.Async
+	logFile   *os.File
+	rep       *report.Report
+	repBuf    *bufio.Writer
+	processed time.Time
+	first     *capture.File
+	filter    *filter.Filter // nil: no BPF filter
+	// filterFailuresShown: link types of filter.Failed already reported.
+	filterFailuresShown int
+	live                *live.Handle // -i (live.go)
+	lastFlush           time.Time
+	firstErr            error
+	firstFormat         string
+	lastProgress        time.Time
+	progressShown       bool
 	// Batches shared by the readers of successive input files.
 	free, full chan *batch
 }
 
 func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	o := r.opts
-	if len(o.Inputs) == 0 {
-		return errors.New("One of '-r', '-R', '-D' or '-i' option is required")
+	// The input is opened and the filter compiled before any output
+	// exists, so that a bad filter or interface leaves nothing behind.
+	if err := r.openInput(); err != nil {
+		return err
 	}
 	in := o.ReadFile
 	if in == "" {
 		in = o.ListFile
+	}
+	if o.Interface != "" {
+		in = o.Interface
 	}
 	// "-w -": the flow file goes to stdout, the report to PREFIX_log.txt,
 	// the other files next to the input (core.md §1).
@@ -204,12 +220,6 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 		}
 		r.pktOut.WriteString("l7Content\n")
 	}
-	// The first input is opened before the start-up lines, which mention
-	// its format.
-	r.first, r.firstErr = r.open(o.Inputs[0])
-	if r.first != nil && strings.HasPrefix(r.first.Format(), "pcapng") {
-		r.firstFormat = "pcapng"
-	}
 	r.startupReport()
 	return nil
 }
@@ -237,6 +247,9 @@ func (r *runner) writeFlow(f *flow.Flow, dir byte) {
 
 // process reads every input; the status says whether all input was read.
 func (r *runner) process() int {
+	if r.live != nil {
+		return r.processLive()
+	}
 	code := 0
 	readAny := false
 	for i, path := range r.opts.Inputs {
@@ -272,6 +285,7 @@ func (r *runner) process() int {
 		r.rep.Linef("Snapshot length: %d%s", f.Snaplen(), report.Suffix(uint64(f.Snaplen())))
 		r.checkLinkType(f, path)
 		r.readFile(f, path)
+		r.reportFilterFailures(path)
 		r.c.ReadBytes += f.BytesRead()
 		f.Close()
 		if r.intr.interrupted() {
@@ -285,13 +299,16 @@ func (r *runner) process() int {
 	return code
 }
 
-func (r *runner) readFile(f *capture.File, path string) {
+func (r *runner) readFile(f source, path string) {
 	free, full := r.free, r.full
 	if free == nil {
 		free, full = newBatches()
 		r.free, r.full = free, full
 	}
-	rd := &reader{f: f, dec: r.dec, free: free, full: full}
+	rd := &reader{f: f, dec: r.dec, free: free, full: full, filter: r.filter}
+	if sw, ok := f.(interface{ Swapped() bool }); ok {
+		rd.swapper = sw
+	}
 	go rd.run()
 	for {
 		b := r.nextBatch(full)
@@ -304,6 +321,9 @@ func (r *runner) readFile(f *capture.File, path string) {
 		}
 		if r.opts.Progress {
 			r.progress(path, b.read, f.Size(), b.eof)
+		}
+		if r.live != nil {
+			r.liveTick(b)
 		}
 		if err := b.err; err != nil {
 			// Like Tranalyzer, the report names the problem in order; stderr
@@ -541,6 +561,9 @@ func (r *runner) closeOutputs() {
 	}
 	if r.first != nil {
 		r.first.Close()
+	}
+	if r.live != nil {
+		r.live.Close()
 	}
 	if r.logFile != nil {
 		r.logFile.Close()

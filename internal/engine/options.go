@@ -23,6 +23,13 @@ type Options struct {
 	CmdLine    string // argv joined by spaces, for the headers file
 	SubnetDB   string // optional MaxMind database
 	Progress   bool   // progress on stderr
+	Filter     string // BPF expression ("" = none): trailing words or -F
+
+	// Live capture (-i); docs/live.md.
+	Interface string // -i: interface name or "any"
+	Snaplen   int    // -S: snap length (0 = 262144)
+	NoPromisc bool   // --no-promisc
+	RingMB    int    // -B: ring size in MiB (0 = default)
 }
 
 // OutputPrefix computes PREFIX from the input name and -w (core.md §3).

@@ -17,7 +17,8 @@ import (
 // exitStatus turns the run's outcome into the process exit status (see
 // the Exit* constants): an interruption wins, then damaged input.
 func (r *runner) exitStatus(code int) int {
-	if s := r.intr.status(); s != 0 {
+	// A signal is how a live capture normally ends (as for tcpdump).
+	if s := r.intr.status(); s != 0 && r.live == nil {
 		return s
 	}
 	if code == ExitOK && r.c.Incomplete {
@@ -73,7 +74,7 @@ func (r *runner) markPartialAfter(err error) {
 
 // checkLinkType warns once per file about a link type flowsift does not
 // know: its frames are counted, not dissected (no flows).
-func (r *runner) checkLinkType(f *capture.File, path string) {
+func (r *runner) checkLinkType(f source, path string) {
 	if desc, _ := capture.LinkTypeName(f.LinkType()); desc == "" {
 		fmt.Fprintln(r.stderr, report.WarnLine(path+": unknown link type "+
 			strconv.FormatUint(uint64(f.LinkType()), 10)+": packets are counted but not dissected"))

@@ -31,6 +31,8 @@ type Filter struct {
 	errs   map[uint32]error
 	lastLT uint32
 	last   *Program // program of lastLT; nil: that link type cannot be filtered
+	// scratch holds a frame with its header word swapped.
+	scratch []byte
 	// Failed lists the link types whose compilation failed, in order.
 	Failed []uint32
 }
@@ -69,14 +71,32 @@ func (f *Filter) Err(linkType uint32) error { return f.errs[linkType] }
 
 // Match reports whether a frame of the given link type passes. Packets of
 // a link type the expression cannot be compiled for never pass (libpcap
-// could not have captured them with this filter either).
-func (f *Filter) Match(linkType uint32, data []byte, wireLen uint32) bool {
+// could not have captured them with this filter either). swapped says
+// that the frame comes from a file written in the other byte order than
+// the host's (see HostOrderHeader).
+func (f *Filter) Match(linkType uint32, data []byte, wireLen uint32, swapped bool) bool {
 	if linkType != f.lastLT {
 		f.last, _ = f.Prepare(linkType)
 		f.lastLT = linkType
 	}
-	return f.last != nil && f.last.Match(data, wireLen)
+	if f.last == nil {
+		return false
+	}
+	if swapped && HostOrderHeader(linkType) && len(data) >= 4 {
+		// libpcap compiles the family test for the file's byte order; the
+		// program here is compiled for the host's, so the frame's family
+		// word is swapped instead (on a copy).
+		f.scratch = append(f.scratch[:0], data[3], data[2], data[1], data[0])
+		f.scratch = append(f.scratch, data[4:]...)
+		data = f.scratch
+	}
+	return f.last.Match(data, wireLen)
 }
+
+// HostOrderHeader reports whether frames of a link type start with a
+// 32-bit word in the capturing host's byte order that filters test
+// (LINKTYPE_NULL and LINKTYPE_ENC: an address family).
+func HostOrderHeader(linkType uint32) bool { return linkType == 0 || linkType == 109 }
 
 // Join makes one expression of the trailing command-line words, as
 // tcpdump does (separated by single spaces).

@@ -104,7 +104,7 @@ func TestMatchLikeLibpcap(t *testing.T) {
 				if err != nil {
 					continue
 				}
-				got := flt.Match(fr.lt, fr.data, fr.wireLen)
+				got := flt.Match(fr.lt, fr.data, fr.wireLen, false)
 				want := referenceMatch(p.ins, fr.data, fr.wireLen)
 				if got != want {
 					t.Fatalf("%s: %q: frame of %d bytes: Match %v, libpcap %v", path, expr, len(fr.data), got, want)
@@ -154,10 +154,10 @@ func TestFilterPerLinkType(t *testing.T) {
 	for i := 0; i < 6; i++ {
 		bcast[i] = 0xff
 	}
-	if !f.Match(1, bcast, 60) {
+	if !f.Match(1, bcast, 60, false) {
 		t.Error("Ethernet broadcast frame rejected")
 	}
-	if f.Match(101, bcast, 60) {
+	if f.Match(101, bcast, 60, false) {
 		t.Error("raw IP frame accepted by an Ethernet-only expression")
 	}
 	if len(f.Failed) != 1 || f.Failed[0] != 101 || f.Err(101) == nil {
