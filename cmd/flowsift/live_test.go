@@ -379,3 +379,64 @@ func liveVersusTcpdump(t *testing.T, filter []string) {
 	}
 	t.Logf("%d flows, kernel received %s packets, tcpdump: %s; lossy link: %v", len(got), m, lastLine(tdErr.String()), lossy)
 }
+
+// TestLiveCaptureErrors: each failure is one line on stderr with the
+// documented exit status, and no output file or folder is created.
+func TestLiveCaptureErrors(t *testing.T) {
+	dir := t.TempDir()
+	fout := filepath.Join(dir, "F")
+	os.WriteFile(fout, []byte("tcp port\n# unfinished\n"), 0o644)
+	sample := filepath.Join("..", "..", "testdata", "sample.pcap")
+	// An empty raw-IP capture (pcap header only, LINKTYPE_RAW).
+	rawIP := filepath.Join(dir, "raw.pcap")
+	os.WriteFile(rawIP, []byte("\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x04\x00\x65\x00\x00\x00"), 0o644)
+	cases := []struct {
+		name   string
+		args   []string
+		userNS bool // run without CAP_NET_RAW over the host's network
+		code   int
+		msg    string
+	}{
+		{"no such interface", []string{"-i", "nosuch0"}, false, 1, "nosuch0: no such network interface"},
+		{"bad filter, live", []string{"-i", "lo", "tcp", "prot", "80"}, false, 2, "flowsift: bad filter expression 'tcp prot 80': can't parse filter expression: syntax error"},
+		{"bad filter, file", []string{"-r", sample, "host", "300.1.2.3"}, false, 2, "flowsift: bad filter expression 'host 300.1.2.3': invalid IPv4 address '300.1.2.3'"},
+		{"bad filter file", []string{"-r", sample, "-F", fout}, false, 2, "flowsift: bad filter expression 'tcp port': can't parse filter expression: syntax error"},
+		{"filter for another link type", []string{"-r", rawIP, "ether", "host", "0:1:2:3:4:5"}, false, 2, "flowsift: bad filter expression 'ether host 0:1:2:3:4:5': ethernet addresses supported only on ethernet/FDDI/token ring/802.11/ATM LANE/Fibre Channel"},
+		{"no permission", []string{"-i", "lo"}, true, 1, "live capture on lo needs the CAP_NET_RAW capability"},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.userNS && os.Geteuid() != 0 {
+				// Unprivileged, the plain run is the test.
+				c.userNS = false
+			}
+			out := filepath.Join(dir, "out"+strconv.Itoa(i))
+			cmd := command(t, append(c.args, "-w", out+"/", "--no-progress")...)
+			if c.userNS {
+				// A user namespace of its own: root in there, but without
+				// any capability over the host's network namespace.
+				cmd.SysProcAttr = &syscall.SysProcAttr{
+					Cloneflags:  syscall.CLONE_NEWUSER,
+					UidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}},
+					GidMappings: []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}},
+				}
+			}
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			code := exitCode(t, cmd.Run())
+			if c.userNS && code != 0 && strings.Contains(stderr.String(), "operation not permitted") && !strings.Contains(stderr.String(), "CAP_NET_RAW") {
+				t.Skipf("cannot run in a user namespace here: %s", stderr.String())
+			}
+			lines := strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n")
+			if code != c.code || len(lines) != 1 || !strings.Contains(lines[0], c.msg) {
+				t.Errorf("exit %d, stderr %q; want exit %d and one line with %q", code, stderr.String(), c.code, c.msg)
+			}
+			if stdout.Len() > 0 {
+				t.Errorf("stdout: %q", stdout.String())
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("%s exists after the error", out)
+			}
+		})
+	}
+}
