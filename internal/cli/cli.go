@@ -42,6 +42,9 @@ Live capture:
   -S LEN         snap length (default 262144)
   -B MIB         capture ring size in MiB (default 64)
   --no-promisc   do not put the interface into promiscuous mode
+  --write-pcap FILE
+                 also save the captured frames (those the filter passed)
+                 as pcapng, with the kernel's counters at the end
 Output:
   -w PREFIX      output prefix, or an existing folder (or one ending in '/')
                  in which files are named after the input
@@ -198,6 +201,12 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 				o.Progress = false
 			case "no-promisc":
 				o.NoPromisc = true
+			case "write-pcap":
+				v, ok := need()
+				if !ok {
+					return fail("--write-pcap needs a file")
+				}
+				o.WritePcap = v
 			case "":
 				bpf = append(bpf, args[i+1:]...)
 				i = len(args)
@@ -323,6 +332,9 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 			return fail("%s is a file, not a filter expression: -r reads one capture; list several in a file for -R", bpf[0])
 		}
 		o.Filter = filter.Join(bpf)
+	}
+	if o.WritePcap != "" && o.Interface == "" {
+		return fail("--write-pcap saves a live capture: it needs -i")
 	}
 	if o.Filter != "" && !filter.Available {
 		return fail("BPF filters are unavailable: this flowsift was built without cgo (libpcap)")

@@ -115,6 +115,7 @@ type runner struct {
 	// filterFailuresShown: link types of filter.Failed already reported.
 	filterFailuresShown int
 	live                *live.Handle // -i (live.go)
+	pcapOut             *capture.NgWriter
 	lastFlush           time.Time
 	firstErr            error
 	firstFormat         string
@@ -305,7 +306,7 @@ func (r *runner) readFile(f source, path string) {
 		free, full = newBatches()
 		r.free, r.full = free, full
 	}
-	rd := &reader{f: f, dec: r.dec, free: free, full: full, filter: r.filter}
+	rd := &reader{f: f, dec: r.dec, free: free, full: full, filter: r.filter, pcapOut: r.pcapOut}
 	if sw, ok := f.(interface{ Swapped() bool }); ok {
 		rd.swapper = sw
 	}
@@ -564,6 +565,9 @@ func (r *runner) closeOutputs() {
 	}
 	if r.live != nil {
 		r.live.Close()
+	}
+	if r.pcapOut != nil {
+		r.pcapOut.Close(nil)
 	}
 	if r.logFile != nil {
 		r.logFile.Close()

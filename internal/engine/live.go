@@ -58,6 +58,12 @@ func (r *runner) openLive() error {
 	if r.intr != nil {
 		h.SetStop(&r.intr.flag)
 	}
+	if o.WritePcap != "" {
+		r.pcapOut, err = capture.CreateNg(o.WritePcap, h.LinkType(), h.Snaplen(), o.Interface, "flowsift "+Version)
+		if err != nil {
+			return fmt.Errorf("cannot create the capture file: %v", err)
+		}
+	}
 	return nil
 }
 
@@ -91,6 +97,19 @@ func (r *runner) processLive() int {
 	r.env.KernelReceived, r.env.KernelDropped = st.Received, st.Dropped
 	if r.intr.interrupted() {
 		r.rep.Info("capture stopped by " + r.intr.name())
+	}
+	if w := r.pcapOut; w != nil {
+		r.pcapOut = nil
+		end := time.Now()
+		err := w.Close(&capture.NgStats{
+			StartSec: uint64(r.start.Unix()), StartNsec: uint32(r.start.Nanosecond()),
+			EndSec: uint64(end.Unix()), EndNsec: uint32(end.Nanosecond()),
+			Received: st.Received, Dropped: st.Dropped})
+		if err != nil {
+			fmt.Fprintln(r.stderr, report.ErrLine("writing "+r.opts.WritePcap+": "+err.Error()))
+			r.markPartial()
+			return ExitFailed
+		}
 	}
 	return 0
 }

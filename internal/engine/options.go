@@ -30,6 +30,7 @@ type Options struct {
 	Snaplen   int    // -S: snap length (0 = 262144)
 	NoPromisc bool   // --no-promisc
 	RingMB    int    // -B: ring size in MiB (0 = default)
+	WritePcap string // --write-pcap: also save the captured frames (pcapng)
 }
 
 // OutputPrefix computes PREFIX from the input name and -w (core.md §3).

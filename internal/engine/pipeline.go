@@ -66,6 +66,7 @@ type reader struct {
 	f          source
 	filter     *filter.Filter              // packets it rejects are not processed at all
 	swapper    interface{ Swapped() bool } // capture files: byte order for filter.Match
+	pcapOut    *capture.NgWriter           // --write-pcap: frames that passed the filter
 	dec        *decode.Decoder
 	free, full chan *batch
 	rec        capture.Record
@@ -123,6 +124,9 @@ func (rd *reader) run() {
 		if rd.filter != nil && !rd.filter.Match(rd.rec.LinkType, rd.rec.Data, rd.rec.WireLen,
 			rd.swapper != nil && filter.HostOrderHeader(rd.rec.LinkType) && rd.swapper.Swapped()) {
 			continue
+		}
+		if rd.pcapOut != nil {
+			rd.pcapOut.Write(&rd.rec)
 		}
 		n := len(rd.rec.Data)
 		// Room for the frame and its stale tail (see below).

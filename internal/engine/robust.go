@@ -36,6 +36,9 @@ func (r *runner) outputPaths() []string {
 	if r.opts.LogFile {
 		p = append(p, r.prefix+"_log.txt")
 	}
+	if r.opts.WritePcap != "" {
+		p = append(p, r.opts.WritePcap)
+	}
 	return p
 }
 
