@@ -12,6 +12,7 @@ import (
 
 	"flowsift/internal/capture"
 	"flowsift/internal/corpus"
+	"flowsift/internal/filter"
 	"flowsift/internal/plugins"
 )
 
@@ -115,11 +116,14 @@ func (lc *loopCapture) Read(p []byte) (int, error) {
 
 // newTestRunner sets up a run with the default plugins writing into a
 // temporary folder.
-func newTestRunner(tb testing.TB, packetMode bool, lc *loopCapture) *runner {
+func newTestRunner(tb testing.TB, packetMode bool, lc *loopCapture, bpf ...string) *runner {
 	tb.Helper()
 	dir := tb.TempDir()
 	in := filepath.Join(corpus.SharedDir(), "corpus", "generated", lc.files[0])
 	opts := &Options{ReadFile: in, Inputs: []string{in}, Prefix: dir + "/", PacketMode: packetMode}
+	if len(bpf) > 0 {
+		opts.Filter = bpf[0]
+	}
 	r := &runner{opts: opts, stderr: io.Discard, start: time.Now()}
 	if err := r.setup(plugins.Registry(), io.Discard); err != nil {
 		tb.Fatal(err)
@@ -149,15 +153,29 @@ func runPasses(tb testing.TB, r *runner, lc *loopCapture, passes int) {
 // goroutine, whose g the runtime reuses or not: hence the tolerance of one
 // allocation); three more passes are over 50,000 more packets.
 func TestPipelineNoAllocs(t *testing.T) {
-	for _, pm := range []bool{false, true} {
+	for _, c := range []struct {
+		pm     bool
+		filter string
+	}{{false, ""}, {true, ""}, {false, "tcp[tcpflags] & tcp-ack != 0 or arp"}} {
+		if c.filter != "" && !filter.Available {
+			continue
+		}
+		pm := c.pm
 		lc := loadLoop(t)
-		r := newTestRunner(t, pm, lc)
+		r := newTestRunner(t, pm, lc, c.filter)
 		runPasses(t, r, lc, 3) // warm up: flow storage, index, tapes, free lists
 		one := testing.AllocsPerRun(3, func() { runPasses(t, r, lc, 1) })
 		four := testing.AllocsPerRun(3, func() { runPasses(t, r, lc, 4) })
 		if four > one+1 {
 			t.Errorf("packet mode %v: %v allocations for 4 passes, %v for 1 (%d packets per pass): the per-packet path allocates",
 				pm, four, one, lc.packets)
+		}
+		if c.filter != "" {
+			// 23 passes: 3 to warm up, 4 × 1 and 4 × 4 in AllocsPerRun.
+			if r.c.Packets == 0 || r.c.Packets >= uint64(23*lc.packets) {
+				t.Fatalf("filter %q: %d packets processed of %d", c.filter, r.c.Packets, 23*lc.packets)
+			}
+			continue
 		}
 		if r.c.Packets < uint64(18*lc.packets) {
 			t.Fatalf("only %d packets processed", r.c.Packets)
