@@ -212,11 +212,10 @@ func (f *File) SetStop(stop *atomic.Bool) { f.stop = stop }
 // host's (libpcap's "swapped"; its filter compiler depends on it for the
 // host-order family word of DLT_NULL).
 func (f *File) Swapped() bool {
-	if f.bo == nil {
-		return false
-	}
-	return f.bo.Uint16([]byte{1, 0}) != binary.NativeEndian.Uint16([]byte{1, 0})
+	return f.bo != nil && (f.bo == binary.ByteOrder(binary.BigEndian)) != hostBigEndian
 }
+
+var hostBigEndian = binary.NativeEndian.Uint16([]byte{0, 1}) == 1
 
 // LinkType is the LINKTYPE_ value of the first interface.
 func (f *File) LinkType() uint32 { return f.linkType }

@@ -33,7 +33,7 @@ func (e *usageError) Error() string { return e.msg }
 func (r *runner) openInput() error {
 	o := r.opts
 	if o.Filter != "" {
-		r.filter = filter.New(o.Filter, capture.DLT)
+		r.filter = filter.New(o.Filter, o.Interface != "")
 	}
 	if o.Interface != "" {
 		return r.openLive()
@@ -51,11 +51,11 @@ func (r *runner) openInput() error {
 	}
 	// Without a readable first file, the expression is still checked
 	// (for Ethernet): a typo must not pass silently.
-	lt := uint32(1)
+	lt, swapped := uint32(1), false
 	if r.first != nil {
-		lt = r.first.LinkType()
+		lt, swapped = r.first.LinkType(), r.first.Swapped()
 	}
-	_, err := r.filter.Prepare(lt)
+	_, err := r.filter.Prepare(lt, swapped)
 	return r.filterError(err)
 }
 

@@ -31,7 +31,7 @@ func (r *runner) openLive() error {
 	opts := live.Options{Interface: o.Interface, Snaplen: o.Snaplen, NoPromisc: o.NoPromisc, RingBytes: o.RingMB << 20}
 	if r.filter != nil {
 		opts.Filter = func(lt uint32) (*filter.Program, error) {
-			p, err := r.filter.Prepare(lt)
+			p, err := r.filter.Prepare(lt, false)
 			if err != nil {
 				return nil, r.filterError(err)
 			}

@@ -122,7 +122,7 @@ func (rd *reader) run() {
 			return
 		}
 		if rd.filter != nil && !rd.filter.Match(rd.rec.LinkType, rd.rec.Data, rd.rec.WireLen,
-			rd.swapper != nil && filter.HostOrderHeader(rd.rec.LinkType) && rd.swapper.Swapped()) {
+			rd.swapper != nil && rd.swapper.Swapped()) {
 			continue
 		}
 		if rd.pcapOut != nil {

@@ -6,14 +6,51 @@ package filter
 #cgo LDFLAGS: -lpcap
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <stdint.h>
 #include <pcap/pcap.h>
 
-// compile runs pcap_compile on a dead handle of link type dlt; *err
-// receives libpcap's message (freed by the caller) when it fails.
-static int compile(int dlt, int snaplen, const char *expr, struct bpf_program *prog, char **err) {
-	pcap_t *p = pcap_open_dead(dlt, snaplen);
+// open_file opens, as libpcap opens a capture file, an in-memory pcap file
+// header of the given link type (LINKTYPE_) whose byte order is the
+// host's or (swapped) the other one: the compiler then generates the
+// code it generates for such a file (e.g. DLT_NULL address families of
+// every OS, in the file's byte order).
+static pcap_t *open_file(unsigned linktype, unsigned snaplen, int swapped, char *errbuf) {
+	uint32_t w32[5] = {0xa1b2c3d4, 0, 0, snaplen, linktype};
+	uint16_t ver[2] = {2, 4};
+	unsigned char hdr[24];
+	if (swapped) {
+		for (int i = 0; i < 5; i++) w32[i] = __builtin_bswap32(w32[i]);
+		for (int i = 0; i < 2; i++) ver[i] = __builtin_bswap16(ver[i]);
+	}
+	memcpy(hdr, &w32[0], 4);
+	memcpy(hdr + 4, ver, 4);
+	memcpy(hdr + 8, &w32[1], 16);
+	FILE *fp = fmemopen(NULL, sizeof hdr, "w+");
+	if (fp == NULL) {
+		strcpy(errbuf, "fmemopen failed");
+		return NULL;
+	}
+	if (fwrite(hdr, 1, sizeof hdr, fp) != sizeof hdr || fseek(fp, 0, SEEK_SET) != 0) {
+		fclose(fp);
+		strcpy(errbuf, "fmemopen failed");
+		return NULL;
+	}
+	pcap_t *p = pcap_fopen_offline(fp, errbuf);
+	if (p == NULL)
+		fclose(fp);
+	return p;
+}
+
+// compile runs pcap_compile for a capture file of link type linktype
+// (file != 0; swapped: of the other byte order) or for a live capture
+// (a dead handle of DLT_ value dlt, as libpcap compiles for an open
+// interface); *err receives libpcap's message (freed by the caller).
+static int compile(int file, int swapped, unsigned linktype, int dlt, int snaplen, const char *expr, struct bpf_program *prog, char **err) {
+	char errbuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p = file ? open_file(linktype, snaplen, swapped, errbuf) : pcap_open_dead(dlt, snaplen);
 	if (p == NULL) {
-		*err = strdup("pcap_open_dead failed");
+		*err = strdup(file ? errbuf : "pcap_open_dead failed");
 		return -1;
 	}
 	// Netmask 0, as tcpdump uses when it does not know the network's.
@@ -42,19 +79,30 @@ import "C"
 import (
 	"errors"
 	"unsafe"
+
+	"flowsift/internal/capture"
 )
 
 // Available reports whether this build can compile filter expressions.
 const Available = true
 
-// compile turns expr into a BPF program for the DLT_ link type dlt, with
-// libpcap's own compiler and optimiser.
-func compile(expr string, dlt uint32, snaplen int) ([]Instruction, error) {
+// compile turns expr into a BPF program with libpcap's own compiler and
+// optimiser, for a capture of link type linkType (LINKTYPE_) read from a
+// file as libpcap reads it, or live.
+func compile(expr string, linkType uint32, src Source, snaplen int) ([]Instruction, error) {
 	cexpr := C.CString(expr)
 	defer C.free(unsafe.Pointer(cexpr))
 	var prog C.struct_bpf_program
 	var cerr *C.char
-	if C.compile(C.int(dlt), C.int(snaplen), cexpr, &prog, &cerr) < 0 {
+	file, swapped := C.int(1), C.int(0)
+	switch src {
+	case Live:
+		file = 0
+	case FileSwapped:
+		swapped = 1
+	}
+	dlt := capture.DLT(linkType)
+	if C.compile(file, swapped, C.uint(linkType), C.int(dlt), C.int(snaplen), cexpr, &prog, &cerr) < 0 {
 		msg := C.GoString(cerr)
 		C.free(unsafe.Pointer(cerr))
 		return nil, errors.New(msg)

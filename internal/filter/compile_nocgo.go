@@ -10,7 +10,7 @@ const Available = false
 
 var errUnavailable = errors.New("BPF filters are unavailable: this flowsift was built without cgo (libpcap); rebuild with CGO_ENABLED=1 and libpcap-dev installed")
 
-func compile(expr string, dlt uint32, snaplen int) ([]Instruction, error) {
+func compile(expr string, linkType uint32, src Source, snaplen int) ([]Instruction, error) {
 	return nil, errUnavailable
 }
 

@@ -4,17 +4,30 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"flowsift/internal/capture"
 )
 
 // DefaultSnaplen is the snap length the programs are compiled for (it
 // only sets the value an accepting program returns).
 const DefaultSnaplen = 262144
 
-// Compile compiles expr for a capture of link type dlt (a DLT_ value, as
-// libpcap numbers them). The error is libpcap's message, as tcpdump
+// Source says how the capture the expression applies to is read, which
+// changes what libpcap's compiler generates for some link types (e.g.
+// the address-family values of DLT_NULL).
+type Source int
+
+const (
+	File        Source = iota // a capture file in the host's byte order
+	FileSwapped               // a capture file in the other byte order
+	Live                      // an interface of this host
+)
+
+// Compile compiles expr for a capture of link type linkType (LINKTYPE_,
+// as in capture files). The error is libpcap's message, as tcpdump
 // prints it.
-func Compile(expr string, dlt uint32) (*Program, error) {
-	ins, err := compile(expr, dlt, DefaultSnaplen)
+func Compile(expr string, linkType uint32, src Source) (*Program, error) {
+	ins, err := compile(expr, linkType, src, DefaultSnaplen)
 	if err != nil {
 		return nil, err
 	}
@@ -22,81 +35,84 @@ func Compile(expr string, dlt uint32) (*Program, error) {
 }
 
 // Filter is one expression compiled on demand for each link type met
-// (pcapng files may mix them), as libpcap would compile it for a capture
-// of that link type. Not safe for concurrent use: one reader owns it.
+// (pcapng files may mix them) and byte order, as libpcap would compile it
+// for such a capture. Not safe for concurrent use: one reader owns it.
 type Filter struct {
-	expr   string
-	dltOf  func(linkType uint32) uint32
-	progs  map[uint32]*Program
-	errs   map[uint32]error
-	lastLT uint32
-	last   *Program // program of lastLT; nil: that link type cannot be filtered
-	// scratch holds a frame with its header word swapped.
-	scratch []byte
-	// Failed lists the link types whose compilation failed, in order.
+	expr    string
+	live    bool
+	progs   map[uint32]*Program // by key (link type, swapped bit)
+	errs    map[uint32]error
+	lastKey uint32
+	last    *Program // program of lastKey; nil: cannot be filtered
+	// Failed lists the link types the compilation failed for, in order.
 	Failed []uint32
 }
 
-// New returns a filter for expr; dltOf maps a record's link type to the
-// DLT_ value libpcap compiles for (capture.DLT for files).
-func New(expr string, dltOf func(uint32) uint32) *Filter {
-	return &Filter{expr: expr, dltOf: dltOf, progs: map[uint32]*Program{}, errs: map[uint32]error{}, lastLT: ^uint32(0)}
+const swappedKey = 1 << 31 // link types fit in 26 bits (capture.LinkTypeMask)
+
+// New returns a filter for expr, for capture files or (live) for
+// interfaces of this host.
+func New(expr string, live bool) *Filter {
+	return &Filter{expr: expr, live: live, progs: map[uint32]*Program{}, errs: map[uint32]error{}, lastKey: ^uint32(0)}
 }
 
 // Expr is the expression.
 func (f *Filter) Expr() string { return f.expr }
 
 // Prepare compiles the expression for a link type now (so that a bad
-// expression is found before any output is written).
-func (f *Filter) Prepare(linkType uint32) (*Program, error) {
-	if p, ok := f.progs[linkType]; ok {
+// expression is found before any output is written); swapped: the file's
+// byte order is not the host's.
+func (f *Filter) Prepare(linkType uint32, swapped bool) (*Program, error) {
+	key, src := linkType&capture.LinkTypeMask, File
+	switch {
+	case f.live:
+		src = Live
+	case swapped:
+		key |= swappedKey
+		src = FileSwapped
+	}
+	if p, ok := f.progs[key]; ok {
 		return p, nil
 	}
-	if err, ok := f.errs[linkType]; ok {
+	if err, ok := f.errs[key]; ok {
 		return nil, err
 	}
-	p, err := Compile(f.expr, f.dltOf(linkType))
+	p, err := Compile(f.expr, linkType&capture.LinkTypeMask, src)
 	if err != nil {
-		f.errs[linkType] = err
-		f.Failed = append(f.Failed, linkType)
+		f.errs[key] = err
+		if _, other := f.errs[key^swappedKey]; !other {
+			f.Failed = append(f.Failed, key&^swappedKey)
+		}
 		return nil, err
 	}
-	f.progs[linkType] = p
+	f.progs[key] = p
 	return p, nil
 }
 
 // Err is the compilation error for a link type (nil if it compiled or was
 // not met).
-func (f *Filter) Err(linkType uint32) error { return f.errs[linkType] }
-
-// Match reports whether a frame of the given link type passes. Packets of
-// a link type the expression cannot be compiled for never pass (libpcap
-// could not have captured them with this filter either). swapped says
-// that the frame comes from a file written in the other byte order than
-// the host's (see HostOrderHeader).
-func (f *Filter) Match(linkType uint32, data []byte, wireLen uint32, swapped bool) bool {
-	if linkType != f.lastLT {
-		f.last, _ = f.Prepare(linkType)
-		f.lastLT = linkType
+func (f *Filter) Err(linkType uint32) error {
+	if err := f.errs[linkType]; err != nil {
+		return err
 	}
-	if f.last == nil {
-		return false
-	}
-	if swapped && HostOrderHeader(linkType) && len(data) >= 4 {
-		// libpcap compiles the family test for the file's byte order; the
-		// program here is compiled for the host's, so the frame's family
-		// word is swapped instead (on a copy).
-		f.scratch = append(f.scratch[:0], data[3], data[2], data[1], data[0])
-		f.scratch = append(f.scratch, data[4:]...)
-		data = f.scratch
-	}
-	return f.last.Match(data, wireLen)
+	return f.errs[linkType|swappedKey]
 }
 
-// HostOrderHeader reports whether frames of a link type start with a
-// 32-bit word in the capturing host's byte order that filters test
-// (LINKTYPE_NULL and LINKTYPE_ENC: an address family).
-func HostOrderHeader(linkType uint32) bool { return linkType == 0 || linkType == 109 }
+// Match reports whether a frame of the given link type passes; swapped
+// says the frame comes from a file in the other byte order than the
+// host's. Packets of a link type the expression cannot be compiled for
+// never pass (libpcap could not have captured them with this filter).
+func (f *Filter) Match(linkType uint32, data []byte, wireLen uint32, swapped bool) bool {
+	key := linkType
+	if swapped && !f.live {
+		key |= swappedKey
+	}
+	if key != f.lastKey {
+		f.last, _ = f.Prepare(linkType, swapped)
+		f.lastKey = key
+	}
+	return f.last != nil && f.last.Match(data, wireLen)
+}
 
 // Join makes one expression of the trailing command-line words, as
 // tcpdump does (separated by single spaces).
