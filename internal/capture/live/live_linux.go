@@ -195,14 +195,14 @@ func (h *Handle) blockStatus(i int) *uint32 {
 
 // Next delivers the next frame. rec.Data points into the ring or into a
 // buffer of the handle and stays valid until the next call. ErrIdle
-// reports a quiet period (rec holds the time); io.EOF the stop request.
+// reports a quiet period (rec holds the time); io.EOF the stop request
+// (once the blocks the kernel handed over are read).
 func (h *Handle) Next(rec *capture.Record) error {
 	ne := binary.NativeEndian
 	for {
-		if h.stop != nil && h.stop.Load() {
-			h.release()
-			return io.EOF
-		}
+		// After a stop request, what the kernel already handed over is
+		// still delivered (the ring is drained, no more waiting).
+		stopping := h.stop != nil && h.stop.Load()
 		if h.inBlock && h.left > 0 {
 			p := h.ring[h.off:]
 			next := ne.Uint32(p[0:])
@@ -218,6 +218,9 @@ func (h *Handle) Next(rec *capture.Record) error {
 		h.release()
 		st := atomic.LoadUint32(h.blockStatus(h.cur))
 		if st&tpStatusUser == 0 {
+			if stopping {
+				return io.EOF
+			}
 			if err := h.wait(); err != nil {
 				return err
 			}
@@ -334,7 +337,8 @@ func (h *Handle) Size() int64 { return 0 }
 // LastRecord numbers the last frame delivered (no byte offset).
 func (h *Handle) LastRecord() (uint64, int64) { return h.nrec, 0 }
 
-// SetStop makes Next return io.EOF within a poll period once stop is set.
+// SetStop makes Next return io.EOF within a poll period once stop is set,
+// after the frames already in ring blocks handed over by the kernel.
 func (h *Handle) SetStop(stop *atomic.Bool) { h.stop = stop }
 
 // KernelFilter reports whether a filter is attached in the kernel.
