@@ -68,13 +68,16 @@ type Handle struct {
 	hw       bool
 	stats    Stats
 	closed   bool
+	// drainLeft: ring blocks still to read after a stop request (-1: no
+	// stop request yet).
+	drainLeft int
 }
 
 // Open opens a capture on o.Interface: a packet socket bound to the
 // interface, with its ring, kernel filter and (unless NoPromisc)
 // promiscuous mode. Nothing is received before the filter is attached.
 func Open(o Options) (*Handle, error) {
-	h := &Handle{name: o.Interface, fd: -1, snaplen: uint32(o.Snaplen)}
+	h := &Handle{name: o.Interface, fd: -1, snaplen: uint32(o.Snaplen), drainLeft: -1}
 	if o.Snaplen <= 0 || o.Snaplen > DefaultSnaplen {
 		h.snaplen = DefaultSnaplen
 	}
@@ -202,7 +205,11 @@ func (h *Handle) Next(rec *capture.Record) error {
 	for {
 		// After a stop request, what the kernel already handed over is
 		// still delivered (the ring is drained, no more waiting).
+		// At most one ring's worth: a busy link would fill it forever.
 		stopping := h.stop != nil && h.stop.Load()
+		if stopping && h.drainLeft < 0 {
+			h.drainLeft = h.nBlocks
+		}
 		if h.inBlock && h.left > 0 {
 			p := h.ring[h.off:]
 			next := ne.Uint32(p[0:])
@@ -231,6 +238,12 @@ func (h *Handle) Next(rec *capture.Record) error {
 				return ErrIdle
 			}
 			continue
+		}
+		if stopping {
+			if h.drainLeft == 0 {
+				return io.EOF
+			}
+			h.drainLeft--
 		}
 		base := h.cur * blockSize
 		hdr := h.ring[base+8:]
