@@ -6,6 +6,8 @@
 # Usage: tools/livebench/livebench.sh [SECONDS] [small] [FLOWSIFT_BINARY]
 # "small": segmentation offload off on the sender (gso_max_segs 1), so
 # that every segment is a frame of at most 1514 bytes: many more packets/s.
+# BUF=MIB in the environment gives both the same buffer (flowsift -B MIB,
+# tcpdump -B MIB*1024); default: each its own (64 MiB and 2 MiB).
 set -euo pipefail
 secs=${1:-10}
 small=${2:-}
@@ -36,11 +38,13 @@ run() { # NAME COMMAND...: capture during an iperf3 run, then SIGINT
 	gbps=$(python3 -c "import json,sys; d=json.load(open('$out/$name.iperf.json')); print('%.1f' % (d['end']['sum_received']['bits_per_second']/1e9))" 2>/dev/null || echo "?")
 	echo "$name: iperf3 $gbps Gbit/s"
 }
-run flowsift "$fs" -i vA -w "$out/fs/" --no-progress
+fsbuf=() tdbuf=()
+if [ -n "${BUF:-}" ]; then fsbuf=(-B "$BUF"); tdbuf=(-B $((BUF * 1024))); fi
+run flowsift "$fs" -i vA -w "$out/fs/" --no-progress "${fsbuf[@]}"
 recv=$(grep -o 'received by the kernel: [0-9]*' "$out/flowsift.out" | grep -o '[0-9]*$')
 drop=$(grep -o 'dropped by the kernel: [0-9]*' "$out/flowsift.out" | grep -o '[0-9]*$')
 echo "flowsift: $recv packets received, $drop dropped, $((recv / secs)) packets/s (over the ${secs} s of iperf3)"
-run tcpdump tcpdump -i vA -w /dev/null
+run tcpdump tcpdump -i vA -w /dev/null "${tdbuf[@]}"
 recv=$(grep -o '[0-9]* packets received by filter' "$out/tcpdump.err" | grep -o '^[0-9]*')
 drop=$(grep -o '[0-9]* packets dropped by kernel' "$out/tcpdump.err" | grep -o '^[0-9]*')
 echo "tcpdump:  $recv packets received, $drop dropped, $((recv / secs)) packets/s (over the ${secs} s of iperf3)"

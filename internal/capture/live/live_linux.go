@@ -22,8 +22,10 @@ import (
 )
 
 const (
-	blockSize = 1 << 20 // a TPACKET_V3 block: holds several frames of the largest snap length
-	frameSize = 1 << 11 // only a unit for the kernel's consistency check in V3
+	// blockHeadroom is what a frame needs in a block besides its bytes:
+	// block descriptor, tpacket3_hdr, sockaddr_ll, alignment.
+	blockHeadroom = 256
+	frameSize     = 1 << 11 // only a unit for the kernel's consistency check in V3
 	// blockTimeout is how long (ms) the kernel fills a block before it
 	// hands it over anyway: the latency of a quiet link.
 	blockTimeout = 100
@@ -49,25 +51,26 @@ const (
 
 // Handle is an open live capture. Next must be called from one goroutine.
 type Handle struct {
-	name     string
-	fd       int
-	ring     []byte
-	nBlocks  int
-	cur      int    // block being read or waited for
-	inBlock  bool   // cur was handed to us and is being read
-	left     uint32 // packets left in the block
-	off      int    // offset of the next packet in the ring
-	cooked   bool   // SOCK_DGRAM: the SLL header is built here
-	linkType uint32
-	snaplen  uint32
-	kernel   bool // a filter is attached in the kernel
-	stop     *atomic.Bool
-	buf      []byte // frames that need rewriting (VLAN tag, SLL header)
-	nrec     uint64
-	bytes    int64
-	hw       bool
-	stats    Stats
-	closed   bool
+	name      string
+	fd        int
+	ring      []byte
+	nBlocks   int
+	blockSize int
+	cur       int    // block being read or waited for
+	inBlock   bool   // cur was handed to us and is being read
+	left      uint32 // packets left in the block
+	off       int    // offset of the next packet in the ring
+	cooked    bool   // SOCK_DGRAM: the SLL header is built here
+	linkType  uint32
+	snaplen   uint32
+	kernel    bool // a filter is attached in the kernel
+	stop      *atomic.Bool
+	buf       []byte // frames that need rewriting (VLAN tag, SLL header)
+	nrec      uint64
+	bytes     int64
+	hw        bool
+	stats     Stats
+	closed    bool
 	// drainLeft: ring blocks still to read after a stop request (-1: no
 	// stop request yet).
 	drainLeft int
@@ -144,18 +147,25 @@ func Open(o Options) (*Handle, error) {
 	if ringBytes <= 0 {
 		ringBytes = DefaultRingBytes
 	}
-	h.nBlocks = max(ringBytes/blockSize, 2)
+	// Blocks as small as the snap length allows, as libpcap sizes them:
+	// the kernel hands over whole blocks, so with a small ring, more and
+	// smaller blocks leave it room to fill one while another is read.
+	h.blockSize = os.Getpagesize()
+	for h.blockSize < int(h.snaplen)+blockHeadroom {
+		h.blockSize <<= 1
+	}
+	h.nBlocks = max(ringBytes/h.blockSize, 2)
 	req := unix.TpacketReq3{
-		Block_size:     blockSize,
+		Block_size:     uint32(h.blockSize),
 		Block_nr:       uint32(h.nBlocks),
 		Frame_size:     frameSize,
-		Frame_nr:       uint32(blockSize / frameSize * h.nBlocks),
+		Frame_nr:       uint32(h.blockSize / frameSize * h.nBlocks),
 		Retire_blk_tov: blockTimeout,
 	}
 	if err := unix.SetsockoptTpacketReq3(fd, unix.SOL_PACKET, unix.PACKET_RX_RING, &req); err != nil {
 		return fail("cannot set up the capture ring", err)
 	}
-	h.ring, err = unix.Mmap(fd, 0, blockSize*h.nBlocks, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	h.ring, err = unix.Mmap(fd, 0, h.blockSize*h.nBlocks, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		return fail("cannot map the capture ring", err)
 	}
@@ -193,7 +203,7 @@ func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
 // blockStatus is the status word of block i, shared with the kernel.
 func (h *Handle) blockStatus(i int) *uint32 {
-	return (*uint32)(unsafe.Pointer(&h.ring[i*blockSize+8]))
+	return (*uint32)(unsafe.Pointer(&h.ring[i*h.blockSize+8]))
 }
 
 // Next delivers the next frame. rec.Data points into the ring or into a
@@ -245,7 +255,7 @@ func (h *Handle) Next(rec *capture.Record) error {
 			}
 			h.drainLeft--
 		}
-		base := h.cur * blockSize
+		base := h.cur * h.blockSize
 		hdr := h.ring[base+8:]
 		h.left = ne.Uint32(hdr[4:])
 		h.off = base + int(ne.Uint32(hdr[8:]))
