@@ -101,28 +101,29 @@ type runner struct {
 	table   *flow.Table
 	c       Counters
 
-	prefix    string
-	flowFile  *os.File
-	flowOut   *sink.Async
-	pktFile   *os.File
-	pktOut    *sink.Async
-	logFile   *os.File
-	rep       *report.Report
-	repBuf    *bufio.Writer
-	processed time.Time
-	first     *capture.File
-	filter    *filter.Filter // nil: no BPF filter
-	// filterFailuresShown: link types of filter.Failed already reported.
-	filterFailuresShown int
-	live                *live.Handle // -i (live.go)
-	pcapOut             *capture.NgWriter
-	lastFlush           time.Time
-	firstErr            error
-	firstFormat         string
-	lastProgress        time.Time
-	progressShown       bool
+	prefix        string
+	flowFile      *os.File
+	flowOut       *sink.Async
+	pktFile       *os.File
+	pktOut        *sink.Async
+	logFile       *os.File
+	rep           *report.Report
+	repBuf        *bufio.Writer
+	processed     time.Time
+	first         *capture.File
+	firstErr      error
+	firstFormat   string
+	lastProgress  time.Time
+	progressShown bool
 	// Batches shared by the readers of successive input files.
 	free, full chan *batch
+
+	// BPF filter and live capture (input.go, live.go).
+	filter              *filter.Filter // nil: no filter
+	filterFailuresShown int            // link types of filter.Failed already reported
+	live                *live.Handle   // -i
+	pcapOut             *capture.NgWriter
+	lastFlush           time.Time
 }
 
 func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
