@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"strconv"
+	"syscall"
 	"time"
 
 	"flowsift/internal/capture"
 	"flowsift/internal/capture/live"
+	"flowsift/internal/colour"
 	"flowsift/internal/column"
 	"flowsift/internal/decode"
 	"flowsift/internal/filter"
@@ -19,6 +23,7 @@ import (
 	"flowsift/internal/plugin"
 	"flowsift/internal/report"
 	"flowsift/internal/sink"
+	"flowsift/internal/tcptrack"
 )
 
 // Version is what flowsift reports as its own version.
@@ -64,36 +69,56 @@ type Counters struct {
 // interrupted by SIGINT/SIGTERM.
 func Run(opts *Options, reg *plugin.Registry, stdout, stderr io.Writer) (status int) {
 	r := &runner{opts: opts, stderr: stderr, start: time.Now()}
-	r.intr = watchSignals(stderr)
+	r.errColour = colour.Enabled(stderr, opts.Colour)
+	// A closed stdout (flowsift -w - | head) must be an output error like a
+	// full disk (files renamed *.partial, exit 1), not a silent death by
+	// SIGPIPE that leaves files under their final names.
+	signal.Ignore(syscall.SIGPIPE)
+	r.intr = watchSignals(stderr, r.errColour)
 	defer r.intr.stop()
 	defer r.recoverRun(&status)
 	abort := r.markPartial
 	r.intr.abort.Store(&abort)
 	if err := r.setup(reg, stdout); err != nil {
+		r.closeOutputs()
 		if ue, ok := err.(*usageError); ok {
 			fmt.Fprintln(stderr, "flowsift: "+ue.msg)
-			r.closeOutputs()
 			return ExitUsage
 		}
-		fmt.Fprintln(stderr, report.ErrLine(err.Error()))
-		r.closeOutputs()
+		if errors.Is(err, errNoInput) {
+			r.reportOpenErrors()
+			r.errLine("no packet could be read: no output written")
+			return ExitFailed
+		}
+		r.errLine(err.Error())
 		r.markPartial()
 		return ExitFailed
 	}
 	code := r.process()
 	if err := r.finish(); err != nil {
-		fmt.Fprintln(stderr, report.ErrLine(err.Error()))
+		r.errLine(err.Error())
 		r.markPartialAfter(err)
+		return ExitFailed
+	}
+	if r.c.Packets == 0 && r.c.Incomplete && !r.intr.interrupted() {
+		// Every input was damaged before its first packet: the output
+		// would pass for a real "0 flows" result.
+		r.removeOutputs()
+		r.errLine("no packet could be read: no output written")
 		return ExitFailed
 	}
 	return r.exitStatus(code)
 }
 
+// errNoInput is setup's error when not one input could be opened.
+var errNoInput = errors.New("no input could be opened")
+
 type runner struct {
-	opts   *Options
-	stderr io.Writer
-	start  time.Time
-	intr   *interrupt // SIGINT/SIGTERM (signal.go)
+	opts      *Options
+	stderr    io.Writer
+	errColour bool // colour on stderr
+	start     time.Time
+	intr      *interrupt // SIGINT/SIGTERM (signal.go)
 
 	env     plugin.Env
 	plugins []plugin.Instance
@@ -111,7 +136,10 @@ type runner struct {
 	repBuf        *bufio.Writer
 	processed     time.Time
 	first         *capture.File
-	firstErr      error
+	firstIdx      int     // index in Inputs of first, the first input that opened
+	openErrs      []error // why the inputs before firstIdx did not open
+	created       []string
+	flowsCut      bool // the flow stream to stdout failed (-w -)
 	firstFormat   string
 	lastProgress  time.Time
 	progressShown bool
@@ -128,8 +156,9 @@ type runner struct {
 
 func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	o := r.opts
-	// The input is opened and the filter compiled before any output
-	// exists, so that a bad filter or interface leaves nothing behind.
+	// The interface, or the inputs up to the first readable one, are
+	// opened and the filter compiled before any output file exists: a run
+	// that can read nothing, or has a bad filter, writes nothing.
 	if err := r.openInput(); err != nil {
 		return err
 	}
@@ -154,10 +183,11 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	}
 	r.prefix = prefix
 	r.env.PacketMode = o.PacketMode
-	r.env.Subnets, err = newSubnets(o.SubnetDB)
+	r.env.Subnets, err = newSubnets(o.SubnetDBs)
 	if err != nil {
 		return err
 	}
+	r.env.TCP = tcptrack.New()
 	r.plugins, err = reg.Build(&r.env, o.Plugins, o.Sets)
 	if err != nil {
 		return err
@@ -174,18 +204,33 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	if v, ok := o.Sets["core.HASHTABLE_SIZE"]; ok {
 		fmt.Sscan(v, &capacity)
 	}
-	r.table = flow.NewTable(capacity, r.writeFlow, &r.env.Status)
+	timeout := flow.DefaultTimeout
+	if v, ok := o.Sets["core.FLOW_TIMEOUT"]; ok {
+		t, err := strconv.ParseFloat(v, 32)
+		if err != nil {
+			return fmt.Errorf("--set core.FLOW_TIMEOUT=%s: want a number of seconds", v)
+		}
+		timeout = float32(t)
+	}
+	// Without tcpStates no plugin registers timeouts; the walks stay those
+	// of a default run.
+	others := r.env.Timeouts
+	if others == nil {
+		others = flow.DefaultTimeouts
+	}
+	r.table = flow.NewTableTimeouts(capacity, r.writeFlow, &r.env.Status, timeout, others)
 
 	if o.LogFile {
-		r.logFile, err = os.Create(prefix + "_log.txt")
+		r.logFile, err = r.create(prefix+"_log.txt", "log file")
 		if err != nil {
-			return fmt.Errorf("cannot create log file: %v", err)
+			return err
 		}
 		r.repBuf = bufio.NewWriter(r.logFile)
+		r.rep = &report.Report{W: r.repBuf} // never colour in a file
 	} else {
 		r.repBuf = bufio.NewWriter(stdout)
+		r.rep = &report.Report{W: r.repBuf, Colour: colour.Enabled(stdout, o.Colour)}
 	}
-	r.rep = &report.Report{W: r.repBuf}
 
 	if err := r.writeHeaders(); err != nil {
 		return err
@@ -193,9 +238,9 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	if flowsToStdout {
 		r.flowOut = sink.NewAsync(stdout)
 	} else {
-		r.flowFile, err = os.Create(prefix + "_flows.txt")
+		r.flowFile, err = r.create(prefix+"_flows.txt", "flow file")
 		if err != nil {
-			return fmt.Errorf("cannot create flow file: %v", err)
+			return err
 		}
 		r.flowOut = sink.NewAsync(r.flowFile)
 	}
@@ -208,9 +253,9 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	}
 	r.flowOut.WriteString("\n")
 	if o.PacketMode {
-		r.pktFile, err = os.Create(prefix + "_packets.txt")
+		r.pktFile, err = r.create(prefix+"_packets.txt", "packet file")
 		if err != nil {
-			return fmt.Errorf("cannot create packet file: %v", err)
+			return err
 		}
 		r.pktOut = sink.NewAsync(r.pktFile)
 		r.pktOut.WriteString("%pktNo\tflowInd\t")
@@ -257,9 +302,12 @@ func (r *runner) process() int {
 	for i, path := range r.opts.Inputs {
 		var f *capture.File
 		var err error
-		if i == 0 {
-			f, err = r.first, r.firstErr
-		} else {
+		switch {
+		case i < r.firstIdx:
+			err = r.openErrs[i]
+		case i == r.firstIdx:
+			f = r.first
+		default:
 			f, err = r.open(path)
 		}
 		if err == nil {
@@ -269,7 +317,7 @@ func (r *runner) process() int {
 			r.setStop(f, path)
 		}
 		if err != nil {
-			fmt.Fprintln(r.stderr, report.ErrLine(err.Error()))
+			r.errLine(err.Error())
 			r.c.InputErrors++
 			r.c.Incomplete = true
 			continue
@@ -336,7 +384,7 @@ func (r *runner) readFile(f source, path string) {
 				msg = ce.Msg
 			}
 			r.rep.Warn("pcap_dispatch failed: " + msg)
-			fmt.Fprintln(r.stderr, report.WarnLine(err.Error()))
+			r.warnLine(err.Error())
 			r.c.InputErrors++
 			r.c.Incomplete = true
 		}
@@ -395,11 +443,16 @@ func (r *runner) packet(p *decode.Packet, warnings []byte) {
 		return
 	}
 	f, res := r.table.Packet(p)
+	tcp := r.env.TCP
 	if res == flow.Created {
+		tcp.NewFlow(f)
 		for _, pl := range r.plugins {
 			pl.NewFlow(f, p)
 		}
 	}
+	// The tracker parses the TCP header once for every plugin and updates
+	// the endpoints after them (they read the state before this packet).
+	tcp.Begin(f, p)
 	if r.pktOut != nil {
 		w := r.pktOut
 		w.Col()
@@ -417,6 +470,7 @@ func (r *runner) packet(p *decode.Packet, warnings []byte) {
 			pl.Packet(f, p, nil)
 		}
 	}
+	tcp.End()
 	c.countPacket(p, f)
 	r.env.ABytes, r.env.BBytes = c.ABytes, c.BBytes
 }
@@ -505,7 +559,10 @@ func (r *runner) finish() error {
 			firstErr = err
 		}
 	}
-	keep(r.flowOut.Close())
+	if err := r.flowOut.Close(); err != nil {
+		keep(err)
+		r.flowsCut = r.flowFile == nil
+	}
 	if r.flowFile != nil {
 		keep(r.flowFile.Close())
 	}

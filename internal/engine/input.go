@@ -7,7 +7,6 @@ import (
 
 	"flowsift/internal/capture"
 	"flowsift/internal/filter"
-	"flowsift/internal/report"
 )
 
 // source is what the reader reads records from: a capture file
@@ -28,8 +27,8 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
-// openInput opens the first capture file, or the interface, and compiles
-// the filter for its link type.
+// openInput opens the interface, or the inputs up to the first readable
+// one, and compiles the filter for its link type.
 func (r *runner) openInput() error {
 	o := r.opts
 	if o.Filter != "" {
@@ -41,21 +40,25 @@ func (r *runner) openInput() error {
 	if len(o.Inputs) == 0 {
 		return errors.New("One of '-r', '-R', '-D' or '-i' option is required")
 	}
+	for r.firstIdx = 0; r.firstIdx < len(o.Inputs); r.firstIdx++ {
+		f, err := r.open(o.Inputs[r.firstIdx])
+		if err == nil {
+			r.first = f
+			break
+		}
+		r.openErrs = append(r.openErrs, err)
+	}
+	if r.first == nil {
+		return errNoInput
+	}
 	// The start-up lines mention the first input's format.
-	r.first, r.firstErr = r.open(o.Inputs[0])
-	if r.first != nil && strings.HasPrefix(r.first.Format(), "pcapng") {
+	if strings.HasPrefix(r.first.Format(), "pcapng") {
 		r.firstFormat = "pcapng"
 	}
 	if r.filter == nil {
 		return nil
 	}
-	// Without a readable first file, the expression is still checked
-	// (for Ethernet): a typo must not pass silently.
-	lt, swapped := uint32(1), false
-	if r.first != nil {
-		lt, swapped = r.first.LinkType(), r.first.Swapped()
-	}
-	_, err := r.filter.Prepare(lt, swapped)
+	_, err := r.filter.Prepare(r.first.LinkType(), r.first.Swapped())
 	return r.filterError(err)
 }
 
@@ -80,7 +83,7 @@ func (r *runner) reportFilterFailures(path string) {
 			desc, name = "unknown", fmt.Sprint(lt)
 		}
 		msg := fmt.Sprintf("%s: the filter does not apply to link type %s [%s]: %v; its packets are skipped", path, desc, name, r.filter.Err(lt))
-		fmt.Fprintln(r.stderr, report.WarnLine(msg))
+		r.warnLine(msg)
 		r.rep.Warn(fmt.Sprintf("filter does not apply to link type %s: packets skipped", name))
 	}
 	r.filterFailuresShown = len(r.filter.Failed)

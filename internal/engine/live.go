@@ -91,7 +91,7 @@ func (r *runner) processLive() int {
 	r.c.ReadBytes += h.BytesRead()
 	st, err := h.Stats()
 	if err != nil {
-		fmt.Fprintln(r.stderr, report.WarnLine(name+": kernel statistics unavailable: "+err.Error()))
+		r.warnLine(name + ": kernel statistics unavailable: " + err.Error())
 	}
 	r.env.Live = true
 	r.env.KernelReceived, r.env.KernelDropped = st.Received, st.Dropped
@@ -106,7 +106,7 @@ func (r *runner) processLive() int {
 			EndSec: uint64(end.Unix()), EndNsec: uint32(end.Nanosecond()),
 			Received: st.Received, Dropped: st.Dropped})
 		if err != nil {
-			fmt.Fprintln(r.stderr, report.ErrLine("writing "+r.opts.WritePcap+": "+err.Error()))
+			r.errLine("writing " + r.opts.WritePcap + ": " + err.Error())
 			r.markPartial()
 			return ExitFailed
 		}

@@ -6,6 +6,7 @@ import (
 	"flowsift/internal/plugin"
 	"flowsift/internal/plugins/basicflow"
 	"flowsift/internal/plugins/basicstats"
+	"flowsift/internal/plugins/tcpdiag"
 	"flowsift/internal/plugins/tcpflags"
 	"flowsift/internal/plugins/tcpstates"
 )
@@ -17,5 +18,6 @@ func Registry() *plugin.Registry {
 	basicstats.Register(r)
 	tcpflags.Register(r)
 	tcpstates.Register(r)
+	tcpdiag.Register(r)
 	return r
 }

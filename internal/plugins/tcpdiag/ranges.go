@@ -1,0 +1,231 @@
+package tcpdiag
+
+// Range kinds of a direction's scoreboard: sequence ranges below the
+// highest byte seen whose story is not finished.
+const (
+	// rHole: bytes never seen; Key/Time are those of the frame that
+	// jumped over them. Filled by a late original (reordering before the
+	// capture point), a retransmission (loss before it) or acknowledged by
+	// the receiver without ever being seen (capture loss).
+	rHole uint8 = iota + 1
+	// rFill: bytes first seen in a retransmission that filled a hole: the
+	// original counts as lost before the capture point unless it shows up
+	// late (then the retransmission was spurious).
+	rFill
+	// rPend: bytes seen, then retransmitted: lost after the capture point
+	// or spurious, decided by the receiver's feedback.
+	rPend
+	// rLost, rSpur: a decided rPend, kept a while so that a late D-SACK can
+	// still correct or confirm it.
+	rLost
+	rSpur
+)
+
+// rng is one scoreboard range [Start, End) in extended sequence space.
+type rng struct {
+	Start, End uint64
+	Time       int64  // when the range got its kind
+	IDKey      uint64 // send-order keys of the frame that made it: IPv4 ID
+	TSKey      uint64 // and TCP timestamp, both extended to 64 bits
+	KeyFlags   uint8  // keyID, keyTS
+	DS         bool   // a D-SACK for it was seen
+	Kind       uint8
+	Hi         uint64 // rPend/rFill: highest byte sent when the retransmission left (send position)
+}
+
+const (
+	keyID uint8 = 1 << iota
+	keyTS
+)
+
+// maxRanges bounds a direction's scoreboard; when it is full the oldest
+// range is forgotten (its story then ends undecided).
+const maxRanges = 64
+
+// maxSacked bounds the receiver's SACKed ranges remembered above the
+// cumulative acknowledgement.
+const maxSacked = 16
+
+// maxExpect bounds the duplicate arrivals whose D-SACK is expected.
+const maxExpect = 16
+
+type span struct{ Start, End uint64 }
+
+type expect struct {
+	span
+	Time int64
+}
+
+// board is the per-direction scoreboard, taken from a pool only by
+// directions that leave the in-order path, so that a flow that never
+// shows a hole costs no more than its small dir record.
+type board struct {
+	r      [maxRanges]rng
+	n      int
+	sacked [maxSacked]span
+	ns     int
+	exp    [maxExpect]expect
+	ne     int
+	disc   [4]discard // arrivals the receiver did not keep
+}
+
+func (b *board) reset() { b.n, b.ns, b.ne, b.disc = 0, 0, 0, [4]discard{} }
+
+// insert adds r keeping the ranges sorted by Start; when full, the range
+// that changed least recently is dropped.
+func (b *board) insert(r rng) {
+	if b.n == maxRanges {
+		old := 0
+		for i := 1; i < b.n; i++ {
+			if b.r[i].Time < b.r[old].Time {
+				old = i
+			}
+		}
+		b.remove(old)
+	}
+	i := b.n
+	for i > 0 && b.r[i-1].Start > r.Start {
+		b.r[i] = b.r[i-1]
+		i--
+	}
+	b.r[i] = r
+	b.n++
+}
+
+func (b *board) remove(i int) {
+	copy(b.r[i:b.n-1], b.r[i+1:b.n])
+	b.n--
+}
+
+// cut removes [s, e) from range i, leaving up to two pieces of it; it
+// returns the number of ranges now standing where i was (0, 1 or 2).
+func (b *board) cut(i int, s, e uint64) int {
+	r := b.r[i]
+	s, e = max(s, r.Start), min(e, r.End)
+	if s >= e {
+		return 1
+	}
+	left, right := r, r
+	left.End, right.Start = s, e
+	b.remove(i)
+	n := 0
+	if right.Start < right.End {
+		b.insert(right)
+		n++
+	}
+	if left.Start < left.End {
+		b.insert(left)
+		n++
+	}
+	return n
+}
+
+// overlap returns the number of bytes [s, e) shares with range i.
+func (b *board) overlap(i int, s, e uint64) uint64 {
+	lo, hi := max(s, b.r[i].Start), min(e, b.r[i].End)
+	if lo >= hi {
+		return 0
+	}
+	return hi - lo
+}
+
+// sackedCovers reports whether [s, e) lies inside one SACKed range.
+func (b *board) sackedCovers(s, e uint64) bool {
+	for i := 0; i < b.ns; i++ {
+		if b.sacked[i].Start <= s && e <= b.sacked[i].End {
+			return true
+		}
+	}
+	return false
+}
+
+// addSacked merges [s, e) into the SACKed set and returns the parts of it
+// that were not known before (at most two per existing range crossed; the
+// caller passes out with room for maxSacked+1 spans).
+func (b *board) addSacked(s, e uint64, out []span) []span {
+	// New bytes: [s, e) minus the known ranges (sorted, disjoint).
+	cur := s
+	for i := 0; i < b.ns && cur < e; i++ {
+		k := b.sacked[i]
+		if k.End <= cur {
+			continue
+		}
+		if k.Start >= e {
+			break
+		}
+		if k.Start > cur {
+			out = append(out, span{cur, k.Start})
+		}
+		cur = max(cur, k.End)
+	}
+	if cur < e {
+		out = append(out, span{cur, e})
+	}
+	// Merge.
+	ns, ne := s, e
+	j := 0
+	var keep [maxSacked]span
+	for i := 0; i < b.ns; i++ {
+		k := b.sacked[i]
+		if k.End < ns || k.Start > ne {
+			keep[j] = k
+			j++
+			continue
+		}
+		ns, ne = min(ns, k.Start), max(ne, k.End)
+	}
+	if j == maxSacked { // full: forget the lowest range
+		copy(keep[:], keep[1:j])
+		j--
+	}
+	i := j
+	for i > 0 && keep[i-1].Start > ns {
+		keep[i] = keep[i-1]
+		i--
+	}
+	keep[i] = span{ns, ne}
+	b.sacked = keep
+	b.ns = j + 1
+	return out
+}
+
+// dropSackedBelow forgets SACKed bytes below the cumulative ACK a.
+func (b *board) dropSackedBelow(a uint64) {
+	j := 0
+	for i := 0; i < b.ns; i++ {
+		k := b.sacked[i]
+		if k.End <= a {
+			continue
+		}
+		if k.Start < a {
+			k.Start = a
+		}
+		b.sacked[j] = k
+		j++
+	}
+	b.ns = j
+}
+
+// expectDSACK records a duplicate arrival whose D-SACK must not be taken
+// for a new duplicate.
+func (b *board) expectDSACK(s, e uint64, t int64) {
+	if b.ne == maxExpect {
+		copy(b.exp[:], b.exp[1:])
+		b.ne--
+	}
+	b.exp[b.ne] = expect{span{s, e}, t}
+	b.ne++
+}
+
+// takeExpected consumes an expected D-SACK overlapping [s, e).
+func (b *board) takeExpected(s, e uint64) bool {
+	for i := 0; i < b.ne; i++ {
+		x := b.exp[i]
+		if x.Start < e && s < x.End {
+			copy(b.exp[i:], b.exp[i+1:b.ne])
+			b.ne--
+			return true
+		}
+	}
+	return false
+}

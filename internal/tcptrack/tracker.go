@@ -1,0 +1,224 @@
+package tcptrack
+
+import (
+	"flowsift/internal/decode"
+	"flowsift/internal/flow"
+)
+
+// Endpoint is what one direction of a TCP connection has sent, as seen in
+// the capture. Sequence values ending in Ext are extended to 64 bits
+// (SeqExt) so that comparisons survive wrap-around.
+type Endpoint struct {
+	Active bool // a TCP segment of this direction was seen
+
+	// Handshake.
+	SynSeen    bool
+	SynAckSeen bool  // the SYN carried ACK
+	SynTime    int64 // first SYN (or SYN/ACK) of this direction, ns
+	ISN        uint32
+
+	// Sequence space. ref anchors SeqExt; SndNxtExt is the end of the
+	// latest segment, SndMaxExt the highest end sent.
+	ref       uint64
+	SndNxtExt uint64
+	SndMaxExt uint64
+	FinSeen   bool
+	RstSeen   bool
+
+	// Acknowledgements of the partner's data.
+	AckSeen   bool
+	Ack       uint32 // latest acknowledgement number
+	AckMaxExt uint64 // highest, extended in the partner's sequence space
+
+	// Window: the raw value, the scale announced in this direction's SYN
+	// (WSOK when both SYNs carried the option, RFC 7323 §2.2) and the
+	// effective window of the latest segment.
+	Win       uint16
+	WS        uint8
+	WSSeen    bool
+	WSOK      bool
+	EffWin    uint32
+	MSS       uint16
+	SACKPerm  bool
+	TSOK      bool // timestamps seen
+	TSval     uint32
+	TSecr     uint32
+	LastIPID  uint16
+	IPIDSteps uint32 // consecutive IP IDs of this direction within ±256 of each other
+	IPIDOther uint32 // those that did not
+	IPIDUnit  uint32 // steps of exactly +1
+
+	Pkts      uint64
+	DataSegs  uint64
+	FirstTime int64
+	LastTime  int64
+}
+
+// SeqExt extends a sequence number of this endpoint to 64 bits around the
+// highest value seen (within ±2 GiB, as TCP itself requires).
+func (e *Endpoint) SeqExt(seq uint32) uint64 {
+	if !e.Active {
+		return 1<<32 + uint64(seq) // where Update anchors the first segment
+	}
+	return uint64(int64(e.ref) + int64(int32(seq-uint32(e.ref))))
+}
+
+// IPIDSequential reports whether this direction's IPv4 IDs come from one
+// counter that rises with each packet (Linux' per-socket counter), which
+// makes the ID a send-order key.
+func (e *Endpoint) IPIDSequential() bool {
+	return e.IPIDSteps >= 8 && e.IPIDOther*4 <= e.IPIDSteps
+}
+
+// IPIDPerSocket reports whether the IDs come from a counter of this
+// connection alone (most steps +1), so that a missing ID is a frame of this
+// direction missing from the capture; a host-wide counter shared with other
+// flows steps further.
+func (e *Endpoint) IPIDPerSocket() bool {
+	return e.IPIDSequential() && e.IPIDUnit*10 >= (e.IPIDSteps+e.IPIDOther)*6
+}
+
+// Tracker holds the endpoints of every flow and the current segment.
+// Endpoints are kept only once a plugin asked for them (KeepEndpoints):
+// the parse alone costs nothing in memory.
+type Tracker struct {
+	keep bool
+	eps  flow.Store[Endpoint]
+	// Seg is the packet being processed (valid between Begin and End).
+	Seg  Segment
+	self *Endpoint
+	peer *Endpoint
+	pkt  *decode.Packet
+}
+
+// New returns an empty tracker.
+func New() *Tracker { return &Tracker{} }
+
+// KeepEndpoints makes the tracker keep every flow direction's endpoint
+// state; plugins that read Self, Peer or Endpoint call it when built.
+func (t *Tracker) KeepEndpoints() { t.keep = true }
+
+// NewFlow resets the endpoint of a flow that was just created.
+func (t *Tracker) NewFlow(f *flow.Flow) {
+	if t.keep {
+		*t.eps.At(f.Slot) = Endpoint{}
+	}
+}
+
+// Endpoint returns the state of flow direction f.
+func (t *Tracker) Endpoint(f *flow.Flow) *Endpoint { return t.eps.At(f.Slot) }
+
+// Begin parses p, which belongs to f, and makes it the current segment.
+func (t *Tracker) Begin(f *flow.Flow, p *decode.Packet) {
+	Parse(p, &t.Seg)
+	t.pkt = p
+	t.self, t.peer = nil, nil
+	if !t.keep {
+		return
+	}
+	t.self = t.eps.At(f.Slot)
+	if f.Partner != nil {
+		t.peer = t.eps.At(f.Partner.Slot)
+	}
+}
+
+// Current reports whether p is the packet Begin parsed (plugin tests run
+// without the engine and parse for themselves).
+func (t *Tracker) Current(p *decode.Packet) bool { return t != nil && t.pkt == p }
+
+// Self is the endpoint of the current packet's direction (state before
+// it); nil unless KeepEndpoints was called.
+func (t *Tracker) Self() *Endpoint { return t.self }
+
+// Peer is the endpoint of the opposite direction, nil for a lone flow.
+func (t *Tracker) Peer() *Endpoint { return t.peer }
+
+// End folds the current segment into its endpoint.
+func (t *Tracker) End() {
+	e, s := t.self, &t.Seg
+	t.pkt = nil
+	if e == nil || !s.TCP || !s.HasFlags {
+		return
+	}
+	Update(e, t.peer, s)
+}
+
+// Update folds segment s into endpoint e; peer (may be nil) is the other
+// direction, whose window scale agreement depends on both SYNs.
+func Update(e, peer *Endpoint, s *Segment) {
+	if s.IPv4 && e.Pkts > 0 {
+		// Small steps either way: reordering before the capture point
+		// makes a counter step back now and then.
+		if d := int16(s.IPID - e.LastIPID); d != 0 && d >= -256 && d <= 256 {
+			e.IPIDSteps++
+			if d == 1 {
+				e.IPIDUnit++
+			}
+		} else {
+			e.IPIDOther++
+		}
+	}
+	e.LastIPID = s.IPID
+	e.Pkts++
+	if !e.Active {
+		e.Active = true
+		e.FirstTime = s.Time
+		e.ref = 1<<32 + uint64(s.Seq)
+		e.SndNxtExt, e.SndMaxExt = e.ref, e.ref
+	}
+	e.LastTime = s.Time
+	seq := e.SeqExt(s.Seq)
+	if s.Flags&FlagSYN != 0 {
+		if !e.SynSeen {
+			e.SynSeen = true
+			e.SynTime = s.Time
+			e.ISN = s.Seq
+		}
+		e.SynAckSeen = e.SynAckSeen || s.Flags&FlagACK != 0
+		if s.OptsOK {
+			if s.HasWS {
+				e.WSSeen, e.WS = true, min(s.WS, 14)
+			}
+			if s.HasMSS {
+				e.MSS = s.MSS
+			}
+			e.SACKPerm = e.SACKPerm || s.SACKPerm
+		}
+		if peer != nil && e.WSSeen && peer.WSSeen {
+			e.WSOK, peer.WSOK = true, true
+		}
+	}
+	end := seq + uint64(s.SeqLen())
+	e.SndNxtExt = end
+	if end > e.SndMaxExt {
+		e.SndMaxExt = end
+		e.ref = end
+	}
+	if s.Flags&FlagFIN != 0 {
+		e.FinSeen = true
+	}
+	if s.Flags&FlagRST != 0 {
+		e.RstSeen = true
+	}
+	if s.Flags&FlagACK != 0 {
+		e.AckSeen = true
+		e.Ack = s.Ack
+		if peer != nil && peer.Active {
+			if a := peer.SeqExt(s.Ack); a > e.AckMaxExt {
+				e.AckMaxExt = a
+			}
+		}
+	}
+	e.Win = s.Win
+	e.EffWin = uint32(s.Win)
+	if e.WSOK && s.Flags&FlagSYN == 0 {
+		e.EffWin <<= e.WS
+	}
+	if s.HasTS {
+		e.TSOK = true
+		e.TSval, e.TSecr = s.TSval, s.TSecr
+	}
+	if s.PayloadLen > 0 {
+		e.DataSegs++
+	}
+}
