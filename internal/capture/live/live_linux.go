@@ -131,6 +131,13 @@ func Open(o Options) (*Handle, error) {
 	// Hardware timestamps where the driver provides them (software ones
 	// otherwise); failure only means none.
 	_ = unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_TIMESTAMP, unix.SOF_TIMESTAMPING_RAW_HARDWARE)
+	// Asks the network stack to timestamp packets itself (once per packet
+	// where it can) rather than each packet socket as it copies them:
+	// captures running alongside (tcpdump) then agree more often, in
+	// times and in the order of near-simultaneous packets (measured on a
+	// veth pair: sent packets get identical times, received ones still
+	// differ by under a microsecond).
+	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
 	if kernelProg != nil {
 		ins := kernelProg.Instructions()
 		sf := make([]unix.SockFilter, len(ins))
