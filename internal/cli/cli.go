@@ -246,7 +246,7 @@ func configColumns(w io.Writer, reg *plugin.Registration) {
 var coreSwitches = []plugin.Switch{
 	{Name: "FLOW_TIMEOUT", Default: "182", Help: "idle timeout (s) of a flow; tcpStates sets its own for TCP flows"},
 	{Name: "HASHTABLE_SIZE", Default: "262144", Help: "flows kept in memory before the least recently used pair is written early (flowStat bit 42); -f multiplies it"},
-	{Name: "FIXT2BUGS", Default: "1", Help: "1: bytes past a short frame read as absent; 0: as Tranalyzer, they are bytes of earlier frames (l7Content, docs/compat.md)"},
+	{Name: "FIXT2BUGS", Default: "1", Help: "1: bytes past a short frame read as absent; 0: as Tranalyzer, they are bytes of earlier frames (l7Content), and a RARP body counts as padding (docs/compat.md)"},
 }
 
 // parse reads the command line with getopt semantics. done reports that

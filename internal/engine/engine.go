@@ -196,6 +196,8 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	// Tranalyzer reads past short frames into bytes of earlier frames; only
 	// core.FIXT2BUGS=0 reproduces that (docs/compat.md).
 	dcfg.StaleBytes = o.Sets["core.FIXT2BUGS"] == "0"
+	// It also counts a RARP body as padding (docs/compat.md).
+	dcfg.RARPBodyIsPadding = dcfg.StaleBytes
 	r.dec = decode.NewDecoder(dcfg)
 	capacity := flow.DefaultCapacity
 	if o.HashFactor > 1 {
