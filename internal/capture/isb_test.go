@@ -34,7 +34,7 @@ func TestInterfaceStatisticsDrops(t *testing.T) {
 		n.isb(9, n.opt(5, u64(bo, 100)))           // no such interface: ignored
 		n.isb(1, n.opt(5, []byte{1, 2, 3}))        // wrong size: ignored
 		n.block(btISB, []byte{0, 0, 0})            // too short: ignored
-		n.isb(0, append(n.opt(5, u64(bo, 7))[:4])) // truncated option: ignored
+		n.isb(0, n.opt(5, u64(bo, 7))[:4]) // truncated option: ignored
 		n.epb(1, 2, 20, 20, d)
 		f, err := NewReader("isb", bytes.NewReader(n.b))
 		if err != nil {
