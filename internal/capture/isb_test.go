@@ -31,10 +31,10 @@ func TestInterfaceStatisticsDrops(t *testing.T) {
 		n.isb(0, n.opt(5, u64(bo, 3)), n.opt(7, u64(bo, 1)))
 		n.isb(0, n.opt(2, []byte("comment")), n.opt(5, u64(bo, 7)), n.opt(7, u64(bo, 2)))
 		n.isb(1, n.opt(5, u64(bo, 10)))
-		n.isb(9, n.opt(5, u64(bo, 100)))           // no such interface: ignored
-		n.isb(1, n.opt(5, []byte{1, 2, 3}))        // wrong size: ignored
-		n.block(btISB, []byte{0, 0, 0})            // too short: ignored
-		n.isb(0, n.opt(5, u64(bo, 7))[:4]) // truncated option: ignored
+		n.isb(9, n.opt(5, u64(bo, 100)))    // no such interface: ignored
+		n.isb(1, n.opt(5, []byte{1, 2, 3})) // wrong size: ignored
+		n.block(btISB, []byte{0, 0, 0})     // too short: ignored
+		n.isb(0, n.opt(5, u64(bo, 7))[:4])  // truncated option: ignored
 		n.epb(1, 2, 20, 20, d)
 		f, err := NewReader("isb", bytes.NewReader(n.b))
 		if err != nil {

@@ -781,6 +781,9 @@ func (a *analysis) resets() {
 				sev = SevInfo
 			}
 			f := a.add("reset_abort", sev, cn, float64(d.bytes+p.bytes)/10+1000)
+			if d.bytes+p.bytes == 0 {
+				addU(f.Evidence, "before_data", 1)
+			}
 			if idle >= 1 {
 				cn.notes = append(cn.notes, "idle reset")
 				addU(f.Evidence, "idle_resets", 1)

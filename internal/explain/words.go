@@ -306,6 +306,9 @@ func (a *analysis) words(f *Finding) (string, string) {
 			return s, s + fmt.Sprintf(" The reset came after %s of silence: an application (a browser, a connection pool) dropped an idle connection. No data was in flight.", secs(evF(ev, "longest_idle_s"))) + by
 		}
 		s := fmt.Sprintf("Established connections were aborted by a reset in %s.", fl)
+		if u("before_data") == u("aborts") {
+			return s, s + by + " The reset came before any data was exchanged: one side refused the connection after accepting it (an application or a proxy closing at once, or a broken handshake)." + pktWords(ev, "reset_packet", "reset")
+		}
 		return s, s + by + " The connection ended without an orderly close while data was being exchanged: an application aborted it (or crashed)." + pktWords(ev, "reset_packet", "reset")
 	case "rst_injected":
 		s := fmt.Sprintf("A reset with a foreign TTL in %s: likely injected.", fl)
