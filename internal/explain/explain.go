@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -108,6 +109,9 @@ func Analyze(opts *engine.Options, reg *plugin.Registry) (*Result, error) {
 
 // AnalyzeFlow is Analyze with explain's own options.
 func AnalyzeFlow(opts *engine.Options, reg *plugin.Registry, xo Options) (*Result, error) {
+	// The rows kept for the analysis are long-lived and few (one per flow
+	// direction): collect less often while they pile up.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	r2 := registryWithFacts(reg)
 	o := *opts
 	o.Plugins = explainPlugins
