@@ -227,7 +227,7 @@ func duckRepMatches(s column.Shape, format string, v any, want string) bool {
 
 func duckPartMatches(s column.Shape, p column.Part, format string, v any, want string) bool {
 	row := &sink.Row{}
-	val := sink.Value{Kind: p.Kind}
+	val := sink.TypedValue{Kind: p.Kind}
 	switch p.Kind {
 	case column.KindUint, column.KindHex, column.KindInt:
 		u, ok := duckInt(v)

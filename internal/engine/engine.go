@@ -15,9 +15,11 @@ import (
 	"time"
 
 	"flowsift/internal/capture"
+	"flowsift/internal/capture/live"
 	"flowsift/internal/colour"
 	"flowsift/internal/column"
 	"flowsift/internal/decode"
+	"flowsift/internal/filter"
 	"flowsift/internal/flow"
 	"flowsift/internal/plugin"
 	"flowsift/internal/report"
@@ -80,6 +82,10 @@ func Run(opts *Options, reg *plugin.Registry, stdout, stderr io.Writer) (status 
 	r.intr.abort.Store(&abort)
 	if err := r.setup(reg, stdout); err != nil {
 		r.closeOutputs()
+		if ue, ok := err.(*usageError); ok {
+			fmt.Fprintln(stderr, "flowsift: "+ue.msg)
+			return ExitUsage
+		}
 		if errors.Is(err, errNoInput) {
 			r.reportOpenErrors()
 			r.errLine("no packet could be read: no output written")
@@ -126,6 +132,8 @@ type runner struct {
 	flowOut       *sink.Async
 	pktOut        *sink.Async
 	logFile       *os.File
+	flowRec       *sink.Recorder // explain: flow rows in memory
+	pktRec        *sink.Recorder // explain: one flow's packet rows in memory
 	rep           *report.Report
 	repBuf        *bufio.Writer
 	processed     time.Time
@@ -139,32 +147,29 @@ type runner struct {
 	progressShown bool
 	// Batches shared by the readers of successive input files.
 	free, full chan *batch
+
+	// BPF filter and live capture (input.go, live.go).
+	filter              *filter.Filter // nil: no filter
+	filterFailuresShown int            // link types of filter.Failed already reported
+	live                *live.Handle   // -i
+	pcapOut             *capture.NgWriter
+	lastFlush           time.Time
 }
 
 func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	o := r.opts
-	if len(o.Inputs) == 0 {
-		return errors.New("One of '-r', '-R', '-D' or '-i' option is required")
-	}
-	// The inputs are opened up to the first readable one before any output
-	// file exists: a run that can read nothing writes nothing.
-	for r.firstIdx = 0; r.firstIdx < len(o.Inputs); r.firstIdx++ {
-		f, err := r.open(o.Inputs[r.firstIdx])
-		if err == nil {
-			r.first = f
-			break
-		}
-		r.openErrs = append(r.openErrs, err)
-	}
-	if r.first == nil {
-		return errNoInput
-	}
-	if strings.HasPrefix(r.first.Format(), "pcapng") {
-		r.firstFormat = "pcapng"
+	// The interface, or the inputs up to the first readable one, are
+	// opened and the filter compiled before any output file exists: a run
+	// that can read nothing, or has a bad filter, writes nothing.
+	if err := r.openInput(); err != nil {
+		return err
 	}
 	in := o.ReadFile
 	if in == "" {
 		in = o.ListFile
+	}
+	if o.Interface != "" {
+		in = o.Interface
 	}
 	// "-w -": the flow file goes to stdout, the report to PREFIX_log.txt,
 	// the other files next to the input (core.md §1).
@@ -174,9 +179,15 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 		w = ""
 		o.LogFile = true
 	}
-	prefix, err := OutputPrefix(in, w)
-	if err != nil {
-		return fmt.Errorf("cannot create output folder: %v", err)
+	// In memory only (explain without -w): no file at all.
+	noFiles := o.Collect != nil && o.Prefix == ""
+	var prefix string
+	var err error
+	if !noFiles {
+		prefix, err = OutputPrefix(in, w)
+		if err != nil {
+			return fmt.Errorf("cannot create output folder: %v", err)
+		}
 	}
 	r.prefix = prefix
 	r.env.PacketMode = o.PacketMode
@@ -219,6 +230,30 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	}
 	r.table = flow.NewTableTimeouts(capacity, r.writeFlow, &r.env.Status, timeout, others)
 
+	if c := o.Collect; c != nil {
+		c.FlowColumns = r.flowColumns()
+		c.Flows = sink.NewRecorder(c.FlowColumns, c.FlowWant)
+		if c.FlowRow != nil {
+			c.Flows.Stream(c.FlowColumns, c.FlowRow)
+		}
+		c.PacketColumns = []column.Column{{Name: "pktNo", Type: "U64"}, {Name: "flowInd", Type: "U64"}}
+		for _, pl := range r.plugins {
+			c.PacketColumns = append(c.PacketColumns, pl.PacketColumns()...)
+		}
+		c.PacketColumns = append(c.PacketColumns, column.Column{Name: "l7Content", Type: "S"})
+		if c.PacketsOfFlow > 0 {
+			c.Packets = sink.NewRecorder(c.PacketColumns, c.PacketWant)
+			c.Packets.KeepCol, c.Packets.KeepValue = 1, c.PacketsOfFlow
+			r.pktRec = c.Packets
+		}
+		r.flowRec = c.Flows
+	}
+	if noFiles {
+		r.repBuf = bufio.NewWriter(io.Discard)
+		r.rep = &report.Report{W: r.repBuf}
+		return nil
+	}
+
 	if o.LogFile {
 		r.logFile, err = r.create(prefix+"_log.txt", "log file")
 		if err != nil {
@@ -255,19 +290,33 @@ func (r *runner) flowColumns() []column.Column { return flowColumns(r.plugins) }
 
 // writeFlow is the table's output callback: one row of the flow file.
 func (r *runner) writeFlow(f *flow.Flow, dir byte) {
-	w := r.flowOut
-	w.Col()
-	w.Dir(dir)
-	w.Col()
-	w.U(f.FlowInd)
-	for _, pl := range r.plugins {
-		pl.FlowOutput(f, w)
+	if w := r.flowOut; w != nil {
+		w.Col()
+		w.Dir(dir)
+		w.Col()
+		w.U(f.FlowInd)
+		for _, pl := range r.plugins {
+			pl.FlowOutput(f, w)
+		}
+		w.EndRow()
 	}
-	w.EndRow()
+	if w := r.flowRec; w != nil {
+		w.Col()
+		w.Dir(dir)
+		w.Col()
+		w.U(f.FlowInd)
+		for _, pl := range r.plugins {
+			pl.FlowOutput(f, w)
+		}
+		w.EndRow()
+	}
 }
 
 // process reads every input; the status says whether all input was read.
 func (r *runner) process() int {
+	if r.live != nil {
+		return r.processLive()
+	}
 	code := 0
 	readAny := false
 	for i, path := range r.opts.Inputs {
@@ -306,6 +355,12 @@ func (r *runner) process() int {
 		r.rep.Linef("Snapshot length: %d%s", f.Snaplen(), report.Suffix(uint64(f.Snaplen())))
 		r.checkLinkType(f, path)
 		r.readFile(f, path)
+		r.reportFilterFailures(path)
+		if c := r.opts.Collect; c != nil {
+			in := InputInfo{Path: path, Format: f.Format(), LinkType: f.LinkType(), Snaplen: f.Snaplen()}
+			in.HaveDrops, in.IfDrop, in.OSDrop = f.Drops()
+			c.Inputs = append(c.Inputs, in)
+		}
 		r.c.ReadBytes += f.BytesRead()
 		f.Close()
 		if r.intr.interrupted() {
@@ -319,13 +374,16 @@ func (r *runner) process() int {
 	return code
 }
 
-func (r *runner) readFile(f *capture.File, path string) {
+func (r *runner) readFile(f source, path string) {
 	free, full := r.free, r.full
 	if free == nil {
 		free, full = newBatches()
 		r.free, r.full = free, full
 	}
-	rd := &reader{f: f, dec: r.dec, free: free, full: full}
+	rd := &reader{f: f, dec: r.dec, free: free, full: full, filter: r.filter, pcapOut: r.pcapOut}
+	if sw, ok := f.(interface{ Swapped() bool }); ok {
+		rd.swapper = sw
+	}
 	go rd.run()
 	for {
 		b := r.nextBatch(full)
@@ -338,6 +396,9 @@ func (r *runner) readFile(f *capture.File, path string) {
 		}
 		if r.opts.Progress {
 			r.progress(path, b.read, f.Size(), b.eof)
+		}
+		if r.live != nil {
+			r.liveTick(b)
 		}
 		if err := b.err; err != nil {
 			// Like Tranalyzer, the report names the problem in order; stderr
@@ -428,6 +489,17 @@ func (r *runner) packet(p *decode.Packet, warnings []byte) {
 		}
 		w.Col()
 		w.Content(p.L7())
+		w.EndRow()
+	} else if w := r.pktRec; w != nil {
+		w.Col()
+		w.U(p.Num)
+		w.Col()
+		w.U(f.FlowInd)
+		for _, pl := range r.plugins {
+			pl.Packet(f, p, w)
+		}
+		w.Col()
+		w.Content(nil)
 		w.EndRow()
 	} else {
 		for _, pl := range r.plugins {
@@ -523,9 +595,15 @@ func (r *runner) finish() error {
 			firstErr = err
 		}
 	}
-	if err := r.flowOut.Close(); err != nil {
-		keep(err)
-		r.flowsCut = r.opts.Prefix == "-"
+	if c := r.opts.Collect; c != nil {
+		c.Counters = r.c
+		c.Flows.Close()
+	}
+	if r.flowOut != nil {
+		if err := r.flowOut.Close(); err != nil {
+			keep(err)
+			r.flowsCut = r.opts.Prefix == "-"
+		}
 	}
 	if r.pktOut != nil {
 		keep(r.pktOut.Close())
@@ -567,6 +645,9 @@ func (r *runner) progress(path string, read, size int64, done bool) {
 // closeOutputs stops the writer goroutines and closes the files that a
 // failed setup had already opened.
 func (r *runner) closeOutputs() {
+	if c := r.opts.Collect; c != nil && c.Flows != nil {
+		c.Flows.Close()
+	}
 	if r.flowOut != nil {
 		r.flowOut.Close()
 	}
@@ -576,6 +657,12 @@ func (r *runner) closeOutputs() {
 	r.closeFiles()
 	if r.first != nil {
 		r.first.Close()
+	}
+	if r.live != nil {
+		r.live.Close()
+	}
+	if r.pcapOut != nil {
+		r.pcapOut.Close(nil)
 	}
 	if r.logFile != nil {
 		r.logFile.Close()

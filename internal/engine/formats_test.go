@@ -216,12 +216,12 @@ func readJSONLCells(t *testing.T, path string, cols []column.Column) [][]string 
 	return rows
 }
 
-func jsonValue(t *testing.T, p column.Part, v any, row *sink.Row) sink.Value {
+func jsonValue(t *testing.T, p column.Part, v any, row *sink.Row) sink.TypedValue {
 	t.Helper()
 	if v == nil {
-		return sink.Value{}
+		return sink.TypedValue{}
 	}
-	val := sink.Value{Kind: p.Kind}
+	val := sink.TypedValue{Kind: p.Kind}
 	switch p.Kind {
 	case column.KindUint, column.KindHex:
 		u, err := strconv.ParseUint(string(v.(json.Number)), 10, 64)
@@ -347,7 +347,7 @@ func parquetRowCells(t *testing.T, shapes []column.Shape, pr parquet.Row) []stri
 			for p := 0; p < np; p++ {
 				v := byLeaf[leaf+p][rep]
 				if v.DefinitionLevel() < maxDef {
-					row.Vals = append(row.Vals, sink.Value{})
+					row.Vals = append(row.Vals, sink.TypedValue{})
 					continue
 				}
 				row.Vals = append(row.Vals, parquetValue(s.Parts[p], v, &row))
@@ -360,8 +360,8 @@ func parquetRowCells(t *testing.T, shapes []column.Shape, pr parquet.Row) []stri
 	return cells
 }
 
-func parquetValue(p column.Part, v parquet.Value, row *sink.Row) sink.Value {
-	val := sink.Value{Kind: p.Kind}
+func parquetValue(p column.Part, v parquet.Value, row *sink.Row) sink.TypedValue {
+	val := sink.TypedValue{Kind: p.Kind}
 	switch p.Kind {
 	case column.KindUint, column.KindHex:
 		if p.Bits == 64 {
@@ -392,7 +392,7 @@ func parquetValue(p column.Part, v parquet.Value, row *sink.Row) sink.Value {
 // timestampRange reports whether a time cell fits a Parquet
 // TIMESTAMP(NANOS) (the years 1677 to 2262, seconds read as signed).
 func timestampRange(text string) bool {
-	v := sink.Value{Kind: column.KindTime}
+	v := sink.TypedValue{Kind: column.KindTime}
 	sec, nsec, _ := strings.Cut(text, ".")
 	v.U, _ = strconv.ParseUint(sec, 10, 64)
 	n, _ := strconv.ParseUint(nsec, 10, 32)
@@ -404,7 +404,7 @@ func timestampRange(text string) bool {
 // nearestDouble reports whether a duration's text is beyond a double's
 // precision and got is what the nearest double of want gives back.
 func nearestDouble(got, want string) bool {
-	v := sink.Value{Kind: column.KindDuration}
+	v := sink.TypedValue{Kind: column.KindDuration}
 	sec, nsec, _ := strings.Cut(want, ".")
 	v.U, _ = strconv.ParseUint(sec, 10, 64)
 	n, _ := strconv.ParseUint(nsec, 10, 32)

@@ -6,6 +6,8 @@ import (
 	"os"
 
 	"flowsift/internal/colour"
+	"flowsift/internal/column"
+	"flowsift/internal/sink"
 	"path/filepath"
 	"strings"
 )
@@ -29,6 +31,15 @@ type Options struct {
 	Formats    []string // --format: writers of the flow and packet files (nil = text)
 	JSONHex    bool     // --json-hex: hex bit fields as "0x..." strings in JSON Lines
 	Compress   string   // --compress: "", "gzip" or "zstd" (text, JSON Lines, CSV)
+	Collect    *Collect
+	Filter     string // BPF expression ("" = none): trailing words or -F
+
+	// Live capture (-i); docs/live.md.
+	Interface string // -i: interface name or "any"
+	Snaplen   int    // -S: snap length (0 = 262144)
+	NoPromisc bool   // --no-promisc
+	RingMB    int    // -B: ring size in MiB (0 = default)
+	WritePcap string // --write-pcap: also save the captured frames (pcapng)
 }
 
 // OutputPrefix computes PREFIX from the input name and -w (core.md §3),
@@ -92,4 +103,38 @@ func outputName(input string) string {
 		}
 	}
 	return name
+}
+
+// Collect asks a run to keep its rows in memory (flowsift explain). With
+// Options.Prefix empty no file is written and the end report is dropped;
+// with a prefix the files are written as usual and the rows kept as well.
+type Collect struct {
+	// Flows receives every flow row (the engine creates it), with the
+	// columns named in FlowWant (nil: all); Packets likewise with PacketWant.
+	Flows                *sink.Recorder
+	FlowWant, PacketWant []string
+	// FlowRow, when set, receives each flow row as it is written instead
+	// of Flows keeping it (sink.Recorder.Stream).
+	FlowRow func(row *sink.Table)
+	// PacketsOfFlow > 0 keeps the packet rows of that flow (flowInd) in
+	// Packets, as packet mode would write them.
+	PacketsOfFlow uint64
+	Packets       *sink.Recorder
+
+	// Filled by the run.
+	FlowColumns, PacketColumns []column.Column
+	Counters                   Counters
+	Inputs                     []InputInfo
+}
+
+// InputInfo describes one capture file read by the run.
+type InputInfo struct {
+	Path     string
+	Format   string
+	LinkType uint32
+	Snaplen  uint32
+	// Kernel drop counters from pcapng interface statistics (HaveDrops
+	// false when the file has none).
+	HaveDrops      bool
+	IfDrop, OSDrop uint64
 }

@@ -97,7 +97,7 @@ func (j *JSONL) appendRep(b []byte, s column.Shape, r *Row, c, rep int) []byte {
 	return append(b, ']')
 }
 
-func (j *JSONL) appendValue(b []byte, s column.Shape, p column.Part, v Value, r *Row) []byte {
+func (j *JSONL) appendValue(b []byte, s column.Shape, p column.Part, v TypedValue, r *Row) []byte {
 	if v.Kind == 0 {
 		return append(b, "null"...)
 	}

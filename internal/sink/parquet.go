@@ -192,7 +192,7 @@ func (p *Parquet) Replay(b []byte) {
 			p.num(col, lf, math.Float64bits(float64(math.Float32frombits(le.Uint32(b[i:])))))
 			i += 4
 		case tTime:
-			v := Value{U: le.Uint64(b[i:]), N: le.Uint32(b[i+8:])}
+			v := TypedValue{U: le.Uint64(b[i:]), N: le.Uint32(b[i+8:])}
 			i += 12
 			p.time(col, lf, v)
 		case tStr, tStrClass, tRaw, tContent, tHeader:
@@ -300,7 +300,7 @@ func (p *Parquet) num(col *pqwrite.Column, lf *leafInfo, u uint64) {
 	}
 }
 
-func (p *Parquet) time(col *pqwrite.Column, lf *leafInfo, v Value) {
+func (p *Parquet) time(col *pqwrite.Column, lf *leafInfo, v TypedValue) {
 	if col == nil {
 		return
 	}

@@ -15,9 +15,9 @@ import (
 // and Parquet writers, and any later typed sink, are driven by it. Every
 // text cell can be reproduced from its typed values (CellText).
 
-// Value is one typed part value. Kind is the part's declared kind, 0 for
+// TypedValue is one typed part value. Kind is the part's declared kind, 0 for
 // a missing value (an empty cell: null).
-type Value struct {
+type TypedValue struct {
 	Kind column.Kind
 	// U holds unsigned and hex values, signed ones as two's complement,
 	// floats as the bits of a float64 (a float32 widened exactly), times
@@ -32,16 +32,16 @@ type Value struct {
 }
 
 // Int is a signed value.
-func (v Value) Int() int64 { return int64(v.U) }
+func (v TypedValue) Int() int64 { return int64(v.U) }
 
 // Float is a float value (float32 widened to float64).
-func (v Value) Float() float64 { return math.Float64frombits(v.U) }
+func (v TypedValue) Float() float64 { return math.Float64frombits(v.U) }
 
 // TimeNanos is a time or duration as signed nanoseconds since 1970 (or
 // signed length): the seconds are read as a signed 64-bit number, which
 // gives Tranalyzer's wrapped negative differences their sign back. ok is
 // false when that does not fit in 64 bits or nsec is not below 10^9.
-func (v Value) TimeNanos() (ns int64, ok bool) {
+func (v TypedValue) TimeNanos() (ns int64, ok bool) {
 	sec := int64(v.U)
 	if v.N >= 1e9 || sec > math.MaxInt64/1_000_000_000-1 || sec < math.MinInt64/1_000_000_000+1 {
 		return 0, false
@@ -51,7 +51,7 @@ func (v Value) TimeNanos() (ns int64, ok bool) {
 
 // Seconds is a duration in seconds (a double, as the typed writers give
 // it); see DurationExact for when it keeps every digit.
-func (v Value) Seconds() float64 {
+func (v TypedValue) Seconds() float64 {
 	if ns, ok := v.TimeNanos(); ok {
 		return float64(ns) / 1e9
 	}
@@ -67,15 +67,15 @@ type Cell struct {
 // Row is one typed row.
 type Row struct {
 	Cells []Cell
-	Vals  []Value
+	Vals  []TypedValue
 	Bytes []byte
 }
 
 // Str returns the bytes of a string-like value.
-func (r *Row) Str(v Value) []byte { return r.Bytes[v.Off : v.Off+v.Len] }
+func (r *Row) Str(v TypedValue) []byte { return r.Bytes[v.Off : v.Off+v.Len] }
 
 // Part returns part p of repetition rep of column c.
-func (r *Row) Part(shapes []column.Shape, c, rep, p int) Value {
+func (r *Row) Part(shapes []column.Shape, c, rep, p int) TypedValue {
 	return r.Vals[int(r.Cells[c].Start)+rep*len(shapes[c].Parts)+p]
 }
 
@@ -87,7 +87,7 @@ type RowBuilder struct {
 	part   int
 	inRep  bool
 	// scratch takes values a declaration has no room for.
-	scratch Value
+	scratch TypedValue
 }
 
 // NewRowBuilder returns a builder for rows of the given shapes.
@@ -200,7 +200,7 @@ func (rb *RowBuilder) newRep() {
 		n = len(rb.shapes[rb.col].Parts)
 	}
 	for i := 0; i < n; i++ {
-		rb.row.Vals = append(rb.row.Vals, Value{})
+		rb.row.Vals = append(rb.row.Vals, TypedValue{})
 	}
 	rb.row.Cells[rb.col].Reps++
 }
@@ -208,9 +208,9 @@ func (rb *RowBuilder) newRep() {
 // slot returns the value the next tape value fills, with its declared
 // kind. Values beyond the declaration (a plugin bug) are dropped into a
 // scratch value.
-func (rb *RowBuilder) slot() *Value {
+func (rb *RowBuilder) slot() *TypedValue {
 	if rb.col < 0 || rb.col >= len(rb.shapes) {
-		rb.scratch = Value{}
+		rb.scratch = TypedValue{}
 		return &rb.scratch
 	}
 	if !rb.inRep {
@@ -218,7 +218,7 @@ func (rb *RowBuilder) slot() *Value {
 	}
 	parts := rb.shapes[rb.col].Parts
 	if rb.part >= len(parts) {
-		rb.scratch = Value{}
+		rb.scratch = TypedValue{}
 		return &rb.scratch
 	}
 	c := rb.row.Cells[rb.col]
@@ -252,7 +252,7 @@ func AppendValidUTF8(b []byte, s []byte) []byte {
 // AppendPartText appends the text form of one typed value of part p of a
 // column of shape s: what the text file shows for it. Missing values
 // append nothing.
-func AppendPartText(b []byte, s column.Shape, p column.Part, v Value, row *Row) []byte {
+func AppendPartText(b []byte, s column.Shape, p column.Part, v TypedValue, row *Row) []byte {
 	if v.Kind == 0 {
 		return b
 	}
@@ -307,20 +307,20 @@ func AppendCellText(b []byte, shapes []column.Shape, row *Row, c int) []byte {
 }
 
 // TimeValue is the typed value of a time given as signed nanoseconds
-// since 1970 (a Parquet timestamp): the inverse of Value.TimeNanos.
-func TimeValue(ns int64) Value {
+// since 1970 (a Parquet timestamp): the inverse of TypedValue.TimeNanos.
+func TimeValue(ns int64) TypedValue {
 	sec, nsec := ns/1e9, ns%1e9
 	if nsec < 0 {
 		sec--
 		nsec += 1e9
 	}
-	return Value{Kind: column.KindTime, U: uint64(sec), N: uint32(nsec)}
+	return TypedValue{Kind: column.KindTime, U: uint64(sec), N: uint32(nsec)}
 }
 
 // DurationValue is the typed value of a duration given in seconds (a
-// double): the inverse of Value.Seconds, exact while the duration has at
+// double): the inverse of TypedValue.Seconds, exact while the duration has at
 // most 15 significant digits (|d| below about 10^6 s).
-func DurationValue(d float64) Value {
+func DurationValue(d float64) TypedValue {
 	text := strconv.AppendFloat(nil, d, 'f', 9, 64)
 	neg := len(text) > 0 && text[0] == '-'
 	if neg {
@@ -336,7 +336,7 @@ func DurationValue(d float64) Value {
 			nsec += 1e9
 		}
 	}
-	return Value{Kind: column.KindDuration, U: uint64(sec), N: uint32(nsec)}
+	return TypedValue{Kind: column.KindDuration, U: uint64(sec), N: uint32(nsec)}
 }
 
 // JSONType and ParquetType name a shape's types in the JSON Lines and
