@@ -22,6 +22,7 @@ import (
 const usage = `Usage: flowsift [OPTION...] -r FILE [-w PREFIX] [-s]
        flowsift tawk [TAWK OPTIONS] PROGRAM [FILE...]
        flowsift tcol [FILE]
+       flowsift serve -r CAPTURE [--addr 127.0.0.1:8080]   web view
        flowsift config                 list plugins, switches and defaults
        flowsift install-aliases DIR    create tawk and tcol symlinks in DIR
 
@@ -63,6 +64,8 @@ func Main(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return tawk.Main(args[1:], stdin, stdout, stderr)
 		case "tcol":
 			return tcol.Main(args[1:], stdin, stdout, stderr)
+		case "serve":
+			return serveMain(args[1:], stdout, stderr)
 		case "config":
 			return listConfig(stdout)
 		case "install-aliases":

@@ -420,69 +420,11 @@ func run(args []string, stdin io.Reader, stdout *bufio.Writer, stderr io.Writer)
 	}
 	input := io.MultiReader(bytes.NewReader(peeked), br)
 
-	// Column name -> number (sanitized names, as tawk's variables).
-	var cols map[string]int
-	if names != nil {
-		cols = map[string]int{}
-		for i, n := range names {
-			if o.rename && reserved(n) {
-				n += "_"
-			}
-			if _, dup := cols[n]; !dup {
-				cols[n] = i + 1
-			}
-		}
-	}
 	nat := &natives{stdout: stdout, stderr: stderr}
 	funcs := nat.funcs()
-
-	info, err := rewrite(cmd.program, cols)
+	prog, cols, err := compile(o, cmd, names, funcs)
 	if err != nil {
-		var ce *colError
-		if errors.As(err, &ce) && o.check {
-			return checkError(ce.name, cols)
-		}
-		return fail(2, "tawk: %v\n%s", err, caret(cmd.program, ce.line, ce.col))
-	}
-	if o.check {
-		for n := range info.fieldOf {
-			if _, ok := cols[n]; !ok && !specialVars[n] && !info.names[n] {
-				return checkError(n, cols)
-			}
-		}
-	}
-
-	// Assemble: prelude (header rule, COL), user program, library.
-	defined := map[string]bool{}
-	for _, m := range funcDefRe.FindAllStringSubmatch(info.src, -1) {
-		defined[m[1]] = true
-	}
-	setName := ""
-	if o.input != "" && o.input != "-" && len(cmd.operands) == 0 {
-		setName = o.input
-	}
-	prelude := buildPrelude(o, names, setName)
-	preludeLines := strings.Count(prelude, "\n")
-	src := prelude + info.src + "\n" + libSource(info.calls, defined)
-	if info.calls["aggr"] || info.calls["aggrrep"] || info.calls["t2sort"] || info.calls["t2rsort"] {
-		src += "END { _t2o = _t2aggrout(OFS) _t2sortout(); if (_t2o != \"\") printf \"%s\", _t2o }\n"
-	}
-	prog, err := parser.ParseProgram([]byte(src), &parser.ParserConfig{Funcs: funcs})
-	if err != nil {
-		var pe *parser.ParseError
-		if errors.As(err, &pe) {
-			line := pe.Position.Line - preludeLines
-			last := strings.Count(cmd.program, "\n") + 1
-			if line > last && pe.Position.Line <= preludeLines+last+1 {
-				// The parser hit the end of the user's program.
-				return fail(2, "tawk: syntax error at end of program: %s\n%s", pe.Message, caret(cmd.program, last, len(lastLine(cmd.program))+1))
-			}
-			if line >= 1 && line <= last {
-				return fail(2, "tawk: syntax error at line %d, column %d: %s\n%s", line, pe.Position.Column, pe.Message, caret(cmd.program, line, pe.Position.Column))
-			}
-			return fail(2, "tawk: error in program: %s", pe.Message)
-		}
-		return fail(2, "tawk: %v", err)
+		return err
 	}
 
 	if o.comment != "" {
@@ -527,6 +469,75 @@ func run(args []string, stdin io.Reader, stdout *bufio.Writer, stderr io.Writer)
 		return &exitError{code: status}
 	}
 	return nil
+}
+
+// compile rewrites cmd's program for the columns names (the header row)
+// and parses it with tawk's prelude and library: every message tawk gives
+// for a bad program comes from here.
+func compile(o *options, cmd *awkCmd, names []string, funcs map[string]any) (*parser.Program, map[string]int, error) {
+	// Column name -> number (sanitized names, as tawk's variables).
+	var cols map[string]int
+	if names != nil {
+		cols = map[string]int{}
+		for i, n := range names {
+			if o.rename && reserved(n) {
+				n += "_"
+			}
+			if _, dup := cols[n]; !dup {
+				cols[n] = i + 1
+			}
+		}
+	}
+	info, err := rewrite(cmd.program, cols)
+	if err != nil {
+		var ce *colError
+		if errors.As(err, &ce) && o.check {
+			return nil, nil, checkError(ce.name, cols)
+		}
+		return nil, nil, fail(2, "tawk: %v\n%s", err, caret(cmd.program, ce.line, ce.col))
+	}
+	if o.check {
+		for n := range info.fieldOf {
+			if _, ok := cols[n]; !ok && !specialVars[n] && !info.names[n] {
+				return nil, nil, checkError(n, cols)
+			}
+		}
+	}
+
+	// Assemble: prelude (header rule, COL), user program, library.
+	defined := map[string]bool{}
+	for _, m := range funcDefRe.FindAllStringSubmatch(info.src, -1) {
+		defined[m[1]] = true
+	}
+	setName := ""
+	if o.input != "" && o.input != "-" && len(cmd.operands) == 0 {
+		setName = o.input
+	}
+	prelude := buildPrelude(o, names, setName)
+	preludeLines := strings.Count(prelude, "\n")
+	src := prelude + info.src + "\n" + libSource(info.calls, defined)
+	if info.calls["aggr"] || info.calls["aggrrep"] || info.calls["t2sort"] || info.calls["t2rsort"] {
+		src += "END { _t2o = _t2aggrout(OFS) _t2sortout(); if (_t2o != \"\") printf \"%s\", _t2o }\n"
+	}
+	prog, err := parser.ParseProgram([]byte(src), &parser.ParserConfig{Funcs: funcs})
+	if err != nil {
+		var pe *parser.ParseError
+		if errors.As(err, &pe) {
+			line := pe.Position.Line - preludeLines
+			last := strings.Count(cmd.program, "\n") + 1
+			if line > last && pe.Position.Line <= preludeLines+last+1 {
+				// The parser hit the end of the user's program.
+				return nil, nil, fail(2, "tawk: syntax error at end of program: %s\n%s", pe.Message, caret(cmd.program, last, len(lastLine(cmd.program))+1))
+			}
+			if line >= 1 && line <= last {
+				return nil, nil, fail(2, "tawk: syntax error at line %d, column %d: %s\n%s", line, pe.Position.Column, pe.Message, caret(cmd.program, line, pe.Position.Column))
+			}
+			return nil, nil, fail(2, "tawk: error in program: %s", pe.Message)
+		}
+		return nil, nil, fail(2, "tawk: %v", err)
+	}
+
+	return prog, cols, nil
 }
 
 var funcDefRe = regexp.MustCompile(`(?m)\bfunc(?:tion)?\s+([A-Za-z_][A-Za-z_0-9]*)`)

@@ -1,0 +1,234 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"flowsift/internal/corpus"
+	"flowsift/internal/pcapgen"
+	"flowsift/internal/plugin"
+	"flowsift/internal/plugins"
+	"flowsift/internal/tawk"
+)
+
+func testRegistry() *plugin.Registry { return plugins.Registry() }
+
+func corpusCapture(t *testing.T, name string) string {
+	t.Helper()
+	shared := corpus.SharedDir()
+	if shared == "" {
+		t.Skip("no shared corpus")
+	}
+	p := filepath.Join(shared, "corpus", "generated", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Skip(err)
+	}
+	return p
+}
+
+// flowFileOf runs flowsift (flow mode, serve's plugins) on capture into a
+// fresh folder and returns the flow file.
+func flowFileOf(t *testing.T, capture string) string {
+	t.Helper()
+	prefix := filepath.Join(t.TempDir(), "run")
+	if err := runEngine([]string{capture}, prefix, false, testRegistry(), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	return prefix + "_flows.txt"
+}
+
+func get(t *testing.T, u string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// TestAPIFlowsMatchesFlowFile: /api/flows returns exactly the rows and
+// values of the flow file, for every generated capture of the corpus.
+func TestAPIFlowsMatchesFlowFile(t *testing.T) {
+	shared := corpus.SharedDir()
+	if shared == "" {
+		t.Skip("no shared corpus")
+	}
+	caps, _ := filepath.Glob(filepath.Join(shared, "corpus", "generated", "*.pcap*"))
+	if len(caps) == 0 {
+		t.Skip("no generated captures")
+	}
+	sort.Strings(caps)
+	for _, c := range caps {
+		t.Run(filepath.Base(c), func(t *testing.T) {
+			_, hs := startServer(t, c)
+			code, body := get(t, hs.URL+"/api/flows")
+			if code != 200 {
+				t.Fatalf("status %d: %s", code, body)
+			}
+			var got []map[string]string
+			if err := json.Unmarshal(body, &got); err != nil {
+				t.Fatal(err)
+			}
+			want, err := os.ReadFile(flowFileOf(t, c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSuffix(string(want), "\n"), "\n")
+			names := strings.Split(strings.TrimPrefix(lines[0], "%"), "\t")
+			if len(got) != len(lines)-1 {
+				t.Fatalf("%d rows, flow file has %d", len(got), len(lines)-1)
+			}
+			for i, l := range lines[1:] {
+				vals := strings.Split(l, "\t")
+				if len(got[i]) != len(names) {
+					t.Fatalf("row %d: %d keys, want %d", i, len(got[i]), len(names))
+				}
+				for k, n := range names {
+					if got[i][n] != vals[k] {
+						t.Fatalf("row %d column %s: %q, flow file %q", i, n, got[i][n], vals[k])
+					}
+				}
+			}
+			// Keys come in the file's column order.
+			if first := strings.SplitN(string(body), ",", 3); !strings.HasPrefix(first[0], `[{"dir":`) || !strings.HasPrefix(first[1], `"flowInd":`) {
+				t.Errorf("columns out of order: %s", first[:2])
+			}
+		})
+	}
+}
+
+func TestAPIFilterAndErrors(t *testing.T) {
+	capture := corpusCapture(t, "02_loss_bulk_sender_side.pcap")
+	_, hs := startServer(t, capture)
+	flowFile := flowFileOf(t, capture)
+
+	code, body := get(t, hs.URL+"/api/flows?filter="+url.QueryEscape(`$diagRetx > 0`))
+	var rows []map[string]string
+	if err := json.Unmarshal(body, &rows); code != 200 || err != nil {
+		t.Fatalf("status %d, %v", code, err)
+	}
+	if len(rows) != 1 || rows[0]["flowInd"] != "3" || rows[0]["dir"] != "A" || rows[0]["diagRetx"] != "26" {
+		t.Errorf("filter rows: %v", rows)
+	}
+	if n := tawkCount(t, `$diagRetx > 0`, flowFile); n != 1 {
+		t.Errorf("tawk prints %d rows", n)
+	}
+
+	// A bad filter: HTTP 400 with tawk's own message.
+	for _, bad := range []string{`$diagRetx >`, `$noSuchColumn( > 1`, `{ print }`} {
+		code, body := get(t, hs.URL+"/api/flows?filter="+url.QueryEscape(bad))
+		var stderr bytes.Buffer
+		rc := tawk.Main([]string{bad, flowFile}, nil, io.Discard, &stderr)
+		if code != 400 {
+			t.Errorf("%q: status %d", bad, code)
+		}
+		if rc != 0 && strings.TrimSpace(string(body)) != strings.TrimSpace(stripANSI(stderr.String())) {
+			t.Errorf("%q: message %q, tawk says %q", bad, body, stderr.String())
+		}
+	}
+
+	// Packets of flow 3: every packet row of the flow, in order.
+	code, body = get(t, hs.URL+"/api/flow/3/packets")
+	var pk []map[string]string
+	if err := json.Unmarshal(body, &pk); code != 200 || err != nil {
+		t.Fatalf("packets: status %d, %v", code, err)
+	}
+	if len(pk) != 2374 || pk[0]["pktNo"] != "3" || pk[0]["flowInd"] != "3" || pk[len(pk)-1]["flowInd"] != "3" {
+		t.Errorf("flow 3: %d packets, first %s", len(pk), pk[0]["pktNo"])
+	}
+	if code, _ := get(t, hs.URL+"/api/flow/99/packets"); code != 404 {
+		t.Errorf("unknown flow: status %d", code)
+	}
+}
+
+// hostileCapture writes a capture whose payloads are HTML and script: an
+// HTTP request with <script> in a header and a DNS query for a name with
+// markup in it.
+func hostileCapture(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "hostile.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := pcapgen.NewWriter(f, pcapgen.LinkEthernet, 65535)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, srv := []byte{10, 0, 0, 1}, []byte{10, 0, 0, 2}
+	mac1, mac2 := [6]byte{2, 0, 0, 0, 0, 1}, [6]byte{2, 0, 0, 0, 0, 2}
+	req := "GET /<script>window.__pwned=1</script> HTTP/1.1\r\nHost: <img src=x onerror=window.__pwned=1>\r\nX-Evil: <script>window.__pwned=1</script>\r\n\r\n"
+	frames := []pcapgen.Frame{
+		{SrcMAC: mac1, DstMAC: mac2, Src: cli, Dst: srv, Proto: 6, TTL: 64, SrcPort: 40000, DstPort: 80, Seq: 1000, Flags: pcapgen.SYN, Window: 65535},
+		{SrcMAC: mac2, DstMAC: mac1, Src: srv, Dst: cli, Proto: 6, TTL: 64, SrcPort: 80, DstPort: 40000, Seq: 5000, Ack: 1001, Flags: pcapgen.SYN | pcapgen.ACK, Window: 65535},
+		{SrcMAC: mac1, DstMAC: mac2, Src: cli, Dst: srv, Proto: 6, TTL: 64, SrcPort: 40000, DstPort: 80, Seq: 1001, Ack: 5001, Flags: pcapgen.ACK, Window: 65535},
+		{SrcMAC: mac1, DstMAC: mac2, Src: cli, Dst: srv, Proto: 6, TTL: 64, SrcPort: 40000, DstPort: 80, Seq: 1001, Ack: 5001, Flags: pcapgen.ACK | pcapgen.PSH, Window: 65535, Payload: []byte(req)},
+		{SrcMAC: mac2, DstMAC: mac1, Src: srv, Dst: cli, Proto: 6, TTL: 64, SrcPort: 80, DstPort: 40000, Seq: 5001, Ack: 1001 + uint32(len(req)), Flags: pcapgen.ACK, Window: 65535},
+		{SrcMAC: mac1, DstMAC: mac2, Src: cli, Dst: srv, Proto: 17, TTL: 64, SrcPort: 53000, DstPort: 53, Payload: dnsQuery("<img src=x onerror=window.__pwned=1>.<script>window.__pwned=1</script>.example")},
+	}
+	for i, fr := range frames {
+		if err := w.WritePacket(1700000000, uint32(i)*1000000, fr.Build(nil), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return path
+}
+
+func dnsQuery(name string) []byte {
+	b := []byte{0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0}
+	for _, l := range strings.Split(name, ".") {
+		b = append(b, byte(len(l)))
+		b = append(b, l...)
+	}
+	return append(b, 0, 0, 1, 0, 1)
+}
+
+// TestHostileCaptureEscaped: markup from a capture reaches the pages and
+// the JSON only escaped (the browser test checks that it renders as text).
+func TestHostileCaptureEscaped(t *testing.T) {
+	_, hs := startServer(t, hostileCapture(t))
+	for _, p := range []string{"/", "/flows?cols=all", "/flow/1", "/flow/2", "/api/flows", "/api/flow/1/packets", "/api/flow/2/packets", "/flows?filter=" + url.QueryEscape(`"<script>x</script>"`)} {
+		code, body := get(t, hs.URL+p)
+		if code != 200 && code != 400 {
+			t.Errorf("%s: status %d", p, code)
+		}
+		for _, raw := range []string{"<script>window", "<img src=x", "<script>x"} {
+			if bytes.Contains(body, []byte(raw)) {
+				t.Errorf("%s: unescaped %q in the response", p, raw)
+			}
+		}
+	}
+	// The payload does reach the packet API (escaped, as JSON keeps it).
+	_, body := get(t, hs.URL+"/api/flow/1/packets")
+	var pk []map[string]string
+	json.Unmarshal(body, &pk)
+	found := false
+	for _, p := range pk {
+		found = found || strings.Contains(p["l7Content"], "<script>window.__pwned=1</script>")
+	}
+	if !found {
+		t.Errorf("the HTTP payload is not in the packet rows")
+	}
+	resp, err := http.Get(hs.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+		t.Errorf("Content-Security-Policy %q", csp)
+	}
+}
