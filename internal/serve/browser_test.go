@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"flowsift/internal/engine"
 	"flowsift/internal/tawk"
 )
 
@@ -44,6 +46,11 @@ type browser struct {
 
 func newBrowser(t *testing.T) *browser {
 	exe := chromium(t)
+	// Not t.TempDir: chromium may still write to its profile while it exits.
+	profile, err := os.MkdirTemp("", "flowsift-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.NoSandbox,
@@ -52,13 +59,13 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.NoFirstRun,
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1400, 900),
 	)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(ctx, 120*time.Second)
-	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	t.Cleanup(func() { cancelT(); cancelC(); cancelA(); os.RemoveAll(profile) })
 	b := &browser{ctx: ctx}
 	chromedp.ListenTarget(ctx, func(ev any) {
 		b.mu.Lock()
@@ -299,5 +306,70 @@ func TestBrowserHostileCapture(t *testing.T) {
 			}
 		}
 	}
+	b.noErrors(t)
+}
+
+// TestServeSpeed measures issue 11's speed figures on a large capture
+// (FLOWSIFT_SERVE_BENCH=path, e.g. the issue-6 benchmark capture); it logs
+// them and asserts nothing about time.
+func TestServeSpeed(t *testing.T) {
+	capture := os.Getenv("FLOWSIFT_SERVE_BENCH")
+	if capture == "" {
+		t.Skip("set FLOWSIFT_SERVE_BENCH to a capture to measure")
+	}
+	b := newBrowser(t)
+	var flowMode []time.Duration
+	for range 3 {
+		st := time.Now()
+		// What `flowsift -r CAPTURE -w DIR/` runs: the default plugins.
+		o := &engine.Options{Inputs: []string{capture}, ReadFile: capture, Prefix: filepath.Join(t.TempDir(), "f"), LogFile: true, Sets: map[string]string{}}
+		if rc := engine.Run(o, testRegistry(), io.Discard, io.Discard); rc != 0 {
+			t.Fatalf("flow-mode run: status %d", rc)
+		}
+		flowMode = append(flowMode, time.Since(st))
+	}
+	st := time.Now()
+	s, err := New(filepath.Base(capture), []string{capture}, "", testRegistry(), DefaultExplainer(), os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := time.Since(st)
+	hs := httptest.NewServer(s.Handler())
+	defer func() { hs.Close(); s.Close() }()
+	t.Logf("flow-mode runs (default plugins): %v; serve ready after %v (%d flow rows)", flowMode, ready, s.Current().Flows.Len())
+
+	nav := func(path string) float64 {
+		var ms float64
+		b.run(t, chromedp.Navigate(hs.URL+path), chromedp.WaitReady("body", chromedp.ByQuery),
+			chromedp.Evaluate(`performance.getEntriesByType("navigation")[0].responseEnd`, &ms))
+		return ms
+	}
+	t.Logf("/flows first page: %.0f ms to the last byte (navigation timing)", nav("/flows"))
+	t.Logf("/flows?filter (tawk over every row, uncached): %.0f ms", nav("/flows?filter="+url.QueryEscape(`bitsanyset($tcpAnomaly, 0x000c) && $l7BytesSnt > 1000`)))
+	t.Logf("/flows sorted by l7BytesSnt: %.0f ms", nav("/flows?sort=l7BytesSnt&desc=1"))
+
+	// The largest flow by packets.
+	a := s.Current()
+	best, bestN := uint64(0), 0.0
+	cInd, cP := a.Flows.Col("flowInd"), a.Flows.Col("pktsSnt")
+	sums := map[uint64]float64{}
+	for i := 0; i < a.Flows.Len(); i++ {
+		ind, _ := strconv.ParseUint(a.Flows.Field(i, cInd), 10, 64)
+		n, _ := number(a.Flows.Field(i, cP))
+		sums[ind] += n
+		if sums[ind] > bestN {
+			best, bestN = ind, sums[ind]
+		}
+	}
+	st = time.Now()
+	<-a.pktDone
+	t.Logf("packet index ready %v after serve was ready", time.Since(st))
+	var ms float64
+	b.run(t, chromedp.Navigate(fmt.Sprintf("%s/flow/%d", hs.URL, best)), chromedp.WaitVisible("#p-if svg", chromedp.ByQuery),
+		chromedp.Evaluate(`performance.getEntriesByName("plots-drawn")[0].startTime`, &ms))
+	t.Logf("/flow/%d (%.0f packets) with its four plots: %.0f ms from navigation start", best, bestN, ms)
+	var marks string
+	b.run(t, chromedp.Evaluate(`JSON.stringify(performance.getEntries().filter(e=>e.entryType!=="resource"||true).map(e=>[e.name.slice(-40),Math.round(e.startTime),Math.round(e.duration)]))`, &marks))
+	t.Log(marks)
 	b.noErrors(t)
 }

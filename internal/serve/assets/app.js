@@ -155,6 +155,11 @@ function chart(container, spec) {
       });
       if (d) body.appendChild(sv("path", { d, fill: "none", stroke: s.color, "stroke-width": s.width || 1.5, "stroke-dasharray": s.dash || "" }));
       if (s.dots) for (const p of s.pts) body.appendChild(sv("circle", { cx: X(p[0]), cy: Y(p[1]), r: 2.2, fill: s.color, "data-i": p[3] ?? "" }));
+    } else if (s.kind === "bars" && s.path) {
+      // Many plain segments: one path (a vertical stroke each) keeps the DOM small.
+      let d = "";
+      for (const p of s.pts) { const ya = Y(p[1]); d += `M${X(p[0]).toFixed(1)},${ya.toFixed(1)}V${Math.min(Y(p[2]), ya - 2).toFixed(1)}`; }
+      body.appendChild(sv("path", { d, stroke: s.color, "stroke-width": s.width || 2, fill: "none", class: "segs" }));
     } else if (s.kind === "bars") {
       // Time-sequence segments: a vertical bar from seq to seq+len.
       for (const p of s.pts) {
@@ -184,8 +189,19 @@ function chart(container, spec) {
       const inv = v => x0 + (v - m.l) / (W - m.l - m.r) * (x1 - x0);
       spec.onZoom(inv(Math.min(p, a)), inv(Math.max(p, a)));
     } else if (spec.onPick) {
-      const t = ev.target.closest("[data-i]");
-      if (t && t.dataset.i !== "") spec.onPick(+t.dataset.i);
+      // The nearest drawn point within 10 px.
+      const r = svg.getBoundingClientRect(), cx = ev.clientX - r.left, cy = ev.clientY - r.top;
+      let best = null, bd = 100;
+      for (const s of spec.series) for (const q of s.pts) {
+        if (q[3] === undefined) continue;
+        const dx = X(q[0]) - cx;
+        if (dx > 10 || dx < -10) continue;
+        const y2 = s.kind === "bars" ? Y(q[2]) : Y(q[1]), y1 = Y(q[1]);
+        const dy = cy < Math.min(y1, y2) ? Math.min(y1, y2) - cy : cy > Math.max(y1, y2) ? cy - Math.max(y1, y2) : 0;
+        const d2 = dx * dx + dy * dy;
+        if (d2 <= bd) { bd = d2; best = q[3]; }
+      }
+      if (best !== null) spec.onPick(best);
     }
   });
   svg.addEventListener("dblclick", () => spec.onZoom && spec.onZoom(null, null));
@@ -236,20 +252,25 @@ function initFlow() {
   if (!plots) return;
   const N = plots.dataset.flow;
   const status = document.getElementById("plot-status");
-  fetch("/api/flow/" + encodeURIComponent(N) + "/packets?format=compact").then(r => {
+  const cols = ["pktNo", "flowStat", "time", "pktIAT", "srcIP", "srcPort", "dstIP", "dstPort", "l4Proto", "l7Len", "seq", "ack", "tcpFlags", "tcpWin", "diagPktClass", "tcpAnomaly", "tcpStatesAFlags", "l7Content"];
+  fetch("/api/flow/" + encodeURIComponent(N) + "/packets?format=compact&cols=" + cols.join(",")).then(r => {
     if (!r.ok) throw new Error("packets: HTTP " + r.status);
     return r.json();
   }).then(d => {
+    performance.mark("packets-loaded");
     const flow = buildFlow(d);
     status.textContent = `${flow.pkts.length} packets` + (flow.pkts.length > 5000 ? " (plots decimated for display; marked events always drawn)" : "");
     const view = { dir: "A", zoom: null, sel: -1 };
     const list = packetList(d, flow, i => { view.sel = i; });
+    performance.mark("list-built");
     const draw = () => drawPlots(flow, view, (lo, hi) => { view.zoom = lo === null ? null : [lo, hi]; draw(); }, i => { view.sel = i; list.select(i); });
     document.getElementById("dirsel").addEventListener("change", ev => { view.dir = ev.target.value; draw(); });
     document.getElementById("zoomreset").addEventListener("click", () => { view.zoom = null; draw(); });
     // Default to the direction that sends the data.
     if (flow.dataCount.B > flow.dataCount.A) { view.dir = "B"; document.getElementById("dirsel").value = "B"; }
     draw();
+    // For speed measurements: time from navigation start to plots drawn.
+    performance.mark("plots-drawn");
     let t = null;
     window.addEventListener("resize", () => { clearTimeout(t); t = setTimeout(draw, 150); });
   }).catch(err => { status.textContent = String(err); });
@@ -324,7 +345,7 @@ function drawPlots(flow, view, onZoom, onPick) {
     const pts = cls === "new" ? decimate(byClass[cls], x[0], x[1], width, () => false) : byClass[cls];
     drawn += pts.length;
     for (const p of pts) { yMin = Math.min(yMin, p[1]); yMax = Math.max(yMax, p[2]); }
-    series.push({ kind: "bars", pts, color: CLASS_COLOR[cls] || C.grey, label: `${CLASS_LABEL[cls] || cls} (${pts.length})`, marker: cls === "lost" ? "x" : "", width: cls === "new" ? 1.5 : 2.5 });
+    series.push({ kind: "bars", pts, color: CLASS_COLOR[cls] || C.grey, label: `${CLASS_LABEL[cls] || cls} (${pts.length})`, marker: cls === "lost" ? "x" : "", width: cls === "new" ? 1.5 : 2.5, path: cls === "new" });
   }
   const ackD = decimate(ackPts, x[0], x[1], width, () => false), winD = decimate(winPts, x[0], x[1], width, () => false);
   for (const p of ackD) { yMin = Math.min(yMin, p[1]); yMax = Math.max(yMax, p[1]); }
