@@ -14,6 +14,7 @@ import (
 	"flowsift/internal/engine"
 	"flowsift/internal/plugin"
 	"flowsift/internal/plugins"
+	"flowsift/internal/plugins/tcpdiag"
 
 	"flowsift/internal/tawk"
 	"flowsift/internal/tcol"
@@ -117,8 +118,40 @@ func listConfig(w io.Writer) int {
 		for _, s := range reg.Switches {
 			fmt.Fprintf(bw, "  %s.%-18s default %-8s %s\n", reg.Name, s.Name, s.Default, s.Help)
 		}
+		configColumns(bw, reg)
 	}
 	return 0
+}
+
+// configColumns lists a plugin's columns with the default switches, and
+// what the bits of its own bit fields mean.
+func configColumns(w io.Writer, reg *plugin.Registration) {
+	s := plugin.Settings{}
+	for _, sw := range reg.Switches {
+		s[sw.Name] = sw.Default
+	}
+	p, err := reg.New(&plugin.Env{}, s)
+	if err != nil {
+		return
+	}
+	fmt.Fprintln(w, "  flow columns:")
+	for _, c := range p.FlowColumns() {
+		fmt.Fprintf(w, "    %-22s %-8s %s\n", c.Name, c.Type, c.Desc)
+	}
+	if pc := p.PacketColumns(); len(pc) > 0 {
+		fmt.Fprintln(w, "  packet columns:")
+		for _, c := range pc {
+			fmt.Fprintf(w, "    %-22s %-8s %s\n", c.Name, c.Type, c.Desc)
+		}
+	}
+	if reg.Name == tcpdiag.Name {
+		fmt.Fprintln(w, "  diagFindings bits (also 'flowsift tawk -V diagFindings=VALUE'):")
+		for _, b := range tcpdiag.FindingsDoc {
+			fmt.Fprintf(w, "    0x%04x  %s\n", 1<<b.Bit, b.Desc)
+		}
+		fmt.Fprintf(w, "  diagVantage: %s\n", strings.Join(tcpdiag.VantageNames[:], ", "))
+		fmt.Fprintf(w, "  diagPktClass: %s\n", strings.Join(tcpdiag.ClassNames[:], ", "))
+	}
 }
 
 var coreSwitches = []plugin.Switch{

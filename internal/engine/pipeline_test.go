@@ -115,11 +115,11 @@ func (lc *loopCapture) Read(p []byte) (int, error) {
 
 // newTestRunner sets up a run with the default plugins writing into a
 // temporary folder.
-func newTestRunner(tb testing.TB, packetMode bool, lc *loopCapture) *runner {
+func newTestRunner(tb testing.TB, packetMode bool, lc *loopCapture, pluginNames ...string) *runner {
 	tb.Helper()
 	dir := tb.TempDir()
 	in := filepath.Join(corpus.SharedDir(), "corpus", "generated", lc.files[0])
-	opts := &Options{ReadFile: in, Inputs: []string{in}, Prefix: dir + "/", PacketMode: packetMode}
+	opts := &Options{ReadFile: in, Inputs: []string{in}, Prefix: dir + "/", PacketMode: packetMode, Plugins: pluginNames}
 	r := &runner{opts: opts, stderr: io.Discard, start: time.Now()}
 	if err := r.setup(plugins.Registry(), io.Discard); err != nil {
 		tb.Fatal(err)
@@ -148,16 +148,26 @@ func runPasses(tb testing.TB, r *runner, lc *loopCapture, passes int) {
 // one pass. What remains is per file (the capture reader, the reader
 // goroutine, whose g the runtime reuses or not: hence the tolerance of one
 // allocation); three more passes are over 50,000 more packets.
+// withDiag is the default plugin set plus tcpDiag.
+var withDiag = []string{"basicFlow", "basicStats", "tcpFlags", "tcpStates", "tcpDiag"}
+
 func TestPipelineNoAllocs(t *testing.T) {
 	for _, pm := range []bool{false, true} {
+		testNoAllocs(t, pm)
+		testNoAllocs(t, pm, withDiag...)
+	}
+}
+
+func testNoAllocs(t *testing.T, pm bool, pluginNames ...string) {
+	{
 		lc := loadLoop(t)
-		r := newTestRunner(t, pm, lc)
+		r := newTestRunner(t, pm, lc, pluginNames...)
 		runPasses(t, r, lc, 3) // warm up: flow storage, index, tapes, free lists
 		one := testing.AllocsPerRun(3, func() { runPasses(t, r, lc, 1) })
 		four := testing.AllocsPerRun(3, func() { runPasses(t, r, lc, 4) })
 		if four > one+1 {
-			t.Errorf("packet mode %v: %v allocations for 4 passes, %v for 1 (%d packets per pass): the per-packet path allocates",
-				pm, four, one, lc.packets)
+			t.Errorf("packet mode %v, plugins %v: %v allocations for 4 passes, %v for 1 (%d packets per pass): the per-packet path allocates",
+				pm, pluginNames, four, one, lc.packets)
 		}
 		if r.c.Packets < uint64(18*lc.packets) {
 			t.Fatalf("only %d packets processed", r.c.Packets)
@@ -169,12 +179,13 @@ func TestPipelineNoAllocs(t *testing.T) {
 // in memory; one op is one packet.
 func BenchmarkPipeline(b *testing.B) {
 	for _, mode := range []struct {
-		name string
-		pm   bool
-	}{{"flows", false}, {"packets", true}} {
+		name    string
+		pm      bool
+		plugins []string
+	}{{"flows", false, nil}, {"packets", true, nil}, {"flows+tcpDiag", false, withDiag}, {"packets+tcpDiag", true, withDiag}} {
 		b.Run(mode.name, func(b *testing.B) {
 			lc := loadLoop(b)
-			r := newTestRunner(b, mode.pm, lc)
+			r := newTestRunner(b, mode.pm, lc, mode.plugins...)
 			runPasses(b, r, lc, 2)
 			passes := (b.N + lc.packets - 1) / lc.packets
 			runtime.GC()

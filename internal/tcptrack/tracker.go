@@ -79,8 +79,11 @@ func (e *Endpoint) IPIDPerSocket() bool {
 }
 
 // Tracker holds the endpoints of every flow and the current segment.
+// Endpoints are kept only once a plugin asked for them (KeepEndpoints):
+// the parse alone costs nothing in memory.
 type Tracker struct {
-	eps flow.Store[Endpoint]
+	keep bool
+	eps  flow.Store[Endpoint]
 	// Seg is the packet being processed (valid between Begin and End).
 	Seg  Segment
 	self *Endpoint
@@ -91,8 +94,16 @@ type Tracker struct {
 // New returns an empty tracker.
 func New() *Tracker { return &Tracker{} }
 
+// KeepEndpoints makes the tracker keep every flow direction's endpoint
+// state; plugins that read Self, Peer or Endpoint call it when built.
+func (t *Tracker) KeepEndpoints() { t.keep = true }
+
 // NewFlow resets the endpoint of a flow that was just created.
-func (t *Tracker) NewFlow(f *flow.Flow) { *t.eps.At(f.Slot) = Endpoint{} }
+func (t *Tracker) NewFlow(f *flow.Flow) {
+	if t.keep {
+		*t.eps.At(f.Slot) = Endpoint{}
+	}
+}
 
 // Endpoint returns the state of flow direction f.
 func (t *Tracker) Endpoint(f *flow.Flow) *Endpoint { return t.eps.At(f.Slot) }
@@ -101,8 +112,11 @@ func (t *Tracker) Endpoint(f *flow.Flow) *Endpoint { return t.eps.At(f.Slot) }
 func (t *Tracker) Begin(f *flow.Flow, p *decode.Packet) {
 	Parse(p, &t.Seg)
 	t.pkt = p
+	t.self, t.peer = nil, nil
+	if !t.keep {
+		return
+	}
 	t.self = t.eps.At(f.Slot)
-	t.peer = nil
 	if f.Partner != nil {
 		t.peer = t.eps.At(f.Partner.Slot)
 	}
@@ -112,7 +126,8 @@ func (t *Tracker) Begin(f *flow.Flow, p *decode.Packet) {
 // without the engine and parse for themselves).
 func (t *Tracker) Current(p *decode.Packet) bool { return t != nil && t.pkt == p }
 
-// Self is the endpoint of the current packet's direction (state before it).
+// Self is the endpoint of the current packet's direction (state before
+// it); nil unless KeepEndpoints was called.
 func (t *Tracker) Self() *Endpoint { return t.self }
 
 // Peer is the endpoint of the opposite direction, nil for a lone flow.

@@ -44,7 +44,7 @@ func main() {
 	runs := flag.Int("runs", 5, "runs per mode")
 	dir := flag.String("dir", filepath.Join(os.TempDir(), "flowsift-bench"), "folder for the captures, the binary and the outputs")
 	scale := flag.Int("scale", 0, "also time flow mode on a capture with this many copies (e.g. 200)")
-	modes := flag.String("modes", "flows,packets", "modes to run: flows, packets or both")
+	modes := flag.String("modes", "flows,packets,diag", "modes to run: flows, packets, diag (flow mode with tcpDiag, run in pairs with flow mode)")
 	nflows := flag.Int("flows", 0, "only measure memory per flow on a capture of this many flows (e.g. 2000000)")
 	flag.Parse()
 
@@ -70,6 +70,9 @@ func main() {
 	fmt.Printf("capture %s: %d bytes (%.1f MB), %d copies\n", capPath, st.Size(), float64(st.Size())/1e6, *k)
 	fmt.Printf("machine: %d CPUs, load average %s\n", runtime.NumCPU(), loadAvg())
 
+	if bytes.Contains([]byte(*modes), []byte("diag")) {
+		pairDiag(bin, capPath, *dir, *runs)
+	}
 	var flowMedian time.Duration
 	for _, mode := range []string{"flows", "packets"} {
 		if !bytes.Contains([]byte(*modes), []byte(mode)) {
@@ -97,31 +100,71 @@ func main() {
 
 var packetsRE = regexp.MustCompile(`Number of processed packets: (\d+)`)
 
+// modeArgs are the command-line arguments of a mode.
+func modeArgs(capPath, out, mode string) []string {
+	args := []string{"-r", capPath, "-w", out}
+	switch mode {
+	case "packets":
+		args = append(args, "-s")
+	case "diag":
+		args = append(args, "--plugins", "basicFlow,basicStats,tcpFlags,tcpStates,tcpDiag")
+	}
+	return args
+}
+
+// runOnce runs the binary once and returns its times and peak RSS, and the
+// packet count of its report.
+func runOnce(bin string, args []string, out string) (result, int64) {
+	os.RemoveAll(out)
+	cmd := exec.Command(bin, args...)
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = os.Stderr
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		fatal(fmt.Errorf("%s %v: %v", bin, args, err))
+	}
+	wall := time.Since(start)
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	var packets int64
+	if m := packetsRE.FindSubmatch(stdout.Bytes()); m != nil {
+		packets, _ = strconv.ParseInt(string(m[1]), 10, 64)
+	}
+	return result{wall: wall, cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), rssKB: ru.Maxrss}, packets
+}
+
+// pairDiag alternates flow mode without and with tcpDiag, so that both see
+// the same machine load, and prints the medians and the median ratio.
+func pairDiag(bin, capPath, dir string, runs int) {
+	var plain, diag []result
+	var ratios []float64
+	for i := 0; i < runs; i++ {
+		outA, outB := filepath.Join(dir, "out-flows")+"/", filepath.Join(dir, "out-diag")+"/"
+		a, _ := runOnce(bin, modeArgs(capPath, outA, "flows"), outA)
+		b, _ := runOnce(bin, modeArgs(capPath, outB, "diag"), outB)
+		plain, diag = append(plain, a), append(diag, b)
+		ratios = append(ratios, b.wall.Seconds()/a.wall.Seconds())
+		fmt.Printf("  pair %d: flows %.3f s, flows+tcpDiag %.3f s (cpu %.3f / %.3f s, RSS %.1f / %.1f MB), ratio %.3f\n", i+1,
+			a.wall.Seconds(), b.wall.Seconds(), a.cpu.Seconds(), b.cpu.Seconds(), float64(a.rssKB)/1024, float64(b.rssKB)/1024, ratios[i])
+	}
+	wall := func(r result) float64 { return r.wall.Seconds() }
+	cpu := func(r result) float64 { return r.cpu.Seconds() }
+	sort.Float64s(ratios)
+	fmt.Printf("tcpDiag cost, median of %d pairs: wall %.3f s vs %.3f s, cpu %.3f s vs %.3f s, median pair ratio %.3f\n",
+		runs, median(diag, wall), median(plain, wall), median(diag, cpu), median(plain, cpu), ratios[len(ratios)/2])
+}
+
 // runMode runs one mode runs times and prints each run and the medians.
 func runMode(bin, capPath, dir, mode string, runs int, size int64) (time.Duration, int64) {
 	out := filepath.Join(dir, "out-"+mode) + "/"
-	args := []string{"-r", capPath, "-w", out}
-	if mode == "packets" {
-		args = append(args, "-s")
-	}
+	args := modeArgs(capPath, out, mode)
 	var res []result
 	var packets int64
 	for i := 0; i < runs; i++ {
-		os.RemoveAll(out)
-		cmd := exec.Command(bin, args...)
-		var stdout bytes.Buffer
-		cmd.Stdout = &stdout
-		cmd.Stderr = os.Stderr
-		start := time.Now()
-		if err := cmd.Run(); err != nil {
-			fatal(fmt.Errorf("%s %v: %v", bin, args, err))
-		}
-		wall := time.Since(start)
-		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		r := result{wall: wall, cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), rssKB: ru.Maxrss}
+		r, n := runOnce(bin, args, out)
 		res = append(res, r)
-		if m := packetsRE.FindSubmatch(stdout.Bytes()); m != nil {
-			packets, _ = strconv.ParseInt(string(m[1]), 10, 64)
+		if n > 0 {
+			packets = n
 		}
 		fmt.Printf("  %-7s run %d: wall %.3f s, cpu %.3f s, peak RSS %.1f MB\n",
 			mode, i+1, r.wall.Seconds(), r.cpu.Seconds(), float64(r.rssKB)/1024)

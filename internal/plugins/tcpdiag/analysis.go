@@ -10,8 +10,14 @@ import (
 type dir struct {
 	sb        int32 // 1 + pool index of the scoreboard, 0 = none yet
 	accounted bool
-	vant      uint8 // cached vantage once the handshake decided it
+	vant      uint8 // vantage once the handshake or the timing decided it
 	vantKnown bool
+	// Echo timing: the first time a new TSval of this direction was seen
+	// (echoVal/echoTime, pending until the partner echoes it) and the
+	// smallest delay of such an echo by this direction (minEcho).
+	echoVal, echoLast uint32
+	echoTime, minEcho int64
+	echoPend          bool
 
 	segs, retx, spur            int32
 	lostUp, lostDown            int32
@@ -21,6 +27,11 @@ type dir struct {
 	findings                    uint16
 	segSize                     uint32
 	hi                          uint64 // end of the highest data byte seen, 0 = none
+	lo                          uint64 // first data byte known (right after the SYN, or the first seen)
+	loTime                      int64  // the first data frame's time and send-order keys
+	loID                        uint64
+	loTS                        uint64
+	loKF                        uint8
 	fb                          bool   // the receiver's ACKs of this direction were seen
 	ackMax                      uint64 // highest cumulative ACK of this direction's data
 	arrMax                      uint64 // highest send position known to have arrived (end to end)
@@ -35,10 +46,10 @@ type dir struct {
 	probeTime int64
 	probeSet  bool
 	// As receiver: the previous ACK, to tell a repeated one.
-	ackSeen  bool
-	lastWin  uint16
-	lastSACK uint64
-	disc     [4]discard // arrivals the receiver did not keep
+	ackSeen   bool
+	lastAckID uint16
+	ofo       bool // its previous ACK carried SACK blocks
+	lastSACK  uint64
 
 	// Send-order keys: the IPv4 ID extended to 64 bits, the TCP timestamp
 	// extended, and the highest of each seen on a data frame.
@@ -85,10 +96,14 @@ func (p *Plugin) segment(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint,
 		d.countID(seg.IPID)
 	}
 	p.handshake(f, d, o, self, peer, seg)
+	if seg.HasTS {
+		p.echoTiming(d, o, seg, t)
+	}
 	if d.hi == 0 && seg.Flags&tcptrack.FlagSYN != 0 {
 		// Data starts right after the SYN: a first data frame further on
 		// leaves a hole.
 		d.hi = self.SeqExt(seg.Seq) + 1
+		d.lo = d.hi
 	}
 	if o != nil && seg.Flags&(tcptrack.FlagSYN|tcptrack.FlagRST) == 0 {
 		// This segment's window is the one the partner's data sees.
@@ -103,7 +118,7 @@ func (p *Plugin) segment(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint,
 		}
 	}
 	if seg.Flags&tcptrack.FlagACK != 0 && o != nil && peer != nil && peer.Active && o.hi != 0 {
-		p.feedback(f, o, d, peer, seg, t)
+		p.feedback(f, o, d, peer, self.IPIDPerSocket(), seg, t)
 	}
 	if seg.Data() {
 		d.segs++
@@ -112,7 +127,7 @@ func (p *Plugin) segment(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint,
 		self.SeqExt(seg.Seq)+1 == d.hi && self.SndMaxExt <= d.hi {
 		// A zero-length segment one byte below the highest: Linux' window
 		// probe or keep-alive (RFC 9293 §3.8.4).
-		if o != nil && o.zwSince != 0 {
+		if d.zwSince != 0 { // the receiver's window for this direction is closed
 			d.findings |= FindZeroWinProbe
 			p.class = ClassProbe
 		} else {
@@ -121,6 +136,49 @@ func (p *Plugin) segment(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint,
 		}
 	}
 	d.lastTx = t
+}
+
+// echoTiming measures how soon this direction echoes the partner's
+// timestamps: at the sender of the data the echo leaves right after the
+// ACK arrives, at its receiver a round trip later. With the data-to-ACK
+// delay, the reverse relation, it places the capture point when no
+// handshake was captured.
+func (p *Plugin) echoTiming(d, o *dir, seg *tcptrack.Segment, t int64) {
+	if !d.echoPend && seg.TSval != d.echoLast {
+		d.echoVal, d.echoTime, d.echoPend = seg.TSval, t, true
+	}
+	d.echoLast = seg.TSval
+	if o == nil || !o.echoPend {
+		return
+	}
+	switch dt := int32(seg.TSecr - o.echoVal); {
+	case dt == 0:
+		if e := t - o.echoTime; e >= 0 && (d.minEcho == 0 || e < d.minEcho) {
+			d.minEcho = e
+		}
+		o.echoPend = false
+	case dt > 0: // it echoes a newer value: this one will not come back
+		o.echoPend = false
+	}
+}
+
+// timingVantage places the capture point on d's path from the
+// data-to-ACK delay and the echo delay when the handshake did not.
+func (p *Plugin) timingVantage(d, o *dir) {
+	if d.vantKnown || d.minAckDelay <= 0 || d.minEcho <= 0 || d.segs < 8 {
+		return
+	}
+	v := VantageMiddle
+	switch {
+	case d.minAckDelay > 4*d.minEcho:
+		v = VantageSender
+	case d.minEcho > 4*d.minAckDelay:
+		v = VantageReceiver
+	}
+	d.vant, d.vantKnown = v, true
+	if o != nil && !o.vantKnown {
+		o.vant, o.vantKnown = flip(v), true
+	}
 }
 
 // countID extends an IPv4 ID and counts the frame for the gap analysis.
@@ -241,6 +299,7 @@ func (p *Plugin) data(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint, se
 	if uint32(L) > d.segSize {
 		d.segSize = uint32(L)
 	}
+	p.timingVantage(d, o)
 	var idKey, tsKey uint64
 	var kf uint8
 	if seg.IPv4 && d.idInit {
@@ -276,12 +335,24 @@ func (p *Plugin) data(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint, se
 		d.reordUp++
 	}
 
+	if d.hi != 0 && s < d.lo {
+		// Below the first data seen of a connection whose start was not
+		// captured: as if the first frame had jumped over these bytes.
+		p.board(d).insert(rng{Start: s, End: d.lo, Time: d.loTime, IDKey: d.loID, TSKey: d.loTS, KeyFlags: d.loKF, Kind: rHole})
+		d.lo = s
+	}
+	if d.hi == 0 {
+		d.lo, d.loTime, d.loID, d.loTS, d.loKF = s, t, idKey, tsKey, kf
+	}
 	if d.hi == 0 || s >= d.hi {
 		if d.hi != 0 && s > d.hi {
 			p.board(d).insert(rng{Start: d.hi, End: s, Time: t, IDKey: idKey, TSKey: tsKey, KeyFlags: kf, Kind: rHole})
 		}
 		d.hi = e
 		p.class = ClassNew
+		if overtaken { // new data, yet something sent after it came first
+			p.class = ClassReordered
+		}
 		if !d.probeSet {
 			d.probeEnd, d.probeTime, d.probeSet = e, t, true
 		}

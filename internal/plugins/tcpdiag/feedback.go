@@ -8,7 +8,7 @@ import (
 // feedback reads an acknowledgement (with SACK and D-SACK blocks) that the
 // receiver r sent about direction o's data; ep is o's endpoint, for the
 // sequence extension.
-func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, seg *tcptrack.Segment, t int64) {
+func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, perSocketACKs bool, seg *tcptrack.Segment, t int64) {
 	a := ep.SeqExt(seg.Ack)
 	if !o.fb {
 		o.fb = true
@@ -19,26 +19,6 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, seg *t
 	if seg.OptsOK {
 		n = seg.NSACK
 	}
-	// An ACK that repeats the previous one exactly (same acknowledgement,
-	// SACK blocks and window, no data) tells of an arrival the receiver
-	// did not keep: every segment it keeps moves the ACK or a SACK block,
-	// every copy it already had draws a D-SACK (PAWS, RFC 7323 §5, throws
-	// away a late original whose timestamp is older than a later frame's,
-	// with such an ACK). What it discarded lay
-	// between the acknowledgement and the highest byte sent; a later
-	// retransmission there re-sends bytes that had reached the receiver.
-	sig := sackSig(seg, n)
-	if r.ackSeen && a == o.ackMax && sig == r.lastSACK && seg.Win == r.lastWin && !seg.Data() &&
-		seg.Flags&(tcptrack.FlagSYN|tcptrack.FlagFIN|tcptrack.FlagRST) == 0 && o.hi > a {
-		o.noteDiscard(a, o.hi)
-		if o.arrMax > a {
-			// With data beyond the hole, what arrived and was thrown away
-			// is a late original (PAWS drops those whose timestamp is
-			// older than a later frame's): it was overtaken.
-			o.reordE2E++
-		}
-	}
-	r.ackSeen, r.lastSACK, r.lastWin = true, sig, seg.Win
 	// D-SACK (RFC 2883): the first block lies below the cumulative ACK or
 	// inside the second block.
 	first := 0
@@ -93,21 +73,43 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, seg *t
 		}
 		news = p.board(o).addSacked(l, h, news)
 	}
-	// One ACK does not tell in which order its bytes arrived: take them in
-	// send order (originals by sequence, retransmissions last), so that
-	// only reordering between ACKs counts.
-	for i := 1; i < len(news); i++ {
-		for j := i; j > 0 && news[j].Start < news[j-1].Start; j-- {
-			news[j], news[j-1] = news[j-1], news[j]
-		}
-	}
-	p.nretxArr = 0
+	p.nev = 0
 	for _, sp := range news {
 		p.arrived(f, o, r, sp, t)
 	}
-	for i := 0; i < p.nretxArr; i++ {
-		p.arrivalAt(o, p.retxArr[i].hi, 1)
+	p.orderArrivals(o)
+	// Arrivals the receiver did not keep. While it holds out-of-order data
+	// a receiver acknowledges every arrival at once: what it keeps moves the
+	// ACK or a SACK block, a copy it already had draws a D-SACK. An ACK
+	// without data that tells nothing new (right after one with SACK
+	// blocks) thus
+	// answers an arrival it threw away: PAWS (RFC 7323 §5)
+	// drops a late original whose timestamp is older than a later frame's
+	// that way. With the receiver's per-socket IP ID the ACKs the capture
+	// lacks are counted too: k ACKs for m arrivals the news explain leave
+	// k−m discarded ones. What was discarded lay between the acknowledgement
+	// and the highest byte sent: a later retransmission there re-sends bytes
+	// that had reached the receiver, and the discarded frame was overtaken.
+	if r.ackSeen && r.ofo && !seg.Data() &&
+		seg.Flags&(tcptrack.FlagSYN|tcptrack.FlagFIN|tcptrack.FlagRST) == 0 && o.hi > a {
+		var explained int64
+		for _, sp := range news {
+			explained += int64(o.nseg(sp.End - sp.Start))
+		}
+		explained += int64(first)
+		acks := int64(1)
+		if k := int16(seg.IPID - r.lastAckID); seg.IPv4 && perSocketACKs && k > 1 && k <= 8 {
+			acks = int64(k)
+		}
+		for n := acks - explained; n > 0; n-- {
+			p.board(o).noteDiscard(a, o.hi)
+			if o.arrMax > a {
+				o.reordE2E++
+			}
+		}
 	}
+	r.ofo = n > 0
+	r.ackSeen, r.lastAckID = true, seg.IPID
 	if o.sb != 0 {
 		p.prune(f, o, r, t)
 	}
@@ -143,8 +145,7 @@ func (p *Plugin) arrived(f *flow.Flow, o, r *dir, sp span, t int64) {
 			return
 		}
 	}
-	// Arrivals of original transmissions, in send position order.
-	pos := sp.Start
+	// Decide the retransmissions whose bytes arrived.
 	if o.sb != 0 {
 		b := p.pool[o.sb-1]
 		for i := 0; i < b.n; {
@@ -162,7 +163,7 @@ func (p *Plugin) arrived(f *flow.Flow, o, r *dir, sp span, t int64) {
 				i = 0
 				continue
 			case rPend:
-				if p.earlyAck(f, o, r, rg, t) || o.takeDiscard(rg.Start) {
+				if p.earlyAck(f, o, r, rg, t) || b.takeDiscard(rg.Start) {
 					o.spur++
 					rg.Kind = rSpur
 				} else {
@@ -177,52 +178,82 @@ func (p *Plugin) arrived(f *flow.Flow, o, r *dir, sp span, t int64) {
 			i++
 		}
 	}
-	if o.arrMax > pos {
-		// Original transmissions overtaken: the bytes below the highest
-		// send position arrived, less those a retransmission carried.
-		lo, hi := pos, min(sp.End, o.arrMax)
-		n := hi - lo
-		if o.sb != 0 {
-			b := p.pool[o.sb-1]
-			for i := 0; i < b.n; i++ {
-				if k := b.r[i].Kind; k != rHole {
-					n -= min(n, b.overlap(i, lo, hi))
-				}
-			}
-		}
-		if n > 0 {
-			o.reordE2E += o.nseg(n)
-		}
-	}
-	o.arrMax = max(o.arrMax, sp.End)
+	p.event(arrival{key: sp.Start, end: sp.End})
 }
 
-// retxArrival queues the arrival of a retransmission sent when the highest
-// byte sent was hi, for after the ACK's original bytes.
-// Of several retransmissions of the same bytes, only the last one can be
-// what arrived.
+// arrival is an arrival the receiver reported, at its send position: an
+// original's is its first byte, a retransmission's the highest byte sent
+// when it left (retx).
+type arrival struct {
+	key, end uint64
+	retx     bool
+}
+
+// before orders arrivals by send position; a retransmission that left
+// when the highest byte sent was k precedes the original starting at k.
+func (a arrival) before(b arrival) bool {
+	return a.key < b.key || (a.key == b.key && a.retx && !b.retx)
+}
+
+// retxArrival records the arrival of a retransmission of the bytes at
+// start, sent when the highest byte sent was hi. Of several
+// retransmissions of the same bytes only the last can be what arrived.
 func (p *Plugin) retxArrival(start, hi uint64) {
-	for i := 0; i < p.nretxArr; i++ {
-		if p.retxArr[i].start == start {
-			p.retxArr[i].hi = max(p.retxArr[i].hi, hi)
+	for i := 0; i < p.nev; i++ {
+		if e := &p.ev[i]; e.retx && e.end == start {
+			e.key = max(e.key, hi)
 			return
 		}
 	}
-	if p.nretxArr < len(p.retxArr) {
-		p.retxArr[p.nretxArr] = retxArr{start, hi}
-		p.nretxArr++
+	p.event(arrival{key: hi, end: start, retx: true})
+}
+
+func (p *Plugin) event(a arrival) {
+	if p.nev < len(p.ev) {
+		p.ev[p.nev] = a
+		p.nev++
 	}
 }
 
-type retxArr struct{ start, hi uint64 }
-
-// arrivalAt counts the arrival of n retransmitted segments sent when the
-// highest byte sent was hi: reordered if something sent later arrived.
-func (p *Plugin) arrivalAt(o *dir, hi uint64, n int32) {
-	if o.arrMax > hi {
-		o.reordE2E += n
+// orderArrivals counts the overtaken among the arrivals one ACK reported
+// (RFC 4737: arriving after something sent later). One ACK does not tell
+// in which order its own arrivals came: they are taken in send order, so
+// that only reordering between ACKs counts.
+func (p *Plugin) orderArrivals(o *dir) {
+	ev := p.ev[:p.nev]
+	for i := 1; i < len(ev); i++ {
+		for j := i; j > 0 && ev[j].before(ev[j-1]); j-- {
+			ev[j], ev[j-1] = ev[j-1], ev[j]
+		}
 	}
-	o.arrMax = max(o.arrMax, hi)
+	for _, e := range ev {
+		if e.retx {
+			if o.arrMax > e.key {
+				o.reordE2E++
+			}
+			o.arrMax = max(o.arrMax, e.key)
+			continue
+		}
+		if o.arrMax > e.key {
+			// Original transmissions below the highest send position that
+			// arrived, less the bytes a retransmission carried.
+			lo, hi := e.key, min(e.end, o.arrMax)
+			n := hi - lo
+			if o.sb != 0 {
+				b := p.pool[o.sb-1]
+				for i := 0; i < b.n; i++ {
+					if b.r[i].Kind != rHole {
+						n -= min(n, b.overlap(i, lo, hi))
+					}
+				}
+			}
+			if n > 0 {
+				o.reordE2E += o.nseg(n)
+			}
+		}
+		o.arrMax = max(o.arrMax, e.end)
+	}
+	p.nev = 0
 }
 
 // earlyAck decides a retransmission of bytes the capture had seen: an
@@ -464,15 +495,6 @@ func identity(f *flow.Flow, s *tcptrack.Segment) uint64 {
 	return h
 }
 
-// sackSig sums up an ACK's SACK blocks, to tell a repeated ACK.
-func sackSig(seg *tcptrack.Segment, n int) uint64 {
-	h := uint64(n)
-	for i := 0; i < n; i++ {
-		h = h*0x100000001b3 ^ uint64(seg.SACK[i].Left)<<32 ^ uint64(seg.SACK[i].Right)
-	}
-	return h
-}
-
 // discard is a run of arrivals the receiver did not keep: count of them,
 // somewhere in [lo, hi).
 type discard struct {
@@ -480,7 +502,7 @@ type discard struct {
 	n      int32
 }
 
-func (d *dir) noteDiscard(lo, hi uint64) {
+func (d *board) noteDiscard(lo, hi uint64) {
 	for i := range d.disc {
 		if d.disc[i].n > 0 && d.disc[i].lo == lo {
 			d.disc[i].n++
@@ -503,7 +525,7 @@ func (d *dir) noteDiscard(lo, hi uint64) {
 
 // takeDiscard attributes a discarded arrival to the retransmission of the
 // bytes at s, if one happened where s lies.
-func (d *dir) takeDiscard(s uint64) bool {
+func (d *board) takeDiscard(s uint64) bool {
 	for i := range d.disc {
 		if x := &d.disc[i]; x.n > 0 && x.lo <= s && s < x.hi {
 			x.n--

@@ -66,9 +66,10 @@ type board struct {
 	ns     int
 	exp    [maxExpect]expect
 	ne     int
+	disc   [4]discard // arrivals the receiver did not keep
 }
 
-func (b *board) reset() { b.n, b.ns, b.ne = 0, 0, 0 }
+func (b *board) reset() { b.n, b.ns, b.ne, b.disc = 0, 0, 0, [4]discard{} }
 
 // insert adds r keeping the ranges sorted by Start; when full, the range
 // that changed least recently is dropped.

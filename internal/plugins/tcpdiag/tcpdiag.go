@@ -152,9 +152,9 @@ type Plugin struct {
 	dups  dupCache
 	class uint8 // class of the current packet
 	seg   tcptrack.Segment
-	// Retransmission arrivals of the ACK being read (see feedback).
-	retxArr  [8]retxArr
-	nretxArr int
+	// Arrivals reported by the ACK being read (see orderArrivals).
+	ev  [24]arrival
+	nev int
 
 	// Run totals for the end report.
 	tot totals
@@ -169,6 +169,9 @@ type totals struct {
 // New returns a tcpDiag plugin.
 func New(env *plugin.Env) *Plugin {
 	p := &Plugin{env: env}
+	if env.TCP != nil {
+		env.TCP.KeepEndpoints()
+	}
 	p.dups.init()
 	return p
 }

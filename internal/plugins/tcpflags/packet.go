@@ -512,10 +512,16 @@ func (p *Plugin) rttUpdate(s, o *state, of *flow.Flow, pk *decode.Packet) {
 // tcpPacket is §5.6–§5.9 for a TCP packet (or a fragment passing the gate).
 func (p *Plugin) tcpPacket(f *flow.Flow, s, o *state, pk *decode.Packet, v *pktVals, local uint16, dt float32, l4 int) {
 	d := p.cur
-	F := u8(d, l4+13)
-	seq := u32(d, l4+4)
-	ack := u32(d, l4+8)
-	win := u16(d, l4+14)
+	var F uint8
+	var seq, ack uint32
+	var win uint16
+	if tr := p.env.TCP; tr.Current(pk) && tr.Seg.HasFlags {
+		// The shared tracker parsed the captured header already.
+		F, seq, ack, win = tr.Seg.Flags, tr.Seg.Seq, tr.Seg.Ack, tr.Seg.Win
+	} else {
+		// Not captured whole: T2 reads what its buffer holds there (frame).
+		F, seq, ack, win = u8(d, l4+13), u32(d, l4+4), u32(d, l4+8), u16(d, l4+14)
+	}
 	// T2 uses the uint16 l7Len: a negative length wraps (golden
 	// tcp-malformed: tcpMLen 65528).
 	L := int(uint16(pk.L7Len))
