@@ -164,7 +164,7 @@ func TestBrowserOverviewAndFlowTable(t *testing.T) {
 		chromedp.WaitVisible("#ov-time svg", chromedp.ByQuery),
 		chromedp.Text("#findings", &findings, chromedp.ByQuery),
 		chromedp.Evaluate(`document.querySelectorAll("#ov-time svg").length`, &charts))
-	if !strings.Contains(findings, "Loss downstream: segments lost after the capture point") || charts != 3 {
+	if !strings.Contains(findings, "Data lost after the capture point (downstream)") || charts != 3 {
 		t.Errorf("overview: findings %q, %d charts", findings, charts)
 	}
 	b.screenshot(t, "serve-overview", "")

@@ -40,6 +40,14 @@ type Explainer interface {
 // internal/explain is wired in.
 type DiagExplainer struct{}
 
+// diagSeverity ranks tcpDiag's findings bits for the overview: what
+// stalls a transfer is an error, what costs throughput a warning, the
+// rest (keep-alives, probes, ECN, the capture's own loss) information.
+var diagSeverity = map[int]string{
+	0: "warn", 1: "warn", 2: "warn", 3: "warn", 5: "warn", 8: "warn", 13: "warn", 15: "warn",
+	9: "error", 10: "error", 14: "error",
+}
+
 // Explain groups the flows by diagFindings bit.
 func (DiagExplainer) Explain(a *Analysis, _ *plugin.Registry) (*Explanation, error) {
 	t := a.Flows
@@ -76,7 +84,10 @@ func (DiagExplainer) Explain(a *Analysis, _ *plugin.Registry) (*Explanation, err
 		Health:  map[string]any{}}
 	sev := map[string]int{}
 	for b, g := range bits {
-		level := "info"
+		level := diagSeverity[b]
+		if level == "" {
+			level = "info"
+		}
 		summary := fmt.Sprintf("diagFindings bit %d", b)
 		if lines, ok := tawk.Decode("diagFindings", fmt.Sprintf("0x%04x", uint64(1)<<b)); ok && len(lines) > 0 {
 			summary = lines[0].Text
@@ -84,9 +95,6 @@ func (DiagExplainer) Explain(a *Analysis, _ *plugin.Registry) (*Explanation, err
 				if _, d2, ok := strings.Cut(d, "| "); ok {
 					summary = strings.TrimSpace(d2)
 				}
-			}
-			if lines[0].Level != "" {
-				level = lines[0].Level
 			}
 		}
 		var flows []uint64

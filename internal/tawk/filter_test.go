@@ -75,7 +75,7 @@ func TestDecode(t *testing.T) {
 		t.Errorf("Decode tcpAnomaly=0x000c: %+v", lines)
 	}
 	lines, ok = Decode("diagFindings", "0x0402")
-	if !ok || len(lines) != 2 || lines[1].Level != "error" || !strings.HasSuffix(lines[1].Text, "Retransmission timeout (RTO)") {
+	if !ok || len(lines) != 2 || !strings.HasSuffix(lines[1].Text, "| Retransmission timeout") {
 		t.Errorf("Decode diagFindings=0x0402: %+v", lines)
 	}
 	if _, err := Select(`system("touch /tmp/flowsift-select-exec") == 0`, []byte("%a\n1\n")); err == nil {

@@ -234,23 +234,4 @@ var bitTables = []bitTable{
 		{6, "#W", "Reset from sender"},
 		{7, "#W", "Potential evil behavior (scan)"},
 	}},
-	// flowsift's tcpDiag (not in Tranalyzer): what the findings bits mean.
-	{name: "diagFindings", header: "bit | diagFindings | Description", width: 14, digits: 4, groups: 1, rows: []bitRow{
-		{0, "#W", "Loss upstream: segments lost before the capture point"},
-		{1, "#W", "Loss downstream: segments lost after the capture point"},
-		{2, "#W", "Reordering"},
-		{3, "#W", "Spurious retransmissions"},
-		{4, "#I", "Spurious retransmissions caused by reordering"},
-		{5, "#W", "Network duplication"},
-		{6, "#E", "Capture loss: the capture missed segments the receiver got"},
-		{7, "#I", "ECN congestion experienced (CE) marks"},
-		{8, "#W", "Receive-window limited"},
-		{9, "#E", "Zero-window stall"},
-		{10, "#E", "Retransmission timeout (RTO)"},
-		{11, "#I", "Keep-alives"},
-		{12, "#I", "Zero-window probes"},
-		{13, "#W", "Data never acknowledged in the capture"},
-		{14, "#E", "Lost retransmission"},
-		{15, "#W", "SYN/SYN-ACK retransmitted"},
-	}},
 }
