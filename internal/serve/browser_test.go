@@ -373,3 +373,34 @@ func TestServeSpeed(t *testing.T) {
 	t.Log(marks)
 	b.noErrors(t)
 }
+
+// TestBrowserSample opens the README's sample capture (HTTP download with
+// loss, DNS, ping, a small SYN scan): overview and flow table, whose
+// screenshots illustrate docs/serve.md.
+func TestBrowserSample(t *testing.T) {
+	capture, _ := filepath.Abs("../../testdata/sample.pcap")
+	b := newBrowser(t)
+	_, hs := startServer(t, capture)
+	b.run(t, chromedp.Navigate(hs.URL+"/"), chromedp.WaitVisible("#ov-protos .row", chromedp.ByQuery))
+	var protos string
+	b.run(t, chromedp.Text("#ov-protos", &protos, chromedp.ByQuery))
+	if !strings.Contains(protos, "TCP") || !strings.Contains(protos, "UDP") || !strings.Contains(protos, "ICMP") {
+		t.Errorf("protocol mix %q", protos)
+	}
+	b.screenshot(t, "serve-sample-overview", "")
+	filter := `bitsanyset($tcpAnomaly, 0x000c) || $diagFindings != "0x0000" || $l4Proto != 6`
+	var rowsAttr string
+	b.run(t, chromedp.Navigate(hs.URL+"/flows?filter="+url.QueryEscape(filter)),
+		chromedp.WaitVisible("#flowtable", chromedp.ByQuery),
+		chromedp.AttributeValue("#count", "data-rows", &rowsAttr, nil, chromedp.ByQuery))
+	if want := tawkCount(t, filter, flowFileOf(t, capture)); rowsAttr != strconv.Itoa(want) {
+		t.Errorf("filter %q: %s rows, tawk %d", filter, rowsAttr, want)
+	}
+	var box []float64
+	b.run(t, chromedp.Evaluate(`(()=>{const r=document.querySelector('#flowtable tbody tr:nth-child(1) td.bits[data-col="tcpAnomaly"]').getBoundingClientRect();return [r.left+r.width/2,r.top+r.height/2]})()`, &box))
+	b.run(t, chromedp.ActionFunc(func(ctx context.Context) error {
+		return input.DispatchMouseEvent(input.MouseMoved, box[0], box[1]).Do(ctx)
+	}), chromedp.WaitVisible("#tip", chromedp.ByQuery))
+	b.screenshot(t, "serve-sample-flows", "")
+	b.noErrors(t)
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -230,5 +231,46 @@ func TestHostileCaptureEscaped(t *testing.T) {
 	resp.Body.Close()
 	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
 		t.Errorf("Content-Security-Policy %q", csp)
+	}
+}
+
+// TestFolder: -r FOLDER offers the folder's captures and opens only those.
+func TestFolder(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(hostileCapture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"a.pcap", "b.pcap"} {
+		os.WriteFile(filepath.Join(dir, n), src, 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644)
+	s, err := New("", nil, dir, testRegistry(), DefaultExplainer(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	defer func() { hs.Close(); s.Close() }()
+	code, body := get(t, hs.URL+"/")
+	if code != 200 || !bytes.Contains(body, []byte(`href="/?capture=a.pcap"`)) || !bytes.Contains(body, []byte(`href="/?capture=b.pcap"`)) || bytes.Contains(body, []byte("notes.txt")) {
+		t.Fatalf("chooser: %d\n%s", code, body)
+	}
+	// Nothing chosen yet: the flow pages send the user to the chooser.
+	if resp, err := http.Get(hs.URL + "/api/flows"); err != nil || resp.Request.URL.Path != "/" {
+		t.Errorf("before a choice /api/flows ends at %v (%v)", resp.Request.URL, err)
+	}
+	for _, bad := range []string{"../" + filepath.Base(dir) + "/a.pcap", "/etc/passwd", "notes.txt"} {
+		if code, _ := get(t, hs.URL+"/?capture="+url.QueryEscape(bad)); code != 404 {
+			t.Errorf("capture %q: status %d", bad, code)
+		}
+	}
+	code, body = get(t, hs.URL+"/?capture=b.pcap")
+	if code != 200 || !bytes.Contains(body, []byte(`<span class="capture">b.pcap</span>`)) {
+		t.Fatalf("after choosing b.pcap: %d", code)
+	}
+	code, body = get(t, hs.URL+"/api/flows")
+	var rows []map[string]string
+	if err := json.Unmarshal(body, &rows); code != 200 || err != nil || len(rows) != 3 {
+		t.Errorf("b.pcap flows: %d, %d rows, %v", code, len(rows), err)
 	}
 }
