@@ -38,6 +38,8 @@ type Analysis struct {
 	pktErr  error
 	pkt     *packetIndex
 
+	series seriesCache
+
 	explMu   sync.Mutex
 	explDone chan struct{}
 	expl     *Explanation
@@ -246,34 +248,52 @@ func (a *Analysis) PacketsReady() bool {
 // FlowPackets waits for the packet index and returns flowInd's packet
 // rows as a Table (header row first).
 func (a *Analysis) FlowPackets(ind uint64) (*Table, error) {
+	t, _, err := a.FlowPacketRange(ind, 0, -1)
+	return t, err
+}
+
+// FlowPacketRange returns rows [from, to) of flowInd's packets (to < 0:
+// to the end) and the flow's number of packets; it reads only those rows.
+func (a *Analysis) FlowPacketRange(ind uint64, from, to int) (*Table, int, error) {
 	<-a.pktDone
 	if a.pktErr != nil {
-		return nil, a.pktErr
+		return nil, 0, a.pktErr
 	}
 	pi := a.pkt
 	refs := pi.lines[ind]
-	buf := bytes.NewBuffer(make([]byte, 0, len(pi.header)+len(refs)*600))
-	buf.Write(pi.header)
+	total := len(refs)
+	if to < 0 || to > total {
+		to = total
+	}
+	from = min(max(from, 0), to)
+	refs = refs[from:to]
+	size := len(pi.header)
+	for _, r := range refs {
+		size += int(r.n)
+	}
+	buf := make([]byte, size)
+	at := copy(buf, pi.header)
 	if len(refs) > 0 {
 		f, err := os.Open(pi.path)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		defer f.Close()
-		// Read neighbouring lines in one go: a flow's packets often lie close.
+		// Read runs of neighbouring rows in one go (a flow's packets often
+		// lie together), straight into the result.
 		for i := 0; i < len(refs); {
 			j := i + 1
-			for j < len(refs) && refs[j].off == refs[j-1].off+int64(refs[j-1].n) && refs[j].off-refs[i].off < 1<<20 {
+			for j < len(refs) && refs[j].off == refs[j-1].off+int64(refs[j-1].n) && refs[j].off-refs[i].off < 4<<20 {
 				j++
 			}
-			end := refs[j-1].off + int64(refs[j-1].n)
-			chunk := make([]byte, end-refs[i].off)
-			if _, err := f.ReadAt(chunk, refs[i].off); err != nil {
-				return nil, err
+			n := int(refs[j-1].off + int64(refs[j-1].n) - refs[i].off)
+			if _, err := f.ReadAt(buf[at:at+n], refs[i].off); err != nil {
+				return nil, 0, err
 			}
-			buf.Write(chunk)
+			at += n
 			i = j
 		}
 	}
-	return ParseTable(buf.Bytes())
+	t, err := ParseTable(buf)
+	return t, total, err
 }

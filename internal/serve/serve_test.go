@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -272,5 +274,46 @@ func TestFolder(t *testing.T) {
 	var rows []map[string]string
 	if err := json.Unmarshal(body, &rows); code != 200 || err != nil || len(rows) != 3 {
 		t.Errorf("b.pcap flows: %d, %d rows, %v", code, len(rows), err)
+	}
+}
+
+// TestSeries: the plot series of flow 3 carry every packet's facts as the
+// packet rows have them.
+func TestSeries(t *testing.T) {
+	s, _ := startServer(t, corpusCapture(t, "02_loss_bulk_sender_side.pcap"))
+	a := s.Current()
+	raw, err := a.Series(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		N                              int
+		Classes                        []string
+		Dir, Seq, Ack, Len, Flags, Win []uint64
+		Cls, TCP                       []int
+		T                              []float64
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatal(err)
+	}
+	pk, _ := a.FlowPackets(3)
+	if d.N != pk.Len() || len(d.T) != d.N || len(d.Seq) != d.N || len(d.Cls) != d.N {
+		t.Fatalf("series of %d packets, %d rows", d.N, pk.Len())
+	}
+	t0 := parseTime([]byte(pk.Field(0, pk.Col("time"))))
+	for i := 0; i < d.N; i++ {
+		row := pk.Object(i)
+		stat := parseHex([]byte(row["flowStat"]))
+		want := []string{strconv.FormatUint(stat&1, 10), row["seq"], row["ack"], row["l7Len"], strconv.FormatUint(parseHex([]byte(row["tcpFlags"])), 10), row["tcpWin"], row["diagPktClass"]}
+		got := []string{strconv.FormatUint(d.Dir[i], 10), strconv.FormatUint(d.Seq[i], 10), strconv.FormatUint(d.Ack[i], 10), strconv.FormatUint(d.Len[i], 10), strconv.FormatUint(d.Flags[i], 10), strconv.FormatUint(d.Win[i], 10), d.Classes[d.Cls[i]]}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Fatalf("packet %d: %v, row %v", i, got, want)
+		}
+		if ns := parseTime([]byte(row["time"])) - t0; math.Abs(d.T[i]-float64(ns)/1e9) > 1e-9 || d.TCP[i] != 1 {
+			t.Fatalf("packet %d: t %v, want %v", i, d.T[i], float64(ns)/1e9)
+		}
+	}
+	if parseTime([]byte("1795662005.779791000")) != 1795662005779791000 || parseTime([]byte("12.5")) != 12500000000 || parseHex([]byte("0x1f")) != 31 || parseHex([]byte("1f")) != 0 {
+		t.Error("parseTime/parseHex")
 	}
 }

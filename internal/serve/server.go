@@ -141,6 +141,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/overview", s.withCapture(s.apiOverview))
 	mux.HandleFunc("GET /api/flows", s.withCapture(s.apiFlows))
 	mux.HandleFunc("GET /api/flow/{n}/packets", s.withCapture(s.apiPackets))
+	mux.HandleFunc("GET /api/flow/{n}/series", s.withCapture(s.apiSeries))
 	mux.HandleFunc("GET /api/decode", s.apiDecode)
 	return secure(mux)
 }
@@ -362,12 +363,21 @@ func (s *Server) apiPackets(w http.ResponseWriter, r *http.Request, a *Analysis)
 		httpError(w, http.StatusNotFound, "no such flow")
 		return
 	}
-	t, err := a.FlowPackets(n)
+	q := r.URL.Query()
+	from, to := 0, -1
+	if v, err := strconv.Atoi(q.Get("from")); err == nil {
+		from = v
+	}
+	if v, err := strconv.Atoi(q.Get("to")); err == nil {
+		to = v
+	}
+	t, total, err := a.FlowPacketRange(n, from, to)
 	if err != nil {
 		httpError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	if r.URL.Query().Get("format") == "compact" {
+	w.Header().Set("X-Total-Packets", strconv.Itoa(total))
+	if q.Get("format") == "compact" {
 		// Names once and arrays of values, optionally only some columns:
 		// what the flow page loads (a fraction of the full rows' size).
 		idx := make([]int, 0, len(t.Names))
@@ -397,7 +407,7 @@ func (s *Server) apiPackets(w http.ResponseWriter, r *http.Request, a *Analysis)
 			}
 			rows[i] = row
 		}
-		writeJSON(w, map[string]any{"names": names, "rows": rows})
+		writeJSON(w, map[string]any{"names": names, "rows": rows, "total": total, "from": min(max(from, 0), total)})
 		return
 	}
 	all := make([]int, t.Len())
@@ -405,6 +415,21 @@ func (s *Server) apiPackets(w http.ResponseWriter, r *http.Request, a *Analysis)
 		all[i] = i
 	}
 	writeRows(w, t, all)
+}
+
+func (s *Server) apiSeries(w http.ResponseWriter, r *http.Request, a *Analysis) {
+	n, _, ok := flowIndex(r, a)
+	if !ok {
+		httpError(w, http.StatusNotFound, "no such flow")
+		return
+	}
+	b, err := a.Series(n)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
 }
 
 func (s *Server) apiDecode(w http.ResponseWriter, r *http.Request) {

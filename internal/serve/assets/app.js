@@ -252,16 +252,15 @@ function initFlow() {
   if (!plots) return;
   const N = plots.dataset.flow;
   const status = document.getElementById("plot-status");
-  const cols = ["pktNo", "flowStat", "time", "pktIAT", "srcIP", "srcPort", "dstIP", "dstPort", "l4Proto", "l7Len", "seq", "ack", "tcpFlags", "tcpWin", "diagPktClass", "tcpAnomaly", "tcpStatesAFlags", "l7Content"];
-  fetch("/api/flow/" + encodeURIComponent(N) + "/packets?format=compact&cols=" + cols.join(",")).then(r => {
+  fetch("/api/flow/" + encodeURIComponent(N) + "/series").then(r => {
     if (!r.ok) throw new Error("packets: HTTP " + r.status);
     return r.json();
   }).then(d => {
     performance.mark("packets-loaded");
     const flow = buildFlow(d);
-    status.textContent = `${flow.pkts.length} packets` + (flow.pkts.length > 5000 ? " (plots decimated for display; marked events always drawn)" : "");
+    status.textContent = `${flow.pkts.length} packets` + (flow.pkts.length > 5000 ? " (plots thinned for display; marked events always drawn)" : "");
     const view = { dir: "A", zoom: null, sel: -1 };
-    const list = packetList(d, flow, i => { view.sel = i; });
+    const list = packetList(N, flow, i => { view.sel = i; });
     performance.mark("list-built");
     const draw = () => drawPlots(flow, view, (lo, hi) => { view.zoom = lo === null ? null : [lo, hi]; draw(); }, i => { view.sel = i; list.select(i); });
     document.getElementById("dirsel").addEventListener("change", ev => { view.dir = ev.target.value; draw(); });
@@ -276,20 +275,15 @@ function initFlow() {
   }).catch(err => { status.textContent = String(err); });
 }
 
-// buildFlow extracts the per-packet TCP facts the plots need.
+// buildFlow turns the columnar series into per-packet TCP facts.
 function buildFlow(d) {
-  const ix = n => d.names.indexOf(n);
-  const c = { stat: ix("flowStat"), time: ix("time"), seq: ix("seq"), ack: ix("ack"), l7: ix("l7Len"), flags: ix("tcpFlags"), win: ix("tcpWin"), cls: ix("diagPktClass"), proto: ix("l4Proto"), pktNo: ix("pktNo") };
-  const pkts = [];
-  const t0 = d.rows.length ? parseFloat(d.rows[0][c.time]) : 0;
+  const pkts = new Array(d.n);
   const dataCount = { A: 0, B: 0 };
-  for (let i = 0; i < d.rows.length; i++) {
-    const r = d.rows[i];
-    const stat = r[c.stat] || "0x0";
-    const dir = (parseInt(stat.slice(-1), 16) & 1) ? "B" : "A";
-    const p = { i, dir, t: parseFloat(r[c.time]) - t0, seq: +r[c.seq] || 0, ack: +r[c.ack] || 0, len: +r[c.l7] || 0, flags: parseInt(r[c.flags] || "0", 16) || 0, win: +r[c.win] || 0, cls: c.cls >= 0 ? r[c.cls] : "-", tcp: r[c.proto] === "6" };
+  for (let i = 0; i < d.n; i++) {
+    const dir = d.dir[i] ? "B" : "A";
+    const p = { i, dir, t: d.t[i], seq: d.seq[i], ack: d.ack[i], len: d.len[i], flags: d.flags[i], win: d.win[i], cls: d.classes[d.cls[i]], tcp: d.tcp[i] === 1 };
     if (p.tcp && p.len > 0 && !(p.flags & 0x02)) dataCount[dir]++;
-    pkts.push(p);
+    pkts[i] = p;
   }
   // Initial sequence numbers per direction (relative sequence numbers).
   const isn = {};
@@ -303,7 +297,7 @@ function buildFlow(d) {
     if (p.cls === "retx" && m.has(p.seq)) { const o = pkts[m.get(p.seq)]; if (o.cls === "new" || o.cls === "-") o.lost = true; }
     if (!m.has(p.seq)) m.set(p.seq, p.i);
   }
-  return { pkts, rel, isn, dataCount, duration: pkts.length ? pkts[pkts.length - 1].t : 0 };
+  return { pkts, rel, isn, dataCount, duration: d.n ? pkts[d.n - 1].t : 0 };
 }
 
 // decimate keeps at most 2 points per pixel column (min and max y),
@@ -413,37 +407,58 @@ function drawPlots(flow, view, onZoom, onPick) {
     points: flD.length + winW.length, onZoom, onPick });
 }
 
-// packetList renders the flow's packets in a virtualised table.
-function packetList(d, flow, onSelect) {
+// packetList shows the flow's packets in a virtualised table: only the
+// visible rows exist, fetched from the server in chunks as they scroll in.
+function packetList(N, flow, onSelect) {
   const want = ["pktNo", "time", "pktIAT", "srcIP", "srcPort", "dstIP", "dstPort", "l7Len", "seq", "ack", "tcpFlags", "tcpWin", "diagPktClass", "tcpAnomaly", "tcpStatesAFlags", "l7Content"];
-  const cols = want.map(n => d.names.indexOf(n)).filter(i => i >= 0);
   const wrap = document.getElementById("pktwrap"), table = document.getElementById("pkttable");
   const tbody = table.querySelector("tbody"), thead = table.querySelector("thead");
-  const hr = el("tr"); hr.appendChild(el("th", {}, "#")); hr.appendChild(el("th", {}, "dir"));
-  for (const c of cols) hr.appendChild(el("th", {}, d.names[c]));
-  thead.replaceChildren(hr);
-  document.getElementById("pktcount").textContent = `(${d.rows.length}; all packet-mode columns at /api/flow/${document.getElementById("plots").dataset.flow}/packets)`;
-  const RH = 22, bitCols = new Set(["tcpFlags", "tcpAnomaly", "tcpStatesAFlags"]);
-  let sel = -1;
+  const total = flow.pkts.length, CH = 200, RH = 22;
+  const bitCols = new Set(["tcpFlags", "tcpAnomaly", "tcpStatesAFlags"]);
+  const chunks = new Map();
+  let names = null, sel = -1;
+  document.getElementById("pktcount").textContent = `(${total}; all packet-mode columns at /api/flow/${N}/packets)`;
+  const load = k => {
+    if (chunks.has(k)) return;
+    chunks.set(k, null);
+    fetch(`/api/flow/${encodeURIComponent(N)}/packets?format=compact&cols=${want.join(",")}&from=${k * CH}&to=${(k + 1) * CH}`)
+      .then(r => r.json()).then(d => {
+        if (!names) {
+          names = d.names;
+          const hr = el("tr"); hr.appendChild(el("th", {}, "#")); hr.appendChild(el("th", {}, "dir"));
+          for (const n of names) hr.appendChild(el("th", {}, n));
+          thead.replaceChildren(hr);
+        }
+        chunks.set(k, d.rows);
+        render();
+      });
+  };
   const render = () => {
-    const first = Math.max(0, Math.floor(wrap.scrollTop / RH) - 10), last = Math.min(d.rows.length, first + Math.ceil(wrap.clientHeight / RH) + 20);
+    const first = Math.max(0, Math.floor(wrap.scrollTop / RH) - 10), last = Math.min(total, first + Math.ceil(wrap.clientHeight / RH) + 20);
+    const ncol = (names ? names.length : want.length) + 2;
     const frag = document.createDocumentFragment();
-    const pad = h => { const tr = el("tr"); const td = el("td", { colspan: cols.length + 2 }); td.style.height = h + "px"; td.style.padding = "0"; tr.appendChild(td); return tr; };
+    const pad = h => { const tr = el("tr"); const td = el("td", { colspan: ncol }); td.style.height = h + "px"; td.style.padding = "0"; tr.appendChild(td); return tr; };
     frag.appendChild(pad(first * RH));
     for (let i = first; i < last; i++) {
-      const r = d.rows[i], tr = el("tr", { "data-i": i });
+      const k = Math.floor(i / CH), rows = chunks.get(k);
+      if (!rows) {
+        load(k);
+        const tr = el("tr"); tr.appendChild(el("td", { colspan: ncol }, "…")); frag.appendChild(tr);
+        continue;
+      }
+      const r = rows[i - k * CH], tr = el("tr", { "data-i": i });
       if (i === sel) tr.className = "sel";
       tr.appendChild(el("td", {}, String(i + 1)));
       tr.appendChild(el("td", {}, flow.pkts[i].dir));
-      for (const c of cols) {
-        const n = d.names[c], td = el("td", {}, r[c] ?? "");
+      names.forEach((n, c) => {
+        const td = el("td", {}, r[c] ?? "");
         if (n === "diagPktClass") td.className = "cls-" + r[c];
         if (bitCols.has(n)) { td.classList.add("bits"); td.dataset.col = n; td.dataset.val = r[c]; }
         tr.appendChild(td);
-      }
+      });
       frag.appendChild(tr);
     }
-    frag.appendChild(pad((d.rows.length - last) * RH));
+    frag.appendChild(pad((total - last) * RH));
     tbody.replaceChildren(frag);
   };
   wrap.addEventListener("scroll", render);
@@ -451,8 +466,7 @@ function packetList(d, flow, onSelect) {
   const api = {
     select(i) {
       sel = i;
-      const top = i * RH - wrap.clientHeight / 2;
-      wrap.scrollTop = Math.max(top, 0);
+      wrap.scrollTop = Math.max(i * RH - wrap.clientHeight / 2, 0);
       render();
       document.body.dataset.selectedPacket = String(i);
     },
