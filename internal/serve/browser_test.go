@@ -368,6 +368,7 @@ func TestServeSpeed(t *testing.T) {
 	b.run(t, chromedp.Navigate(fmt.Sprintf("%s/flow/%d", hs.URL, best)), chromedp.WaitVisible("#p-if svg", chromedp.ByQuery),
 		chromedp.Evaluate(`performance.getEntriesByName("plots-drawn")[0].startTime`, &ms))
 	t.Logf("/flow/%d (%.0f packets) with its four plots: %.0f ms from navigation start", best, bestN, ms)
+	b.screenshot(t, "serve-speed-largest-flow", "#plots")
 	var marks string
 	b.run(t, chromedp.Evaluate(`JSON.stringify(performance.getEntries().filter(e=>e.entryType!=="resource"||true).map(e=>[e.name.slice(-40),Math.round(e.startTime),Math.round(e.duration)]))`, &marks))
 	t.Log(marks)

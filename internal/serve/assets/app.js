@@ -103,7 +103,6 @@ function fmtNum(v) {
   if (a >= 1e6) return +(v / 1e6).toPrecision(3) + "M";
   if (a >= 1e3) return +(v / 1e3).toPrecision(3) + "k";
   if (a === 0) return "0";
-  if (a < 0.01) return +(v * 1e3).toPrecision(3) + "m";
   return String(+v.toPrecision(3));
 }
 
@@ -345,7 +344,7 @@ function drawPlots(flow, view, onZoom, onPick) {
   for (const p of ackD) { yMin = Math.min(yMin, p[1]); yMax = Math.max(yMax, p[1]); }
   let winMax = yMax;
   for (const p of winD) winMax = Math.max(winMax, p[1]);
-  series.unshift({ kind: "step", pts: winD, color: C.green, label: "receive window (ACK + rwnd)", dash: "4 3", width: 1.2 });
+  series.unshift({ kind: "step", pts: winD, color: "#555555", label: "receive window (ACK + rwnd)", dash: "4 3", width: 1.2 });
   series.unshift({ kind: "step", pts: ackD, color: C.sky, label: "ACK", width: 1.5 });
   if (!isFinite(yMin)) { yMin = 0; yMax = 1; }
   // The window line may run far above the data: cap it at twice the data range.
@@ -388,9 +387,11 @@ function drawPlots(flow, view, onZoom, onPick) {
       if (best >= 0 && !resent.has(best)) { const s = sent.get(best); if (inX(p)) rtt.push([p.t, (p.t - s.t) * 1000, 0, p.i]); }
     }
   }
-  const rttD = decimate(rtt, x[0], x[1], width, () => false);
-  const rmax = Math.max(0.001, ...rttD.map(p => p[1]));
-  chart(document.getElementById("p-rtt"), { xlabel: "time since first packet (s)", ylabel: "RTT (ms)", x, y: [0, rmax * 1.1],
+  let rttD = decimate(rtt, x[0], x[1], width, () => false);
+  let rmax = Math.max(0.000001, ...rttD.map(p => p[1]));
+  let unit = "ms";
+  if (rmax < 1) { unit = "µs"; rttD = rttD.map(p => [p[0], p[1] * 1000, p[2], p[3]]); rmax *= 1000; }
+  chart(document.getElementById("p-rtt"), { xlabel: "time since first packet (s)", ylabel: `RTT (${unit})`, x, y: [0, rmax * 1.1],
     series: [{ kind: "dots", pts: rttD, color: C.purple, label: `data → ACK samples (${rttD.length})` }], points: rttD.length, onZoom, onPick });
 
   // Bytes in flight (highest sent − highest ACKed, at each data segment) and the peer's window.
@@ -403,7 +404,7 @@ function drawPlots(flow, view, onZoom, onPick) {
   const flD = decimate(fl, x[0], x[1], width, () => false), winW = decimate(win, x[0], x[1], width, () => false);
   const fmax = Math.max(1, ...flD.map(p => p[1]), ...winW.map(p => p[1]));
   chart(document.getElementById("p-if"), { xlabel: "time since first packet (s)", ylabel: "bytes", x, y: [0, fmax * 1.05],
-    series: [{ kind: "step", pts: winW, color: C.green, label: `receive window advertised by ${other}` }, { kind: "line", pts: flD, color: C.verm, label: `bytes in flight from ${dir}`, dots: flD.length < 2000 }],
+    series: [{ kind: "step", pts: winW, color: "#555555", dash: "4 3", label: `receive window advertised by ${other}` }, { kind: "line", pts: flD, color: C.verm, label: `bytes in flight from ${dir}`, dots: flD.length < 2000 }],
     points: flD.length + winW.length, onZoom, onPick });
 }
 
