@@ -377,9 +377,14 @@ func TestUnreadableInput(t *testing.T) {
 		cmd.Stderr, cmd.Stdout = &stderr, io.Discard
 		return exitCode(t, cmd.Run()), stderr.String()
 	}
-	if code, stderr := run("-r", secret); code != 1 || strings.Count(stderr, "\n") != 1 ||
-		!strings.Contains(stderr, secret+": cannot open: permission denied") {
+	// Nothing readable: the error, the consequence, and no output file
+	// (an empty result would pass for a real "0 flows").
+	if code, stderr := run("-r", secret); code != 1 ||
+		stderr != "[ERR] "+secret+": cannot open: permission denied\n[ERR] no packet could be read: no output written\n" {
 		t.Errorf("-r unreadable: exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "secret_flows.txt")); err == nil {
+		t.Error("-r unreadable wrote secret_flows.txt")
 	}
 	code, stderr := run("-R", list)
 	if code != 3 || !strings.Contains(stderr, secret+": cannot open: permission denied") {
@@ -387,5 +392,45 @@ func TestUnreadableInput(t *testing.T) {
 	}
 	if rows := rows(t, filepath.Join(dir, "list_flows.txt")); len(rows) != 3 {
 		t.Errorf("%d flows from the readable file, want 3", len(rows))
+	}
+}
+
+// TestBrokenPipe: "flowsift -r x -w - | head" where head exits early: the
+// closed stdout is an output error like a full disk (exit 1, stderr says
+// so), not a death by SIGPIPE (exit 141) that leaves an empty x_log.txt
+// under its final name; the headers and log files become *.partial.
+func TestBrokenPipe(t *testing.T) {
+	dir := t.TempDir()
+	capFile := filepath.Join(dir, "x.pcap")
+	writeFlood(t, capFile, 20000)
+	cmd := command(t, "-r", capFile, "-w", "-", "--no-progress")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Read the header line, then go away like head -1.
+	buf := make([]byte, 1)
+	for buf[0] != '\n' {
+		if _, err := out.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out.Close()
+	code := exitCode(t, cmd.Wait())
+	if code != 1 || !strings.Contains(stderr.String(), "broken pipe") {
+		t.Errorf("exit %d, stderr %q; want 1 and the broken pipe named", code, stderr.String())
+	}
+	for _, name := range []string{"x_log.txt", "x_headers.txt"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			t.Errorf("%s presented as complete after the output was cut", name)
+		}
+		if _, err := os.Stat(filepath.Join(dir, name+".partial")); err != nil {
+			t.Errorf("no %s.partial: %v", name, err)
+		}
 	}
 }

@@ -4,17 +4,22 @@ package cli
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"flowsift/internal/colour"
 	"flowsift/internal/engine"
 	"flowsift/internal/plugin"
 	"flowsift/internal/plugins"
 	"flowsift/internal/plugins/tcpdiag"
+	"flowsift/internal/subnet"
 
 	"flowsift/internal/tawk"
 	"flowsift/internal/tcol"
@@ -22,10 +27,14 @@ import (
 
 const usage = `Usage: flowsift [OPTION...] -r FILE [-w PREFIX] [-s]
        flowsift tawk [TAWK OPTIONS] PROGRAM [FILE...]
+                   (tawk -V NAME=VALUE decodes a bit field, tawk -L FILE
+                   every name=value of a report or log, tawk -g lists the
+                   functions)
        flowsift tcol [FILE]
        flowsift serve -r CAPTURE [--addr 127.0.0.1:8080]   web view
-       flowsift config                 list plugins, switches and defaults
+       flowsift config [PLUGIN]        list plugins, switches and defaults
        flowsift install-aliases DIR    create tawk and tcol symlinks in DIR
+       flowsift help | version
 
 Input (exactly one):
   -r FILE        read a pcap/pcapng capture (gzip-compressed too); '-' = stdin
@@ -33,9 +42,12 @@ Input (exactly one):
                  as one long capture
   -D EXPR[:SCHR][,STOP]
                  read numbered files EXPR, EXPR1, EXPR2, ... up to STOP
-Output:
+Output (PREFIX_flows.txt, PREFIX_headers.txt, and the files below):
   -w PREFIX      output prefix, or an existing folder (or one ending in '/')
-                 in which files are named after the input
+                 in which files are named after the input. Without -w the
+                 files go NEXT TO THE INPUT (as with Tranalyzer), named after
+                 it: big.pcap.gz -> big_flows.txt
+  -w -           the flows to stdout; the report goes to PREFIX_log.txt
   -s             packet mode: also write PREFIX_packets.txt
   -l             write the end report to PREFIX_log.txt instead of stdout
 Flow table:
@@ -47,13 +59,22 @@ flowsift:
   --set PLUGIN.SWITCH=VALUE
                  set a switch (repeatable), e.g. --set tcpFlags.TCPFLGCNT=1;
                  'flowsift config' lists them all
-  --geo FILE     MaxMind database (.mmdb) for country/organisation columns
+  --geo FILE     MaxMind database (.mmdb) for the country/organisation
+                 columns; repeatable (e.g. a country and an ASN database)
+  --color=WHEN   colour the report and messages: auto (default: only on a
+                 terminal, not with NO_COLOR set or TERM=dumb), always, never
   --progress     show progress on stderr (default when stderr is a terminal)
   --no-progress  never show progress
   -h, --help     this text
   -V, --version  print the version
 Accepted and ignored for compatibility: -e FILE, -p DIR, -b FILE, -c CPU,
 -P PRIO, -M SEC, -S LEN, -B SIZE, -m.
+
+Exit status: 0 all input read and all output written; 1 no packet could be
+read (then no file is written) or output could not be written (files are
+then renamed NAME.partial); 2 bad command line; 3 some input damaged or
+missing (what could be read is written); 130/143 interrupted by
+SIGINT/SIGTERM (what was read is written).
 `
 
 // Main runs flowsift with argv (argv[0] included) and returns the exit code.
@@ -68,13 +89,22 @@ func Main(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		case "serve":
 			return serveMain(args[1:], stdout, stderr)
 		case "config":
-			return listConfig(stdout)
+			return config(args[1:], stdout, stderr)
 		case "install-aliases":
+			if len(args) == 2 && (args[1] == "-h" || args[1] == "--help") {
+				fmt.Fprintln(stdout, "Usage: flowsift install-aliases DIR\nCreate the symbolic links DIR/tawk and DIR/tcol to this binary.")
+				return 0
+			}
 			if len(args) != 2 {
-				fmt.Fprintln(stderr, "usage: flowsift install-aliases DIR")
-				return 2
+				return usageFail(stderr, "install-aliases needs one folder: flowsift install-aliases DIR")
 			}
 			return installAliases(args[1], stderr)
+		case "help":
+			io.WriteString(stdout, usage)
+			return 0
+		case "version":
+			fmt.Fprintln(stdout, versionLine())
+			return 0
 		}
 	}
 	opts, code, done := parse(argv, stdout, stderr)
@@ -85,6 +115,16 @@ func Main(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 func installAliases(dir string, stderr io.Writer) int {
+	st, err := os.Stat(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return failf(stderr, "install-aliases: folder %s does not exist (create it first, or name a folder on your PATH)", dir)
+		}
+		return failf(stderr, "install-aliases: %v", err)
+	}
+	if !st.IsDir() {
+		return failf(stderr, "install-aliases: %s is not a folder", dir)
+	}
 	exe, err := os.Executable()
 	if err == nil {
 		exe, err = filepath.EvalSymlinks(exe)
@@ -93,25 +133,61 @@ func installAliases(dir string, stderr io.Writer) int {
 		err = tawk.InstallAliases(dir, exe)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "flowsift:", err)
-		return 1
+		return failf(stderr, "install-aliases: %v", err)
 	}
 	return 0
 }
 
-func listConfig(w io.Writer) int {
+// config is 'flowsift config [PLUGIN]': every switch, or one plugin's.
+func config(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprintln(stdout, "Usage: flowsift config [PLUGIN]\nList the core switches and every plugin's switches (or only PLUGIN's, or 'core'),\nwith default and meaning; set them with --set PLUGIN.SWITCH=VALUE.")
+		return 0
+	}
+	if len(args) > 1 {
+		return usageFail(stderr, "config takes at most one plugin name")
+	}
+	only := ""
+	if len(args) == 1 {
+		only = args[0]
+		if !strings.EqualFold(only, "core") && plugins.Registry().Find(only) == nil {
+			return usageFail(stderr, "config: unknown plugin %q (known: core, %s)", only, pluginNames())
+		}
+	}
+	return listConfig(stdout, only)
+}
+
+// pluginNames lists the registered plugins, comma-separated.
+func pluginNames() string {
+	var names []string
+	for _, reg := range plugins.Registry().All() {
+		names = append(names, reg.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// listConfig lists the switches; only names one plugin (or "core").
+func listConfig(w io.Writer, only string) int {
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()
-	fmt.Fprintln(bw, "Core switches (--set core.NAME=VALUE):")
-	for _, s := range coreSwitches {
-		fmt.Fprintf(bw, "  core.%-22s default %-8s %s\n", s.Name, s.Default, s.Help)
+	if only == "" || strings.EqualFold(only, "core") {
+		fmt.Fprintln(bw, "Core switches (--set core.NAME=VALUE):")
+		for _, s := range coreSwitches {
+			fmt.Fprintf(bw, "  core.%-22s default %-8s %s\n", s.Name, s.Default, s.Help)
+		}
 	}
 	for _, reg := range plugins.Registry().All() {
+		if only != "" && !strings.EqualFold(only, reg.Name) {
+			continue
+		}
 		def := ""
 		if reg.Default {
 			def = " (default)"
 		}
-		fmt.Fprintf(bw, "\nPlugin %s %s, order %d%s:\n", reg.Name, reg.Version, reg.Order, def)
+		if only == "" {
+			fmt.Fprintln(bw)
+		}
+		fmt.Fprintf(bw, "Plugin %s %s, order %d%s:\n", reg.Name, reg.Version, reg.Order, def)
 		if len(reg.Switches) == 0 {
 			fmt.Fprintln(bw, "  (no switches)")
 		}
@@ -155,6 +231,7 @@ func configColumns(w io.Writer, reg *plugin.Registration) {
 }
 
 var coreSwitches = []plugin.Switch{
+	{Name: "FLOW_TIMEOUT", Default: "182", Help: "idle timeout (s) of a flow; tcpStates sets its own for TCP flows"},
 	{Name: "HASHTABLE_SIZE", Default: "262144", Help: "flows kept in memory before the least recently used pair is written early (flowStat bit 42); -f multiplies it"},
 	{Name: "FIXT2BUGS", Default: "1", Help: "1: bytes past a short frame read as absent; 0: as Tranalyzer, they are bytes of earlier frames (l7Content, docs/compat.md)"},
 }
@@ -162,13 +239,11 @@ var coreSwitches = []plugin.Switch{
 // parse reads the command line with getopt semantics. done reports that
 // the run is over (help, version or an error) with exit code code.
 func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int, done bool) {
-	o = &engine.Options{Sets: map[string]string{}, Progress: isTerminal(os.Stderr)}
+	o = &engine.Options{Sets: map[string]string{}, Progress: colour.IsTerminal(stderr)}
 	o.CmdLine = strings.Join(argv, " ")
 	args := argv[1:]
 	fail := func(format string, a ...any) (*engine.Options, int, bool) {
-		fmt.Fprintf(stderr, "flowsift: "+format+"\n", a...)
-		fmt.Fprintln(stderr, "Try 'flowsift --help' for more information.")
-		return nil, 2, true
+		return nil, usageFail(stderr, format, a...), true
 	}
 	var inputs, dSpec string
 	var bpf []string
@@ -193,8 +268,23 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 				io.WriteString(stdout, usage)
 				return nil, 0, true
 			case "version":
-				fmt.Fprintf(stdout, "flowsift %s (output compatible with Tranalyzer 0.9.3 (Anteater) [Cobra])\n", engine.Version)
+				fmt.Fprintln(stdout, versionLine())
 				return nil, 0, true
+			case "color", "colour":
+				mode := colour.Always // a bare --color, as in GNU tools
+				if !hasVal && i+1 < len(args) {
+					if _, err := colour.ParseMode(args[i+1]); err == nil {
+						val, hasVal = args[i+1], true
+						i++
+					}
+				}
+				if hasVal {
+					var err error
+					if mode, err = colour.ParseMode(val); err != nil {
+						return fail("%v", err)
+					}
+				}
+				o.Colour = mode
 			case "plugins":
 				v, ok := need()
 				if !ok {
@@ -216,7 +306,10 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 				if !ok {
 					return fail("--geo needs a file")
 				}
-				o.SubnetDB = v
+				o.SubnetDBs = append(o.SubnetDBs, v)
+				if len(o.SubnetDBs) > subnet.MaxGeo {
+					return fail("--geo: at most %d databases (e.g. a country and an ASN database)", subnet.MaxGeo)
+				}
 			case "progress":
 				o.Progress = true
 			case "no-progress":
@@ -252,7 +345,7 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 				io.WriteString(stdout, usage)
 				return nil, 0, true
 			case 'V':
-				fmt.Fprintln(stdout, "Tranalyzer 0.9.3 (Anteater) [Cobra] -- flowsift "+engine.Version)
+				fmt.Fprintln(stdout, versionLine())
 				return nil, 0, true
 			case 'r':
 				nInput++
@@ -313,9 +406,18 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 		if !known {
 			return fail("--set %s: the core has no switch %q (see 'flowsift config')", k, name)
 		}
+		if name == "FLOW_TIMEOUT" {
+			if f, err := strconv.ParseFloat(v, 32); err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+				return fail("--set %s=%s: want a number of seconds (e.g. 60 or 0.5)", k, v)
+			}
+			continue
+		}
 		if _, err := strconv.Atoi(v); err != nil {
 			return fail("--set %s=%s: %s takes a number", k, v, name)
 		}
+	}
+	if err := plugins.Registry().Check(o.Plugins, o.Sets); err != nil {
+		return fail("%v", err)
 	}
 	if len(bpf) > 0 {
 		return fail("BPF filters are not supported (got %q)", strings.Join(bpf, " "))
@@ -329,7 +431,7 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 			return fail("%v", err)
 		}
 		if len(list) == 0 {
-			return fail("%s: no readable capture file listed", o.ListFile)
+			return fail("%s: lists no capture file", o.ListFile)
 		}
 		o.Inputs = list
 	case dSpec != "":
@@ -343,8 +445,10 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 	return o, 0, false
 }
 
-// readList reads a -R list: one path per line, '#' comments; missing or
-// empty files are skipped (core.md §1).
+// readList reads a -R list: one path per line, '#' comments. Unlike
+// Tranalyzer, which skips missing or empty files silently (core.md §1),
+// every entry is kept: the run names each one it cannot read and exits 3
+// (docs/compat.md).
 func readList(path string) ([]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -354,9 +458,6 @@ func readList(path string) ([]string, error) {
 	for _, line := range strings.Split(string(data), "\n") {
 		line = strings.TrimRight(line, "\r\n")
 		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if st, err := os.Stat(line); err != nil || st.IsDir() || st.Size() == 0 {
 			continue
 		}
 		out = append(out, line)
@@ -393,9 +494,4 @@ func numbered(spec string) ([]string, error) {
 		return nil, fmt.Errorf("-D %s: no such file", spec)
 	}
 	return out, nil
-}
-
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

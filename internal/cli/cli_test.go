@@ -101,11 +101,14 @@ func TestListFileIsOneCapture(t *testing.T) {
 	if err := os.WriteFile(list, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The missing file in the middle is named on stderr and makes the exit
+	// status 3 (README); the others are read as one capture.
 	code, stdout, stderr := run("-R", list, "-w", filepath.Join(dir, "o"))
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
+	missing := filepath.Join(dir, "missing.pcap")
+	if code != 3 || stderr != "[ERR] "+missing+": cannot open: no such file or directory\n" {
+		t.Fatalf("exit %d, stderr %q; want 3 and the missing file named", code, stderr)
 	}
-	for _, want := range []string{"Processing file no. 1 of 2: " + a, "Processing file no. 2 of 2: " + b, "Number of processed packets: 4"} {
+	for _, want := range []string{"Processing file no. 1 of 3: " + a, "Processing file no. 3 of 3: " + b, "Number of processed packets: 4"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -137,8 +140,8 @@ func TestUsageErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		code, _, stderr := run(c.args...)
-		if code == 0 || !strings.Contains(stderr, c.msg) {
-			t.Errorf("%v: exit %d, stderr %q; want non-zero and %q", c.args, code, stderr, c.msg)
+		if code != 2 || !strings.HasPrefix(stderr, "flowsift: ") || !strings.Contains(stderr, c.msg) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, stderr, c.msg)
 		}
 	}
 }

@@ -7,11 +7,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"flowsift/internal/capture"
+	"flowsift/internal/colour"
 	"flowsift/internal/column"
 	"flowsift/internal/decode"
 	"flowsift/internal/flow"
@@ -64,31 +68,52 @@ type Counters struct {
 // interrupted by SIGINT/SIGTERM.
 func Run(opts *Options, reg *plugin.Registry, stdout, stderr io.Writer) (status int) {
 	r := &runner{opts: opts, stderr: stderr, start: time.Now()}
-	r.intr = watchSignals(stderr)
+	r.errColour = colour.Enabled(stderr, opts.Colour)
+	// A closed stdout (flowsift -w - | head) must be an output error like a
+	// full disk (files renamed *.partial, exit 1), not a silent death by
+	// SIGPIPE that leaves files under their final names.
+	signal.Ignore(syscall.SIGPIPE)
+	r.intr = watchSignals(stderr, r.errColour)
 	defer r.intr.stop()
 	defer r.recoverRun(&status)
 	abort := r.markPartial
 	r.intr.abort.Store(&abort)
 	if err := r.setup(reg, stdout); err != nil {
-		fmt.Fprintln(stderr, report.ErrLine(err.Error()))
 		r.closeOutputs()
+		if errors.Is(err, errNoInput) {
+			r.reportOpenErrors()
+			r.errLine("no packet could be read: no output written")
+			return ExitFailed
+		}
+		r.errLine(err.Error())
 		r.markPartial()
 		return ExitFailed
 	}
 	code := r.process()
 	if err := r.finish(); err != nil {
-		fmt.Fprintln(stderr, report.ErrLine(err.Error()))
+		r.errLine(err.Error())
 		r.markPartialAfter(err)
+		return ExitFailed
+	}
+	if r.c.Packets == 0 && r.c.Incomplete && !r.intr.interrupted() {
+		// Every input was damaged before its first packet: the output
+		// would pass for a real "0 flows" result.
+		r.removeOutputs()
+		r.errLine("no packet could be read: no output written")
 		return ExitFailed
 	}
 	return r.exitStatus(code)
 }
 
+// errNoInput is setup's error when not one input could be opened.
+var errNoInput = errors.New("no input could be opened")
+
 type runner struct {
-	opts   *Options
-	stderr io.Writer
-	start  time.Time
-	intr   *interrupt // SIGINT/SIGTERM (signal.go)
+	opts      *Options
+	stderr    io.Writer
+	errColour bool // colour on stderr
+	start     time.Time
+	intr      *interrupt // SIGINT/SIGTERM (signal.go)
 
 	env     plugin.Env
 	plugins []plugin.Instance
@@ -106,7 +131,10 @@ type runner struct {
 	repBuf        *bufio.Writer
 	processed     time.Time
 	first         *capture.File
-	firstErr      error
+	firstIdx      int     // index in Inputs of first, the first input that opened
+	openErrs      []error // why the inputs before firstIdx did not open
+	created       []string
+	flowsCut      bool // the flow stream to stdout failed (-w -)
 	firstFormat   string
 	lastProgress  time.Time
 	progressShown bool
@@ -118,6 +146,22 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	o := r.opts
 	if len(o.Inputs) == 0 {
 		return errors.New("One of '-r', '-R', '-D' or '-i' option is required")
+	}
+	// The inputs are opened up to the first readable one before any output
+	// file exists: a run that can read nothing writes nothing.
+	for r.firstIdx = 0; r.firstIdx < len(o.Inputs); r.firstIdx++ {
+		f, err := r.open(o.Inputs[r.firstIdx])
+		if err == nil {
+			r.first = f
+			break
+		}
+		r.openErrs = append(r.openErrs, err)
+	}
+	if r.first == nil {
+		return errNoInput
+	}
+	if strings.HasPrefix(r.first.Format(), "pcapng") {
+		r.firstFormat = "pcapng"
 	}
 	in := o.ReadFile
 	if in == "" {
@@ -137,7 +181,7 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	}
 	r.prefix = prefix
 	r.env.PacketMode = o.PacketMode
-	r.env.Subnets, err = newSubnets(o.SubnetDB)
+	r.env.Subnets, err = newSubnets(o.SubnetDBs)
 	if err != nil {
 		return err
 	}
@@ -158,18 +202,33 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	if v, ok := o.Sets["core.HASHTABLE_SIZE"]; ok {
 		fmt.Sscan(v, &capacity)
 	}
-	r.table = flow.NewTable(capacity, r.writeFlow, &r.env.Status)
+	timeout := flow.DefaultTimeout
+	if v, ok := o.Sets["core.FLOW_TIMEOUT"]; ok {
+		t, err := strconv.ParseFloat(v, 32)
+		if err != nil {
+			return fmt.Errorf("--set core.FLOW_TIMEOUT=%s: want a number of seconds", v)
+		}
+		timeout = float32(t)
+	}
+	// Without tcpStates no plugin registers timeouts; the walks stay those
+	// of a default run.
+	others := r.env.Timeouts
+	if others == nil {
+		others = flow.DefaultTimeouts
+	}
+	r.table = flow.NewTableTimeouts(capacity, r.writeFlow, &r.env.Status, timeout, others)
 
 	if o.LogFile {
-		r.logFile, err = os.Create(prefix + "_log.txt")
+		r.logFile, err = r.create(prefix+"_log.txt", "log file")
 		if err != nil {
-			return fmt.Errorf("cannot create log file: %v", err)
+			return err
 		}
 		r.repBuf = bufio.NewWriter(r.logFile)
+		r.rep = &report.Report{W: r.repBuf} // never colour in a file
 	} else {
 		r.repBuf = bufio.NewWriter(stdout)
+		r.rep = &report.Report{W: r.repBuf, Colour: colour.Enabled(stdout, o.Colour)}
 	}
-	r.rep = &report.Report{W: r.repBuf}
 
 	if err := r.writeHeaders(); err != nil {
 		return err
@@ -177,9 +236,9 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	if flowsToStdout {
 		r.flowOut = sink.NewAsync(stdout)
 	} else {
-		r.flowFile, err = os.Create(prefix + "_flows.txt")
+		r.flowFile, err = r.create(prefix+"_flows.txt", "flow file")
 		if err != nil {
-			return fmt.Errorf("cannot create flow file: %v", err)
+			return err
 		}
 		r.flowOut = sink.NewAsync(r.flowFile)
 	}
@@ -192,9 +251,9 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	}
 	r.flowOut.WriteString("\n")
 	if o.PacketMode {
-		r.pktFile, err = os.Create(prefix + "_packets.txt")
+		r.pktFile, err = r.create(prefix+"_packets.txt", "packet file")
 		if err != nil {
-			return fmt.Errorf("cannot create packet file: %v", err)
+			return err
 		}
 		r.pktOut = sink.NewAsync(r.pktFile)
 		r.pktOut.WriteString("%pktNo\tflowInd\t")
@@ -205,12 +264,6 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 			}
 		}
 		r.pktOut.WriteString("l7Content\n")
-	}
-	// The first input is opened before the start-up lines, which mention
-	// its format.
-	r.first, r.firstErr = r.open(o.Inputs[0])
-	if r.first != nil && strings.HasPrefix(r.first.Format(), "pcapng") {
-		r.firstFormat = "pcapng"
 	}
 	r.startupReport()
 	return nil
@@ -244,9 +297,12 @@ func (r *runner) process() int {
 	for i, path := range r.opts.Inputs {
 		var f *capture.File
 		var err error
-		if i == 0 {
-			f, err = r.first, r.firstErr
-		} else {
+		switch {
+		case i < r.firstIdx:
+			err = r.openErrs[i]
+		case i == r.firstIdx:
+			f = r.first
+		default:
 			f, err = r.open(path)
 		}
 		if err == nil {
@@ -256,7 +312,7 @@ func (r *runner) process() int {
 			r.setStop(f, path)
 		}
 		if err != nil {
-			fmt.Fprintln(r.stderr, report.ErrLine(err.Error()))
+			r.errLine(err.Error())
 			r.c.InputErrors++
 			r.c.Incomplete = true
 			continue
@@ -316,7 +372,7 @@ func (r *runner) readFile(f *capture.File, path string) {
 				msg = ce.Msg
 			}
 			r.rep.Warn("pcap_dispatch failed: " + msg)
-			fmt.Fprintln(r.stderr, report.WarnLine(err.Error()))
+			r.warnLine(err.Error())
 			r.c.InputErrors++
 			r.c.Incomplete = true
 		}
@@ -491,7 +547,10 @@ func (r *runner) finish() error {
 			firstErr = err
 		}
 	}
-	keep(r.flowOut.Close())
+	if err := r.flowOut.Close(); err != nil {
+		keep(err)
+		r.flowsCut = r.flowFile == nil
+	}
 	if r.flowFile != nil {
 		keep(r.flowFile.Close())
 	}

@@ -4,6 +4,8 @@ package engine
 
 import (
 	"os"
+
+	"flowsift/internal/colour"
 	"path/filepath"
 	"strings"
 )
@@ -20,32 +22,36 @@ type Options struct {
 	SensorID   int      // -x
 	Plugins    []string // nil = default set
 	Sets       map[string]string
-	CmdLine    string // argv joined by spaces, for the headers file
-	SubnetDB   string // optional MaxMind database
-	Progress   bool   // progress on stderr
+	CmdLine    string   // argv joined by spaces, for the headers file
+	SubnetDBs  []string // MaxMind databases (--geo, repeatable)
+	Progress   bool     // progress on stderr
+	Colour     colour.Mode
 }
 
-// OutputPrefix computes PREFIX from the input name and -w (core.md §3).
+// OutputPrefix computes PREFIX from the input name and -w (core.md §3),
+// with one deliberate difference (docs/compat.md): the name is taken from
+// the file name only, without its capture and compression extensions
+// (big.pcap.gz → big), where Tranalyzer cuts the whole path at its last
+// dot (big.pcap).
 func OutputPrefix(input, w string) (string, error) {
 	if input == "-" {
 		input = "stdin"
 	}
 	if w == "" {
-		return stripExt(input), nil
+		return filepath.Join(filepath.Dir(input), outputName(input)), nil
 	}
 	if st, err := os.Stat(w); err == nil && st.IsDir() {
-		base := filepath.Base(input)
 		if !strings.HasSuffix(w, "/") {
 			w += "/"
 		}
-		return w + stripExt(base), nil
+		return w + outputName(input), nil
 	}
 	if strings.HasSuffix(w, "/") {
 		// A directory that does not exist yet: create it, name files after the input.
 		if err := os.MkdirAll(w, 0o755); err != nil {
 			return "", err
 		}
-		return w + stripExt(filepath.Base(input)), nil
+		return w + outputName(input), nil
 	}
 	if i := strings.LastIndexByte(w, '/'); i > 0 {
 		if err := os.MkdirAll(w[:i], 0o755); err != nil {
@@ -55,10 +61,32 @@ func OutputPrefix(input, w string) (string, error) {
 	return w, nil
 }
 
-// stripExt removes everything from the last '.' of the whole path.
-func stripExt(p string) string {
-	if i := strings.LastIndexByte(p, '.'); i >= 0 {
-		return p[:i]
+// captureExts are the extensions of captures and of their compression,
+// removed from an output name after the input's last extension.
+var captureExts = []string{".gz", ".pcap", ".pcapng", ".cap", ".dmp", ".ntar"}
+
+// outputName is the base of the output file names for input: its file
+// name without the last extension and without any capture extension
+// before it (x.pcapng.cap → x, trace.2024 → trace).
+func outputName(input string) string {
+	name := filepath.Base(input)
+	strip := func(ext string) bool {
+		if len(name) > len(ext) && strings.HasSuffix(strings.ToLower(name), ext) {
+			name = name[:len(name)-len(ext)]
+			return true
+		}
+		return false
 	}
-	return p
+	if i := strings.LastIndexByte(name, '.'); i > 0 {
+		name = name[:i]
+	}
+	for again := true; again; {
+		again = false
+		for _, ext := range captureExts {
+			if strip(ext) {
+				again = true
+			}
+		}
+	}
+	return name
 }

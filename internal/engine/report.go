@@ -101,9 +101,9 @@ func (r *runner) sensorID() int {
 
 // writeHeaders writes PREFIX_headers.txt (core.md §12.2).
 func (r *runner) writeHeaders() error {
-	f, err := os.Create(r.prefix + "_headers.txt")
+	f, err := r.create(r.prefix+"_headers.txt", "headers file")
 	if err != nil {
-		return fmt.Errorf("cannot create headers file: %v", err)
+		return err
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Date: %s\n", dateLocal(r.start))

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"strings"
 
 	"flowsift/internal/capture"
 	"flowsift/internal/decode"
@@ -53,10 +55,10 @@ func (r *runner) markPartial() {
 			continue
 		}
 		if err := os.Rename(p, p+".partial"); err != nil {
-			fmt.Fprintln(r.stderr, report.ErrLine("cannot mark "+p+" as partial: "+err.Error()))
+			r.errLine("cannot mark " + p + " as partial: " + err.Error())
 			continue
 		}
-		fmt.Fprintln(r.stderr, report.ErrLine("output incomplete: "+p+" renamed "+p+".partial"))
+		r.errLine("output incomplete: " + p + " renamed " + p + ".partial")
 	}
 }
 
@@ -64,6 +66,12 @@ func (r *runner) markPartial() {
 // that failed was not to one of the run's files (the end report on a full
 // stdout), those files are complete and keep their names.
 func (r *runner) markPartialAfter(err error) {
+	if r.flowsCut {
+		// The flows went to stdout (-w -) and were cut: the files that
+		// describe that output (headers, log) belong to an incomplete run.
+		r.markPartial()
+		return
+	}
 	var pe *fs.PathError
 	if errors.As(err, &pe) && r.prefix != "" && !slices.Contains(r.outputPaths(), pe.Path) {
 		return
@@ -75,8 +83,8 @@ func (r *runner) markPartialAfter(err error) {
 // know: its frames are counted, not dissected (no flows).
 func (r *runner) checkLinkType(f *capture.File, path string) {
 	if desc, _ := capture.LinkTypeName(f.LinkType()); desc == "" {
-		fmt.Fprintln(r.stderr, report.WarnLine(path+": unknown link type "+
-			strconv.FormatUint(uint64(f.LinkType()), 10)+": packets are counted but not dissected"))
+		r.warnLine(path + ": unknown link type " +
+			strconv.FormatUint(uint64(f.LinkType()), 10) + ": packets are counted but not dissected")
 	}
 }
 
@@ -122,7 +130,7 @@ func (r *runner) reportDecodePanics(rd *reader, path string) {
 	if g.panics > 1 {
 		msg += fmt.Sprintf(" (and %d more frames)", g.panics-1)
 	}
-	fmt.Fprintln(r.stderr, report.ErrLine(msg))
+	r.errLine(msg)
 	r.rep.Warn(fmt.Sprintf("%d frames could not be dissected (internal error)", g.panics))
 	r.c.InputErrors++
 	r.c.Incomplete = true
@@ -136,8 +144,55 @@ func (r *runner) recoverRun(status *int) {
 	if v == nil {
 		return
 	}
-	fmt.Fprintln(r.stderr, report.ErrLine(fmt.Sprintf("internal error after packet %d (please report): %v", r.c.Packets, v)))
+	r.errLine(fmt.Sprintf("internal error after packet %d (please report): %v", r.c.Packets, v))
 	r.stderr.Write(debug.Stack())
 	r.markPartial()
 	*status = ExitFailed
+}
+
+// errLine and warnLine write an [ERR] / [WRN] line to stderr.
+func (r *runner) errLine(msg string)  { fmt.Fprintln(r.stderr, report.ErrLine(msg, r.errColour)) }
+func (r *runner) warnLine(msg string) { fmt.Fprintln(r.stderr, report.WarnLine(msg, r.errColour)) }
+
+// create creates an output file and remembers it. Without -w the files go
+// next to the input, often a read-only evidence folder: the error then
+// says how to put them elsewhere.
+func (r *runner) create(path, what string) (*os.File, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		msg := fmt.Sprintf("cannot create %s: %v", what, err)
+		if r.opts.Prefix == "" || r.opts.Prefix == "-" {
+			msg += fmt.Sprintf(" (without -w the output goes next to the input, in %s; use -w DIR to write it elsewhere)", outputDir(path))
+		}
+		return nil, errors.New(msg)
+	}
+	r.created = append(r.created, path)
+	return f, nil
+}
+
+// outputDir is the folder an output file lands in, for messages.
+func outputDir(path string) string {
+	d := filepath.Dir(path)
+	if d == "." {
+		return "the current folder"
+	}
+	return d + "/"
+}
+
+// removeOutputs deletes the files this run created (a run that read no
+// packet at all).
+func (r *runner) removeOutputs() {
+	for _, p := range r.created {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			r.errLine("cannot remove " + p + ": " + err.Error())
+		}
+	}
+}
+
+// reportOpenErrors names each input that could not be opened (in order),
+// when none could.
+func (r *runner) reportOpenErrors() {
+	for _, err := range r.openErrs {
+		r.errLine(strings.TrimSpace(err.Error()))
+	}
 }

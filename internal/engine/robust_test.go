@@ -151,7 +151,8 @@ func recordEnds(data []byte) (ends []int, packet []bool) {
 
 // TestTruncatedEverywhere cuts three small captures (pcapng; tunnels;
 // fragments) at every byte offset. A cut inside the file header (pcapng:
-// the SHB and the first IDB) is an unreadable file (exit 1); a cut at a record boundary is a complete
+// the SHB and the first IDB) or inside the first packet record is input
+// without a packet (exit 1, no output); a cut at a record boundary is a complete
 // capture (exit 0); any other cut is damaged input (exit 3) with one
 // warning naming the file, the record and its byte offset. In every case
 // each complete record before the cut is processed (one packet row each)
@@ -203,6 +204,13 @@ func TestTruncatedEverywhere(t *testing.T) {
 				want = 1
 			case boundary:
 				want = 0
+			case pkts == 0:
+				// Damaged before the first packet: nothing to show, no
+				// output that would pass for "0 flows".
+				want = 1
+				if _, err := os.Stat(filepath.Join(dir, "cut_flows.txt")); err == nil {
+					t.Errorf("%s cut at %d: no packet read, yet cut_flows.txt written", rel, cut)
+				}
 			}
 			if res.code != want {
 				t.Errorf("%s cut at %d: exit %d, want %d; stderr %q", rel, cut, res.code, want, res.stderr)
@@ -353,6 +361,17 @@ func TestInputErrors(t *testing.T) {
 			t.Errorf("%s: exit %d, want %d; stderr %q", c.name, res.code, c.code, res.stderr)
 		}
 		lines := strings.Split(strings.TrimSpace(res.stderr), "\n")
+		if c.code == 1 {
+			// The cause, then the consequence: no output at all.
+			if len(lines) != 2 || !strings.Contains(lines[0], path) || !strings.Contains(lines[0], c.msg) ||
+				lines[1] != "[ERR] no packet could be read: no output written" {
+				t.Errorf("%s: stderr %q, want the cause and 'no output written'", c.name, res.stderr)
+			}
+			if files, _ := os.ReadDir(filepath.Join(dir, "out")); len(files) != 0 {
+				t.Errorf("%s: output written: %v", c.name, files)
+			}
+			continue
+		}
 		if c.msg == "" {
 			if res.stderr != "" {
 				t.Errorf("%s: stderr %q, want nothing", c.name, res.stderr)
@@ -360,10 +379,8 @@ func TestInputErrors(t *testing.T) {
 		} else if len(lines) != 1 || !strings.Contains(lines[0], path) || !strings.Contains(lines[0], c.msg) {
 			t.Errorf("%s: stderr %q, want one line with %q", c.name, res.stderr, c.msg)
 		}
-		if c.code == 1 {
-			continue
-		}
-		base := strings.TrimSuffix(c.name, filepath.Ext(c.name))
+		base := strings.TrimSuffix(c.name, ".gz")
+		base = strings.TrimSuffix(base, filepath.Ext(base))
 		flows := checkRows(t, filepath.Join(dir, "out", base+"_flows.txt"), 1)
 		if c.rows >= 0 && len(flows) != c.rows || len(flows) == 0 && c.code == 3 {
 			t.Errorf("%s: %d flows written, want %d", c.name, len(flows), c.rows)

@@ -42,15 +42,15 @@ type interrupt struct {
 }
 
 // watchSignals starts listening for SIGINT and SIGTERM until stop.
-func watchSignals(stderr io.Writer) *interrupt {
+func watchSignals(stderr io.Writer, colour bool) *interrupt {
 	in := &interrupt{done: make(chan struct{}), ch: make(chan os.Signal, 2),
 		quit: make(chan struct{}), exit: os.Exit}
 	signal.Notify(in.ch, os.Interrupt, syscall.SIGTERM)
-	go in.loop(stderr)
+	go in.loop(stderr, colour)
 	return in
 }
 
-func (in *interrupt) loop(stderr io.Writer) {
+func (in *interrupt) loop(stderr io.Writer, colour bool) {
 	for {
 		select {
 		case s := <-in.ch:
@@ -61,7 +61,7 @@ func (in *interrupt) loop(stderr io.Writer) {
 			if in.flag.Load() {
 				// The main goroutine may be writing to stderr too; the
 				// process ends right after, so the interleaving is harmless.
-				fmt.Fprintln(stderr, report.ErrLine("second signal: exiting at once; the output files are incomplete and renamed *.partial"))
+				fmt.Fprintln(stderr, report.ErrLine("second signal: exiting at once; the output files are incomplete and renamed *.partial", colour))
 				if f := in.abort.Load(); f != nil {
 					(*f)()
 				}
@@ -132,7 +132,7 @@ func (r *runner) nextBatch(full <-chan *batch) *batch {
 func (r *runner) noteInterrupt(path string, bytesRead int64) {
 	msg := fmt.Sprintf("%s: interrupted by %s after %d packets, at byte %d: flows so far are written",
 		path, r.intr.name(), r.c.Packets, bytesRead)
-	fmt.Fprintln(r.stderr, report.WarnLine(msg))
+	r.warnLine(msg)
 	r.rep.Warn("interrupted by " + r.intr.name())
 }
 

@@ -27,7 +27,7 @@ func TestInterruptSequence(t *testing.T) {
 			exit: func(code int) { exited <- code }}
 		abort := func() { aborted <- true }
 		in.abort.Store(&abort)
-		go in.loop(io.Discard)
+		go in.loop(io.Discard, false)
 		if in.interrupted() || in.status() != 0 {
 			t.Fatal("interrupted before any signal")
 		}

@@ -7,9 +7,9 @@ import (
 
 // newSubnets opens the subnet database: the built-in table of private and
 // special-purpose ranges (what Tranalyzer's reference database prints for
-// them); a MaxMind database path adds real country/organisation lookups.
-func newSubnets(path string) (plugin.SubnetLookup, error) {
-	db, err := subnet.Open(path)
+// them); MaxMind database paths add real country/organisation lookups.
+func newSubnets(paths []string) (plugin.SubnetLookup, error) {
+	db, err := subnet.Open(paths...)
 	if err != nil {
 		return nil, err
 	}

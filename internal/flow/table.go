@@ -1,6 +1,8 @@
 package flow
 
 import (
+	"slices"
+
 	"flowsift/internal/decode"
 )
 
@@ -11,9 +13,10 @@ const DefaultCapacity = 262144
 // DefaultTimeout is the idle timeout of a new flow (seconds).
 const DefaultTimeout float32 = 182
 
-// Timeouts known to the run, in registration order (core.md §9.2). The
-// walks run in decreasing order.
-var sentinelOrder = [...]float32{182, 0.1, 120, 610, 10}
+// DefaultTimeouts are the timeouts tcpStates registers after the core's
+// (core.md §9.1): with DefaultTimeout, the timeouts known to a default
+// run, in registration order (core.md §9.2).
+var DefaultTimeouts = []float32{0.1, 120, 610, 10}
 
 // OutputFunc writes one flow row. dir is 'A' or 'B'.
 type OutputFunc func(f *Flow, dir byte)
@@ -48,22 +51,31 @@ type Table struct {
 	// fast[i] lets Expire skip sentinels[i]'s walk when it provably stops
 	// at once (see Expire); maxTime and gen guard it against time going
 	// backwards.
-	fast    [len(sentinelOrder)]fastStop
+	fast    []fastStop
 	maxTime uint64 // latest packet time seen (ns)
 	gen     uint64 // bumped whenever a flow's last time goes backwards
 	noFast  bool   // tests: always walk
 
 	nextInd uint64
 	frags   fragTable
+	// timeout is the idle timeout of a new flow (core FLOW_TIMEOUT).
+	timeout float32
 
 	out OutputFunc
 	// GlobalStatus receives run-wide flowStat bits set by the table.
 	GlobalStatus *uint64
 }
 
-// NewTable returns a table holding at most capacity flows; out writes the
-// rows of terminated flows.
+// NewTable returns a table holding at most capacity flows with Tranalyzer's
+// timeouts; out writes the rows of terminated flows.
 func NewTable(capacity int, out OutputFunc, global *uint64) *Table {
+	return NewTableTimeouts(capacity, out, global, DefaultTimeout, DefaultTimeouts)
+}
+
+// NewTableTimeouts is NewTable with the idle timeout of new flows and the
+// other timeouts plugins may give a flow, in registration order: one
+// timeout walk per distinct value (core.md §9.2).
+func NewTableTimeouts(capacity int, out OutputFunc, global *uint64, timeout float32, others []float32) *Table {
 	if capacity <= 0 {
 		capacity = DefaultCapacity
 	}
@@ -75,12 +87,20 @@ func NewTable(capacity int, out OutputFunc, global *uint64) *Table {
 		capacity:     capacity,
 		out:          out,
 		GlobalStatus: global,
+		timeout:      timeout,
 	}
 	t.index.init(&t.flows, hint)
 	t.frags.init()
 	t.head.next = &t.tail
 	t.tail.prev = &t.head
-	for _, T := range sentinelOrder {
+	var known []float32
+	for _, T := range append([]float32{timeout}, others...) {
+		if !slices.Contains(known, T) {
+			known = append(known, T)
+		}
+	}
+	t.fast = make([]fastStop, len(known))
+	for _, T := range known {
 		s := &Flow{sentinel: true, sentT: T}
 		t.insertBefore(s, &t.tail)
 		t.sentinels = append(t.sentinels, s)
@@ -444,7 +464,7 @@ func (t *Table) lookupOrCreate(p *decode.Packet, key *Key) (*Flow, Result) {
 	f.live = true
 	f.FirstSec, f.FirstNsec = p.TsSec, p.TsNsec
 	t.setLast(f, p.TsSec, p.TsNsec)
-	f.Timeout = DefaultTimeout
+	f.Timeout = t.timeout
 	switch p.Kind {
 	case decode.KindL2:
 		f.Status = decode.StatL2Flow

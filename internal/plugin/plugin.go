@@ -6,6 +6,7 @@ package plugin
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,6 +57,10 @@ type Env struct {
 	PacketMode bool
 	// Subnets resolves subnet records (basicFlow, basicStats talker lines).
 	Subnets SubnetLookup
+	// Timeouts are the idle timeouts a plugin may give a flow, registered
+	// at construction in Tranalyzer's order (the flow table keeps one
+	// timeout walk per distinct value, core.md §9).
+	Timeouts []float32
 	// TCP is the shared TCP tracker: the current packet's parsed header and
 	// every flow direction's endpoint state (nil in plugin tests that run
 	// without the engine).
@@ -89,6 +94,16 @@ type Settings map[string]string
 func (s Settings) Int(name string) int {
 	v, _ := strconv.Atoi(s[name])
 	return v
+}
+
+// Timeout returns a switch holding a timeout in seconds: a finite
+// number, not negative, as float32 (Tranalyzer's timeout type).
+func (s Settings) Timeout(name string) (float32, error) {
+	v, err := strconv.ParseFloat(s[name], 32)
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, fmt.Errorf("%s=%s: want a number of seconds (e.g. 120 or 0.1)", name, s[name])
+	}
+	return float32(v), nil
 }
 
 // Bool returns a switch as a boolean (non-zero integer).
@@ -149,7 +164,7 @@ func (r *Registry) Build(env *Env, names []string, sets map[string]string) ([]In
 		for _, n := range names {
 			reg := r.Find(n)
 			if reg == nil {
-				return nil, fmt.Errorf("unknown plugin %q", n)
+				return nil, fmt.Errorf("--plugins: unknown plugin %q (known: %s; see 'flowsift config')", n, r.names())
 			}
 			chosen = append(chosen, reg)
 		}
@@ -174,7 +189,7 @@ func (r *Registry) Build(env *Env, names []string, sets map[string]string) ([]In
 			if strings.EqualFold(pl, "core") {
 				continue // core switches are the engine's
 			}
-			return nil, fmt.Errorf("--set %s: unknown plugin %q", k, pl)
+			return nil, fmt.Errorf("--set %s: unknown plugin %q (known: core, %s; see 'flowsift config')", k, pl, r.names())
 		}
 		found := false
 		for _, s := range reg.Switches {
@@ -194,11 +209,28 @@ func (r *Registry) Build(env *Env, names []string, sets map[string]string) ([]In
 	for _, reg := range chosen {
 		p, err := reg.New(env, settings[strings.ToLower(reg.Name)])
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", reg.Name, err)
+			return nil, fmt.Errorf("--set %s: %w (see 'flowsift config %s')", reg.Name, err, reg.Name)
 		}
 		out = append(out, Instance{Reg: reg, Plugin: p})
 	}
 	return out, nil
+}
+
+// Check validates a plugin list and switch settings exactly as Build does,
+// without keeping the plugins, so that the command line can reject them
+// as usage errors before any file is opened.
+func (r *Registry) Check(names []string, sets map[string]string) error {
+	_, err := r.Build(&Env{}, names, sets)
+	return err
+}
+
+// names lists the registered plugins in plugin order.
+func (r *Registry) names() string {
+	var out []string
+	for _, reg := range r.All() {
+		out = append(out, reg.Name)
+	}
+	return strings.Join(out, ", ")
 }
 
 func isNumeric(s string) bool {

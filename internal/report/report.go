@@ -1,6 +1,7 @@
 // Package report writes Tranalyzer's end report: plugin lines, [INF]/[WRN]
-// lines with their ANSI colours, and the number helpers (human-readable
-// suffix, percentages) of spec core.md §13.
+// lines (with Tranalyzer's ANSI colours when the stream is a terminal), and
+// the number helpers (human-readable suffix, percentages) of spec core.md
+// §13.
 package report
 
 import (
@@ -10,13 +11,18 @@ import (
 	"strconv"
 )
 
-// ANSI escapes Tranalyzer writes unconditionally (core.md §13).
+// ANSI escapes of Tranalyzer's report (core.md §13). Tranalyzer writes
+// them unconditionally; flowsift only where colour.Enabled says so
+// (docs/compat.md).
 const (
-	bold    = "\x1b[1m"
-	reset   = "\x1b[0m"
-	infTag  = "\x1b[1;34m[INF]\x1b[0m \x1b[0;34m"
-	wrnTag  = "\x1b[1;33m[WRN]\x1b[0m \x1b[0;33m"
-	errTag  = "\x1b[1;31m[ERR]\x1b[0m \x1b[0;31m"
+	bold   = "\x1b[1m"
+	reset  = "\x1b[0m"
+	infTag = "\x1b[1;34m[INF]\x1b[0m \x1b[0;34m"
+	wrnTag = "\x1b[1;33m[WRN]\x1b[0m \x1b[0;33m"
+	errTag = "\x1b[1;31m[ERR]\x1b[0m \x1b[0;31m"
+)
+
+const (
 	Rule    = "--------------------------------------------------------------------------------"
 	Tilde   = "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~"
 	Equals  = "================================================================================"
@@ -25,7 +31,8 @@ const (
 
 // Report is the end-report writer.
 type Report struct {
-	W io.Writer
+	W      io.Writer
+	Colour bool // ANSI colours (a terminal, or --color=always)
 }
 
 // Line writes a plain line.
@@ -36,22 +43,34 @@ func (r *Report) Linef(format string, a ...any) { fmt.Fprintf(r.W, format+"\n", 
 
 // Plugin writes "<bold>name:<reset> text".
 func (r *Report) Plugin(name, text string) {
-	io.WriteString(r.W, bold+name+":"+reset+" "+text+"\n")
+	if r.Colour {
+		io.WriteString(r.W, bold+name+":"+reset+" "+text+"\n")
+		return
+	}
+	io.WriteString(r.W, name+": "+text+"\n")
 }
 
 // Pluginf is Plugin with formatting.
 func (r *Report) Pluginf(name, format string, a ...any) { r.Plugin(name, fmt.Sprintf(format, a...)) }
 
 // Info writes an [INF] line.
-func (r *Report) Info(text string) { io.WriteString(r.W, InfoLine(text)+"\n") }
+func (r *Report) Info(text string) { io.WriteString(r.W, InfoLine(text, r.Colour)+"\n") }
 
 // Warn writes a [WRN] line.
-func (r *Report) Warn(text string) { io.WriteString(r.W, WarnLine(text)+"\n") }
+func (r *Report) Warn(text string) { io.WriteString(r.W, WarnLine(text, r.Colour)+"\n") }
 
-// InfoLine, WarnLine and ErrLine return the coloured line without newline.
-func InfoLine(text string) string { return infTag + text + reset }
-func WarnLine(text string) string { return wrnTag + text + reset }
-func ErrLine(text string) string  { return errTag + text + reset }
+// InfoLine, WarnLine and ErrLine return the tagged line without newline,
+// coloured when colour is true.
+func InfoLine(text string, colour bool) string { return tagged(infTag, "[INF] ", text, colour) }
+func WarnLine(text string, colour bool) string { return tagged(wrnTag, "[WRN] ", text, colour) }
+func ErrLine(text string, colour bool) string  { return tagged(errTag, "[ERR] ", text, colour) }
+
+func tagged(esc, plain, text string, colour bool) string {
+	if colour {
+		return esc + text + reset
+	}
+	return plain + text
+}
 
 // Suffix returns the human-readable suffix of n (core.md §13.1): "" below
 // 1024 or in the first 1024 block, else " (X.XX U)".

@@ -1,328 +1,167 @@
 package subnet
 
 import (
-	"bytes"
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"math"
+	"net/netip"
 	"os"
 	"strings"
+
+	"github.com/oschwald/maxminddb-golang/v2"
 )
 
-// A minimal reader for MaxMind DB files (.mmdb, format 2.0): binary search
-// tree over address bits, a data section of typed values, and a metadata
-// map at the end. Only what the country/organisation lookup needs is
-// decoded; everything else is skipped.
+// MaxMind databases (--geo) are read with maxminddb-golang, MaxMind's
+// maintained pure-Go reader, which validates the file's layout: no
+// hand-written parser of untrusted binary files here.
 
-var mmdbMarker = []byte("\xab\xcd\xefMaxMind.com")
+// MaxGeo is how many --geo databases one run combines (e.g. a country and
+// an ASN database); the per-address cache key has one slot per database.
+const MaxGeo = 4
 
-// mmdb is an opened database.
-type mmdb struct {
-	buf        []byte
-	nodeCount  uint32
-	recordSize uint32 // bits per record: 24, 28 or 32
-	ipVersion  uint32
-	treeSize   uint32
-	data       []byte // data section
-	ipv4Start  uint32 // node after 96 zero bits (IPv4 subtree in an IPv6 tree)
-	v4Depth    int
+// noOffset marks "this database has no record for the address" in a key.
+const noOffset = ^uintptr(0)
+
+// geoKey identifies the combination of data records the databases hold
+// for an address: addresses sharing it share one flowsift record.
+type geoKey [MaxGeo]uintptr
+
+// geoDB is one opened MaxMind database.
+type geoDB struct {
+	name string
+	r    *maxminddb.Reader
+	// fields caches each data record's decoded fields by offset, so that a
+	// record shared by many ranges is decoded once.
+	fields map[uintptr]geoFields
 }
 
-// openMMDB reads and validates path.
-func openMMDB(path string) (*mmdb, error) {
-	buf, err := os.ReadFile(path)
+// geoFields are the fields flowsift prints, from whichever the database
+// type has: country (City/Country databases), ASN organisation (ASN),
+// organisation or ISP (ISP/Enterprise).
+type geoFields struct {
+	cc, org string
+}
+
+// geoRecord is the subset of a MaxMind record that flowsift reads.
+type geoRecord struct {
+	Country struct {
+		ISOCode string `maxminddb:"iso_code"`
+	} `maxminddb:"country"`
+	RegisteredCountry struct {
+		ISOCode string `maxminddb:"iso_code"`
+	} `maxminddb:"registered_country"`
+	ASOrg string `maxminddb:"autonomous_system_organization"`
+	Org   string `maxminddb:"organization"`
+	ISP   string `maxminddb:"isp"`
+}
+
+// openGeo opens the database in data (the contents of the file name).
+func openGeo(name string, data []byte) (*geoDB, error) {
+	r, err := maxminddb.OpenBytes(data)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--geo %s: not a usable MaxMind database: %v", name, err)
 	}
-	return parseMMDB(buf)
+	return &geoDB{name: name, r: r, fields: map[uintptr]geoFields{}}, nil
 }
 
-func parseMMDB(buf []byte) (*mmdb, error) {
-	i := bytes.LastIndex(buf, mmdbMarker)
-	if i < 0 {
-		return nil, errors.New("mmdb: metadata marker not found")
-	}
-	md := buf[i+len(mmdbMarker):]
-	d := decoder{buf: md}
-	v, _, err := d.decode(0, 0)
+// openGeoFile reads and opens path.
+func openGeoFile(path string) (*geoDB, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("mmdb metadata: %w", err)
+		return nil, fmt.Errorf("--geo: %v", err)
 	}
-	meta, ok := v.(map[string]any)
-	if !ok {
-		return nil, errors.New("mmdb: metadata is not a map")
-	}
-	m := &mmdb{buf: buf}
-	m.nodeCount = uint32(asUint(meta["node_count"]))
-	m.recordSize = uint32(asUint(meta["record_size"]))
-	m.ipVersion = uint32(asUint(meta["ip_version"]))
-	if v := asUint(meta["binary_format_major_version"]); v != 2 {
-		return nil, fmt.Errorf("mmdb: unsupported format version %d", v)
-	}
-	switch m.recordSize {
-	case 24, 28, 32:
-	default:
-		return nil, fmt.Errorf("mmdb: unsupported record size %d", m.recordSize)
-	}
-	m.treeSize = (m.recordSize * 2 / 8) * m.nodeCount
-	if uint64(m.treeSize)+16 > uint64(i) {
-		return nil, errors.New("mmdb: search tree larger than file")
-	}
-	m.data = buf[m.treeSize+16 : i]
-	// IPv4 addresses in an IPv6 tree live under ::/96.
-	node := uint32(0)
-	if m.ipVersion == 6 {
-		for k := 0; k < 96 && node < m.nodeCount; k++ {
-			node = m.record(node, 0)
-		}
-	}
-	m.ipv4Start = node
-	return m, nil
+	return openGeo(path, data)
 }
 
-// record returns the left (bit 0) or right (bit 1) record of node.
-func (m *mmdb) record(node uint32, bit uint) uint32 {
-	switch m.recordSize {
-	case 24:
-		o := node*6 + uint32(bit)*3
-		b := m.buf[o : o+3]
-		return uint32(b[0])<<16 | uint32(b[1])<<8 | uint32(b[2])
-	case 28:
-		o := node * 7
-		b := m.buf[o : o+7]
-		if bit == 0 {
-			return uint32(b[3]&0xf0)<<20 | uint32(b[0])<<16 | uint32(b[1])<<8 | uint32(b[2])
-		}
-		return uint32(b[3]&0x0f)<<24 | uint32(b[4])<<16 | uint32(b[5])<<8 | uint32(b[6])
-	default:
-		o := node*8 + uint32(bit)*4
-		return binary.BigEndian.Uint32(m.buf[o : o+4])
-	}
-}
-
-// lookup returns the data-section offset for the address (ok false when
-// the address is not in the tree). It does not allocate.
-func (m *mmdb) lookup(ver uint8, addr *[16]byte) (uint32, bool) {
-	node := uint32(0)
-	bits := 128
-	var a []byte = addr[:16]
+// offset returns the data record of addr (ver 4: addr[:4]), noOffset when
+// there is none or the database is damaged there. It does not allocate.
+func (g *geoDB) offset(ver uint8, addr *[16]byte) uintptr {
+	var ip netip.Addr
 	if ver == 4 {
-		if m.ipVersion == 6 {
-			node = m.ipv4Start
+		ip = netip.AddrFrom4([4]byte(addr[:4]))
+	} else {
+		if g.r.Metadata.IPVersion == 4 {
+			return noOffset // the library would build an error message
 		}
-		bits = 32
-		a = addr[:4]
-	} else if m.ipVersion == 4 {
-		return 0, false
+		ip = netip.AddrFrom16(*addr)
 	}
-	for i := 0; i < bits && node < m.nodeCount; i++ {
-		bit := uint(a[i>>3]>>(7-uint(i&7))) & 1
-		node = m.record(node, bit)
+	res := g.r.Lookup(ip)
+	if !res.Found() {
+		return noOffset
 	}
-	if node <= m.nodeCount {
-		return 0, false // == nodeCount: not found; < nodeCount: ran out of bits
-	}
-	off := node - m.nodeCount - 16
-	if off >= uint32(len(m.data)) {
-		return 0, false
-	}
-	return off, true
+	return res.Offset()
 }
 
-// countryOrg decodes the record at off: the country ISO code (lower case,
-// as Tranalyzer prints it) and an organisation name from whichever field
-// the database type has.
-func (m *mmdb) countryOrg(off uint32) (cc, org string, err error) {
-	d := decoder{buf: m.data}
-	v, _, err := d.decode(off, 0)
-	if err != nil {
-		return "", "", err
+// decode returns the fields of the record at off (empty when it cannot be
+// decoded: a damaged record is an unknown address, not a failed run).
+func (g *geoDB) decode(off uintptr) geoFields {
+	if f, ok := g.fields[off]; ok {
+		return f
 	}
-	rec, _ := v.(map[string]any)
-	for _, k := range []string{"country", "registered_country"} {
-		if c, ok := rec[k].(map[string]any); ok {
-			if s, ok := c["iso_code"].(string); ok && s != "" {
-				cc = strings.ToLower(s)
+	var rec geoRecord
+	var f geoFields
+	if err := g.r.LookupOffset(off).Decode(&rec); err == nil {
+		f.cc = rec.Country.ISOCode
+		if f.cc == "" {
+			f.cc = rec.RegisteredCountry.ISOCode
+		}
+		f.cc = strings.ToLower(f.cc) // as Tranalyzer prints it
+		for _, s := range []string{rec.ASOrg, rec.Org, rec.ISP} {
+			if s != "" {
+				f.org = s
 				break
 			}
 		}
 	}
-	for _, k := range []string{"autonomous_system_organization", "organization", "isp"} {
-		if s, ok := rec[k].(string); ok && s != "" {
-			org = s
-			break
-		}
-	}
-	return cc, org, nil
+	g.fields[off] = f
+	return f
 }
 
-func asUint(v any) uint64 {
-	switch x := v.(type) {
-	case uint64:
-		return x
-	case uint32:
-		return uint64(x)
-	case uint16:
-		return uint64(x)
-	case int32:
-		return uint64(x)
+// geoLookup resolves addr in the MaxMind databases: the country from the
+// first database that has one, the organisation likewise. A combination
+// of records is turned into a flowsift record once (at flow creation,
+// never per packet); later lookups of it do not allocate.
+func (d *DB) geoLookup(ver uint8, addr *[16]byte) uint32 {
+	var key geoKey
+	found := false
+	for i := range key {
+		key[i] = noOffset
+		if i < len(d.geo) {
+			key[i] = d.geo[i].offset(ver, addr)
+			found = found || key[i] != noOffset
+		}
 	}
-	return 0
-}
-
-// decoder decodes MaxMind data-section values.
-type decoder struct{ buf []byte }
-
-var errShort = errors.New("mmdb: truncated data")
-
-// decode returns the value at off and the offset after it. depth guards
-// against pointer loops in corrupt files.
-func (d *decoder) decode(off uint32, depth int) (any, uint32, error) {
-	if depth > 32 {
-		return nil, 0, errors.New("mmdb: data nested too deeply")
+	if !found {
+		return 0
 	}
-	if off >= uint32(len(d.buf)) {
-		return nil, 0, errShort
+	if rec, ok := d.geoRecs[key]; ok {
+		return rec
 	}
-	ctrl := d.buf[off]
-	off++
-	typ := uint32(ctrl >> 5)
-	if typ == 1 { // pointer
-		ss := uint32(ctrl>>3) & 3
-		vb := uint32(ctrl & 7)
-		n := ss + 1
-		if off+n > uint32(len(d.buf)) {
-			return nil, 0, errShort
+	var cc, org string
+	for i, g := range d.geo {
+		if key[i] == noOffset {
+			continue
 		}
-		var p uint32
-		b := d.buf[off : off+n]
-		switch ss {
-		case 0:
-			p = vb<<8 | uint32(b[0])
-		case 1:
-			p = (vb<<16 | uint32(b[0])<<8 | uint32(b[1])) + 2048
-		case 2:
-			p = (vb<<24 | uint32(b[0])<<16 | uint32(b[1])<<8 | uint32(b[2])) + 526336
-		default:
-			p = binary.BigEndian.Uint32(b)
+		f := g.decode(key[i])
+		if cc == "" {
+			cc = f.cc
 		}
-		v, _, err := d.decode(p, depth+1)
-		return v, off + n, err
+		if org == "" {
+			org = f.org
+		}
 	}
-	if typ == 0 { // extended type
-		if off >= uint32(len(d.buf)) {
-			return nil, 0, errShort
+	var rec uint32
+	if cc != "" || org != "" {
+		if cc == "" {
+			cc = "-"
 		}
-		typ = 7 + uint32(d.buf[off])
-		off++
+		if org == "" {
+			org = "-"
+		}
+		if len(org) > OrgMax {
+			org = org[:OrgMax]
+		}
+		d.recs = append(d.recs, Record{Country: cc, Org: org})
+		rec = uint32(len(d.recs) - 1)
 	}
-	size := uint32(ctrl & 0x1f)
-	if size >= 29 && typ != 1 {
-		n := size - 28
-		if off+n > uint32(len(d.buf)) {
-			return nil, 0, errShort
-		}
-		b := d.buf[off : off+n]
-		switch n {
-		case 1:
-			size = 29 + uint32(b[0])
-		case 2:
-			size = 285 + (uint32(b[0])<<8 | uint32(b[1]))
-		default:
-			size = 65821 + (uint32(b[0])<<16 | uint32(b[1])<<8 | uint32(b[2]))
-		}
-		off += n
-	}
-	need := func() ([]byte, error) {
-		if off+size > uint32(len(d.buf)) {
-			return nil, errShort
-		}
-		return d.buf[off : off+size], nil
-	}
-	switch typ {
-	case 2: // UTF-8 string
-		b, err := need()
-		return string(b), off + size, err
-	case 3: // double
-		if size != 8 {
-			return nil, 0, errors.New("mmdb: bad double size")
-		}
-		b, err := need()
-		if err != nil {
-			return nil, 0, err
-		}
-		return math.Float64frombits(binary.BigEndian.Uint64(b)), off + size, nil
-	case 4: // bytes
-		b, err := need()
-		return append([]byte(nil), b...), off + size, err
-	case 5, 6, 9, 10: // uint16, uint32, uint64, uint128 (kept to 64 bits)
-		b, err := need()
-		if err != nil {
-			return nil, 0, err
-		}
-		var v uint64
-		for _, c := range b {
-			v = v<<8 | uint64(c)
-		}
-		switch typ {
-		case 5:
-			return uint16(v), off + size, nil
-		case 6:
-			return uint32(v), off + size, nil
-		}
-		return v, off + size, nil
-	case 8: // int32
-		b, err := need()
-		if err != nil {
-			return nil, 0, err
-		}
-		var v uint32
-		for _, c := range b {
-			v = v<<8 | uint32(c)
-		}
-		return int32(v), off + size, nil
-	case 7: // map
-		m := make(map[string]any, size)
-		for i := uint32(0); i < size; i++ {
-			k, next, err := d.decode(off, depth+1)
-			if err != nil {
-				return nil, 0, err
-			}
-			ks, ok := k.(string)
-			if !ok {
-				return nil, 0, errors.New("mmdb: map key is not a string")
-			}
-			v, next2, err := d.decode(next, depth+1)
-			if err != nil {
-				return nil, 0, err
-			}
-			m[ks] = v
-			off = next2
-		}
-		return m, off, nil
-	case 11: // array
-		a := make([]any, 0, min(size, 1024))
-		for i := uint32(0); i < size; i++ {
-			v, next, err := d.decode(off, depth+1)
-			if err != nil {
-				return nil, 0, err
-			}
-			a = append(a, v)
-			off = next
-		}
-		return a, off, nil
-	case 14: // boolean: the value is the size
-		return size != 0, off, nil
-	case 15: // float
-		if size != 4 {
-			return nil, 0, errors.New("mmdb: bad float size")
-		}
-		b, err := need()
-		if err != nil {
-			return nil, 0, err
-		}
-		return math.Float32frombits(binary.BigEndian.Uint32(b)), off + size, nil
-	}
-	return nil, 0, fmt.Errorf("mmdb: unsupported data type %d", typ)
+	d.geoRecs[key] = rec
+	return rec
 }

@@ -2,128 +2,27 @@ package subnet
 
 import (
 	"bytes"
-	"net/netip"
 	"os"
 	"path/filepath"
-	"sort"
+	"strings"
 	"testing"
+
+	"flowsift/internal/subnet/mmdbtest"
 )
 
-// A tiny MaxMind DB writer (record size 24, IPv6 tree) for the tests.
-
-func encStr(s string) []byte {
-	if len(s) < 29 {
-		return append([]byte{2<<5 | byte(len(s))}, s...)
-	}
-	return append([]byte{2<<5 | 29, byte(len(s) - 29)}, s...) // 29..284 bytes
-}
-
-func encUint(typ byte, v uint64, n int) []byte {
-	b := make([]byte, n)
-	for i := n - 1; i >= 0; i-- {
-		b[i] = byte(v)
-		v >>= 8
-	}
-	if typ >= 8 { // extended type
-		return append([]byte{byte(n), typ - 7}, b...)
-	}
-	return append([]byte{typ<<5 | byte(n)}, b...)
-}
-
-// encMap encodes a map with keys in sorted order; values are encoded already.
-func encMap(m map[string][]byte) []byte {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := []byte{7<<5 | byte(len(m))}
-	for _, k := range keys {
-		out = append(out, encStr(k)...)
-		out = append(out, m[k]...)
-	}
-	return out
-}
-
-type wnode struct{ kids [2]int } // 0 empty, >0 node index, <0 −(data index+1)
+// Short names for the test database writer.
+var (
+	encStr  = mmdbtest.Str
+	encUint = mmdbtest.Uint
+	encMap  = mmdbtest.Map
+)
 
 func buildMMDB(t *testing.T, entries map[string]map[string][]byte) []byte {
-	return buildMMDBSize(t, 24, entries)
+	return mmdbtest.Build(entries)
 }
 
 func buildMMDBSize(t *testing.T, size int, entries map[string]map[string][]byte) []byte {
-	nodes := []wnode{{}}
-	var data []byte
-	var offs []int
-	prefixes := make([]string, 0, len(entries))
-	for p := range entries {
-		prefixes = append(prefixes, p)
-	}
-	sort.Strings(prefixes)
-	for _, ps := range prefixes {
-		p := netip.MustParsePrefix(ps)
-		a16 := p.Addr().As16()
-		bits := p.Bits()
-		if p.Addr().Is4() {
-			a16 = [16]byte{}
-			a4 := p.Addr().As4()
-			copy(a16[12:], a4[:])
-			bits += 96
-		}
-		offs = append(offs, len(data))
-		data = append(data, encMap(entries[ps])...)
-		n := 0
-		for i := 0; i < bits; i++ {
-			bit := int(a16[i/8]>>(7-uint(i%8))) & 1
-			if i == bits-1 {
-				nodes[n].kids[bit] = -len(offs)
-				break
-			}
-			if nodes[n].kids[bit] <= 0 {
-				nodes = append(nodes, wnode{})
-				nodes[n].kids[bit] = len(nodes) - 1
-			}
-			n = nodes[n].kids[bit]
-		}
-	}
-	count := uint32(len(nodes))
-	var buf bytes.Buffer
-	rec := func(v int) uint32 {
-		var r uint32
-		switch {
-		case v == 0:
-			r = count
-		case v > 0:
-			r = uint32(v)
-		default:
-			r = count + 16 + uint32(offs[-v-1])
-		}
-		return r
-	}
-	for _, n := range nodes {
-		l, r := rec(n.kids[0]), rec(n.kids[1])
-		switch size {
-		case 24:
-			buf.Write([]byte{byte(l >> 16), byte(l >> 8), byte(l), byte(r >> 16), byte(r >> 8), byte(r)})
-		case 28:
-			buf.Write([]byte{byte(l >> 16), byte(l >> 8), byte(l), byte(l>>20)&0xf0 | byte(r>>24)&0x0f, byte(r >> 16), byte(r >> 8), byte(r)})
-		case 32:
-			buf.Write([]byte{byte(l >> 24), byte(l >> 16), byte(l >> 8), byte(l), byte(r >> 24), byte(r >> 16), byte(r >> 8), byte(r)})
-		}
-	}
-	buf.Write(make([]byte, 16))
-	buf.Write(data)
-	buf.Write(mmdbMarker)
-	buf.Write(encMap(map[string][]byte{
-		"node_count":                  encUint(6, uint64(count), 4),
-		"record_size":                 encUint(5, uint64(size), 2),
-		"ip_version":                  encUint(5, 6, 2),
-		"binary_format_major_version": encUint(5, 2, 2),
-		"binary_format_minor_version": encUint(5, 0, 2),
-		"build_epoch":                 encUint(9, 1700000000, 8),
-		"database_type":               encStr("flowsift-Test"),
-	}))
-	return buf.Bytes()
+	return mmdbtest.BuildSize(size, entries)
 }
 
 func TestMMDB(t *testing.T) {
@@ -173,6 +72,18 @@ func TestMMDB(t *testing.T) {
 	}
 }
 
+var mmdbMarker = mmdbtest.Marker
+
+func parseMMDB(buf []byte) (*geoDB, error) { return openGeo("test.mmdb", buf) }
+
+// withMeta replaces the metadata of a database built by buildMMDB.
+func withMeta(t *testing.T, good []byte, meta map[string][]byte) []byte {
+	t.Helper()
+	i := bytes.LastIndex(good, mmdbMarker)
+	bad := append([]byte(nil), good[:i+len(mmdbMarker)]...)
+	return append(bad, encMap(meta)...)
+}
+
 func TestMMDBErrors(t *testing.T) {
 	if _, err := parseMMDB([]byte("not a database")); err == nil {
 		t.Error("garbage accepted")
@@ -183,16 +94,78 @@ func TestMMDBErrors(t *testing.T) {
 		t.Error("truncated metadata accepted")
 	}
 	// Metadata claiming more nodes than the file holds.
-	bad := append([]byte(nil), good[:i+len(mmdbMarker)]...)
-	bad = append(bad, encMap(map[string][]byte{
+	bad := withMeta(t, good, map[string][]byte{
 		"node_count": encUint(6, 1<<24, 4), "record_size": encUint(5, 24, 2),
 		"ip_version": encUint(5, 6, 2), "binary_format_major_version": encUint(5, 2, 2),
-	})...)
+	})
 	if _, err := parseMMDB(bad); err == nil {
 		t.Error("oversized tree accepted")
 	}
 	if _, err := Open(filepath.Join(t.TempDir(), "missing.mmdb")); err == nil {
 		t.Error("missing file accepted")
+	}
+}
+
+// TestMMDBNodeCountOverflow: a node count whose tree size wraps around 32
+// bits (0x2AAAAAAB nodes of 6 bytes) made the old hand-written reader cut
+// the file with a slice-bounds panic; it must be a plain error.
+func TestMMDBNodeCountOverflow(t *testing.T) {
+	good := buildMMDB(t, map[string]map[string][]byte{"1.0.0.0/8": {"organization": encStr("x")}})
+	evil := withMeta(t, good, map[string][]byte{
+		"node_count": encUint(6, 0x2AAAAAAB, 4), "record_size": encUint(5, 24, 2),
+		"ip_version": encUint(5, 6, 2), "binary_format_major_version": encUint(5, 2, 2),
+	})
+	path := filepath.Join(t.TempDir(), "evil.mmdb")
+	if err := os.WriteFile(path, evil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(path)
+	if err == nil || !strings.Contains(err.Error(), "--geo "+path+": not a usable MaxMind database") {
+		t.Errorf("evil.mmdb: err %v", err)
+	}
+}
+
+// TestGeoCombined: a country database and an ASN database given together
+// (--geo twice): the country comes from the one, the organisation from the
+// other; an address only one of them knows gets that one's field.
+func TestGeoCombined(t *testing.T) {
+	dir := t.TempDir()
+	country := filepath.Join(dir, "country.mmdb")
+	asn := filepath.Join(dir, "asn.mmdb")
+	os.WriteFile(country, buildMMDB(t, map[string]map[string][]byte{
+		"8.8.8.0/24":  {"country": encMap(map[string][]byte{"iso_code": encStr("US")})},
+		"9.9.9.0/24":  {"country": encMap(map[string][]byte{"iso_code": encStr("CH")})},
+		"2a00:1::/32": {"registered_country": encMap(map[string][]byte{"iso_code": encStr("DE")})},
+		"10.0.0.0/8":  {"country": encMap(map[string][]byte{"iso_code": encStr("XX")})}, // hidden by the built-in range
+	}), 0o644)
+	os.WriteFile(asn, buildMMDB(t, map[string]map[string][]byte{
+		"8.8.0.0/16":  {"autonomous_system_number": encUint(6, 15169, 4), "autonomous_system_organization": encStr("GOOGLE")},
+		"1.1.1.0/24":  {"autonomous_system_organization": encStr("CLOUDFLARENET")},
+		"2a00:1::/32": {"autonomous_system_organization": encStr("EXAMPLE-AS")},
+	}), 0o644)
+	d, err := Open(country, asn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ addr, cc, org string }{
+		{"8.8.8.8", "us", "GOOGLE"},
+		{"8.8.4.4", "-", "GOOGLE"},
+		{"9.9.9.9", "ch", "-"},
+		{"1.1.1.1", "-", "CLOUDFLARENET"},
+		{"2a00:1:2::3", "de", "EXAMPLE-AS"},
+		{"10.1.2.3", "04", "Private network"},
+		{"4.4.4.4", "-", "-"},
+	} {
+		if cc, org := lookup(t, d, c.addr); cc != c.cc || org != c.org {
+			t.Errorf("%s: got %q %q want %q %q", c.addr, cc, org, c.cc, c.org)
+		}
+	}
+	a := [16]byte{8, 8, 8, 1}
+	if n := testing.AllocsPerRun(50, func() { d.Lookup(4, &a) }); n != 0 {
+		t.Errorf("cached combined lookup allocates %v", n)
+	}
+	if _, err := Open(country, asn, country, asn, country); err == nil {
+		t.Errorf("%d databases accepted", MaxGeo+1)
 	}
 }
 
@@ -205,12 +178,12 @@ func TestMMDBRecordSizes(t *testing.T) {
 			"129.0.0.0/8":  {"registered_country": encMap(map[string][]byte{"iso_code": encStr("DE")})},
 			"255.0.0.0/16": {"organization": encStr("four")},
 		})
-		m, err := parseMMDB(db)
+		g, err := parseMMDB(db)
 		if err != nil {
 			t.Fatalf("size %d: %v", size, err)
 		}
 		d := New()
-		d.mm, d.mmRecs = m, map[uint32]uint32{}
+		d.AddGeo(g)
 		for _, c := range []struct{ addr, cc, org string }{
 			{"1.2.3.4", "-", "one"}, {"1.2.4.4", "-", "two"}, {"1.2.5.4", "-", "-"},
 			{"2a00:1:2::3", "-", "three"}, {"129.1.1.1", "de", "-"}, {"255.0.9.9", "-", "four"},

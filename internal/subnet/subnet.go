@@ -47,10 +47,10 @@ type DB struct {
 	v4   family
 	v6   family
 
-	// Optional MaxMind database consulted when no built-in range matches;
-	// mmRecs maps its data offsets to records so each is decoded once.
-	mm     *mmdb
-	mmRecs map[uint32]uint32
+	// Optional MaxMind databases consulted when no built-in range matches
+	// (mmdb.go); geoRecs maps their data records to records of recs.
+	geo     []*geoDB
+	geoRecs map[geoKey]uint32
 }
 
 // New returns an empty database (every lookup "not found").
@@ -128,56 +128,37 @@ func (d *DB) Lookup(ver uint8, addr *[16]byte) uint32 {
 			return rec
 		}
 	}
-	if d.mm != nil {
-		return d.mmLookup(ver, addr)
+	if len(d.geo) > 0 {
+		return d.geoLookup(ver, addr)
 	}
 	return 0
 }
 
-// mmLookup resolves addr in the MaxMind database. A record is decoded the
-// first time its data offset is seen (at flow creation, never per packet).
-func (d *DB) mmLookup(ver uint8, addr *[16]byte) uint32 {
-	off, ok := d.mm.lookup(ver, addr)
-	if !ok {
-		return 0
+// Open returns the built-in database, extended by the MaxMind databases
+// at paths (country ISO code in lower case, AS organisation or
+// organisation name; the first database that has a field gives it).
+// Built-in ranges take precedence.
+func Open(paths ...string) (*DB, error) {
+	d := Builtin()
+	if len(paths) > MaxGeo {
+		return nil, fmt.Errorf("--geo: at most %d databases", MaxGeo)
 	}
-	if rec, ok := d.mmRecs[off]; ok {
-		return rec
+	for _, p := range paths {
+		g, err := openGeoFile(p)
+		if err != nil {
+			return nil, err
+		}
+		d.AddGeo(g)
 	}
-	cc, org, err := d.mm.countryOrg(off)
-	var rec uint32
-	if err == nil && (cc != "" || org != "") {
-		if cc == "" {
-			cc = "-"
-		}
-		if org == "" {
-			org = "-"
-		}
-		if len(org) > OrgMax {
-			org = org[:OrgMax]
-		}
-		d.recs = append(d.recs, Record{Country: cc, Org: org})
-		rec = uint32(len(d.recs) - 1)
-	}
-	d.mmRecs[off] = rec
-	return rec
+	return d, nil
 }
 
-// Open returns the built-in database, extended by the MaxMind database at
-// path (country ISO code in lower case, AS organisation or organisation
-// name) when path is not empty. Built-in ranges take precedence.
-func Open(path string) (*DB, error) {
-	d := Builtin()
-	if path == "" {
-		return d, nil
+// AddGeo adds an opened MaxMind database after the ones already added.
+func (d *DB) AddGeo(g *geoDB) {
+	d.geo = append(d.geo, g)
+	if d.geoRecs == nil {
+		d.geoRecs = map[geoKey]uint32{}
 	}
-	mm, err := openMMDB(path)
-	if err != nil {
-		return nil, err
-	}
-	d.mm = mm
-	d.mmRecs = map[uint32]uint32{}
-	return d, nil
 }
 
 // maskKey clears every bit after the first l bits.

@@ -43,7 +43,7 @@ func Select(expr string, file []byte) ([]int, error) {
 	funcs := nat.funcs()
 	// Compile the program as the user wrote it first, so that every
 	// message is the one `tawk 'expr'` gives.
-	if _, _, err := compile(o, &awkCmd{program: expr}, names, funcs); err != nil {
+	if _, _, err := compile(o, &awkCmd{program: expr}, names, funcs, "the flow file", false); err != nil {
 		return nil, filterErr(err)
 	}
 	if cols, ok := onlyNamedColumns(expr, names); ok {
@@ -60,7 +60,7 @@ func Select(expr string, file []byte) ([]int, error) {
 	}
 	// A # comment in expr fails here too: a filter is one expression.
 	wrapped := &awkCmd{program: "!_t2H && (" + expr + ") { _fsSelect(NR) }"}
-	prog, cols, err := compile(o, wrapped, names, funcs)
+	prog, cols, err := compile(o, wrapped, names, funcs, "the flow file", false)
 	if err != nil {
 		return nil, &FilterError{fmt.Sprintf("tawk: a filter is a pattern (an expression), not a program: %s", expr)}
 	}

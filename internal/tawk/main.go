@@ -21,6 +21,7 @@ import (
 	"github.com/benhoyt/goawk/interp"
 	"github.com/benhoyt/goawk/parser"
 
+	"flowsift/internal/colour"
 	"flowsift/internal/tcol"
 )
 
@@ -48,6 +49,8 @@ Options:
   -d, --doc NAME           document function NAME ('all' for every function)
   -V, --var NAME[=VALUE]   decode the bit field NAME (VALUE: hex or decimal)
   -L, --decode-log FILE    decode every name=value token of a T2 log/report
+      --color=WHEN         colours of -V and messages: auto (on a terminal, unless
+                           NO_COLOR is set or TERM=dumb), always, never
   -n, -e                   accepted for compatibility (no extra functions)
   -h, -?, --help           this help
 Other arguments (-v var=value, -f progfile, more files) are passed to awk.
@@ -71,6 +74,7 @@ type options struct {
 	logFile   string
 	awkArgs   []string // passed-through arguments, in order
 	help      bool
+	colour    colour.Mode // --color
 }
 
 // exitError carries an exit status.
@@ -94,7 +98,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) (rc int) {
 			rc = 2
 		}
 	}()
-	err := run(args, stdin, out, stderr)
+	err := run(args, stdin, out, stdout, stderr)
 	if err == nil {
 		return 0
 	}
@@ -214,6 +218,17 @@ func parseArgs(args []string) (*options, error) {
 		}
 		if n, ok := optOptional(a, "-g", "--func", 4); ok {
 			o.funcs = n
+			continue
+		}
+		if a == "--color" || a == "--colour" || strings.HasPrefix(a, "--color=") || strings.HasPrefix(a, "--colour=") {
+			o.colour = colour.Always // a bare --color, as in GNU tools
+			if _, v, ok := strings.Cut(a, "="); ok {
+				m, err := colour.ParseMode(v)
+				if err != nil {
+					return nil, fail(2, "tawk: %v", err)
+				}
+				o.colour = m
+			}
 			continue
 		}
 		switch a {
@@ -350,10 +365,17 @@ func splitAwkArgs(args []string) (*awkCmd, error) {
 	return c, nil
 }
 
-func run(args []string, stdin io.Reader, stdout *bufio.Writer, stderr io.Writer) error {
+// run is tawk; rawStdout is the stream behind stdout (whether it is a
+// terminal decides the colours).
+func run(args []string, stdin io.Reader, stdout *bufio.Writer, rawStdout, stderr io.Writer) error {
 	o, err := parseArgs(args)
 	if err != nil {
 		return err
+	}
+	outColour := colour.Enabled(rawStdout, o.colour)
+	errColour := colour.Enabled(stderr, o.colour)
+	noDoc := func(what, name string) error {
+		return fail(1, "%s", colour.Paint(errColour, colour.Red, fmt.Sprintf("No documentation available for %s '%s'", what, name)))
 	}
 	if o.help {
 		stdout.WriteString(usageText)
@@ -361,24 +383,30 @@ func run(args []string, stdin io.Reader, stdout *bufio.Writer, stderr io.Writer)
 	}
 	switch {
 	case len(o.doc) > 0:
-		return writeFuncDoc(stdout, o.doc)
+		if n := writeFuncDoc(stdout, o.doc); n != "" {
+			return noDoc("function", n)
+		}
+		return nil
 	case o.funcs > 0:
 		return listFuncs(stdout, o.funcs)
 	case len(o.vars) > 0:
 		for _, v := range o.vars {
-			if !writeVarDoc(stdout, v) {
-				name, _, _ := strings.Cut(v, "=")
-				return fail(1, "\x1b[0;31mNo documentation available for variable '%s'\x1b[0m", name)
+			name, val, hasVal := strings.Cut(v, "=")
+			if hasVal && docTable(name) != nil && !validDocValue(name, val) {
+				return fail(2, "tawk: -V %s: '%s' is not a number (hexadecimal 0x... or decimal)", v, val)
+			}
+			if !writeVarDoc(stdout, v, outColour) {
+				return noDoc("variable", name)
 			}
 		}
 		return nil
 	case o.logFile != "":
-		name, err := decodeLog(stdout, o.logFile)
+		name, err := decodeLog(stdout, o.logFile, outColour)
 		if err != nil {
 			return fail(1, "tawk: %v", err)
 		}
 		if name != "" {
-			return fail(1, "\x1b[0;31mNo documentation available for variable '%s'\x1b[0m", name)
+			return noDoc("variable", name)
 		}
 		return nil
 	}
@@ -420,9 +448,9 @@ func run(args []string, stdin io.Reader, stdout *bufio.Writer, stderr io.Writer)
 	}
 	input := io.MultiReader(bytes.NewReader(peeked), br)
 
-	nat := &natives{stdout: stdout, stderr: stderr}
+	nat := &natives{stdout: stdout, stderr: stderr, outColour: outColour, errColour: errColour}
 	funcs := nat.funcs()
-	prog, cols, err := compile(o, cmd, names, funcs)
+	prog, cols, err := compile(o, cmd, names, funcs, inName, errColour)
 	if err != nil {
 		return err
 	}
@@ -473,8 +501,8 @@ func run(args []string, stdin io.Reader, stdout *bufio.Writer, stderr io.Writer)
 
 // compile rewrites cmd's program for the columns names (the header row)
 // and parses it with tawk's prelude and library: every message tawk gives
-// for a bad program comes from here.
-func compile(o *options, cmd *awkCmd, names []string, funcs map[string]any) (*parser.Program, map[string]int, error) {
+// for a bad program comes from here (inName names the input in them).
+func compile(o *options, cmd *awkCmd, names []string, funcs map[string]any, inName string, errColour bool) (*parser.Program, map[string]int, error) {
 	// Column name -> number (sanitized names, as tawk's variables).
 	var cols map[string]int
 	if names != nil {
@@ -488,18 +516,41 @@ func compile(o *options, cmd *awkCmd, names []string, funcs map[string]any) (*pa
 			}
 		}
 	}
+
 	info, err := rewrite(cmd.program, cols)
 	if err != nil {
 		var ce *colError
 		if errors.As(err, &ce) && o.check {
-			return nil, nil, checkError(ce.name, cols)
+			return nil, nil, checkError(ce.name, cols, errColour)
+		}
+		if errors.As(err, &ce) && oneColumnOf(names, o) {
+			return nil, nil, fail(2, "tawk: unknown column $%s: the header row of %s is one single column; the file is TAB-separated, not comma-separated (drop --csv)", ce.name, inName)
 		}
 		return nil, nil, fail(2, "tawk: %v\n%s", err, caret(cmd.program, ce.line, ce.col))
+	}
+	if names == nil {
+		// Without a header row $name would silently be $0 (name is an
+		// unset variable): whole lines, or binary for a capture file.
+		assigned := map[string]bool{}
+		for _, as := range cmd.assigns {
+			n, _, _ := strings.Cut(as, "=")
+			assigned[n] = true
+		}
+		var used []string
+		for n := range info.fieldOf {
+			if !specialVars[n] && !info.names[n] && !assigned[n] {
+				used = append(used, n)
+			}
+		}
+		if len(used) > 0 {
+			sort.Strings(used)
+			return nil, nil, fail(2, "tawk: %s has no column header (no line starting with '%s' followed by column names), so $%s names no column: give a flowsift/Tranalyzer flow or packet file, -N ROW for the row holding the names, or use $1, $2, ...", inName, o.hdrChar, used[0])
+		}
 	}
 	if o.check {
 		for n := range info.fieldOf {
 			if _, ok := cols[n]; !ok && !specialVars[n] && !info.names[n] {
-				return nil, nil, checkError(n, cols)
+				return nil, nil, checkError(n, cols, errColour)
 			}
 		}
 	}
@@ -536,7 +587,6 @@ func compile(o *options, cmd *awkCmd, names []string, funcs map[string]any) (*pa
 		}
 		return nil, nil, fail(2, "tawk: %v", err)
 	}
-
 	return prog, cols, nil
 }
 
@@ -705,13 +755,19 @@ func caret(prog string, line, col int) string {
 	return "    " + l + "\n    " + pad + "^"
 }
 
+// oneColumnOf reports a header row read as one single column that holds
+// TABs: a flow file read with --csv (or another -F).
+func oneColumnOf(names []string, o *options) bool {
+	return len(names) == 1 && o.fs != "\t" && strings.Contains(names[0], "\t")
+}
+
 // checkError is -t's report for a missing column.
-func checkError(name string, cols map[string]int) error {
+func checkError(name string, cols map[string]int, errColour bool) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\x1b[0;31mColumn '%s' not found\x1b[0m", name)
+	b.WriteString(colour.Paint(errColour, colour.Red, fmt.Sprintf("Column '%s' not found", name)))
 	var hints []string
 	for c := range cols {
-		if strings.Contains(strings.ToLower(c), strings.ToLower(name)) {
+		if isColumnName(c) && strings.Contains(strings.ToLower(c), strings.ToLower(name)) {
 			hints = append(hints, c)
 		}
 	}
@@ -793,7 +849,9 @@ func listFuncs(w io.Writer, per int) error {
 	return tcol.Align(strings.NewReader(b.String()), w)
 }
 
-func writeFuncDoc(w io.Writer, names []string) error {
+// writeFuncDoc documents the functions names; it returns the first name
+// that has no documentation ("" when all had).
+func writeFuncDoc(w io.Writer, names []string) string {
 	for _, n := range names {
 		found := false
 		for _, f := range library {
@@ -803,8 +861,8 @@ func writeFuncDoc(w io.Writer, names []string) error {
 			}
 		}
 		if !found {
-			return fail(1, "\x1b[0;31mNo documentation available for function '%s'\x1b[0m", n)
+			return n
 		}
 	}
-	return nil
+	return ""
 }

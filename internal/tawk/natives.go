@@ -3,6 +3,7 @@ package tawk
 import (
 	"encoding/base64"
 	"errors"
+	"flowsift/internal/colour"
 	"fmt"
 	"io"
 	"math"
@@ -19,7 +20,8 @@ import (
 // natives holds the per-run state of the Go-implemented functions
 // (aggregation and sort buffers, output writers).
 type natives struct {
-	stdout, stderr io.Writer
+	stdout, stderr       io.Writer
+	outColour, errColour bool // colours of the print* functions
 
 	aggrHdr  string
 	aggrNum  int
@@ -128,11 +130,11 @@ func (n *natives) funcs() map[string]any {
 		},
 		"mask2ip6":    func(n int) string { b := mask6(n); return fmt.Sprintf("%x", b[:]) },
 		"mask2ip6str": func(n int) string { return netip.AddrFrom16(mask6(n)).String() },
-		"printbold":   func(s string) { fmt.Fprintf(n.stdout, "\x1b[1m%s\x1b[0m\n", s) },
-		"printerr":    func(s string) { fmt.Fprintf(n.stderr, "\x1b[0;31m%s\x1b[0m\n", s) },
-		"printinf":    func(s string) { fmt.Fprintf(n.stdout, "\x1b[0;34m%s\x1b[0m\n", s) },
-		"printok":     func(s string) { fmt.Fprintf(n.stdout, "\x1b[0;32m%s\x1b[0m\n", s) },
-		"printwrn":    func(s string) { fmt.Fprintf(n.stdout, "\x1b[0;33m%s\x1b[0m\n", s) },
+		"printbold":   func(s string) { fmt.Fprintln(n.stdout, colour.Paint(n.outColour, colour.Bold, s)) },
+		"printerr":    func(s string) { fmt.Fprintln(n.stderr, colour.Paint(n.errColour, colour.Red, s)) },
+		"printinf":    func(s string) { fmt.Fprintln(n.stdout, colour.Paint(n.outColour, colour.Blue, s)) },
+		"printok":     func(s string) { fmt.Fprintln(n.stdout, colour.Paint(n.outColour, colour.Green, s)) },
+		"printwrn":    func(s string) { fmt.Fprintln(n.stdout, colour.Paint(n.outColour, colour.Yellow, s)) },
 
 		// Helpers of the awk library.
 		"_t2any":       func(v, m string) bool { return toUint(v)&toUint(m) != 0 },

@@ -217,7 +217,9 @@ func suggest(name string, cols map[string]int) string {
 	best, bestD := "", 1<<30
 	names := make([]string, 0, len(cols))
 	for c := range cols {
-		names = append(names, c)
+		if isColumnName(c) {
+			names = append(names, c)
+		}
 	}
 	sort.Slice(names, func(i, j int) bool { return cols[names[i]] < cols[names[j]] })
 	for _, c := range names {
@@ -240,6 +242,10 @@ func suggest(name string, cols map[string]int) string {
 	}
 	return ""
 }
+
+// isColumnName reports whether c can be suggested as a column: not a whole
+// header line read as one column (TABs or blanks inside).
+func isColumnName(c string) bool { return !strings.ContainsAny(c, "\t ") }
 
 func editDistance(a, b string) int {
 	prev := make([]int, len(b)+1)

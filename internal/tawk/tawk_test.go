@@ -3,18 +3,22 @@ package tawk
 import (
 	"bytes"
 	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"flowsift/internal/colour/ptytest"
 	"flowsift/internal/tcol"
 )
 
 func sharedDir(t *testing.T) string {
 	t.Helper()
-	for _, d := range []string{os.Getenv("FLOWSIFT_SHARED"), "../../../shared", "/work/shared"} {
+	// Only ../shared beside the repository (or $FLOWSIFT_SHARED): never a
+	// path of one machine.
+	for _, d := range []string{os.Getenv("FLOWSIFT_SHARED"), "../../../shared"} {
 		if d == "" {
 			continue
 		}
@@ -22,7 +26,7 @@ func sharedDir(t *testing.T) string {
 			return d
 		}
 	}
-	t.Skip("shared/golden/tawk not found (set FLOWSIFT_SHARED)")
+	t.Skip("../shared/golden/tawk not found beside the repository (set FLOWSIFT_SHARED): golden tawk tests skipped")
 	return ""
 }
 
@@ -90,6 +94,10 @@ func TestGolden(t *testing.T) {
 					args[i] = filepath.Join(dir, a)
 				}
 			}
+			if strings.HasPrefix(id, "V") {
+				// Tranalyzer's colours, as on a terminal.
+				args = append([]string{"--color=always"}, args...)
+			}
 			got, errs, rc := runTawk(t, "", args...)
 			if rc != 0 {
 				t.Fatalf("rc=%d stderr=%s", rc, errs)
@@ -116,7 +124,7 @@ func TestGolden(t *testing.T) {
 // TestVarDocBytes checks the exact bytes (colours included) of the
 // worked example of the spec (§4.6) and the no-value form.
 func TestVarDocBytes(t *testing.T) {
-	got, _, rc := runTawk(t, "", "-V", "ipFlags=0x0044")
+	got, _, rc := runTawk(t, "", "--color=always", "-V", "ipFlags=0x0044")
 	want := "\n" +
 		"The \x1b[1;33mipFlags\x1b[0m column with value \x1b[1m0x0044\x1b[0m is to be interpreted as follows:\n\n" +
 		"\x1b[1m   bit | ipFlags | Description\x1b[0m\n" +
@@ -127,7 +135,7 @@ func TestVarDocBytes(t *testing.T) {
 	if rc != 0 || got != want {
 		t.Fatalf("rc=%d\ngot  %q\nwant %q", rc, got, want)
 	}
-	got, _, _ = runTawk(t, "", "-V", "tcpStatesAFlags")
+	got, _, _ = runTawk(t, "", "--color=always", "-V", "tcpStatesAFlags")
 	lines := strings.Split(got, "\n")
 	// header(2) + 8 rows + 1 separator (after the 4th row), framing lines.
 	if !strings.HasPrefix(got, "\nThe \x1b[1;33mtcpStatesAFlags\x1b[0m column is to be interpreted as follows:\n\n") {
@@ -159,8 +167,13 @@ func TestVarDocValues(t *testing.T) {
 	if r := rows("-V", "tcpFlags=0"); len(r) != 0 {
 		t.Errorf("=0 prints only the header: %q", r)
 	}
-	if r := rows("-V", "tcpFlags=junk"); len(r) != 0 {
-		t.Errorf("=junk prints only the header: %q", r)
+	for _, bad := range []string{"tcpFlags=junk", "tcpAnomaly=zz", "tcpAnomaly=0x", "ipOptCpCl_Num=0x80_zz"} {
+		out, errs, rc := runTawk(t, "", "-V", bad)
+		name, val, _ := strings.Cut(bad, "=")
+		want := "tawk: -V " + name + "=" + val + ": '" + val + "' is not a number (hexadecimal 0x... or decimal)\n"
+		if rc != 2 || out != "" || errs != want {
+			t.Errorf("-V %s: rc=%d out=%q err=%q", bad, rc, out, errs)
+		}
 	}
 	if r := rows("-V", "flowStat=0x8000000000000001"); len(r) != 2 || !strings.Contains(r[1], "0x8000 0000 0000 0000 | PCAP packet length") {
 		t.Errorf("64-bit flowStat: %q", r)
@@ -172,7 +185,7 @@ func TestVarDocValues(t *testing.T) {
 	if len(r) != 5 || !strings.Contains(r[0], "Time Stamp") || !strings.Contains(r[3], "0x9e") || !strings.Contains(r[4], "0xde") {
 		t.Errorf("ipOptCpCl_Num=0x40: %q", r)
 	}
-	out, _, _ := runTawk(t, "", "-V", "ipOptCpCl_Num")
+	out, _, _ := runTawk(t, "", "--color=always", "-V", "ipOptCpCl_Num")
 	if !strings.Contains(out, "\x1b[0m          | 0x00      |  26 | 0x0400 0000 |\x1b[0m\n") {
 		t.Errorf("ipOptCpCl_Num rows 26-29 end after the number cell")
 	}
@@ -451,6 +464,88 @@ func TestNoPanics(t *testing.T) {
 		_, errs, rc := runTawk(t, "", args...)
 		if rc == 0 || errs == "" || strings.Contains(errs, "internal error") {
 			t.Errorf("%q: rc=%d err=%q", args, rc, errs)
+		}
+	}
+}
+
+// TestNoHeader: on a file without a column header (a headers file, a
+// capture) $name names no column: an error with exit status 2 instead of
+// whole lines or binary; $1 and plain awk still work.
+func TestNoHeader(t *testing.T) {
+	dir := t.TempDir()
+	headers := filepath.Join(dir, "x_headers.txt")
+	os.WriteFile(headers, []byte("# Date: 1\n# flowsift\n1\tC\tdir\tFlow direction\n"), 0o644)
+	pcap := filepath.Join(dir, "x.pcap")
+	os.WriteFile(pcap, []byte("\xd4\xc3\xb2\xa1\x02\x00\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\x00\x00\x01\x00\x00\x00"), 0o644)
+	for _, in := range []string{headers, pcap} {
+		out, errs, rc := runTawk(t, "", "{ print $srcIP }", in)
+		want := "tawk: " + in + " has no column header (no line starting with '%' followed by column names), so $srcIP names no column: give a flowsift/Tranalyzer flow or packet file, -N ROW for the row holding the names, or use $1, $2, ...\n"
+		if rc != 2 || out != "" || errs != want {
+			t.Errorf("%s: rc=%d out=%q err=%q", in, rc, out, errs)
+		}
+	}
+	out, _, rc := runTawk(t, "", "-F", "\t", "NR == 3 { print $3 }", headers)
+	if rc != 0 || out != "dir\n" {
+		t.Errorf("$3 on a file without header: rc=%d out=%q", rc, out)
+	}
+	// A -v variable used as $name is a field number, not a column.
+	out, _, rc = runTawk(t, "", "-v", "n=2", "NR == 3 { print $n }", headers)
+	if rc != 0 || out != "C\n" {
+		t.Errorf("$n with -v n=2: rc=%d out=%q", rc, out)
+	}
+}
+
+// TestCSVOnTabFile: --csv on a TAB-separated flow file reads the header
+// as one column; the error says so instead of offering the whole header
+// line as "did you mean".
+func TestCSVOnTabFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "x_flows.txt")
+	os.WriteFile(f, []byte("%dir\tflowInd\tsrcIP\n A\t1\t10.0.0.1\n"), 0o644)
+	out, errs, rc := runTawk(t, "", "--csv", "{ print $srcIP }", f)
+	want := "tawk: unknown column $srcIP: the header row of " + f + " is one single column; the file is TAB-separated, not comma-separated (drop --csv)\n"
+	if rc != 2 || out != "" || errs != want {
+		t.Errorf("rc=%d out=%q err=%q", rc, out, errs)
+	}
+	// -t: no suggestion made of the whole header line.
+	_, errs, rc = runTawk(t, "", "--csv", "-t", "{ print $srcIP }", f)
+	if rc != 1 || strings.Contains(errs, "Did you mean") || errs != "Column 'srcIP' not found\n" {
+		t.Errorf("-t: rc=%d err=%q", rc, errs)
+	}
+}
+
+// TestColourOnlyOnTerminal: -V output is plain in a pipe or a file and
+// coloured on a terminal (unless NO_COLOR).
+func TestColourOnlyOnTerminal(t *testing.T) {
+	t.Setenv("NO_COLOR", "")
+	t.Setenv("TERM", "xterm")
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan []byte)
+	go func() { b, _ := io.ReadAll(pr); done <- b }()
+	rc := Main([]string{"-V", "tcpFlags=0x02"}, nil, pw, io.Discard)
+	pw.Close()
+	got := <-done
+	if rc != 0 || bytes.Contains(got, []byte("\x1b")) || !bytes.Contains(got, []byte("The tcpFlags column with value 0x02 ")) {
+		t.Errorf("-V | cat: rc=%d %q", rc, got)
+	}
+	master, tty, err := ptytest.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer master.Close()
+	defer tty.Close()
+	for _, c := range []struct {
+		noColor string
+		want    bool
+	}{{"", true}, {"1", false}} {
+		t.Setenv("NO_COLOR", c.noColor)
+		Main([]string{"-V", "tcpFlags=0x02"}, nil, tty, io.Discard)
+		buf := make([]byte, 4096)
+		n, _ := master.Read(buf)
+		if has := bytes.Contains(buf[:n], []byte("\x1b[1;33mtcpFlags")); has != c.want {
+			t.Errorf("NO_COLOR=%q on a terminal: colour %v, want %v (%q)", c.noColor, has, c.want, buf[:n])
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -197,9 +198,30 @@ func parseDocValue(s string) uint64 {
 	return v
 }
 
-// writeVarDoc prints the -V block for "name[=value]"; it reports false
-// when no table documents name.
-func writeVarDoc(w io.Writer, arg string) bool {
+// validDocValue reports whether val is a number -V can decode: 0x-prefixed
+// hex or decimal (for ipOptCpCl_Num, two of them joined by '_').
+func validDocValue(name, val string) bool {
+	parts := []string{val}
+	if name == "ipOptCpCl_Num" {
+		parts = strings.Split(val, "_")
+		if len(parts) > 2 {
+			return false
+		}
+	}
+	for _, p := range parts {
+		if !docValueRe.MatchString(p) {
+			return false
+		}
+	}
+	return true
+}
+
+var docValueRe = regexp.MustCompile(`^(0[xX][0-9a-fA-F]+|[0-9]+)$`)
+
+// writeVarDoc prints the -V block for "name[=value]", with Tranalyzer's
+// colours when colour is set; it reports false when no table documents
+// name.
+func writeVarDoc(w io.Writer, arg string, colour bool) bool {
 	name, val, hasVal := strings.Cut(arg, "=")
 	if hasVal {
 		val, _, _ = strings.Cut(val, "=")
@@ -210,16 +232,22 @@ func writeVarDoc(w io.Writer, arg string) bool {
 	}
 	bw := bufio.NewWriter(w)
 	defer bw.Flush()
-	bw.WriteString("\nThe " + escYellow + name + escReset + " column ")
+	esc := func(e string) string {
+		if colour {
+			return e
+		}
+		return ""
+	}
+	bw.WriteString("\nThe " + esc(escYellow) + name + esc(escReset) + " column ")
 	if hasVal {
-		bw.WriteString("with value " + escBold + val + escReset + " ")
+		bw.WriteString("with value " + esc(escBold) + val + esc(escReset) + " ")
 	}
 	bw.WriteString("is to be interpreted as follows:\n\n")
 	color := markerColor[""]
 	for i, l := range lines {
 		if l.empty {
 			if !hasVal {
-				bw.WriteString(color + escReset + "\n")
+				bw.WriteString(esc(color) + esc(escReset) + "\n")
 			}
 			continue
 		}
@@ -227,14 +255,14 @@ func writeVarDoc(w io.Writer, arg string) bool {
 		if hasVal && i >= 2 && !l.match(val) {
 			continue
 		}
-		bw.WriteString(color + "  " + l.text + escReset + "\n")
+		bw.WriteString(esc(color) + "  " + l.text + esc(escReset) + "\n")
 	}
 	bw.WriteString("\n")
 	return true
 }
 
 // decodeLog runs -V for every name=value token of a T2 log or report.
-func decodeLog(w io.Writer, path string) (string, error) {
+func decodeLog(w io.Writer, path string, colour bool) (string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return "", err
@@ -246,7 +274,7 @@ func decodeLog(w io.Writer, path string) (string, error) {
 			if !ok || name == "" || val == "" || strings.Contains(val, "=") {
 				continue
 			}
-			if !writeVarDoc(w, tok) {
+			if !writeVarDoc(w, tok, colour) {
 				return name, nil
 			}
 		}

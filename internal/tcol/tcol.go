@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"flowsift/internal/colour"
 )
 
 const usage = `Usage: tcol [FILE]
@@ -63,12 +65,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // pager returns the writer to use: a pager's stdin when stdout is a
 // terminal (as tcol pipes into less), stdout itself otherwise.
 func pager(stdout, stderr io.Writer) (io.Writer, func() error) {
+	// A real terminal only: /dev/null is a character device too.
 	f, ok := stdout.(*os.File)
-	if !ok {
-		return stdout, nil
-	}
-	st, err := f.Stat()
-	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+	if !ok || !colour.IsTerminal(f) {
 		return stdout, nil
 	}
 	argv := []string{"less", "-S"}

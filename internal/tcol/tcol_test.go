@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"flowsift/internal/colour/ptytest"
 )
 
 func align(t *testing.T, in string) string {
@@ -39,7 +41,9 @@ func TestAlignRules(t *testing.T) {
 
 func sharedDir(t *testing.T) string {
 	t.Helper()
-	for _, d := range []string{os.Getenv("FLOWSIFT_SHARED"), "../../../shared", "/work/shared"} {
+	// Only ../shared beside the repository (or $FLOWSIFT_SHARED): never a
+	// path of one machine.
+	for _, d := range []string{os.Getenv("FLOWSIFT_SHARED"), "../../../shared"} {
 		if d == "" {
 			continue
 		}
@@ -47,7 +51,7 @@ func sharedDir(t *testing.T) string {
 			return d
 		}
 	}
-	t.Skip("shared/golden/tawk not found (set FLOWSIFT_SHARED)")
+	t.Skip("../shared/golden/tawk not found beside the repository (set FLOWSIFT_SHARED): golden tcol tests skipped")
 	return ""
 }
 
@@ -88,5 +92,38 @@ func TestMainFileAndErrors(t *testing.T) {
 	out.Reset()
 	if rc := Main(nil, strings.NewReader("a\tb\n"), &out, &errb); rc != 0 || out.String() != "a  b\n" {
 		t.Fatalf("stdin: rc=%d out=%q", rc, out.String())
+	}
+}
+
+// TestPagerOnlyOnTerminal: /dev/null is a character device, not a
+// terminal: tcol writes to it directly instead of starting $PAGER (which
+// failed with "broken pipe" when the pager did not read its input). On a
+// real terminal the pager runs.
+func TestPagerOnlyOnTerminal(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(in, []byte("a\tb\nccc\td\n"), 0o644)
+	t.Setenv("PAGER", "/bin/echo PAGER-RAN")
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	var stderr bytes.Buffer
+	if rc := Main([]string{in}, nil, null, &stderr); rc != 0 || stderr.Len() != 0 {
+		t.Errorf("tcol > /dev/null: rc %d, stderr %q", rc, stderr.String())
+	}
+	master, tty, err := ptytest.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer master.Close()
+	defer tty.Close()
+	rc := Main([]string{in}, nil, tty, &stderr)
+	buf := make([]byte, 256)
+	n, _ := master.Read(buf)
+	// echo does not read its input: the pager's exit closes the pipe; what
+	// matters is that the pager was started on the terminal.
+	if !strings.HasPrefix(string(buf[:n]), "PAGER-RAN") {
+		t.Errorf("on a terminal the pager did not run: rc %d, screen %q, stderr %q", rc, buf[:n], stderr.String())
 	}
 }

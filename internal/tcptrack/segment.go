@@ -93,7 +93,11 @@ func (s *Segment) SeqLen() int {
 }
 
 // Parse fills s from p. It reads only captured bytes and never allocates.
-func Parse(p *decode.Packet, s *Segment) {
+func Parse(p *decode.Packet, s *Segment) { parse(p, s, true) }
+
+// parse fills s; the options are walked only when opts is set (OptsOK
+// then says whether they were captured).
+func parse(p *decode.Packet, s *Segment, opts bool) {
 	*s = Segment{}
 	s.Time = int64(p.TsSec)*1e9 + int64(p.TsNsec)
 	if p.Kind == decode.KindL2 {
@@ -137,7 +141,7 @@ func Parse(p *decode.Packet, s *Segment) {
 		return
 	}
 	s.Snap = min(len(h), s.HdrLen)
-	if len(h) >= s.HdrLen {
+	if opts && len(h) >= s.HdrLen {
 		s.OptsOK = true
 		parseOptions(h[20:s.HdrLen], s)
 	}

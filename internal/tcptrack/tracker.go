@@ -110,7 +110,9 @@ func (t *Tracker) Endpoint(f *flow.Flow) *Endpoint { return t.eps.At(f.Slot) }
 
 // Begin parses p, which belongs to f, and makes it the current segment.
 func (t *Tracker) Begin(f *flow.Flow, p *decode.Packet) {
-	Parse(p, &t.Seg)
+	// The options only matter to endpoint state (the default plugins
+	// walk them their own way).
+	parse(p, &t.Seg, t.keep)
 	t.pkt = p
 	t.self, t.peer = nil, nil
 	if !t.keep {

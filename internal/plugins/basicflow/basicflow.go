@@ -24,10 +24,52 @@ func Register(r *plugin.Registry) {
 		Order:   100,
 		Version: "0.9.3",
 		Default: true,
-		New: func(env *plugin.Env, _ plugin.Settings) (plugin.Plugin, error) {
-			return New(env), nil
+		Switches: []plugin.Switch{
+			{Name: "BFO_MAC", Default: "1", Help: "1: srcMac and dstMac columns; 0: none"},
+			{Name: "BFO_ETHERTYPE", Default: "1", Help: "1: ethType column; 0: none"},
+			{Name: "BFO_VLAN", Default: "1", Help: "1: vlanID column; 0: none"},
+			{Name: "BFO_SUBNET_TEST", Default: "1", Help: "1: country and organisation of each address (srcIPCC, srcIPOrg, dstIPCC, dstIPOrg; --geo); 0: no lookup, no columns"},
+		},
+		New: func(env *plugin.Env, s plugin.Settings) (plugin.Plugin, error) {
+			c := Config{MAC: s.Bool("BFO_MAC"), EthType: s.Bool("BFO_ETHERTYPE"), VLAN: s.Bool("BFO_VLAN"), Subnet: s.Bool("BFO_SUBNET_TEST")}
+			return NewConfig(env, c), nil
 		},
 	})
+}
+
+// Config holds the output switches; the default build has them all on.
+type Config struct {
+	MAC, EthType, VLAN, Subnet bool
+}
+
+// DefaultConfig is Tranalyzer's default build.
+var DefaultConfig = Config{MAC: true, EthType: true, VLAN: true, Subnet: true}
+
+// keep returns cols without the columns that cfg switches off.
+func (c Config) keep(cols []column.Column) []column.Column {
+	var out []column.Column
+	for _, col := range cols {
+		switch col.Name {
+		case "srcMac", "dstMac":
+			if !c.MAC {
+				continue
+			}
+		case "ethType":
+			if !c.EthType {
+				continue
+			}
+		case "vlanID":
+			if !c.VLAN {
+				continue
+			}
+		case "srcIPCC", "srcIPOrg", "dstIPCC", "dstIPOrg":
+			if !c.Subnet {
+				continue
+			}
+		}
+		out = append(out, col)
+	}
+	return out
 }
 
 var flowCols = []column.Column{
@@ -105,20 +147,29 @@ type state struct {
 // Plugin is the basicFlow instance of one run.
 type Plugin struct {
 	env   *plugin.Env
+	cfg   Config
 	flows flow.Store[state]
+	// The columns of this configuration.
+	flowCols, packetCols []column.Column
 	// Interned header descriptions: texts[id], and ids by text.
 	texts []string
 	ids   map[string]uint32
 }
 
-// New returns a basicFlow plugin sharing env.
-func New(env *plugin.Env) *Plugin { return &Plugin{env: env, ids: map[string]uint32{}} }
+// New returns a basicFlow plugin of the default build sharing env.
+func New(env *plugin.Env) *Plugin { return NewConfig(env, DefaultConfig) }
+
+// NewConfig returns a basicFlow plugin with the output switches c.
+func NewConfig(env *plugin.Env, c Config) *Plugin {
+	return &Plugin{env: env, cfg: c, ids: map[string]uint32{},
+		flowCols: c.keep(flowCols), packetCols: c.keep(packetCols)}
+}
 
 // FlowColumns implements plugin.Plugin.
-func (bf *Plugin) FlowColumns() []column.Column { return flowCols }
+func (bf *Plugin) FlowColumns() []column.Column { return bf.flowCols }
 
 // PacketColumns implements plugin.Plugin.
-func (bf *Plugin) PacketColumns() []column.Column { return packetCols }
+func (bf *Plugin) PacketColumns() []column.Column { return bf.packetCols }
 
 // NewFlow records the VLAN tags of the first packet and resolves the
 // subnet records of both addresses (basicFlow.md §3, §4).
@@ -132,7 +183,7 @@ func (bf *Plugin) NewFlow(f *flow.Flow, p *decode.Packet) {
 	copy(s.vlan[:], p.VLANTCI[:s.nVLAN])
 
 	f.SrcSubnet, f.DstSubnet = 0, 0
-	if db := bf.env.Subnets; db != nil && (f.IPVer == 4 || f.IPVer == 6) {
+	if db := bf.env.Subnets; db != nil && bf.cfg.Subnet && (f.IPVer == 4 || f.IPVer == 6) {
 		f.SrcSubnet = db.Lookup(f.IPVer, &f.Key.SrcIP)
 		f.DstSubnet = db.Lookup(f.IPVer, &f.Key.DstIP)
 		if db.IsTor(f.SrcSubnet) || db.IsTor(f.DstSubnet) {
@@ -181,29 +232,39 @@ func (bf *Plugin) Packet(f *flow.Flow, p *decode.Packet, pw column.Writer) {
 	pw.U(uint64(p.NumHdrs))
 	pw.Col()
 	pw.Raw(p.Desc())
-	pw.Col()
-	if p.NumVLAN > 0 {
-		for i := uint8(0); i < s.nVLAN; i++ {
-			if i > 0 {
-				pw.Rep()
+	if bf.cfg.VLAN {
+		pw.Col()
+		if p.NumVLAN > 0 {
+			for i := uint8(0); i < s.nVLAN; i++ {
+				if i > 0 {
+					pw.Rep()
+				}
+				pw.U(uint64(s.vlan[i]))
 			}
-			pw.U(uint64(s.vlan[i]))
 		}
 	}
-	pw.Col()
-	if macs {
-		pw.MAC(p.SrcMAC)
+	if bf.cfg.MAC {
+		pw.Col()
+		if macs {
+			pw.MAC(p.SrcMAC)
+		}
+		pw.Col()
+		if macs {
+			pw.MAC(p.DstMAC)
+		}
 	}
-	pw.Col()
-	if macs {
-		pw.MAC(p.DstMAC)
+	if bf.cfg.EthType {
+		pw.Col()
+		pw.H(uint64(p.EthType), 4)
 	}
-	pw.Col()
-	pw.H(uint64(p.EthType), 4)
 
 	if f.IPVer != 4 && f.IPVer != 6 {
-		// L2 flow: the nine IP fields stay empty.
-		for i := 0; i < 9; i++ {
+		// L2 flow: the IP fields stay empty (nine with the subnet columns).
+		n := 5
+		if bf.cfg.Subnet {
+			n = 9
+		}
+		for i := 0; i < n; i++ {
 			pw.Col()
 		}
 		return
@@ -220,10 +281,12 @@ func (bf *Plugin) Packet(f *flow.Flow, p *decode.Packet, pw column.Writer) {
 func (bf *Plugin) packetEndpoint(pw column.Writer, ver uint8, addr *[16]byte, subnet uint32, ports bool, port uint16) {
 	pw.Col()
 	pw.IP(ver, addr)
-	pw.Col()
-	pw.RawString(bf.country(subnet))
-	pw.Col()
-	pw.RawString(bf.org(subnet))
+	if bf.cfg.Subnet {
+		pw.Col()
+		pw.RawString(bf.country(subnet))
+		pw.Col()
+		pw.RawString(bf.org(subnet))
+	}
 	pw.Col()
 	if ports {
 		pw.U(uint64(port))
@@ -257,28 +320,34 @@ func (bf *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 		}
 		w.StrClassString(bf.texts[s.descs[i].id])
 	}
-	w.Col()
-	for i := uint8(0); i < s.nSrcMAC; i++ {
-		if i > 0 {
-			w.Rep()
+	if bf.cfg.MAC {
+		w.Col()
+		for i := uint8(0); i < s.nSrcMAC; i++ {
+			if i > 0 {
+				w.Rep()
+			}
+			w.MAC(s.srcMAC[i])
 		}
-		w.MAC(s.srcMAC[i])
+		w.Col()
+		for i := uint8(0); i < s.nDstMAC; i++ {
+			if i > 0 {
+				w.Rep()
+			}
+			w.MAC(s.dstMAC[i])
+		}
 	}
-	w.Col()
-	for i := uint8(0); i < s.nDstMAC; i++ {
-		if i > 0 {
-			w.Rep()
-		}
-		w.MAC(s.dstMAC[i])
+	if bf.cfg.EthType {
+		w.Col()
+		w.H(uint64(f.EthType), 4)
 	}
-	w.Col()
-	w.H(uint64(f.EthType), 4)
-	w.Col()
-	for i := uint8(0); i < s.nVLAN; i++ {
-		if i > 0 {
-			w.Rep()
+	if bf.cfg.VLAN {
+		w.Col()
+		for i := uint8(0); i < s.nVLAN; i++ {
+			if i > 0 {
+				w.Rep()
+			}
+			w.U(uint64(s.vlan[i]))
 		}
-		w.U(uint64(s.vlan[i]))
 	}
 	ip := f.IPVer == 4 || f.IPVer == 6
 	var sp, dp uint16
@@ -288,18 +357,22 @@ func (bf *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 	}
 	w.Col()
 	w.IP(f.IPVer, &f.Key.SrcIP)
-	w.Col()
-	w.StrClassString(bf.country(f.SrcSubnet))
-	w.Col()
-	w.StrString(bf.org(f.SrcSubnet))
+	if bf.cfg.Subnet {
+		w.Col()
+		w.StrClassString(bf.country(f.SrcSubnet))
+		w.Col()
+		w.StrString(bf.org(f.SrcSubnet))
+	}
 	w.Col()
 	w.U(uint64(sp))
 	w.Col()
 	w.IP(f.IPVer, &f.Key.DstIP)
-	w.Col()
-	w.StrClassString(bf.country(f.DstSubnet))
-	w.Col()
-	w.StrString(bf.org(f.DstSubnet))
+	if bf.cfg.Subnet {
+		w.Col()
+		w.StrClassString(bf.country(f.DstSubnet))
+		w.Col()
+		w.StrString(bf.org(f.DstSubnet))
+	}
 	w.Col()
 	w.U(uint64(dp))
 	w.Col()

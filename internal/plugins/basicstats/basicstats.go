@@ -26,10 +26,42 @@ func Register(r *plugin.Registry) {
 		Order:   120,
 		Version: "0.9.3",
 		Default: true,
-		New: func(env *plugin.Env, _ plugin.Settings) (plugin.Plugin, error) {
-			return New(env), nil
+		Switches: []plugin.Switch{
+			{Name: "BS_REV_CNT", Default: "1", Help: "1: pktsRcvd and l7BytesRcvd columns (the partner's counts); 0: none"},
+			{Name: "BS_PL_STATS", Default: "1", Help: "1: min/max/avg/std L7 packet size columns; 0: none"},
+			{Name: "BS_IAT_STATS", Default: "1", Help: "1: min/max/avg/std IAT columns; 0: none"},
+			{Name: "BS_STDDEV", Default: "1", Help: "1: the standard deviation columns (stdL7PktSz, stdIAT); 0: none"},
+		},
+		New: func(env *plugin.Env, s plugin.Settings) (plugin.Plugin, error) {
+			c := Config{RevCnt: s.Bool("BS_REV_CNT"), PlStats: s.Bool("BS_PL_STATS"), IATStats: s.Bool("BS_IAT_STATS"), StdDev: s.Bool("BS_STDDEV")}
+			return NewConfig(env, c), nil
 		},
 	})
+}
+
+// Config holds the output switches; the default build has them all on.
+type Config struct {
+	RevCnt, PlStats, IATStats, StdDev bool
+}
+
+// DefaultConfig is Tranalyzer's default build.
+var DefaultConfig = Config{RevCnt: true, PlStats: true, IATStats: true, StdDev: true}
+
+// has reports whether the flow column name is written under c.
+func (c Config) has(name string) bool {
+	switch name {
+	case "pktsRcvd", "l7BytesRcvd":
+		return c.RevCnt
+	case "minL7PktSz", "maxL7PktSz", "avgL7PktSz":
+		return c.PlStats
+	case "stdL7PktSz":
+		return c.PlStats && c.StdDev
+	case "minIAT", "maxIAT", "avgIAT":
+		return c.IATStats
+	case "stdIAT":
+		return c.IATStats && c.StdDev
+	}
+	return true
 }
 
 var flowCols = []column.Column{
@@ -87,8 +119,10 @@ type talker struct {
 
 // Plugin is the basicStats instance of one run.
 type Plugin struct {
-	env   *plugin.Env
-	flows flow.Store[state]
+	env      *plugin.Env
+	cfg      Config
+	flowCols []column.Column // the flow columns of cfg
+	flows    flow.Store[state]
 
 	// End-report maxima over the flows output so far.
 	maxPl       uint64
@@ -103,10 +137,21 @@ type Plugin struct {
 }
 
 // New returns a basicStats plugin sharing env.
-func New(env *plugin.Env) *Plugin { return &Plugin{env: env} }
+func New(env *plugin.Env) *Plugin { return NewConfig(env, DefaultConfig) }
+
+// NewConfig returns a basicStats plugin with the output switches c.
+func NewConfig(env *plugin.Env, c Config) *Plugin {
+	bs := &Plugin{env: env, cfg: c}
+	for _, col := range flowCols {
+		if c.has(col.Name) {
+			bs.flowCols = append(bs.flowCols, col)
+		}
+	}
+	return bs
+}
 
 // FlowColumns implements plugin.Plugin.
-func (bs *Plugin) FlowColumns() []column.Column { return flowCols }
+func (bs *Plugin) FlowColumns() []column.Column { return bs.flowCols }
 
 // PacketColumns implements plugin.Plugin.
 func (bs *Plugin) PacketColumns() []column.Column { return packetCols }
@@ -216,32 +261,45 @@ func (bs *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 		bytAsm = float32(float32(float32(s.bytes)-float32(ob)) / float32(s.bytes+ob))
 	}
 
+	c := &bs.cfg
 	w.Col()
 	w.U(s.n)
-	w.Col()
-	w.U(o)
+	if c.RevCnt {
+		w.Col()
+		w.U(o)
+	}
 	w.Col()
 	w.I(s.pad)
 	w.Col()
 	w.U(s.bytes)
-	w.Col()
-	w.U(ob)
-	w.Col()
-	w.U(uint64(s.minPl))
-	w.Col()
-	w.U(uint64(s.maxPl))
-	w.Col()
-	w.F32(avg)
-	w.Col()
-	w.F32(float32(math.Sqrt(float64(s.varPl))))
-	w.Col()
-	w.F32(s.minIAT)
-	w.Col()
-	w.F32(s.maxIAT)
-	w.Col()
-	w.F32(s.avgIAT)
-	w.Col()
-	w.F32(float32(math.Sqrt(float64(s.varIAT))))
+	if c.RevCnt {
+		w.Col()
+		w.U(ob)
+	}
+	if c.PlStats {
+		w.Col()
+		w.U(uint64(s.minPl))
+		w.Col()
+		w.U(uint64(s.maxPl))
+		w.Col()
+		w.F32(avg)
+		if c.StdDev {
+			w.Col()
+			w.F32(float32(math.Sqrt(float64(s.varPl))))
+		}
+	}
+	if c.IATStats {
+		w.Col()
+		w.F32(s.minIAT)
+		w.Col()
+		w.F32(s.maxIAT)
+		w.Col()
+		w.F32(s.avgIAT)
+		if c.StdDev {
+			w.Col()
+			w.F32(float32(math.Sqrt(float64(s.varIAT))))
+		}
+	}
 	w.Col()
 	w.F32(pktps)
 	w.Col()

@@ -120,7 +120,7 @@ func TestReportLines(t *testing.T) {
 	row(bs, b)
 	row(bs, c)
 	var out bytes.Buffer
-	bs.Report(&report.Report{W: &out})
+	bs.Report(&report.Report{W: &out, Colour: true})
 	// bytps of B: 24780 / 20 µs = 1.239e9 → ×8 in float32.
 	want := "\x1b[1mbasicStats:\x1b[0m Flow max(pktload): 1180 (1.18 K)\n" +
 		"\x1b[1mbasicStats:\x1b[0m Flow max(b/s), pkts: 9912000512 (9.91 Gb/s), 21\n" +
@@ -140,7 +140,7 @@ func TestReportNoBytes(t *testing.T) {
 	run(bs, f, []pk{{5, 0, 0}, {5, 1, 0}})
 	row(bs, f)
 	var out bytes.Buffer
-	bs.Report(&report.Report{W: &out})
+	bs.Report(&report.Report{W: &out, Colour: true})
 	want := "\x1b[1mbasicStats:\x1b[0m Flow max(pktload): 0\n" +
 		"\x1b[1mbasicStats:\x1b[0m Flow max(b/s), pkts: 0, 0\n" +
 		"\x1b[1mbasicStats:\x1b[0m Biggest L3 flow talker: 1.2.3.4: 2 [100.00%] packets\n" +
@@ -160,7 +160,7 @@ func TestMaxBytpsFloat32Multiply(t *testing.T) {
 		bs := New(&plugin.Env{})
 		bs.maxBytps = c.v
 		var out bytes.Buffer
-		bs.Report(&report.Report{W: &out})
+		bs.Report(&report.Report{W: &out, Colour: true})
 		line := strings.Split(out.String(), "\n")[1]
 		if !strings.Contains(line, "pkts: "+u(c.want)+" ") && !strings.Contains(line, "pkts: "+u(c.want)+",") {
 			t.Errorf("%v: %q", c.v, line)

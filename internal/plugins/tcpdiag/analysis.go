@@ -39,6 +39,7 @@ type dir struct {
 	minAckDelay                 int64
 	zwSince, zwTime, lastTime   int64
 	synTime, hsAck              int64
+	bare                        [2]uint64 // identities of the last frames without data
 	synSeq                      uint32
 	// One new segment at a time is timed to its acknowledgement (Karn:
 	// dropped when its bytes are retransmitted).
@@ -74,7 +75,7 @@ func (d *dir) nseg(bytes uint64) int32 {
 func (p *Plugin) segment(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint, seg *tcptrack.Segment) {
 	t := seg.Time
 	d.lastTime = t
-	if p.dups.seen(identity(f, seg), t) {
+	if p.isCopy(f, d, self, seg, t) {
 		// The same frame twice: the network (or the capture) copied it.
 		if seg.Data() {
 			d.segs++
@@ -179,6 +180,29 @@ func (p *Plugin) timingVantage(d, o *dir) {
 	if o != nil && !o.vantKnown {
 		o.vant, o.vantKnown = flip(v), true
 	}
+}
+
+// isCopy reports whether seg repeats a frame of this direction exactly
+// (what the truth definition calls the same identity): a copy the network
+// (or the capture) made. A copy of data re-carries bytes below the
+// highest one seen, so only those frames are looked up in the run-wide
+// table (new data is only recorded, without waiting for the memory); a
+// copy of a frame without data follows its original closely and is
+// compared with the last two such frames of the direction.
+func (p *Plugin) isCopy(f *flow.Flow, d *dir, self *tcptrack.Endpoint, seg *tcptrack.Segment, t int64) bool {
+	h := identity(f, seg)
+	if !seg.Data() {
+		if h == d.bare[0] || h == d.bare[1] {
+			return true
+		}
+		d.bare[1], d.bare[0] = d.bare[0], h
+		return false
+	}
+	if d.hi == 0 || self.SeqExt(seg.Seq) >= d.hi {
+		p.dups.put(h, t)
+		return false
+	}
+	return p.dups.seen(h, t)
 }
 
 // countID extends an IPv4 ID and counts the frame for the gap analysis.

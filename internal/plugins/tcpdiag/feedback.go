@@ -29,8 +29,7 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, perSoc
 			first = 1
 		}
 	}
-	var buf [maxSacked + 8]span
-	news := buf[:0]
+	news := p.news[:0]
 	if a > o.ackMax {
 		// Newly acknowledged bytes, less those already SACKed.
 		if o.sb != 0 {
@@ -68,7 +67,7 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, perSoc
 			continue
 		}
 		l = max(l, o.ackMax)
-		if len(news) >= len(buf)-maxSacked-1 {
+		if len(news) >= len(p.news)-maxSacked-1 {
 			break
 		}
 		news = p.board(o).addSacked(l, h, news)
@@ -429,51 +428,41 @@ func (p *Plugin) result(f *flow.Flow, d, o *dir) result {
 }
 
 // dupCache remembers the identities of recent frames of every flow, to
-// recognise copies made by the network: a fixed table, overwritten as it
-// goes, so memory stays bounded whatever the capture.
+// recognise copies made by the network: one fixed table of 8-byte entries
+// (48 bits of identity hash, 16 bits of time in 1/16 s), overwritten as it
+// goes, so memory stays bounded whatever the capture and the table stays
+// in the processor's cache.
 type dupCache struct {
-	tab  []dupEntry
+	tab  []uint64
 	mask uint64
 }
 
-type dupEntry struct {
-	h uint64
-	t int64
-}
+const dupBits = 15
 
-const dupBits = 16
-
-// dupWindow: copies further apart than this are not taken for network
-// duplicates (a frame and its copy are milliseconds apart).
-const dupWindow = 10e9
+// dupWindow (1/16 s units): copies further apart than 10 s are not taken
+// for network duplicates (a frame and its copy are milliseconds apart).
+const dupWindow = 160
 
 func (c *dupCache) init() {
-	c.tab = make([]dupEntry, 1<<dupBits)
+	c.tab = make([]uint64, 1<<dupBits)
 	c.mask = 1<<dupBits - 1
 }
 
-// seen reports whether identity h was seen within dupWindow, and records it.
+// seen reports whether identity h was seen within dupWindow, and records
+// it.
 func (c *dupCache) seen(h uint64, t int64) bool {
-	if h == 0 {
-		h = 1
+	tag, now := h&^0xffff, uint64(t>>26)&0xffff // 2^26 ns ≈ 1/16 s
+	e := &c.tab[(h>>7)&c.mask]
+	if *e != 0 && *e&^0xffff == tag && uint16(now-*e&0xffff) < dupWindow {
+		return true
 	}
-	i := h & c.mask
-	victim := i
-	for k := uint64(0); k < 4; k++ {
-		e := &c.tab[(i+k)&c.mask]
-		if e.h == h {
-			if d := t - e.t; d >= 0 && d < dupWindow {
-				return true
-			}
-			e.t = t
-			return false
-		}
-		if e.t < c.tab[victim].t {
-			victim = (i + k) & c.mask
-		}
-	}
-	c.tab[victim] = dupEntry{h, t}
+	*e = tag | now
 	return false
+}
+
+// put records identity h without looking it up.
+func (c *dupCache) put(h uint64, t int64) {
+	c.tab[(h>>7)&c.mask] = h&^0xffff | uint64(t>>26)&0xffff
 }
 
 // identity hashes what the truth definition calls a frame's identity: the

@@ -152,6 +152,8 @@ type Plugin struct {
 	dups  dupCache
 	class uint8 // class of the current packet
 	seg   tcptrack.Segment
+	// Newly acknowledged spans of the ACK being read (see feedback).
+	news [maxSacked + 8]span
 	// Arrivals reported by the ACK being read (see orderArrivals).
 	ev  [24]arrival
 	nev int

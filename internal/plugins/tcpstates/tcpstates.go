@@ -34,13 +34,21 @@ const (
 	stReset
 )
 
-// timeouts by state (seconds, float32 as in T2).
-var timeouts = [...]float32{
-	stNew:         120,
-	stEstablished: 610,
-	stClosing:     120,
-	stClosed:      10,
-	stReset:       0.1,
+// timeouts are the idle timeouts of a direction by state (seconds,
+// float32 as in T2).
+type timeouts [stReset + 1]float32
+
+// timeoutSwitches name the switches of the state timeouts, in the order
+// Tranalyzer registers them (core.md §9.1: 0.1, 120, 610, 10).
+var timeoutSwitches = []struct {
+	state uint8
+	sw    plugin.Switch
+}{
+	{stReset, plugin.Switch{Name: "TIMEOUT_RESET", Default: "0.1", Help: "idle timeout (s) of a direction after a RST"}},
+	{stNew, plugin.Switch{Name: "TIMEOUT_NEW", Default: "120", Help: "idle timeout (s) of a new connection, until established"}},
+	{stEstablished, plugin.Switch{Name: "TIMEOUT_ESTABLISHED", Default: "610", Help: "idle timeout (s) of an established connection"}},
+	{stClosing, plugin.Switch{Name: "TIMEOUT_CLOSING", Default: "120", Help: "idle timeout (s) after the first FIN"}},
+	{stClosed, plugin.Switch{Name: "TIMEOUT_CLOSED", Default: "10", Help: "idle timeout (s) after the FIN was acknowledged"}},
 }
 
 // TCP flag bits.
@@ -58,10 +66,36 @@ func Register(r *plugin.Registry) {
 		Order:   132,
 		Version: "0.9.3",
 		Default: true,
-		New: func(env *plugin.Env, _ plugin.Settings) (plugin.Plugin, error) {
-			return New(env), nil
+		Switches: func() []plugin.Switch {
+			var out []plugin.Switch
+			for _, t := range timeoutSwitches {
+				out = append(out, t.sw)
+			}
+			return out
+		}(),
+		New: func(env *plugin.Env, s plugin.Settings) (plugin.Plugin, error) {
+			ts := New(env)
+			for _, t := range timeoutSwitches {
+				v, err := s.Timeout(t.sw.Name)
+				if err != nil {
+					return nil, err
+				}
+				ts.timeouts[t.state] = v
+			}
+			ts.registerTimeouts()
+			return ts, nil
 		},
 	})
+}
+
+// defaultTimeouts are Tranalyzer's values (tcpStates.md §2).
+var defaultTimeouts = timeouts{stNew: 120, stEstablished: 610, stClosing: 120, stClosed: 10, stReset: 0.1}
+
+// registerTimeouts tells the flow table which timeouts flows may get.
+func (ts *Plugin) registerTimeouts() {
+	for _, t := range timeoutSwitches {
+		ts.env.Timeouts = append(ts.env.Timeouts, ts.timeouts[t.state])
+	}
 }
 
 var cols = []column.Column{{Name: "tcpStatesAFlags", Type: "H8", Desc: "TCP state machine anomalies"}}
@@ -83,14 +117,15 @@ type dir struct {
 
 // Plugin is the tcpStates instance of one run.
 type Plugin struct {
-	env   *plugin.Env
-	flows flow.Store[dir]
-	agg   uint8
-	seg   tcptrack.Segment // parse of the current packet without the engine
+	env      *plugin.Env
+	flows    flow.Store[dir]
+	agg      uint8
+	timeouts timeouts
+	seg      tcptrack.Segment // parse of the current packet without the engine
 }
 
-// New returns a tcpStates plugin.
-func New(env *plugin.Env) *Plugin { return &Plugin{env: env} }
+// New returns a tcpStates plugin with Tranalyzer's timeouts.
+func New(env *plugin.Env) *Plugin { return &Plugin{env: env, timeouts: defaultTimeouts} }
 
 // FlowColumns implements plugin.Plugin.
 func (ts *Plugin) FlowColumns() []column.Column { return cols }
@@ -106,22 +141,23 @@ func (ts *Plugin) NewFlow(f *flow.Flow, _ *decode.Packet) {
 // side couples a direction's state with its flow, whose timeout follows
 // the state.
 type side struct {
-	d *dir
-	f *flow.Flow
+	d  *dir
+	f  *flow.Flow
+	to *timeouts
 }
 
 func (s side) set(state uint8) {
 	s.d.state = state
-	s.f.Timeout = timeouts[state]
+	s.f.Timeout = s.to[state]
 }
 
 // Packet runs the state machine (tcpStates.md §3).
 func (ts *Plugin) Packet(f *flow.Flow, p *decode.Packet, pw column.Writer) {
-	P := side{ts.flows.At(f.Slot), f}
+	P := side{ts.flows.At(f.Slot), f, &ts.timeouts}
 	if tcpHeader(f, p) {
 		var R side
 		if f.Partner != nil {
-			R = side{ts.flows.At(f.Partner.Slot), f.Partner}
+			R = side{ts.flows.At(f.Partner.Slot), f.Partner, &ts.timeouts}
 		}
 		seg := ts.segment(p)
 		// T2 reads the flags byte from a 13-byte header too (tcpHeader).

@@ -209,7 +209,7 @@ func TestEstablishedRules(t *testing.T) {
 		t.Errorf("rows %s %s", a, b)
 	}
 	var out bytes.Buffer
-	x.ts.Report(&report.Report{W: &out})
+	x.ts.Report(&report.Report{W: &out, Colour: true})
 	if out.String() != "\x1b[1mtcpStates:\x1b[0m Aggregated tcpStatesAFlags=0x46\n" {
 		t.Errorf("report %q", out.String())
 	}
@@ -250,7 +250,7 @@ func TestIgnoredPackets(t *testing.T) {
 		t.Errorf("udp %s agg %#x", got, y.ts.agg)
 	}
 	var out bytes.Buffer
-	y.ts.Report(&report.Report{W: &out})
+	y.ts.Report(&report.Report{W: &out, Colour: true})
 	if out.Len() != 0 {
 		t.Errorf("report without anomalies: %q", out.String())
 	}
