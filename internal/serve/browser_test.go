@@ -413,5 +413,27 @@ func TestBrowserSample(t *testing.T) {
 		return input.DispatchMouseEvent(input.MouseMoved, box[0], box[1]).Do(ctx)
 	}), chromedp.WaitVisible("#tip", chromedp.ByQuery))
 	b.screenshot(t, "serve-sample-flows", "")
+
+	// Column chooser: keep three columns; the URL carries them, the filter stays.
+	var headers []string
+	var loc string
+	b.run(t, chromedp.Click(".chooser summary", chromedp.ByQuery),
+		chromedp.Evaluate(`for (const c of document.querySelectorAll("#colform input[type=checkbox]")) c.checked = ["flowInd","srcIP","diagFindings"].includes(c.value)`, nil),
+		chromedp.Click("#colform button", chromedp.ByQuery),
+		chromedp.WaitNotPresent(`#flowtable th[data-col="dir"]`, chromedp.ByQuery),
+		chromedp.Evaluate(`[...document.querySelectorAll("#flowtable th")].map(th => th.dataset.col)`, &headers),
+		chromedp.Location(&loc))
+	if strings.Join(headers, ",") != "flowInd,srcIP,diagFindings" || !strings.Contains(loc, "cols=flowInd%2CsrcIP%2CdiagFindings") || !strings.Contains(loc, "filter=bitsanyset") {
+		t.Errorf("column chooser: headers %v at %s", headers, loc)
+	}
+	// Sorting by a header click, then a row click opens the flow.
+	b.run(t, chromedp.Click(`#flowtable th[data-col="flowInd"]`, chromedp.ByQuery), chromedp.WaitVisible(`#flowtable th.sorted`, chromedp.ByQuery),
+		chromedp.Click(`#flowtable th[data-col="flowInd"]`, chromedp.ByQuery), chromedp.WaitVisible(`#flowtable th.sorted.desc`, chromedp.ByQuery))
+	var firstFlow string
+	b.run(t, chromedp.AttributeValue("#flowtable tbody tr", "data-flow", &firstFlow, nil, chromedp.ByQuery),
+		chromedp.Click("#flowtable tbody tr td", chromedp.ByQuery), chromedp.WaitVisible("h1", chromedp.ByQuery), chromedp.Location(&loc))
+	if firstFlow != "3" || !strings.HasSuffix(loc, "/flow/3") {
+		t.Errorf("sorted by flowInd descending, the first row is flow %s; its click went to %s", firstFlow, loc)
+	}
 	b.noErrors(t)
 }
