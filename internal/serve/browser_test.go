@@ -222,10 +222,13 @@ func TestBrowserFlowPlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	cStat, cLen, cFlags, cCls := pk.Col("flowStat"), pk.Col("l7Len"), pk.Col("tcpFlags"), pk.Col("diagPktClass")
-	data, retx := 0, 0
+	data, retx, sacks := 0, 0, 0
 	for i := 0; i < pk.Len(); i++ {
 		stat, _ := strconv.ParseUint(strings.TrimPrefix(pk.Field(i, cStat), "0x"), 16, 64)
 		flags, _ := strconv.ParseUint(strings.TrimPrefix(pk.Field(i, cFlags), "0x"), 16, 64)
+		if stat&1 == 1 {
+			sacks += len(sackBlocks([]byte(pk.Field(i, pk.Col("tcpOpts")))))
+		}
 		if stat&1 == 0 && pk.Field(i, cLen) != "0" && flags&0x02 == 0 {
 			data++
 			if pk.Field(i, cCls) == "retx" {
@@ -242,9 +245,12 @@ func TestBrowserFlowPlots(t *testing.T) {
 	var attrs map[string]string
 	b.run(t, chromedp.Navigate(hs.URL+"/flow/3"),
 		chromedp.WaitVisible(`#p-if svg`, chromedp.ByQuery),
-		chromedp.Evaluate(`(()=>{const o={};for(const e of document.querySelectorAll("[data-plot]"))o[e.dataset.plot]=e.dataset.points;const ts=document.getElementById("p-ts");o.retx=ts.dataset.retx;o.lost=ts.dataset.lost;return o})()`, &attrs))
+		chromedp.Evaluate(`(()=>{const o={};for(const e of document.querySelectorAll("[data-plot]"))o[e.dataset.plot]=e.dataset.points;const ts=document.getElementById("p-ts");o.retx=ts.dataset.retx;o.lost=ts.dataset.lost;o.sack=ts.dataset.sackPoints;return o})()`, &attrs))
 	if attrs["time-sequence"] != strconv.Itoa(data) {
 		t.Errorf("time-sequence data-points %s, want %d data packets", attrs["time-sequence"], data)
+	}
+	if attrs["sack"] != strconv.Itoa(sacks) || sacks == 0 {
+		t.Errorf("time-sequence draws %s SACK blocks, B's ACKs carry %d", attrs["sack"], sacks)
 	}
 	if attrs["retx"] != strconv.Itoa(retx) {
 		t.Errorf("time-sequence marks %s retransmissions, want %d", attrs["retx"], retx)

@@ -7,7 +7,7 @@ import (
 )
 
 // seriesColumns are the packet columns the plots read.
-var seriesColumns = []string{"flowStat", "time", "seq", "ack", "l7Len", "tcpFlags", "tcpWin", "diagPktClass", "l4Proto"}
+var seriesColumns = []string{"flowStat", "time", "seq", "ack", "l7Len", "tcpFlags", "tcpWin", "diagPktClass", "l4Proto", "tcpOpts"}
 
 // seriesCache keeps the encoded series of the last flows opened.
 type seriesCache struct {
@@ -17,8 +17,9 @@ type seriesCache struct {
 }
 
 // Series returns flowInd's per-packet plot facts as columnar JSON:
-// {"n", "t0", "classes", "dir", "t" (s since the first packet), "seq",
-// "ack", "len", "flags", "win", "cls" (index into classes), "tcp"}.
+// {"n", "classes", "dir", "t" (s since the first packet), "seq", "ack",
+// "len", "flags", "win", "cls" (index into classes), "tcp", "sack"
+// (triples: packet index, left edge, right edge of each SACK block)}.
 // Numbers instead of row objects: a 200,000-packet flow is a few MB that
 // the browser parses quickly.
 func (a *Analysis) Series(ind uint64) ([]byte, error) {
@@ -40,7 +41,7 @@ func (a *Analysis) Series(ind uint64) ([]byte, error) {
 		cols[k] = t.Col(n)
 	}
 	n := t.Len()
-	var dir, tm, seq, ack, ln, flags, win, cls, tcp bytes.Buffer
+	var dir, tm, seq, ack, ln, flags, win, cls, tcp, sack bytes.Buffer
 	for _, b := range []*bytes.Buffer{&dir, &tm, &seq, &ack, &ln, &flags, &win, &cls, &tcp} {
 		b.Grow(n * 4)
 	}
@@ -82,6 +83,17 @@ func (a *Analysis) Series(ind uint64) ([]byte, error) {
 		sep(&cls)
 		num = strconv.AppendInt(num[:0], int64(c), 10)
 		cls.Write(num)
+		for _, blk := range sackBlocks(f[9]) {
+			if sack.Len() > 0 {
+				sack.WriteByte(',')
+			}
+			num = strconv.AppendInt(num[:0], int64(i), 10)
+			num = append(num, ',')
+			num = strconv.AppendUint(num, uint64(blk[0]), 10)
+			num = append(num, ',')
+			num = strconv.AppendUint(num, uint64(blk[1]), 10)
+			sack.Write(num)
+		}
 		sep(&tcp)
 		if string(f[8]) == "6" {
 			tcp.WriteByte('1')
@@ -101,7 +113,7 @@ func (a *Analysis) Series(ind uint64) ([]byte, error) {
 	for _, kv := range []struct {
 		k string
 		b *bytes.Buffer
-	}{{"dir", &dir}, {"t", &tm}, {"seq", &seq}, {"ack", &ack}, {"len", &ln}, {"flags", &flags}, {"win", &win}, {"cls", &cls}, {"tcp", &tcp}} {
+	}{{"dir", &dir}, {"t", &tm}, {"seq", &seq}, {"ack", &ack}, {"len", &ln}, {"flags", &flags}, {"win", &win}, {"cls", &cls}, {"tcp", &tcp}, {"sack", &sack}} {
 		out.WriteString(`,"` + kv.k + `":[`)
 		out.Write(kv.b.Bytes())
 		out.WriteString("]")
@@ -141,6 +153,45 @@ func pick(line []byte, cols []int, f [][]byte) {
 		line = line[tab+1:]
 	}
 }
+
+// sackBlocks decodes the SACK option (kind 5) of tcpOpts, the raw option
+// bytes as "0x01;0x01;0x05;0x0a;...". A truncated or malformed option list
+// ends the walk.
+func sackBlocks(opts []byte) [][2]uint32 {
+	if len(opts) == 0 {
+		return nil
+	}
+	var b []byte
+	for _, x := range bytes.Split(opts, []byte{';'}) {
+		v := parseHex(x)
+		if v > 255 || len(x) < 3 {
+			return nil
+		}
+		b = append(b, byte(v))
+	}
+	var out [][2]uint32
+	for i := 0; i < len(b); {
+		switch b[i] {
+		case 0:
+			return out
+		case 1:
+			i++
+			continue
+		}
+		if i+1 >= len(b) || b[i+1] < 2 || i+int(b[i+1]) > len(b) {
+			return out
+		}
+		if b[i] == 5 {
+			for k := i + 2; k+8 <= i+int(b[i+1]); k += 8 {
+				out = append(out, [2]uint32{be32(b[k:]), be32(b[k+4:])})
+			}
+		}
+		i += int(b[i+1])
+	}
+	return out
+}
+
+func be32(b []byte) uint32 { return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) }
 
 // parseDec reads a decimal number (0 when it is none).
 func parseDec(b []byte) uint64 {

@@ -195,9 +195,10 @@ function chart(container, spec) {
         if (q[3] === undefined) continue;
         const dx = X(q[0]) - cx;
         if (dx > 10 || dx < -10) continue;
-        const y2 = s.kind === "bars" ? Y(q[2]) : Y(q[1]), y1 = Y(q[1]);
+        // The same extent as drawn (bars are at least 2 px tall).
+        const y1 = Y(q[1]), y2 = s.kind === "bars" ? Math.min(Y(q[2]), y1 - 2) : y1;
         const dy = cy < Math.min(y1, y2) ? Math.min(y1, y2) - cy : cy > Math.max(y1, y2) ? cy - Math.max(y1, y2) : 0;
-        const d2 = dx * dx + dy * dy;
+        const d2 = dx * dx + dy * dy + (s.pickBias || 0);
         if (d2 <= bd) { bd = d2; best = q[3]; }
       }
       if (best !== null) spec.onPick(best);
@@ -296,7 +297,9 @@ function buildFlow(d) {
     if (p.cls === "retx" && m.has(p.seq)) { const o = pkts[m.get(p.seq)]; if (o.cls === "new" || o.cls === "-") o.lost = true; }
     if (!m.has(p.seq)) m.set(p.seq, p.i);
   }
-  return { pkts, rel, isn, dataCount, duration: d.n ? pkts[d.n - 1].t : 0 };
+  const sacks = [];
+  for (let k = 0; k + 2 < (d.sack || []).length; k += 3) sacks.push({ i: d.sack[k], left: d.sack[k + 1], right: d.sack[k + 2] });
+  return { pkts, rel, isn, dataCount, sacks, duration: d.n ? pkts[d.n - 1].t : 0 };
 }
 
 // decimate keeps at most 2 points per pixel column (min and max y),
@@ -340,6 +343,13 @@ function drawPlots(flow, view, onZoom, onPick) {
     for (const p of pts) { yMin = Math.min(yMin, p[1]); yMax = Math.max(yMax, p[2]); }
     series.push({ kind: "bars", pts, color: CLASS_COLOR[cls] || C.grey, label: `${CLASS_LABEL[cls] || cls} (${pts.length})`, marker: cls === "lost" ? "x" : "", width: cls === "new" ? 1.5 : 2.5, path: cls === "new" });
   }
+  // SACK blocks the other side reports for this direction's data.
+  const sackPts = [];
+  for (const b of flow.sacks) {
+    const p = flow.pkts[b.i];
+    if (p.dir === other && inX(p)) sackPts.push([p.t, flow.rel(b.left, dir), flow.rel(b.right, dir), p.i]);
+  }
+  if (sackPts.length) series.unshift({ kind: "bars", path: true, pts: sackPts, color: C.yellow, label: `SACK block (${sackPts.length})`, width: 3, pickBias: 9 });
   const ackD = decimate(ackPts, x[0], x[1], width, () => false), winD = decimate(winPts, x[0], x[1], width, () => false);
   for (const p of ackD) { yMin = Math.min(yMin, p[1]); yMax = Math.max(yMax, p[1]); }
   let winMax = yMax;
@@ -354,6 +364,7 @@ function drawPlots(flow, view, onZoom, onPick) {
   tsEl.dataset.ackPoints = String(ackD.length);
   tsEl.dataset.retx = String((byClass.retx || []).length);
   tsEl.dataset.lost = String((byClass.lost || []).length);
+  tsEl.dataset.sackPoints = String(sackPts.length);
 
   // Throughput: payload bits per second in 100 bins of the visible range.
   const nb = 100, bw = (x[1] - x[0]) / nb;
