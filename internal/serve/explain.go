@@ -1,11 +1,13 @@
 package serve
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 
+	"flowsift/internal/engine"
 	"flowsift/internal/plugin"
 	"flowsift/internal/tawk"
 )
@@ -141,5 +143,50 @@ func (a *Analysis) Explanation() (*Explanation, error) {
 	return a.expl, a.explErr
 }
 
-// DefaultExplainer is the overview's source of findings.
+// DefaultExplainer is the overview's source of findings. When
+// internal/explain lands, this becomes
+//
+//	return ExplainerFunc(func(a *Analysis, reg *plugin.Registry) (*Explanation, error) {
+//		res, err := explain.Analyze(a.Options(), reg)
+//		if err != nil {
+//			return nil, err
+//		}
+//		return FromResult(res, "flowsift explain")
+//	})
 func DefaultExplainer() Explainer { return DiagExplainer{} }
+
+// ExplainerFunc adapts a function to Explainer.
+type ExplainerFunc func(a *Analysis, reg *plugin.Registry) (*Explanation, error)
+
+// Explain calls f.
+func (f ExplainerFunc) Explain(a *Analysis, reg *plugin.Registry) (*Explanation, error) {
+	return f(a, reg)
+}
+
+// FromResult converts anything that marshals to explain's JSON shape
+// ({"capture", "health", "findings": [{"code", "severity", "summary",
+// "flows", "evidence"}]}) into an Explanation.
+func FromResult(res any, source string) (*Explanation, error) {
+	b, err := json.Marshal(res)
+	if err != nil {
+		return nil, err
+	}
+	ex := &Explanation{}
+	if err := json.Unmarshal(b, ex); err != nil {
+		return nil, fmt.Errorf("explain result: %v", err)
+	}
+	if ex.Health == nil {
+		ex.Health = map[string]any{}
+	}
+	if _, ok := ex.Health["status"]; !ok {
+		ex.Health["status"] = "unknown"
+	}
+	ex.Source = source
+	return ex, nil
+}
+
+// Options are the engine options that analyse this capture (for an
+// explainer that runs its own analysis).
+func (a *Analysis) Options() *engine.Options {
+	return &engine.Options{Inputs: a.Inputs, ReadFile: a.Inputs[0], Plugins: Plugins, Sets: map[string]string{}, CmdLine: "flowsift serve"}
+}

@@ -191,7 +191,9 @@ func sackBlocks(opts []byte) [][2]uint32 {
 	return out
 }
 
-func be32(b []byte) uint32 { return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) }
+func be32(b []byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
 
 // parseDec reads a decimal number (0 when it is none).
 func parseDec(b []byte) uint64 {

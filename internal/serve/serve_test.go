@@ -348,3 +348,35 @@ func FuzzSackBlocks(f *testing.F) {
 		}
 	})
 }
+
+// TestExplainerShape: an explain-shaped result drives the overview.
+func TestExplainerShape(t *testing.T) {
+	result := map[string]any{
+		"capture":  map[string]any{"file": "x.pcap"},
+		"health":   map[string]any{"status": "problems", "score": 40},
+		"findings": []any{map[string]any{"code": "tcp.loss.upstream", "severity": "error", "summary": "3% of <b>segments</b> lost before the capture point", "flows": []int{3}, "evidence": map[string]any{"lost": 26}}},
+		"extra":    "ignored",
+	}
+	ex, err := FromResult(result, "flowsift explain")
+	if err != nil || len(ex.Findings) != 1 || ex.Findings[0].Flows[0] != 3 || ex.Health["status"] != "problems" {
+		t.Fatalf("%+v %v", ex, err)
+	}
+	capture := corpusCapture(t, "02_loss_bulk_sender_side.pcap")
+	s, err := New("x", []string{capture}, "", testRegistry(), ExplainerFunc(func(a *Analysis, _ *plugin.Registry) (*Explanation, error) {
+		if a.Options().Inputs[0] != capture {
+			t.Errorf("options %+v", a.Options())
+		}
+		return FromResult(result, "flowsift explain")
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(s.Handler())
+	defer func() { hs.Close(); s.Close() }()
+	_, body := get(t, hs.URL+"/")
+	for _, want := range []string{`Health: <b>problems</b>`, `3% of &lt;b&gt;segments&lt;/b&gt; lost before the capture point`, `<a href="/flow/3">3</a>`, `<code>tcp.loss.upstream</code>`, `Source: flowsift explain`} {
+		if !bytes.Contains(body, []byte(want)) {
+			t.Errorf("overview lacks %s", want)
+		}
+	}
+}
