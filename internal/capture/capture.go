@@ -208,6 +208,15 @@ func (f *File) LastRecord() (num uint64, off int64) { return f.nrec, f.recOff }
 // interrupted); one atomic load per record.
 func (f *File) SetStop(stop *atomic.Bool) { f.stop = stop }
 
+// Swapped reports whether the current section's byte order is not the
+// host's (libpcap's "swapped"; its filter compiler depends on it for the
+// host-order family word of DLT_NULL).
+func (f *File) Swapped() bool {
+	return f.bo != nil && (f.bo == binary.ByteOrder(binary.BigEndian)) != hostBigEndian
+}
+
+var hostBigEndian = binary.NativeEndian.Uint16([]byte{0, 1}) == 1
+
 // LinkType is the LINKTYPE_ value of the first interface.
 func (f *File) LinkType() uint32 { return f.linkType }
 

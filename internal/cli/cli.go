@@ -16,6 +16,7 @@ import (
 
 	"flowsift/internal/colour"
 	"flowsift/internal/engine"
+	"flowsift/internal/filter"
 	"flowsift/internal/plugin"
 	"flowsift/internal/plugins"
 	"flowsift/internal/plugins/tcpdiag"
@@ -25,7 +26,7 @@ import (
 	"flowsift/internal/tcol"
 )
 
-const usage = `Usage: flowsift [OPTION...] -r FILE [-w PREFIX] [-s]
+const usage = `Usage: flowsift [OPTION...] -r FILE|-i IFACE [-w PREFIX] [-s] [FILTER EXPRESSION]
        flowsift tawk [TAWK OPTIONS] PROGRAM [FILE...]
                    (tawk -V NAME=VALUE decodes a bit field, tawk -L FILE
                    every name=value of a report or log, tawk -g lists the
@@ -42,6 +43,19 @@ Input (exactly one):
                  as one long capture
   -D EXPR[:SCHR][,STOP]
                  read numbered files EXPR, EXPR1, EXPR2, ... up to STOP
+  -i IFACE       capture live on a network interface ('any': all of them;
+                 Linux, needs CAP_NET_RAW); stop with Ctrl-C
+Filter (tcpdump's syntax, compiled by libpcap):
+  EXPRESSION     the words after the options, e.g. 'tcp port 80 and host
+                 10.0.0.1'; packets that do not match are not processed
+  -F FILE        read the expression from FILE ('#' comments)
+Live capture:
+  -S LEN         snap length (default 262144)
+  -B MIB         capture ring size in MiB (default 64)
+  --no-promisc   do not put the interface into promiscuous mode
+  --write-pcap FILE
+                 also save the captured frames (those the filter passed)
+                 as pcapng, with the kernel's counters at the end
 Output (PREFIX_flows.txt, PREFIX_headers.txt, and the files below):
   -w PREFIX      output prefix, or an existing folder (or one ending in '/')
                  in which files are named after the input. Without -w the
@@ -68,13 +82,15 @@ flowsift:
   -h, --help     this text
   -V, --version  print the version
 Accepted and ignored for compatibility: -e FILE, -p DIR, -b FILE, -c CPU,
--P PRIO, -M SEC, -S LEN, -B SIZE, -m.
+-P PRIO, -M SEC, -m.
 
 Exit status: 0 all input read and all output written; 1 no packet could be
-read (then no file is written) or output could not be written (files are
-then renamed NAME.partial); 2 bad command line; 3 some input damaged or
+read (then no file is written), no capture on the interface, or output
+could not be written (files are then renamed NAME.partial);
+2 bad command line, a bad filter included; 3 some input damaged or
 missing (what could be read is written); 130/143 interrupted by
-SIGINT/SIGTERM (what was read is written).
+SIGINT/SIGTERM (what was read is written; a live capture ends this way,
+with status 0).
 `
 
 // Main runs flowsift with argv (argv[0] included) and returns the exit code.
@@ -233,7 +249,7 @@ func configColumns(w io.Writer, reg *plugin.Registration) {
 var coreSwitches = []plugin.Switch{
 	{Name: "FLOW_TIMEOUT", Default: "182", Help: "idle timeout (s) of a flow; tcpStates sets its own for TCP flows"},
 	{Name: "HASHTABLE_SIZE", Default: "262144", Help: "flows kept in memory before the least recently used pair is written early (flowStat bit 42); -f multiplies it"},
-	{Name: "FIXT2BUGS", Default: "1", Help: "1: bytes past a short frame read as absent; 0: as Tranalyzer, they are bytes of earlier frames (l7Content, docs/compat.md)"},
+	{Name: "FIXT2BUGS", Default: "1", Help: "1: bytes past a short frame read as absent; 0: as Tranalyzer, they are bytes of earlier frames (l7Content), and a RARP body counts as padding (docs/compat.md)"},
 }
 
 // parse reads the command line with getopt semantics. done reports that
@@ -245,7 +261,7 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 	fail := func(format string, a ...any) (*engine.Options, int, bool) {
 		return nil, usageFail(stderr, format, a...), true
 	}
-	var inputs, dSpec string
+	var inputs, dSpec, filterFile string
 	var bpf []string
 	nInput := 0
 	withArg := "rRDwWefpbxFcPMSBi"
@@ -314,6 +330,14 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 				o.Progress = true
 			case "no-progress":
 				o.Progress = false
+			case "no-promisc":
+				o.NoPromisc = true
+			case "write-pcap":
+				v, ok := need()
+				if !ok {
+					return fail("--write-pcap needs a file")
+				}
+				o.WritePcap = v
 			case "":
 				bpf = append(bpf, args[i+1:]...)
 				i = len(args)
@@ -358,7 +382,8 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 				nInput++
 				dSpec = val
 			case 'i':
-				return fail("live capture (-i) is not supported; record with tcpdump and use -r")
+				nInput++
+				o.Interface = val
 			case 'w', 'W':
 				o.Prefix = val
 			case 's':
@@ -378,8 +403,20 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 				}
 				o.SensorID = n
 			case 'F':
-				return fail("BPF filters (-F) are not supported")
-			case 'e', 'p', 'b', 'c', 'P', 'M', 'S', 'B', 'm':
+				filterFile = val
+			case 'S':
+				n, err := strconv.Atoi(val)
+				if err != nil || n < 1 || n > 262144 {
+					return fail("-S %s: want a snap length from 1 to 262144", val)
+				}
+				o.Snaplen = n
+			case 'B':
+				n, err := strconv.Atoi(val)
+				if err != nil || n < 2 || n > 1<<16 {
+					return fail("-B %s: want a ring size from 2 to 65536 MiB", val)
+				}
+				o.RingMB = n
+			case 'e', 'p', 'b', 'c', 'P', 'M', 'm':
 				// Accepted for compatibility; nothing to do in flowsift.
 			default:
 				return fail("invalid option -- '%c'", opt)
@@ -419,8 +456,28 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 	if err := plugins.Registry().Check(o.Plugins, o.Sets); err != nil {
 		return fail("%v", err)
 	}
-	if len(bpf) > 0 {
-		return fail("BPF filters are not supported (got %q)", strings.Join(bpf, " "))
+	if filterFile != "" {
+		if len(bpf) > 0 {
+			// tcpdump's rule: -F wins over the words.
+			fmt.Fprintf(stderr, "flowsift: warning: -F %s given: ignoring the expression %q\n", filterFile, strings.Join(bpf, " "))
+		}
+		expr, err := filter.ReadFile(filterFile)
+		if err != nil {
+			return fail("%v", err)
+		}
+		o.Filter = expr
+	} else if len(bpf) > 0 {
+		if st, err := os.Stat(bpf[0]); err == nil && !st.IsDir() {
+			// "flowsift -r a.pcap b.pcap": the words would be a filter.
+			return fail("%s is a file, not a filter expression: -r reads one capture; list several in a file for -R", bpf[0])
+		}
+		o.Filter = filter.Join(bpf)
+	}
+	if o.WritePcap != "" && o.Interface == "" {
+		return fail("--write-pcap saves a live capture: it needs -i")
+	}
+	if o.Filter != "" && !filter.Available {
+		return fail("BPF filters are unavailable: this flowsift was built without cgo (libpcap)")
 	}
 	switch {
 	case o.ReadFile != "":

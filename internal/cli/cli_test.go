@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"flowsift/internal/filter"
 	"flowsift/internal/pcapgen"
 )
 
@@ -123,6 +124,10 @@ func TestListFileIsOneCapture(t *testing.T) {
 
 func TestUsageErrors(t *testing.T) {
 	dir := t.TempDir()
+	badFilter := "bad filter expression 'tcp prot 80': can't parse filter expression: syntax error"
+	if !filter.Available {
+		badFilter = "BPF filters are unavailable"
+	}
 	pcap := writeCapture(t, dir, "t.pcap")
 	cases := []struct {
 		args []string
@@ -136,13 +141,71 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"-r", pcap, "--set", "nosuch.X=1"}, `unknown plugin "nosuch"`},
 		{[]string{"-r", pcap, "--set", "tcpFlags.WINMIN=abc"}, "takes a number"},
 		{[]string{"-r", pcap, "--plugins", "basicFlow,nosuch"}, `unknown plugin "nosuch"`},
-		{[]string{"-r", pcap, "tcp", "port", "80"}, "BPF filters are not supported"},
 	}
 	for _, c := range cases {
 		code, _, stderr := run(c.args...)
 		if code != 2 || !strings.HasPrefix(stderr, "flowsift: ") || !strings.Contains(stderr, c.msg) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, stderr, c.msg)
 		}
+	}
+	// Issue 13's usage errors: exit status 2.
+	cases = []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"-r", pcap, "tcp", "prot", "80"}, badFilter},
+		{[]string{"-r", pcap, pcap}, pcap + " is a file, not a filter expression"},
+		{[]string{"-r", pcap, "-F", filepath.Join(dir, "nofilter")}, "cannot read filter file: " + filepath.Join(dir, "nofilter") + ": no such file or directory"},
+		{[]string{"-i", "lo", "-S", "0"}, "-S 0: want a snap length from 1 to 262144"},
+		{[]string{"-i", "lo", "-B", "x"}, "-B x: want a ring size from 2 to 65536 MiB"},
+		{[]string{"-i", "lo", "-r", pcap}, "can only be used exclusively"},
+	}
+	for _, c := range cases {
+		code, _, stderr := run(c.args...)
+		if code != 2 || !strings.Contains(stderr, c.msg) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, stderr, c.msg)
+		}
+	}
+}
+
+// TestFilterWords: the words after the options are one expression, as
+// for tcpdump; -F reads it from a file and wins over the words.
+func TestFilterWords(t *testing.T) {
+	if !filter.Available {
+		t.Skip("built without cgo: no filters")
+	}
+	dir := t.TempDir()
+	pcap := writeCapture(t, dir, "t.pcap")
+	count := func(args ...string) string {
+		code, stdout, stderr := run(append([]string{"-r", pcap, "-w", filepath.Join(dir, "o")}, args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		for _, l := range strings.Split(stdout, "\n") {
+			if v, ok := strings.CutPrefix(l, "Number of processed packets: "); ok {
+				return v
+			}
+		}
+		return "0"
+	}
+	all := count()
+	if all == "0" {
+		t.Fatal("the test capture has no packets")
+	}
+	if n := count("not", "ip", "and", "not", "ip6"); n != "0" {
+		t.Errorf("'not ip and not ip6' let %s packets through", n)
+	}
+	if n := count("ip", "or", "ip6"); n != all {
+		t.Errorf("'ip or ip6': %s packets, want %s", n, all)
+	}
+	f := filepath.Join(dir, "F")
+	os.WriteFile(f, []byte("# nothing passes\nnot ip and not ip6 # comment\n"), 0o644)
+	code, _, stderr := run("-r", pcap, "-w", filepath.Join(dir, "o"), "-F", f, "ip")
+	if code != 0 || !strings.Contains(stderr, "-F "+f+" given: ignoring the expression \"ip\"") {
+		t.Errorf("-F with words: exit %d, stderr %q", code, stderr)
+	}
+	if n := count("-F", f); n != "0" {
+		t.Errorf("-F: %s packets", n)
 	}
 }
 

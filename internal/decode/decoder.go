@@ -31,6 +31,7 @@ const (
 	LinkIPoIB      = 242
 	LinkPKTAP      = 258
 	LinkSLL2       = 276
+	LinkSymantec   = 99
 	// Juniper link types share a 4-byte magic + flags + extension header.
 	LinkJuniperMLPPP    = 130
 	LinkJuniperMLFR     = 131
@@ -67,12 +68,16 @@ type Config struct {
 	// StaleBytes makes reads beyond the captured length see the bytes of
 	// earlier records, like T2 on libpcap's reused buffer (else zeros).
 	StaleBytes bool
+	// RARPBodyIsPadding counts a RARP frame's whole Ethernet payload as
+	// padding, like T2 (a 60-byte frame pads 46, not 18; docs/compat.md).
+	RARPBodyIsPadding bool
 }
 
 // DefaultConfig returns Tranalyzer 0.9.3's default dissector settings.
 func DefaultConfig() Config {
 	return Config{L2Flows: true, IPv4: true, IPv6: true, Tunnels: true,
-		MaxIPHeaders: 2, MaxLayers: 16, MaxIPv6Ext: 5, StaleBytes: true}
+		MaxIPHeaders: 2, MaxLayers: 16, MaxIPv6Ext: 5, StaleBytes: true,
+		RARPBodyIsPadding: true}
 }
 
 // Stats are run-wide counters only the dissector can know; the engine
@@ -455,27 +460,8 @@ func (d *Decoder) link() {
 			return
 		}
 		d.inner(dlt, hl)
-	case LinkRadiotap:
-		d.add("radiotap")
-		hl := int(header.U8(b, 2)) | int(header.U8(b, 3))<<8
-		if hl < 8 || hl > d.n {
-			p.Status |= StatL2Snapped
-			return
-		}
-		d.wlan(hl)
-	case LinkIEEE80211:
-		d.wlan(0)
-	case LinkPrism:
-		d.add("prism")
-		hl := 144
-		if d.n >= 8 && header.Be32(b, 0) == 0x00000044 {
-			hl = int(b[4]) | int(b[5])<<8 | int(b[6])<<16 | int(b[7])<<24
-		}
-		if hl > d.n {
-			p.Status |= StatL2Snapped
-			return
-		}
-		d.wlan(hl)
+	case LinkRadiotap, LinkIEEE80211, LinkPrism:
+		d.wirelessLink()
 	case LinkNFLOG:
 		d.add("nflog")
 		d.nflog()
@@ -512,6 +498,8 @@ func (d *Decoder) link() {
 	case LinkFDDI:
 		d.add("fddi")
 		d.fddi()
+	case LinkSymantec:
+		d.symantec()
 	case LinkJuniperEther, LinkJuniperPPP, LinkJuniperPPPoE, LinkJuniperMLPPP,
 		LinkJuniperMLFR, LinkJuniperES, LinkJuniperGGSN, LinkJuniperMFR,
 		LinkJuniperATM2, LinkJuniperServices, LinkJuniperATM1,
@@ -521,6 +509,23 @@ func (d *Decoder) link() {
 	default:
 		p.Status |= StatStopDissect
 	}
+}
+
+// symantecHdrSize is the length of the Symantec firewall link header.
+const symantecHdrSize = 44
+
+// symantec dissects a Symantec Enterprise Firewall frame: a 44-byte header
+// with the ethertype at offset 6 (as tcpdump and tshark read it).
+func (d *Decoder) symantec() {
+	p := d.p
+	d.add("symantec")
+	p.Status |= StatNoEthernet
+	if d.n < symantecHdrSize {
+		p.Status |= StatL2Snapped
+		return
+	}
+	d.l2Snap, d.l2Pad = symantecHdrSize, symantecHdrSize
+	d.etherType(header.Be16(d.b, 6), symantecHdrSize)
 }
 
 // isIPoIBType reports the ethertypes IPoIB carries.
@@ -575,16 +580,22 @@ func (d *Decoder) juniper() {
 	if b[3]&0x80 != 0 { // extensions present
 		off += 2 + int(header.Be16(b, 4))
 	}
-	if b[3]&0x01 == 0 { // no L2 header: IP follows
+	// Flag 0x01 only tells the direction; 0x02 says there is no L2
+	// header but a 4-byte protocol word before IP (as tshark reads it).
+	if b[3]&0x02 != 0 {
 		p.Status |= StatNoEthernet
-		d.ipByVersion(off)
+		d.ipByVersion(off + 4)
 		return
 	}
 	switch p.LinkType {
-	case LinkJuniperEther:
+	case LinkJuniperEther, LinkJuniperPPPoE: // PPPoE: an Ethernet frame follows
 		d.ethernet(off)
-	case LinkJuniperPPP, LinkJuniperPPPoE:
+	case LinkJuniperPPP:
 		p.Status |= StatNoEthernet | StatPPP
+		d.add("ppp")
+		if header.Be16(b, off) == 0xff03 { // address and control
+			off += 2
+		}
 		d.ppp(off)
 	default:
 		p.Status |= StatNoEthernet
@@ -645,56 +656,6 @@ func (d *Decoder) fddi() {
 		return
 	}
 	d.llc(13, -1)
-}
-
-// wlan dissects an 802.11 data frame with LLC/SNAP payload.
-func (d *Decoder) wlan(off int) {
-	p := d.p
-	b := d.b
-	d.add("wlan")
-	fc := header.U8(b, off)
-	flags := header.U8(b, off+1)
-	typ := fc >> 2 & 3
-	sub := fc >> 4
-	hl := 24
-	if flags&3 == 3 {
-		hl = 30
-	}
-	if d.n-off < hl {
-		p.Status |= StatL2Snapped
-		return
-	}
-	if typ != 2 || sub&4 != 0 { // management/control or null data
-		p.Status |= StatStopDissect
-		return
-	}
-	if sub&8 != 0 { // QoS
-		hl += 2
-		if flags&0x80 != 0 {
-			hl += 4
-		}
-	}
-	// Addresses by ToDS/FromDS.
-	var da, sa int
-	switch flags & 3 {
-	case 0:
-		da, sa = 4, 10
-	case 1:
-		da, sa = 16, 10
-	case 2:
-		da, sa = 4, 16
-	default:
-		da, sa = 16, 24
-	}
-	d.hasMAC = true
-	copy(d.dst[:], b[off+da:off+da+6])
-	copy(d.src[:], b[off+sa:off+sa+6])
-	if flags&0x40 != 0 { // protected
-		p.Status |= StatStopDissect
-		return
-	}
-	d.l2Snap, d.l2Pad = off+hl, off+hl
-	d.llc(off+hl, -1)
 }
 
 // frameRelay dissects a Q.922 address + NLPID / SNAP payload.
@@ -921,7 +882,9 @@ func (d *Decoder) etherType(typ uint16, off int) {
 	case header.EtherTypeRARP:
 		d.add("rarp")
 		d.l2Bit(StatRARP)
-		d.l2Len = d.arpLen(off)
+		if !d.cfg.RARPBodyIsPadding {
+			d.l2Len = d.arpLen(off)
+		}
 		d.l2Flow(typ, off)
 	case header.EtherTypeMPLSUC, header.EtherTypeMPLSMC:
 		d.mpls(off, typ == header.EtherTypeMPLSMC)

@@ -164,6 +164,7 @@ const (
 	tEtherIP
 	tCAPWAP
 	tIP4in6
+	tCAPWAPWLAN
 	tKinds
 )
 
@@ -252,7 +253,13 @@ func fzWrap(kind int, inner []byte, ip bool, v byte) ([]byte, bool) {
 		if ip {
 			inner = fzCat(fzEth(ethType), inner)
 		}
-		return udp4(40000, 5247, fzCat([]byte{0x00, 0x10, 0x03, 0x00, 0, 0, 0, 0}, inner)), true
+		return udp4(40000, 5247, fzCat([]byte{0x00, 0x10, 0x02, 0x00, 0, 0, 0, 0}, inner)), true
+	case tCAPWAPWLAN:
+		if !ip { // an Ethernet frame goes as 802.3 (T clear)
+			return udp4(40000, 5247, fzCat([]byte{0x00, 0x10, 0x02, 0x00, 0, 0, 0, 0}, inner)), true
+		}
+		wlan := fzCat([]byte{0x88, 0x01, 0, 0}, make([]byte, 18), []byte{0, 0, v, 0}, []byte{0xaa, 0xaa, 0x03, 0, 0, 0, byte(ethType >> 8), byte(ethType)})
+		return udp4(40000, 5247, fzCat([]byte{0x00, 0x10, 0x03, 0x00, 0, 0, 0, 0}, wlan, inner)), true
 	}
 	return inner, ip
 }
@@ -276,7 +283,8 @@ func fzTunnel(layers []byte, payload []byte) []byte {
 }
 
 // FuzzTunnels: up to 64 nested encapsulations (IP-in-IP, GRE, VXLAN,
-// GENEVE, Teredo, GTP, L2TP, AYIYA, MPLS, VLAN, PPPoE, EtherIP, CAPWAP),
+// GENEVE, Teredo, GTP, L2TP, AYIYA, MPLS, VLAN, PPPoE, EtherIP, CAPWAP
+// with an 802.3 or an 802.11 frame),
 // then the fuzzer flips bytes of the assembled frame at chosen places.
 func FuzzTunnels(f *testing.F) {
 	f.Add([]byte{tIPIP}, []byte("x"), uint16(0), uint8(0))
@@ -300,6 +308,34 @@ func FuzzTunnels(f *testing.F) {
 			fzCheck(t, d, LinkEthernet, data, 0)
 			fzCheck(t, d, LinkEthernet, data[:at], len(data))
 		}
+	})
+}
+
+// FuzzWireless: an 802.11 frame of any frame control, flags and body on
+// the 802.11 and radiotap link types and inside a CAPWAP data packet whose
+// first header word (HLEN, WBID, T/F/K flags) and fragment word are fuzzed.
+func FuzzWireless(f *testing.F) {
+	ipTCP := fzCat(fzIPv4(5, 40, 6, 0, nil), []byte("\x00\x50\x01\xbb\x00\x00\x00\x01\x00\x00\x00\x00\x50\x02\xff\xff\x00\x00\x00\x00"))
+	snap := fzCat([]byte{0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00}, ipTCP)
+	f.Add(uint32(0x00100300), uint16(0), uint8(0x88), uint8(0x01), fzCat(make([]byte, 20), []byte{0, 0}, snap))    // QoS data to DS
+	f.Add(uint32(0x00180300|0x10), uint16(0), uint8(0x08), uint8(0x03), fzCat(make([]byte, 26), snap))             // WDS, radio MAC
+	f.Add(uint32(0x00100380), uint16(8), uint8(0x88), uint8(0x81), fzCat(make([]byte, 20), []byte{0x80, 0}, snap)) // later fragment, HTC, A-MSDU
+	f.Add(uint32(0x01100300), uint16(0), uint8(0x80), uint8(0x00), make([]byte, 30))                               // DTLS preamble, beacon
+	f.Add(uint32(0x00000308), uint16(0), uint8(0x48), uint8(0x41), []byte{})                                       // HLEN 0, keep-alive, null data
+	d := NewDecoder(DefaultConfig())
+	f.Fuzz(func(t *testing.T, capwap uint32, frag uint16, fc, flags uint8, body []byte) {
+		if len(body) > 2048 {
+			return
+		}
+		wlan := fzCat([]byte{fc, flags, 0, 0}, body)
+		fzCheck(t, d, LinkIEEE80211, wlan, 0)
+		fzCheck(t, d, LinkRadiotap, fzCat([]byte{0, 0, 8, 0, 0, 0, 0, 0}, wlan), 0)
+		hdr := binary.BigEndian.AppendUint32(nil, capwap)
+		hdr = binary.BigEndian.AppendUint16(append(hdr, 0, 1), frag)
+		pay := fzCat(hdr, make([]byte, max(0, 4*int(capwap>>19&0x1f)-8)), wlan) // optional fields up to HLEN
+		data := fzCat(fzEth(0x0800), fzIPv4(5, 28+len(pay), 17, 0, nil), fzUDP(5247, 5247, 8+len(pay)), pay)
+		fzCheck(t, d, LinkEthernet, data, 0)
+		fzCheck(t, d, LinkEthernet, data[:len(data)/2], len(data))
 	})
 }
 

@@ -1,7 +1,10 @@
 package decode
 
 import (
+	"slices"
 	"testing"
+
+	"flowsift/internal/pcapgen"
 
 	"flowsift/internal/header"
 )
@@ -9,12 +12,19 @@ import (
 // fuzzLinks are the link types FuzzDecode exercises (selected by a byte).
 var fuzzLinks = []uint32{LinkEthernet, LinkRaw, LinkNull, LinkSLL, LinkSLL2, LinkPPP,
 	LinkCHDLC, LinkIPv4, LinkIPv6, LinkNFLOG, LinkPKTAP, LinkIPoIB, LinkFDDI, LinkRadiotap,
-	LinkPPI, LinkFrameRelay, LinkPrism, LinkJuniperEther}
+	LinkPPI, LinkFrameRelay, LinkPrism, LinkJuniperEther, LinkIEEE80211, LinkSymantec,
+	LinkJuniperPPP, LinkJuniperPPPoE}
 
 // FuzzDecode checks that arbitrary frames never panic, that every offset
 // stays inside the capture and that the lengths are consistent.
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte{}, uint8(0))
+	// Every hand-built frame of the dissector cases, on its link type.
+	for _, c := range pcapgen.DissectCases() {
+		if i := slices.Index(fuzzLinks, c.Link); i >= 0 {
+			f.Add(c.Data, uint8(i))
+		}
+	}
 	d := NewDecoder(DefaultConfig())
 	f.Fuzz(func(t *testing.T, data []byte, sel uint8) {
 		link := fuzzLinks[int(sel)%len(fuzzLinks)]

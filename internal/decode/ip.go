@@ -694,18 +694,11 @@ func (d *Decoder) udpPayload() {
 		case sp == 1701 || dp == 1701: // L2TP
 			d.l2tp(in)
 			return
-		case sp == 5246 || dp == 5246 || sp == 5247 || dp == 5247: // CAPWAP
-			d.add("capwap")
-			p.Status |= StatCAPWAP
-			if (dp == 5247 || sp == 5247) && len(pay) >= 8 {
-				w := header.Be32(pay, 0)
-				hl := int(w>>19&0x1f) * 4
-				if w&0x100 != 0 { // T: native 802.3 frame
-					d.ethernet(in + hl)
-				} else {
-					d.wlan(in + hl)
-				}
-			}
+		case sp == capwapPortControl || dp == capwapPortControl:
+			d.capwap(in, false)
+			return
+		case sp == capwapPortData || dp == capwapPortData:
+			d.capwap(in, true)
 			return
 		case sp == 12222 || dp == 12222 || sp == 12223 || dp == 12223: // LWAPP
 			d.add("lwapp")

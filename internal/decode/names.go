@@ -34,8 +34,8 @@ func etherTypeName(t uint16) string {
 		return "avtp"
 	case 0x22f3:
 		return "trill"
-	case 0x6002:
-		return "mop"
+	case 0x6001, 0x6002: // DEC MOP dump/load and remote console
+		return "dec_mop"
 	case 0x6003:
 		return "decnet"
 	case 0x6004:

@@ -20,7 +20,7 @@ func TestUDPTunnels(t *testing.T) {
 	ayiya := cat([]byte{0x41, 0x52, 0x11, 41}, make([]byte, 4), make([]byte, 16), make([]byte, 20), inner6)
 	l2tp := cat([]byte{0x00, 0x02, 0, 1, 0, 1, 0xff, 0x03}, be16b(0x0021), in)
 	geneve := cat([]byte{0, 0, 0x65, 0x58, 0, 0, 1, 0}, innerEth)
-	capwap := cat([]byte{0, 0x10, 0x03, 0x10, 0, 0, 0, 0}, innerEth) // HLEN 2, T set
+	capwap := cat([]byte{0, 0x10, 0x02, 0x00, 0, 0, 0, 0}, innerEth) // HLEN 2, WBID 1, T clear: 802.3
 	for _, tc := range []struct {
 		name     string
 		sp, dp   uint16
@@ -36,7 +36,7 @@ func TestUDPTunnels(t *testing.T) {
 		{"ayiya", 5072, 5072, ayiya, "eth:ipv4:udp:ayiya:ipv6:icmpv6", StatIPv4Pkt | StatIPv6Pkt | StatAYIYA, KindIPv6, 0, 48, ""},
 		{"l2tp", 1701, 1701, l2tp, "eth:ipv4:udp:l2tp:ppp:ipv4:tcp", StatIPv4Pkt | StatL2TP | StatPPP, KindIPv4, 1111, 42, ""},
 		{"geneve", 40000, 6081, geneve, "eth:ipv4:udp:geneve:eth:ipv4:tcp", StatIPv4Pkt | StatGENEVE, KindIPv4, 1111, 42, ""},
-		{"capwap", 40000, 5247, capwap, "eth:ipv4:udp:capwap:eth:ipv4:tcp", StatIPv4Pkt | StatCAPWAP, KindIPv4, 1111, 42, ""},
+		{"capwap", 40000, 5247, capwap, "eth:ipv4:udp:capwap.data:eth:ipv4:tcp", StatIPv4Pkt | StatCAPWAP, KindIPv4, 1111, 42, ""},
 		{"vxlan-flags", 40000, 4789, cat([]byte{0xff, 0, 0, 0, 0, 0, 1, 0}, innerEth), "eth:ipv4:udp", StatIPv4Pkt, KindIPv4, 40000, 28 + 8 + len(innerEth), ""},
 		{"udpencap-esp", 4500, 4500, []byte{0, 0, 1, 0, 0, 0, 0, 1}, "eth:ipv4:udp:udpencap:esp", StatIPv4Pkt | StatESP, KindIPv4, 4500, 36, ""},
 		{"udpencap-isakmp", 4500, 4500, []byte{0, 0, 0, 0, 1, 2, 3, 4}, "eth:ipv4:udp:udpencap:isakmp", StatIPv4Pkt, KindIPv4, 4500, 36, ""},

@@ -10,14 +10,15 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"flowsift/internal/capture"
+	"flowsift/internal/capture/live"
 	"flowsift/internal/colour"
 	"flowsift/internal/column"
 	"flowsift/internal/decode"
+	"flowsift/internal/filter"
 	"flowsift/internal/flow"
 	"flowsift/internal/plugin"
 	"flowsift/internal/report"
@@ -80,6 +81,10 @@ func Run(opts *Options, reg *plugin.Registry, stdout, stderr io.Writer) (status 
 	r.intr.abort.Store(&abort)
 	if err := r.setup(reg, stdout); err != nil {
 		r.closeOutputs()
+		if ue, ok := err.(*usageError); ok {
+			fmt.Fprintln(stderr, "flowsift: "+ue.msg)
+			return ExitUsage
+		}
 		if errors.Is(err, errNoInput) {
 			r.reportOpenErrors()
 			r.errLine("no packet could be read: no output written")
@@ -140,32 +145,29 @@ type runner struct {
 	progressShown bool
 	// Batches shared by the readers of successive input files.
 	free, full chan *batch
+
+	// BPF filter and live capture (input.go, live.go).
+	filter              *filter.Filter // nil: no filter
+	filterFailuresShown int            // link types of filter.Failed already reported
+	live                *live.Handle   // -i
+	pcapOut             *capture.NgWriter
+	lastFlush           time.Time
 }
 
 func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	o := r.opts
-	if len(o.Inputs) == 0 {
-		return errors.New("One of '-r', '-R', '-D' or '-i' option is required")
-	}
-	// The inputs are opened up to the first readable one before any output
-	// file exists: a run that can read nothing writes nothing.
-	for r.firstIdx = 0; r.firstIdx < len(o.Inputs); r.firstIdx++ {
-		f, err := r.open(o.Inputs[r.firstIdx])
-		if err == nil {
-			r.first = f
-			break
-		}
-		r.openErrs = append(r.openErrs, err)
-	}
-	if r.first == nil {
-		return errNoInput
-	}
-	if strings.HasPrefix(r.first.Format(), "pcapng") {
-		r.firstFormat = "pcapng"
+	// The interface, or the inputs up to the first readable one, are
+	// opened and the filter compiled before any output file exists: a run
+	// that can read nothing, or has a bad filter, writes nothing.
+	if err := r.openInput(); err != nil {
+		return err
 	}
 	in := o.ReadFile
 	if in == "" {
 		in = o.ListFile
+	}
+	if o.Interface != "" {
+		in = o.Interface
 	}
 	// "-w -": the flow file goes to stdout, the report to PREFIX_log.txt,
 	// the other files next to the input (core.md §1).
@@ -194,6 +196,8 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	// Tranalyzer reads past short frames into bytes of earlier frames; only
 	// core.FIXT2BUGS=0 reproduces that (docs/compat.md).
 	dcfg.StaleBytes = o.Sets["core.FIXT2BUGS"] == "0"
+	// It also counts a RARP body as padding (docs/compat.md).
+	dcfg.RARPBodyIsPadding = dcfg.StaleBytes
 	r.dec = decode.NewDecoder(dcfg)
 	capacity := flow.DefaultCapacity
 	if o.HashFactor > 1 {
@@ -292,6 +296,9 @@ func (r *runner) writeFlow(f *flow.Flow, dir byte) {
 
 // process reads every input; the status says whether all input was read.
 func (r *runner) process() int {
+	if r.live != nil {
+		return r.processLive()
+	}
 	code := 0
 	readAny := false
 	for i, path := range r.opts.Inputs {
@@ -330,6 +337,7 @@ func (r *runner) process() int {
 		r.rep.Linef("Snapshot length: %d%s", f.Snaplen(), report.Suffix(uint64(f.Snaplen())))
 		r.checkLinkType(f, path)
 		r.readFile(f, path)
+		r.reportFilterFailures(path)
 		r.c.ReadBytes += f.BytesRead()
 		f.Close()
 		if r.intr.interrupted() {
@@ -343,13 +351,16 @@ func (r *runner) process() int {
 	return code
 }
 
-func (r *runner) readFile(f *capture.File, path string) {
+func (r *runner) readFile(f source, path string) {
 	free, full := r.free, r.full
 	if free == nil {
 		free, full = newBatches()
 		r.free, r.full = free, full
 	}
-	rd := &reader{f: f, dec: r.dec, free: free, full: full}
+	rd := &reader{f: f, dec: r.dec, free: free, full: full, filter: r.filter, pcapOut: r.pcapOut}
+	if sw, ok := f.(interface{ Swapped() bool }); ok {
+		rd.swapper = sw
+	}
 	go rd.run()
 	for {
 		b := r.nextBatch(full)
@@ -362,6 +373,9 @@ func (r *runner) readFile(f *capture.File, path string) {
 		}
 		if r.opts.Progress {
 			r.progress(path, b.read, f.Size(), b.eof)
+		}
+		if r.live != nil {
+			r.liveTick(b)
 		}
 		if err := b.err; err != nil {
 			// Like Tranalyzer, the report names the problem in order; stderr
@@ -608,6 +622,12 @@ func (r *runner) closeOutputs() {
 	}
 	if r.first != nil {
 		r.first.Close()
+	}
+	if r.live != nil {
+		r.live.Close()
+	}
+	if r.pcapOut != nil {
+		r.pcapOut.Close(nil)
 	}
 	if r.logFile != nil {
 		r.logFile.Close()

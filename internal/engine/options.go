@@ -26,6 +26,14 @@ type Options struct {
 	SubnetDBs  []string // MaxMind databases (--geo, repeatable)
 	Progress   bool     // progress on stderr
 	Colour     colour.Mode
+	Filter     string // BPF expression ("" = none): trailing words or -F
+
+	// Live capture (-i); docs/live.md.
+	Interface string // -i: interface name or "any"
+	Snaplen   int    // -S: snap length (0 = 262144)
+	NoPromisc bool   // --no-promisc
+	RingMB    int    // -B: ring size in MiB (0 = default)
+	WritePcap string // --write-pcap: also save the captured frames (pcapng)
 }
 
 // OutputPrefix computes PREFIX from the input name and -w (core.md §3),

@@ -5,7 +5,9 @@ import (
 	"io"
 
 	"flowsift/internal/capture"
+	"flowsift/internal/capture/live"
 	"flowsift/internal/decode"
+	"flowsift/internal/filter"
 )
 
 // The run is a pipeline over two cores:
@@ -52,11 +54,19 @@ type batch struct {
 	// read is how far the reader was in the file when it sent the batch
 	// (for the progress line; File is not read from two goroutines).
 	read int64
+	// tick: the live capture was idle at tickSec/tickNsec (flows that
+	// timed out by then can be written).
+	tick     bool
+	tickSec  uint64
+	tickNsec uint32
 }
 
 // reader reads and decodes one capture file into batches.
 type reader struct {
-	f          *capture.File
+	f          source
+	filter     *filter.Filter              // packets it rejects are not processed at all
+	swapper    interface{ Swapped() bool } // capture files: byte order for filter.Match
+	pcapOut    *capture.NgWriter           // --write-pcap: frames that passed the filter
 	dec        *decode.Decoder
 	free, full chan *batch
 	rec        capture.Record
@@ -81,6 +91,7 @@ func (rd *reader) next() *batch {
 	b.warnText = b.warnText[:0]
 	b.err = nil
 	b.eof = false
+	b.tick = false
 	return b
 }
 
@@ -90,6 +101,12 @@ func (rd *reader) run() {
 	b := rd.next()
 	for {
 		err := rd.f.Next(&rd.rec)
+		if err == live.ErrIdle {
+			b.tick, b.tickSec, b.tickNsec = true, rd.rec.TsSec, rd.rec.TsNsec
+			rd.send(b)
+			b = rd.next()
+			continue
+		}
 		if err != nil {
 			if err != io.EOF {
 				b.err = err
@@ -103,6 +120,13 @@ func (rd *reader) run() {
 			b.eof = true
 			rd.send(b)
 			return
+		}
+		if rd.filter != nil && !rd.filter.Match(rd.rec.LinkType, rd.rec.Data, rd.rec.WireLen,
+			rd.swapper != nil && rd.swapper.Swapped()) {
+			continue
+		}
+		if rd.pcapOut != nil {
+			rd.pcapOut.Write(&rd.rec)
 		}
 		n := len(rd.rec.Data)
 		// Room for the frame and its stale tail (see below).

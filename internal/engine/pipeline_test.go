@@ -12,6 +12,7 @@ import (
 
 	"flowsift/internal/capture"
 	"flowsift/internal/corpus"
+	"flowsift/internal/filter"
 	"flowsift/internal/plugins"
 )
 
@@ -120,6 +121,12 @@ func newTestRunner(tb testing.TB, packetMode bool, lc *loopCapture, pluginNames 
 	dir := tb.TempDir()
 	in := filepath.Join(corpus.SharedDir(), "corpus", "generated", lc.files[0])
 	opts := &Options{ReadFile: in, Inputs: []string{in}, Prefix: dir + "/", PacketMode: packetMode, Plugins: pluginNames}
+	return startTestRunner(tb, opts)
+}
+
+// startTestRunner sets up a run with opts.
+func startTestRunner(tb testing.TB, opts *Options) *runner {
+	tb.Helper()
 	r := &runner{opts: opts, stderr: io.Discard, start: time.Now()}
 	if err := r.setup(plugins.Registry(), io.Discard); err != nil {
 		tb.Fatal(err)
@@ -148,6 +155,28 @@ func runPasses(tb testing.TB, r *runner, lc *loopCapture, passes int) {
 // one pass. What remains is per file (the capture reader, the reader
 // goroutine, whose g the runtime reuses or not: hence the tolerance of one
 // allocation); three more passes are over 50,000 more packets.
+// TestPipelineNoAllocsFiltered: a BPF filter in the reader allocates
+// nothing per packet either.
+func TestPipelineNoAllocsFiltered(t *testing.T) {
+	if !filter.Available {
+		t.Skip("built without cgo: no filters")
+	}
+	lc := loadLoop(t)
+	in := filepath.Join(corpus.SharedDir(), "corpus", "generated", lc.files[0])
+	r := startTestRunner(t, &Options{ReadFile: in, Inputs: []string{in}, Prefix: t.TempDir() + "/",
+		Filter: "tcp[tcpflags] & tcp-ack != 0 or arp"})
+	runPasses(t, r, lc, 3)
+	one := testing.AllocsPerRun(3, func() { runPasses(t, r, lc, 1) })
+	four := testing.AllocsPerRun(3, func() { runPasses(t, r, lc, 4) })
+	if four > one+1 {
+		t.Errorf("%v allocations for 4 passes, %v for 1 (%d packets per pass): the filtered path allocates", four, one, lc.packets)
+	}
+	// 23 passes: 3 to warm up, 4 × 1 and 4 × 4 in AllocsPerRun.
+	if r.c.Packets == 0 || r.c.Packets >= uint64(23*lc.packets) {
+		t.Fatalf("%d packets processed of %d: the filter does not discriminate", r.c.Packets, 23*lc.packets)
+	}
+}
+
 // withDiag is the default plugin set plus tcpDiag.
 var withDiag = []string{"basicFlow", "basicStats", "tcpFlags", "tcpStates", "tcpDiag"}
 

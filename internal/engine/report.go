@@ -174,6 +174,7 @@ func (r *runner) finalReport() {
 		rp.Linef("Number of pad bytes: %d%s", c.PadBytes, report.Suffix(c.PadBytes))
 	}
 	rp.Linef("Number of pcap bytes: %d%s", c.PcapBytes, report.Suffix(uint64(c.PcapBytes)))
+	r.liveReport()
 	np := float64(c.Packets)
 	cnt := func(label string, n uint64, of float64) {
 		if n > 0 {

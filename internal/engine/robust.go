@@ -19,7 +19,8 @@ import (
 // exitStatus turns the run's outcome into the process exit status (see
 // the Exit* constants): an interruption wins, then damaged input.
 func (r *runner) exitStatus(code int) int {
-	if s := r.intr.status(); s != 0 {
+	// A signal is how a live capture normally ends (as for tcpdump).
+	if s := r.intr.status(); s != 0 && r.live == nil {
 		return s
 	}
 	if code == ExitOK && r.c.Incomplete {
@@ -36,6 +37,9 @@ func (r *runner) outputPaths() []string {
 	}
 	if r.opts.LogFile {
 		p = append(p, r.prefix+"_log.txt")
+	}
+	if r.opts.WritePcap != "" {
+		p = append(p, r.opts.WritePcap)
 	}
 	return p
 }
@@ -81,7 +85,7 @@ func (r *runner) markPartialAfter(err error) {
 
 // checkLinkType warns once per file about a link type flowsift does not
 // know: its frames are counted, not dissected (no flows).
-func (r *runner) checkLinkType(f *capture.File, path string) {
+func (r *runner) checkLinkType(f source, path string) {
 	if desc, _ := capture.LinkTypeName(f.LinkType()); desc == "" {
 		r.warnLine(path + ": unknown link type " +
 			strconv.FormatUint(uint64(f.LinkType()), 10) + ": packets are counted but not dissected")

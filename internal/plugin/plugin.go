@@ -57,6 +57,12 @@ type Env struct {
 	PacketMode bool
 	// Subnets resolves subnet records (basicFlow, basicStats talker lines).
 	Subnets SubnetLookup
+	// Live is set for a live capture (-i); KernelReceived/KernelDropped
+	// are then the kernel's packet counters (received by the filter, and
+	// of those lost because the ring was full), set before the reports,
+	// for capture-loss views.
+	Live                          bool
+	KernelReceived, KernelDropped uint64
 	// Timeouts are the idle timeouts a plugin may give a flow, registered
 	// at construction in Tranalyzer's order (the flow table keeps one
 	// timeout walk per distinct value, core.md §9).

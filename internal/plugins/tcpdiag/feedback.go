@@ -429,7 +429,7 @@ func (p *Plugin) result(f *flow.Flow, d, o *dir) result {
 
 // dupCache remembers the identities of recent frames of every flow, to
 // recognise copies made by the network: one fixed table of 8-byte entries
-// (48 bits of identity hash, 16 bits of time in 1/16 s), overwritten as it
+// (48 bits of identity hash, 16 bits of time in 1/16 s; 512 KiB), overwritten as it
 // goes, so memory stays bounded whatever the capture and the table stays
 // in the processor's cache.
 type dupCache struct {
@@ -437,7 +437,7 @@ type dupCache struct {
 	mask uint64
 }
 
-const dupBits = 15
+const dupBits = 16
 
 // dupWindow (1/16 s units): copies further apart than 10 s are not taken
 // for network duplicates (a frame and its copy are milliseconds apart).

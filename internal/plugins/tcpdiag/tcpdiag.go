@@ -318,5 +318,22 @@ func (p *Plugin) Report(r *report.Report) {
 	r.Plugin(Name, fmt.Sprintf("TCP retransmissions: %d (spurious: %d, after a timeout: %d)", t.retx, t.spur, t.rto))
 	r.Plugin(Name, fmt.Sprintf("TCP reordered: %d, network duplicates: %d, CE-marked: %d, missed by the capture: %d",
 		t.reord, t.dup, t.ce, t.capLoss))
+	if p.env.Live {
+		r.Plugin(Name, liveCaptureLine(t.capLoss, p.env.KernelReceived, p.env.KernelDropped))
+	}
 	r.Plugin(Name, fmt.Sprintf("Aggregated diagFindings=0x%04x", p.agg))
+}
+
+// liveCaptureLine says, for a live capture (-i), whether the segments
+// "missed by the capture" may be the capture's own fault: the kernel's
+// drop counter for flowsift's socket tells.
+func liveCaptureLine(capLoss, received, dropped uint64) string {
+	s := fmt.Sprintf("Live capture: %d of %d packets dropped by the kernel", dropped, received)
+	switch {
+	case dropped > 0:
+		return s + " (capture losses are at least partly flowsift's own: a larger ring, -B, helps)"
+	case capLoss > 0:
+		return s + " (the capture losses happened before flowsift's socket: switch, mirror port, NIC)"
+	}
+	return s
 }
