@@ -378,6 +378,13 @@ func (s *Server) flowPage(w http.ResponseWriter, r *http.Request, a *Analysis) {
 	s.render(w, "flow.html", data)
 }
 
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 func field(t *Table, f []string, name string) string {
 	c := t.Col(name)
 	if c < 0 || c >= len(f) {
@@ -395,7 +402,7 @@ func diagSummary(t *Table, label string, f []string) dirSummary {
 		return d
 	}
 	segs := num("diagDataSegs")
-	d.Lines = append(d.Lines, fmt.Sprintf("%d data segments sent by this side.", segs))
+	d.Lines = append(d.Lines, fmt.Sprintf("%d data %s sent by this side.", segs, plural(segs, "segment", "segments")))
 	if l := num("diagLost"); l > 0 {
 		d.Lines = append(d.Lines, fmt.Sprintf("%d lost: %d before the capture point (upstream), %d after it (downstream).", l, num("diagLostUp"), num("diagLostDown")))
 	}
