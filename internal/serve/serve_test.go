@@ -380,3 +380,23 @@ func TestExplainerShape(t *testing.T) {
 		}
 	}
 }
+
+func TestStaticRevalidation(t *testing.T) {
+	_, hs := startServer(t, hostileCapture(t))
+	resp, err := http.Get(hs.URL + "/static/app.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	tag := resp.Header.Get("ETag")
+	req, _ := http.NewRequest("GET", hs.URL+"/static/app.js", nil)
+	req.Header.Set("If-None-Match", tag)
+	resp2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp2.Body.Close()
+	if resp.StatusCode != 200 || tag == "" || resp2.StatusCode != http.StatusNotModified {
+		t.Errorf("app.js: %d, ETag %q, revalidation %d", resp.StatusCode, tag, resp2.StatusCode)
+	}
+}

@@ -4,7 +4,9 @@
 package serve
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -134,7 +136,7 @@ func (s *Server) Current() *Analysis {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(assets, "assets")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.Handle("GET /static/", withETag(http.StripPrefix("/static/", http.FileServerFS(static))))
 	mux.HandleFunc("GET /{$}", s.overview)
 	mux.HandleFunc("GET /flows", s.withCapture(s.flowsPage))
 	mux.HandleFunc("GET /flow/{n}", s.withCapture(s.flowPage))
@@ -144,6 +146,29 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/flow/{n}/series", s.withCapture(s.apiSeries))
 	mux.HandleFunc("GET /api/decode", s.apiDecode)
 	return secure(mux)
+}
+
+// assetsTag identifies this binary's embedded assets: the browser
+// revalidates them with it (304) instead of downloading them per page.
+var assetsTag = func() string {
+	h := sha256.New()
+	fs.WalkDir(assets, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := assets.ReadFile(p)
+			h.Write([]byte(p))
+			h.Write(b)
+		}
+		return nil
+	})
+	return `"` + hex.EncodeToString(h.Sum(nil)[:12]) + `"`
+}()
+
+func withETag(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		w.Header().Set("ETag", assetsTag)
+		h.ServeHTTP(w, r)
+	})
 }
 
 // secure adds headers that keep anything from the capture inert even if
