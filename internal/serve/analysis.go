@@ -62,7 +62,7 @@ func analyse(name string, inputs []string, dir string, reg *plugin.Registry, ex 
 		return nil, fmt.Errorf("flow file: %v", err)
 	}
 	rep, _ := os.ReadFile(filepath.Join(dir, "flow_log.txt"))
-	a.Report = string(rep)
+	a.Report = stripANSI(string(rep))
 	a.indexFlows()
 	a.Ready = time.Since(st)
 	go func() {

@@ -49,11 +49,12 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 	a := s.Current()
 	data := struct {
 		page
-		Choices []string
-		Ex      *Explanation
-		ExErr   string
-		Report  string
-		Stats   []stat
+		Choices  []string
+		Ex       *Explanation
+		ExErr    string
+		Report   string
+		Warnings []string
+		Stats    []stat
 	}{Choices: s.choices}
 	data.Title, data.Nav = "Overview", "overview"
 	if a != nil {
@@ -64,6 +65,11 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 			data.ExErr = err.Error()
 		}
 		data.Report = a.Report
+		for _, l := range strings.Split(a.Report, "\n") {
+			if strings.HasPrefix(l, "[WRN]") || strings.HasPrefix(l, "[ERR]") {
+				data.Warnings = append(data.Warnings, l)
+			}
+		}
 		data.Stats = a.stats()
 	}
 	s.render(w, "overview.html", data)

@@ -400,3 +400,13 @@ func TestStaticRevalidation(t *testing.T) {
 		t.Errorf("app.js: %d, ETag %q, revalidation %d", resp.StatusCode, tag, resp2.StatusCode)
 	}
 }
+
+// TestOverviewReport: the end report without terminal colours, its
+// warnings listed under the findings.
+func TestOverviewReport(t *testing.T) {
+	_, hs := startServer(t, corpusCapture(t, "02_loss_bulk_sender_side.pcap"))
+	_, body := get(t, hs.URL+"/")
+	if bytes.Contains(body, []byte("\x1b[")) || !bytes.Contains(body, []byte(`<li>[WRN] L3 SnapLength &lt; Length in IP header</li>`)) {
+		t.Errorf("overview report:\n%s", body)
+	}
+}
