@@ -107,6 +107,9 @@ type iface struct {
 	res      uint64 // timestamp units per second
 	mul, div uint64 // decimal resolution: nsec = frac*mul/div; both 0 for binary
 	offset   uint64 // if_tsoffset seconds (two's complement added)
+	// Kernel drop counters of the interface's last statistics block.
+	haveDrops      bool
+	ifDrop, osDrop uint64
 }
 
 // File reads one capture.

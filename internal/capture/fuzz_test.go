@@ -31,6 +31,7 @@ func fuzzRead(t *testing.T, data []byte, mixed bool) {
 		}
 		err := f.Next(&r)
 		if err == io.EOF {
+			f.Drops() // the statistics blocks read on the way
 			break
 		}
 		if err != nil {
@@ -73,7 +74,10 @@ func seedPcapngs() [][]byte {
 	n.block(btISB, make([]byte, 8))
 	n.shb(be).idb(1, 0, n.opt(9, []byte{12})).epb(0, 1e15, 1, 9, []byte("g"))
 	m := (&ngB{}).shb(be).idb(228, 100).idb(229, 0).epb(1, 5, 1, 1, []byte("x")).epb(0, 6, 1, 1, []byte("y"))
-	return [][]byte{n.b, m.b}
+	// Interface statistics with kernel drop counters (explain's capture health).
+	k := (&ngB{}).shb(le).idb(1, 0)
+	k.epb(0, 1, 1, 1, []byte("z")).isb(0, k.opt(5, le.AppendUint64(nil, 3)), k.opt(7, le.AppendUint64(nil, 4)))
+	return [][]byte{n.b, m.b, k.b}
 }
 
 func FuzzPcap(f *testing.F) {

@@ -264,8 +264,11 @@ func (f *File) nextNg(rec *Record) error {
 				caplen = f.snapOf(0)
 			}
 			data = body[4:]
+		case btISB:
+			f.isb(body)
+			continue
 		default:
-			continue // SHB (handled in block), NRB, ISB, custom, ...
+			continue // SHB (handled in block), NRB, custom, ...
 		}
 		if uint64(ifID) >= uint64(len(f.ifaces)) {
 			return f.fail(false, start, fmt.Sprintf("a packet arrived on interface %d, but there's no Interface Description Block for that interface", ifID), nil)
@@ -370,4 +373,47 @@ func (f *File) resyncNg(start int64, msg string) error {
 	}
 	f.done = true
 	return f.fail(true, start, fmt.Sprintf("%s (no valid block found within %d bytes)", msg, resyncLimit), nil)
+}
+
+// isb keeps the kernel drop counters of an Interface Statistics Block
+// (isb_ifdrop, isb_osdrop): cumulative, so the last block of an interface
+// holds its totals. A malformed block is ignored, it carries no packets.
+func (f *File) isb(body []byte) {
+	if len(body) < 12 {
+		return
+	}
+	id := f.bo.Uint32(body)
+	if uint64(id) >= uint64(len(f.ifaces)) {
+		return
+	}
+	ifc := &f.ifaces[id]
+	for o := body[12:]; len(o) >= 4; {
+		code, n := f.bo.Uint16(o), int(f.bo.Uint16(o[2:]))
+		if code == 0 || 4+n > len(o) {
+			return
+		}
+		if n == 8 && (code == 5 || code == 7) {
+			v := f.bo.Uint64(o[4:])
+			if code == 5 {
+				ifc.ifDrop = v
+			} else {
+				ifc.osDrop = v
+			}
+			ifc.haveDrops = true
+		}
+		o = o[min(len(o), 4+(n+3)&^3):]
+	}
+}
+
+// Drops returns the kernel drop counters of the Interface Statistics
+// Blocks read so far, summed over interfaces (have is false without any).
+func (f *File) Drops() (have bool, ifDrop, osDrop uint64) {
+	for _, ifc := range f.ifaces {
+		if ifc.haveDrops {
+			have = true
+			ifDrop += ifc.ifDrop
+			osDrop += ifc.osDrop
+		}
+	}
+	return
 }

@@ -33,6 +33,7 @@ const usage = `Usage: flowsift [OPTION...] -r FILE|-i IFACE [-w PREFIX] [-s] [FI
                    functions)
        flowsift tcol [FILE]
        flowsift serve -r CAPTURE [--addr 127.0.0.1:8080]   web view
+       flowsift explain [--json] [--flow N] -r FILE   what went wrong, in words
        flowsift config [PLUGIN]        list plugins, switches and defaults
        flowsift install-aliases DIR    create tawk and tcol symlinks in DIR
        flowsift help | version
@@ -106,6 +107,8 @@ func Main(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return serveMain(args[1:], stdout, stderr)
 		case "config":
 			return config(args[1:], stdout, stderr)
+		case "explain":
+			return explainMain(args[1:], stdout, stderr)
 		case "install-aliases":
 			if len(args) == 2 && (args[1] == "-h" || args[1] == "--help") {
 				fmt.Fprintln(stdout, "Usage: flowsift install-aliases DIR\nCreate the symbolic links DIR/tawk and DIR/tcol to this binary.")

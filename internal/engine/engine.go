@@ -132,6 +132,8 @@ type runner struct {
 	pktFile       *os.File
 	pktOut        *sink.Async
 	logFile       *os.File
+	flowRec       *sink.Recorder // explain: flow rows in memory
+	pktRec        *sink.Recorder // explain: one flow's packet rows in memory
 	rep           *report.Report
 	repBuf        *bufio.Writer
 	processed     time.Time
@@ -177,9 +179,15 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 		w = ""
 		o.LogFile = true
 	}
-	prefix, err := OutputPrefix(in, w)
-	if err != nil {
-		return fmt.Errorf("cannot create output folder: %v", err)
+	// In memory only (explain without -w): no file at all.
+	noFiles := o.Collect != nil && o.Prefix == ""
+	var prefix string
+	var err error
+	if !noFiles {
+		prefix, err = OutputPrefix(in, w)
+		if err != nil {
+			return fmt.Errorf("cannot create output folder: %v", err)
+		}
 	}
 	r.prefix = prefix
 	r.env.PacketMode = o.PacketMode
@@ -221,6 +229,30 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 		others = flow.DefaultTimeouts
 	}
 	r.table = flow.NewTableTimeouts(capacity, r.writeFlow, &r.env.Status, timeout, others)
+
+	if c := o.Collect; c != nil {
+		c.FlowColumns = r.flowColumns()
+		c.Flows = sink.NewRecorder(c.FlowColumns, c.FlowWant)
+		if c.FlowRow != nil {
+			c.Flows.Stream(c.FlowColumns, c.FlowRow)
+		}
+		c.PacketColumns = []column.Column{{Name: "pktNo", Type: "U64"}, {Name: "flowInd", Type: "U64"}}
+		for _, pl := range r.plugins {
+			c.PacketColumns = append(c.PacketColumns, pl.PacketColumns()...)
+		}
+		c.PacketColumns = append(c.PacketColumns, column.Column{Name: "l7Content", Type: "S"})
+		if c.PacketsOfFlow > 0 {
+			c.Packets = sink.NewRecorder(c.PacketColumns, c.PacketWant)
+			c.Packets.KeepCol, c.Packets.KeepValue = 1, c.PacketsOfFlow
+			r.pktRec = c.Packets
+		}
+		r.flowRec = c.Flows
+	}
+	if noFiles {
+		r.repBuf = bufio.NewWriter(io.Discard)
+		r.rep = &report.Report{W: r.repBuf}
+		return nil
+	}
 
 	if o.LogFile {
 		r.logFile, err = r.create(prefix+"_log.txt", "log file")
@@ -283,15 +315,26 @@ func (r *runner) flowColumns() []column.Column {
 
 // writeFlow is the table's output callback: one row of the flow file.
 func (r *runner) writeFlow(f *flow.Flow, dir byte) {
-	w := r.flowOut
-	w.Col()
-	w.Dir(dir)
-	w.Col()
-	w.U(f.FlowInd)
-	for _, pl := range r.plugins {
-		pl.FlowOutput(f, w)
+	if w := r.flowOut; w != nil {
+		w.Col()
+		w.Dir(dir)
+		w.Col()
+		w.U(f.FlowInd)
+		for _, pl := range r.plugins {
+			pl.FlowOutput(f, w)
+		}
+		w.EndRow()
 	}
-	w.EndRow()
+	if w := r.flowRec; w != nil {
+		w.Col()
+		w.Dir(dir)
+		w.Col()
+		w.U(f.FlowInd)
+		for _, pl := range r.plugins {
+			pl.FlowOutput(f, w)
+		}
+		w.EndRow()
+	}
 }
 
 // process reads every input; the status says whether all input was read.
@@ -338,6 +381,11 @@ func (r *runner) process() int {
 		r.checkLinkType(f, path)
 		r.readFile(f, path)
 		r.reportFilterFailures(path)
+		if c := r.opts.Collect; c != nil {
+			in := InputInfo{Path: path, Format: f.Format(), LinkType: f.LinkType(), Snaplen: f.Snaplen()}
+			in.HaveDrops, in.IfDrop, in.OSDrop = f.Drops()
+			c.Inputs = append(c.Inputs, in)
+		}
 		r.c.ReadBytes += f.BytesRead()
 		f.Close()
 		if r.intr.interrupted() {
@@ -467,6 +515,17 @@ func (r *runner) packet(p *decode.Packet, warnings []byte) {
 		w.Col()
 		w.Content(p.L7())
 		w.EndRow()
+	} else if w := r.pktRec; w != nil {
+		w.Col()
+		w.U(p.Num)
+		w.Col()
+		w.U(f.FlowInd)
+		for _, pl := range r.plugins {
+			pl.Packet(f, p, w)
+		}
+		w.Col()
+		w.Content(nil)
+		w.EndRow()
 	} else {
 		for _, pl := range r.plugins {
 			pl.Packet(f, p, nil)
@@ -561,9 +620,15 @@ func (r *runner) finish() error {
 			firstErr = err
 		}
 	}
-	if err := r.flowOut.Close(); err != nil {
-		keep(err)
-		r.flowsCut = r.flowFile == nil
+	if c := r.opts.Collect; c != nil {
+		c.Counters = r.c
+		c.Flows.Close()
+	}
+	if r.flowOut != nil {
+		if err := r.flowOut.Close(); err != nil {
+			keep(err)
+			r.flowsCut = r.flowFile == nil
+		}
 	}
 	if r.flowFile != nil {
 		keep(r.flowFile.Close())
@@ -608,6 +673,9 @@ func (r *runner) progress(path string, read, size int64, done bool) {
 // closeOutputs stops the writer goroutines and closes the files that a
 // failed setup had already opened.
 func (r *runner) closeOutputs() {
+	if c := r.opts.Collect; c != nil && c.Flows != nil {
+		c.Flows.Close()
+	}
 	if r.flowOut != nil {
 		r.flowOut.Close()
 	}

@@ -6,6 +6,8 @@ import (
 	"os"
 
 	"flowsift/internal/colour"
+	"flowsift/internal/column"
+	"flowsift/internal/sink"
 	"path/filepath"
 	"strings"
 )
@@ -26,6 +28,7 @@ type Options struct {
 	SubnetDBs  []string // MaxMind databases (--geo, repeatable)
 	Progress   bool     // progress on stderr
 	Colour     colour.Mode
+	Collect    *Collect
 	Filter     string // BPF expression ("" = none): trailing words or -F
 
 	// Live capture (-i); docs/live.md.
@@ -97,4 +100,38 @@ func outputName(input string) string {
 		}
 	}
 	return name
+}
+
+// Collect asks a run to keep its rows in memory (flowsift explain). With
+// Options.Prefix empty no file is written and the end report is dropped;
+// with a prefix the files are written as usual and the rows kept as well.
+type Collect struct {
+	// Flows receives every flow row (the engine creates it), with the
+	// columns named in FlowWant (nil: all); Packets likewise with PacketWant.
+	Flows                *sink.Recorder
+	FlowWant, PacketWant []string
+	// FlowRow, when set, receives each flow row as it is written instead
+	// of Flows keeping it (sink.Recorder.Stream).
+	FlowRow func(row *sink.Table)
+	// PacketsOfFlow > 0 keeps the packet rows of that flow (flowInd) in
+	// Packets, as packet mode would write them.
+	PacketsOfFlow uint64
+	Packets       *sink.Recorder
+
+	// Filled by the run.
+	FlowColumns, PacketColumns []column.Column
+	Counters                   Counters
+	Inputs                     []InputInfo
+}
+
+// InputInfo describes one capture file read by the run.
+type InputInfo struct {
+	Path     string
+	Format   string
+	LinkType uint32
+	Snaplen  uint32
+	// Kernel drop counters from pcapng interface statistics (HaveDrops
+	// false when the file has none).
+	HaveDrops      bool
+	IfDrop, OSDrop uint64
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"flowsift/internal/engine"
+	"flowsift/internal/explain"
 	"flowsift/internal/plugin"
 	"flowsift/internal/tawk"
 )
@@ -143,17 +144,17 @@ func (a *Analysis) Explanation() (*Explanation, error) {
 	return a.expl, a.explErr
 }
 
-// DefaultExplainer is the overview's source of findings. When
-// internal/explain lands, this becomes
-//
-//	return ExplainerFunc(func(a *Analysis, reg *plugin.Registry) (*Explanation, error) {
-//		res, err := explain.Analyze(a.Options(), reg)
-//		if err != nil {
-//			return nil, err
-//		}
-//		return FromResult(res, "flowsift explain")
-//	})
-func DefaultExplainer() Explainer { return DiagExplainer{} }
+// DefaultExplainer is the overview's source of findings: flowsift explain
+// (internal/explain) over the same capture.
+func DefaultExplainer() Explainer {
+	return ExplainerFunc(func(a *Analysis, reg *plugin.Registry) (*Explanation, error) {
+		res, err := explain.Analyze(a.Options(), reg)
+		if err != nil {
+			return nil, err
+		}
+		return FromResult(res, "flowsift explain")
+	})
+}
 
 // ExplainerFunc adapts a function to Explainer.
 type ExplainerFunc func(a *Analysis, reg *plugin.Registry) (*Explanation, error)
@@ -179,7 +180,19 @@ func FromResult(res any, source string) (*Explanation, error) {
 		ex.Health = map[string]any{}
 	}
 	if _, ok := ex.Health["status"]; !ok {
-		ex.Health["status"] = "unknown"
+		// explain rates findings, not the capture: the worst one decides.
+		status := "good"
+		for i := range ex.Findings {
+			switch ex.Findings[i].Severity {
+			case "error":
+				status = "problems"
+			case "warning", "warn":
+				if status == "good" {
+					status = "warnings"
+				}
+			}
+		}
+		ex.Health["status"] = status
 	}
 	ex.Source = source
 	return ex, nil
@@ -189,4 +202,39 @@ func FromResult(res any, source string) (*Explanation, error) {
 // explainer that runs its own analysis).
 func (a *Analysis) Options() *engine.Options {
 	return &engine.Options{Inputs: a.Inputs, ReadFile: a.Inputs[0], Plugins: Plugins, Sets: map[string]string{}, CmdLine: "flowsift serve"}
+}
+
+// HealthItems lists the health facts besides the status, for the page.
+func (e *Explanation) HealthItems() []stat {
+	var keys []string
+	for k := range e.Health {
+		if k != "status" && k != "vantage" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var out []stat
+	for _, k := range keys {
+		v := e.Health[k]
+		var text string
+		switch x := v.(type) {
+		case nil:
+			continue
+		case bool:
+			text = map[bool]string{true: "yes", false: "no"}[x]
+		case []any:
+			if len(x) == 0 {
+				continue
+			}
+			var parts []string
+			for _, p := range x {
+				parts = append(parts, fmt.Sprint(p))
+			}
+			text = strings.Join(parts, "; ")
+		default:
+			text = fmt.Sprint(x)
+		}
+		out = append(out, stat{Label: strings.ReplaceAll(k, "_", " "), Value: text})
+	}
+	return out
 }

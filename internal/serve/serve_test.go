@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -408,5 +409,26 @@ func TestOverviewReport(t *testing.T) {
 	_, body := get(t, hs.URL+"/")
 	if bytes.Contains(body, []byte("\x1b[")) || !bytes.Contains(body, []byte(`<li>[WRN] L3 SnapLength &lt; Length in IP header</li>`)) {
 		t.Errorf("overview report:\n%s", body)
+	}
+}
+
+// TestDiagExplainer: the findings derived from diagFindings alone, one
+// per bit set, with its tawk -V description.
+func TestDiagExplainer(t *testing.T) {
+	s, _ := startServer(t, corpusCapture(t, "02_loss_bulk_sender_side.pcap"))
+	ex, err := DiagExplainer{}.Explain(s.Current(), testRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range ex.Findings {
+		got = append(got, fmt.Sprintf("%s %s %v %s", f.Code, f.Severity, f.Flows, f.Summary))
+	}
+	want := []string{
+		"diagFindings.1 warn [3] Data lost after the capture point (downstream)",
+		"diagFindings.8 warn [3] Sender limited by the receive window",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") || ex.Health["status"] != "warnings" {
+		t.Errorf("findings:\n%s\nstatus %v", strings.Join(got, "\n"), ex.Health["status"])
 	}
 }

@@ -1,0 +1,1055 @@
+// Package explain tells what went wrong in a capture, in words, with the
+// evidence: it runs the analysis in memory with tcpDiag and a small facts
+// plugin loaded, reads the flow rows by column name, and derives capture
+// health, findings ranked by impact and one summary per problem flow.
+// Rendering (text.go) is separate from the analysis, so that other views
+// (flowsift serve) show the same Result.
+package explain
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"strings"
+
+	"flowsift/internal/engine"
+	"flowsift/internal/plugin"
+	"flowsift/internal/sink"
+)
+
+// Severities of a finding.
+const (
+	SevInfo    = "info"
+	SevWarning = "warning"
+	SevError   = "error"
+)
+
+// Result is what explain found. It marshals to
+// {"capture": {...}, "health": {...}, "findings": [...]}.
+type Result struct {
+	Capture  Capture   `json:"capture"`
+	Health   Health    `json:"health"`
+	Findings []Finding `json:"findings"`
+}
+
+// Capture describes the input and carries the per-flow summaries.
+type Capture struct {
+	Files     []string  `json:"files"`
+	Format    string    `json:"format"`
+	LinkType  uint32    `json:"link_type"`
+	Snaplen   uint32    `json:"snaplen"`
+	Packets   uint64    `json:"packets"`
+	Bytes     uint64    `json:"bytes"`
+	Flows     int       `json:"flows"`
+	TCPFlows  int       `json:"tcp_flows"`
+	Start     float64   `json:"start"`
+	Duration  float64   `json:"duration_s"`
+	Summaries []Summary `json:"flow_summaries"`
+	// Detail is the timeline of one flow (explain --flow N).
+	Detail *FlowDetail `json:"flow_detail,omitempty"`
+}
+
+// Health says whether the capture itself can be trusted.
+type Health struct {
+	Complete       bool      `json:"complete"`
+	CaptureLoss    uint64    `json:"capture_loss_segments"`
+	KernelDrops    *uint64   `json:"kernel_drops,omitempty"`
+	SnapCutHeaders uint64    `json:"flows_with_headers_cut"`
+	Vantage        []Vantage `json:"vantage"`
+	ChecksumOffl   bool      `json:"checksum_offload"`
+	AboveMSS       bool      `json:"segments_above_mss"`
+	TimeAnomalies  []string  `json:"time_anomalies"`
+	Notes          []string  `json:"notes"`
+}
+
+// Vantage is where the capture sits on one connection.
+type Vantage struct {
+	Flow     uint64 `json:"flow"`
+	Endpoint string `json:"connection"`
+	Point    string `json:"capture_point"`
+}
+
+// Finding is one problem of the capture, with all the flows that show it.
+type Finding struct {
+	Code     string         `json:"code"`
+	Severity string         `json:"severity"`
+	Summary  string         `json:"summary"`
+	Detail   string         `json:"detail"`
+	Flows    []uint64       `json:"flows"`
+	Evidence map[string]any `json:"evidence"`
+	impact   float64
+}
+
+// Summary is the one-line account of a flow.
+type Summary struct {
+	Flow    uint64   `json:"flow"`
+	Proto   string   `json:"proto"`
+	Client  string   `json:"client"`
+	Server  string   `json:"server"`
+	Codes   []string `json:"codes"`
+	Text    string   `json:"text"`
+	Problem bool     `json:"problem"`
+	impact  float64
+}
+
+// Options are explain's own settings.
+type Options struct {
+	Flow uint64 // > 0: the timeline of this flow
+	All  bool   // a summary for every flow, not only the problem flows
+}
+
+// Analyze runs the capture named by opts through the engine in memory
+// and explains it. opts.Plugins and opts.Collect are set here.
+func Analyze(opts *engine.Options, reg *plugin.Registry) (*Result, error) {
+	return AnalyzeFlow(opts, reg, Options{})
+}
+
+// AnalyzeFlow is Analyze with explain's own options.
+func AnalyzeFlow(opts *engine.Options, reg *plugin.Registry, xo Options) (*Result, error) {
+	// The rows kept for the analysis are long-lived and few (one per flow
+	// direction): collect less often while they pile up.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	r2 := registryWithFacts(reg)
+	o := *opts
+	o.Plugins = explainPlugins
+	var rows []*dirRow
+	o.Collect = &engine.Collect{PacketsOfFlow: xo.Flow, FlowWant: flowWant, PacketWant: packetWant,
+		FlowRow: func(t *sink.Table) { rows = append(rows, readRow(t)) }}
+	o.Progress = false
+	var errBuf strings.Builder
+	status := engine.Run(&o, r2, discard{}, &errBuf)
+	c := o.Collect
+	if c.Flows == nil {
+		return nil, errors.New(strings.TrimSpace(errBuf.String()))
+	}
+	if status == engine.ExitFailed && c.Counters.Packets == 0 {
+		return nil, errors.New(strings.TrimSpace(errBuf.String()))
+	}
+	a := newAnalysis(c)
+	a.all = xo.All
+	a.run(rows)
+	if xo.Flow > 0 {
+		a.res.Capture.Detail = a.detail(xo.Flow, c.Packets.Table(c.PacketColumns))
+	}
+	return a.res, nil
+}
+
+// explainPlugins are the plugins of explain's run.
+var explainPlugins = []string{"basicFlow", "basicStats", "tcpFlags", "tcpStates", "tcpDiag", factsName}
+
+// registryWithFacts is reg with the facts plugin added.
+func registryWithFacts(reg *plugin.Registry) *plugin.Registry {
+	r2 := &plugin.Registry{}
+	for _, rg := range reg.All() {
+		r2.Add(rg)
+	}
+	if r2.Find(factsName) == nil {
+		registerFacts(r2)
+	}
+	return r2
+}
+
+type discard struct{}
+
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
+
+// dirRow is one flow row: one direction of a connection, the values
+// explain reads, by column name.
+type dirRow struct {
+	dir                          byte
+	ind                          uint64
+	stat                         uint64
+	first, last, dur             float64
+	src, dst                     netip.Addr
+	sport, dport                 uint64
+	proto                        uint64
+	pkts, bytes, maxL7           uint64
+	ttlChgCol                    uint64
+	ipFlags, ipOpt               uint64
+	tcpFStat, tcpFlags, anomaly  uint64
+	states, mss, mptbf, tcpOpts  uint64
+	segs, lost, retx, spur, reor uint64
+	dup, ce, capLoss             uint64
+	vantage                      string
+	findings                     uint64
+	lostUp, lostDown, rto        uint64
+	zwTime, ackRTT, hsRTT        float64
+	// facts
+	firstPkt, lastPkt, synPkt, rstPkt, rstCnt, rstTTL, rstIPID uint64
+	ttlMin, ttlMax, ttlChgPkt, ttlChg, belowPkt, belowCnt      uint64
+	zeroWinPkt, finPkt, dataBytes                              uint64
+	ttlSet                                                     [4]uint64
+	rstTime, lastOther                                         float64
+	blips, blipPkt, blipTTL, blipData                          uint64
+	badFlags, badFlagsPkt                                      uint64
+	ece, cwr, fragDgrams, fragDone, fragBad, fragPkt           uint64
+	csumChecked, csumBad, csumPkt, kaUnanswered                uint64
+	zwAdv                                                      uint64
+	zwAdvTime                                                  float64
+}
+
+type conn struct {
+	ind   uint64
+	a, b  *dirRow // a: the initiator's row; b nil for a lone flow
+	codes []string
+	notes []string
+	imp   float64
+}
+
+type analysis struct {
+	c     *engine.Collect
+	res   *Result
+	conns []*conn
+	byInd map[uint64]*conn
+	find  map[string]*Finding
+	all   bool
+}
+
+func newAnalysis(c *engine.Collect) *analysis {
+	return &analysis{c: c, res: &Result{Findings: []Finding{}}, byInd: map[uint64]*conn{}, find: map[string]*Finding{}}
+}
+
+// flowWant are the flow columns explain reads: the others are not kept.
+var flowWant = []string{"diagCE", "diagCapLoss", "diagDataAckRTT", "diagDataSegs", "diagDup", "diagFindings", "diagHsRTT", "diagLost", "diagLostDown", "diagLostUp", "diagRTO", "diagReord", "diagRetx", "diagRetxSpur", "diagVantage", "diagZeroWinTime", "dir", "dstIP", "dstPort", "duration", "flowInd", "flowStat", "ipFlags", "ipOptCnt", "ipTTLChg", "l4Proto", "l7BytesSnt", "maxL7PktSz", "pktsSnt", "srcIP", "srcPort", "tcpAnomaly", "tcpFStat", "tcpFlags", "tcpMPTBF", "tcpMSS", "tcpOptions", "tcpStatesAFlags", "timeFirst", "timeLast", "xBadFlags", "xBadFlagsPkt", "xBelowCnt", "xBelowPkt", "xCWR", "xCsumBad", "xCsumChecked", "xCsumPkt", "xDataBytes", "xECE", "xFinPkt", "xFirstPkt", "xFragBad", "xFragDgrams", "xFragDone", "xFragPkt", "xKAUnanswered", "xLastOtherTime", "xLastPkt", "xRstCnt", "xRstIPID", "xRstPkt", "xRstTTL", "xRstTime", "xSynPkt", "xTTLBlipData", "xTTLBlipPkt", "xTTLBlipTTL", "xTTLBlips", "xTTLChg", "xTTLChgPkt", "xTTLMax", "xTTLMin", "xTTLSet", "xZeroWinAdv", "xZeroWinAdvTime", "xZeroWinPkt"}
+
+// readRow turns one flow row into a dirRow.
+func readRow(t *sink.Table) *dirRow {
+	const i = 0
+	u := func(i int, n string) uint64 { return t.Value(i, n).U }
+	f := func(i int, n string) float64 { return t.Value(i, n).F }
+	d := &dirRow{
+		dir: byte(u(i, "dir")), ind: u(i, "flowInd"), stat: u(i, "flowStat"),
+		first: f(i, "timeFirst"), last: f(i, "timeLast"), dur: f(i, "duration"),
+		src: t.Value(i, "srcIP").Addr, dst: t.Value(i, "dstIP").Addr,
+		sport: u(i, "srcPort"), dport: u(i, "dstPort"), proto: u(i, "l4Proto"),
+		pkts: u(i, "pktsSnt"), bytes: u(i, "l7BytesSnt"), maxL7: u(i, "maxL7PktSz"),
+		ttlChgCol: u(i, "ipTTLChg"), ipFlags: u(i, "ipFlags"), ipOpt: u(i, "ipOptCnt"),
+		tcpFStat: u(i, "tcpFStat"), tcpFlags: u(i, "tcpFlags"), anomaly: u(i, "tcpAnomaly"),
+		states: u(i, "tcpStatesAFlags"), mss: u(i, "tcpMSS"), mptbf: u(i, "tcpMPTBF"), tcpOpts: u(i, "tcpOptions"),
+		segs: u(i, "diagDataSegs"), lost: u(i, "diagLost"), retx: u(i, "diagRetx"), spur: u(i, "diagRetxSpur"),
+		reor: u(i, "diagReord"), dup: u(i, "diagDup"), ce: u(i, "diagCE"), capLoss: u(i, "diagCapLoss"),
+		vantage: t.Value(i, "diagVantage").S, findings: u(i, "diagFindings"),
+		lostUp: u(i, "diagLostUp"), lostDown: u(i, "diagLostDown"), rto: u(i, "diagRTO"),
+		zwTime: f(i, "diagZeroWinTime"), ackRTT: f(i, "diagDataAckRTT"), hsRTT: f(i, "diagHsRTT"),
+		firstPkt: u(i, "xFirstPkt"), lastPkt: u(i, "xLastPkt"), synPkt: u(i, "xSynPkt"), rstPkt: u(i, "xRstPkt"),
+		rstCnt: u(i, "xRstCnt"), rstTTL: u(i, "xRstTTL"), rstIPID: u(i, "xRstIPID"),
+		ttlMin: u(i, "xTTLMin"), ttlMax: u(i, "xTTLMax"), ttlChgPkt: u(i, "xTTLChgPkt"), ttlChg: u(i, "xTTLChg"),
+		belowPkt: u(i, "xBelowPkt"), belowCnt: u(i, "xBelowCnt"), zeroWinPkt: u(i, "xZeroWinPkt"),
+		finPkt: u(i, "xFinPkt"), ece: u(i, "xECE"), cwr: u(i, "xCWR"),
+		fragDgrams: u(i, "xFragDgrams"), fragDone: u(i, "xFragDone"), fragBad: u(i, "xFragBad"), fragPkt: u(i, "xFragPkt"),
+		csumChecked: u(i, "xCsumChecked"), csumBad: u(i, "xCsumBad"), csumPkt: u(i, "xCsumPkt"), kaUnanswered: u(i, "xKAUnanswered"),
+		zwAdv: u(i, "xZeroWinAdv"), zwAdvTime: float64(u(i, "xZeroWinAdvTime")) / 1e9, dataBytes: u(i, "xDataBytes"),
+	}
+	d.blips, d.blipPkt, d.blipTTL, d.blipData = u(i, "xTTLBlips"), u(i, "xTTLBlipPkt"), u(i, "xTTLBlipTTL"), u(i, "xTTLBlipData")
+	d.badFlags, d.badFlagsPkt = u(i, "xBadFlags"), u(i, "xBadFlagsPkt")
+	d.rstTime, d.lastOther = float64(u(i, "xRstTime"))/1e9, float64(u(i, "xLastOtherTime"))/1e9
+	k := 0
+	for _, v := range t.Cell(i, "xTTLSet") {
+		if v.Kind == 'R' {
+			k++
+		} else if k < 4 {
+			d.ttlSet[k] = v.U
+		}
+	}
+	return d
+}
+
+func (a *analysis) run(rows []*dirRow) {
+	for _, d := range rows {
+		cn := a.byInd[d.ind]
+		if cn == nil {
+			cn = &conn{ind: d.ind}
+			a.byInd[d.ind] = cn
+			a.conns = append(a.conns, cn)
+		}
+		if d.stat&1 == 0 && cn.a == nil {
+			cn.a = d
+		} else if cn.b == nil {
+			cn.b = d
+		} else {
+			cn.a = d
+		}
+	}
+	for _, cn := range a.conns {
+		if cn.a == nil {
+			cn.a, cn.b = cn.b, nil
+		}
+	}
+	sort.Slice(a.conns, func(i, j int) bool { return a.conns[i].ind < a.conns[j].ind })
+	a.capture()
+	a.health()
+	a.tcpFindings()
+	a.handshakes()
+	a.scans()
+	a.injected()
+	a.handshakeFindings()
+	a.resets()
+	a.ipFindings()
+	a.finish()
+}
+
+func (a *analysis) capture() {
+	c := a.c
+	cp := &a.res.Capture
+	for _, in := range c.Inputs {
+		cp.Files = append(cp.Files, filepath.Base(in.Path))
+		if cp.Format == "" {
+			cp.Format, cp.LinkType, cp.Snaplen = in.Format, in.LinkType, in.Snaplen
+		}
+	}
+	k := c.Counters
+	cp.Packets, cp.Bytes = k.Packets, k.Bytes
+	if k.HaveFirst {
+		cp.Start = float64(k.FirstSec) + float64(k.FirstNsec)/1e9
+		cp.Duration = float64(k.LastSec) + float64(k.LastNsec)/1e9 - cp.Start
+	}
+	cp.Flows = len(a.conns)
+	for _, cn := range a.conns {
+		if cn.a.proto == 6 {
+			cp.TCPFlows++
+		}
+	}
+	cp.Summaries = []Summary{}
+}
+
+// endpoint is "addr:port" (IPv6 in brackets).
+func endpoint(ip netip.Addr, port uint64) string {
+	if !ip.IsValid() {
+		return "-"
+	}
+	return netip.AddrPortFrom(ip, uint16(port)).String()
+}
+
+func (cn *conn) client() string { return endpoint(cn.a.src, cn.a.sport) }
+func (cn *conn) server() string { return endpoint(cn.a.dst, cn.a.dport) }
+func (cn *conn) label() string {
+	return fmt.Sprintf("flow %d (%s → %s)", cn.ind, cn.client(), cn.server())
+}
+
+// rows returns the connection's rows.
+func (cn *conn) rows() []*dirRow {
+	if cn.b == nil {
+		return []*dirRow{cn.a}
+	}
+	return []*dirRow{cn.a, cn.b}
+}
+
+// peer returns the other row of d's connection (nil for a lone flow).
+func (cn *conn) peer(d *dirRow) *dirRow {
+	if d == cn.a {
+		return cn.b
+	}
+	return cn.a
+}
+
+// add records that cn shows code, with its contribution to the finding's
+// impact (bytes or segments affected, scaled by the caller).
+func (a *analysis) add(code, sev string, cn *conn, impact float64) *Finding {
+	f := a.find[code]
+	if f == nil {
+		f = &Finding{Code: code, Severity: sev, Evidence: map[string]any{}, Flows: []uint64{}}
+		a.find[code] = f
+	}
+	if sevRank(sev) > sevRank(f.Severity) {
+		f.Severity = sev
+	}
+	if cn != nil {
+		if len(f.Flows) == 0 || f.Flows[len(f.Flows)-1] != cn.ind {
+			f.Flows = append(f.Flows, cn.ind)
+		}
+		has := false
+		for _, c := range cn.codes {
+			has = has || c == code
+		}
+		if !has {
+			cn.codes = append(cn.codes, code)
+		}
+		cn.imp += impact * float64(sevRank(sev))
+	}
+	f.impact += impact
+	return f
+}
+
+func sevRank(s string) int {
+	switch s {
+	case SevError:
+		return 3
+	case SevWarning:
+		return 2
+	}
+	return 1
+}
+
+func addU(m map[string]any, k string, v uint64) {
+	x, _ := m[k].(uint64)
+	m[k] = x + v
+}
+
+// firstPkt keeps the smallest non-zero packet number under k.
+func firstPkt(m map[string]any, k string, v uint64) {
+	if v == 0 {
+		return
+	}
+	if x, ok := m[k].(uint64); !ok || v < x {
+		m[k] = v
+	}
+}
+
+// dirLabel describes a direction of cn: "client → server" or the reverse.
+func (cn *conn) dirLabel(d *dirRow) string {
+	if d == cn.a {
+		return "client → server"
+	}
+	return "server → client"
+}
+
+// tcpFindings reads tcpDiag's counts per direction.
+func (a *analysis) tcpFindings() {
+	for _, cn := range a.conns {
+		if cn.a.proto != 6 {
+			continue
+		}
+		for _, d := range cn.rows() {
+			mss := float64(max(d.maxL7, 536))
+			if d.lostUp > 0 {
+				f := a.add("loss_upstream", lossSev(d), cn, float64(d.lostUp)*mss)
+				a.lossEvidence(f, cn, d, d.lostUp)
+			}
+			if d.lostDown > 0 {
+				f := a.add("loss_downstream", lossSev(d), cn, float64(d.lostDown)*mss)
+				a.lossEvidence(f, cn, d, d.lostDown)
+			}
+			// A retransmission that fills a hole is easily taken for a
+			// reordered segment (above all at the sender, where reordering
+			// is inferred from SACK): a few next to many losses prove nothing.
+			if d.reor >= 3 && d.reor*4 >= d.lost {
+				f := a.add("reordering", SevInfo, cn, float64(d.reor)*mss/2)
+				addU(f.Evidence, "reordered_segments", d.reor)
+				addU(f.Evidence, "lost_segments", d.lost)
+				addU(f.Evidence, "data_segments", d.segs)
+				firstPkt(f.Evidence, "first_packet", d.belowPkt)
+			}
+			if d.spur > 0 {
+				f := a.add("spurious_retransmissions", SevInfo, cn, float64(d.spur)*mss)
+				addU(f.Evidence, "spurious_retransmissions", d.spur)
+				addU(f.Evidence, "retransmissions", d.retx)
+				if d.findings&(1<<4) != 0 {
+					f.Evidence["caused_by_reordering"] = true
+				}
+			}
+			// The real segment that follows injected data is no copy.
+			// One copy is no pattern (and the likeliest misreading).
+			if d.dup >= 2 && !(d.blipData > 0 && d.dup <= d.blips) {
+				f := a.add("network_duplicates", SevInfo, cn, float64(d.dup)*mss/4)
+				addU(f.Evidence, "duplicated_segments", d.dup)
+				addU(f.Evidence, "data_segments", d.segs)
+			}
+			// CE marks are seen after the marking router; before it, the
+			// receiver's ECE echoes and the sender's CWR answers show them.
+			if p := cn.peer(d); d.ce > 0 || d.segs > 0 && p != nil && p.ece > 0 && d.cwr > 0 {
+				f := a.add("ecn_congestion", SevInfo, cn, float64(max(d.ce, d.cwr))*mss/4)
+				addU(f.Evidence, "ce_marked_segments", d.ce)
+				addU(f.Evidence, "data_segments", d.segs)
+				if p != nil {
+					addU(f.Evidence, "ece_echoes", p.ece)
+				}
+				addU(f.Evidence, "window_reductions", d.cwr)
+			}
+			if d.capLoss > 0 {
+				f := a.add("capture_loss", SevWarning, cn, float64(d.capLoss)*mss)
+				addU(f.Evidence, "segments_missing_from_capture", d.capLoss)
+			}
+			if d.rto > 0 {
+				f := a.add("rto", SevWarning, cn, float64(d.rto)*mss*4)
+				addU(f.Evidence, "timeouts", d.rto)
+				if p := cn.peer(d); p == nil || p.pkts == 0 {
+					f.Evidence["receiver_silent"] = true
+				}
+			}
+			// The zero window is advertised by the receiver of d's data
+			// (the other row); tcpDiag measures the sender's stall, the
+			// advertisements themselves show it in captures that start
+			// mid-connection too.
+			if p := cn.peer(d); d.findings&(1<<9) != 0 || d.zwTime > 0 || p != nil && p.zwAdv > 0 && d.segs > 0 {
+				stall := d.zwTime
+				if p != nil {
+					stall = max(stall, p.zwAdvTime)
+				}
+				f := a.add("zero_window", SevWarning, cn, stall*1e5+mss)
+				f.Evidence["stalled_s"] = evF(f.Evidence, "stalled_s") + stall
+				if p != nil {
+					firstPkt(f.Evidence, "first_zero_window_packet", p.zeroWinPkt)
+					addU(f.Evidence, "zero_window_episodes", p.zwAdv)
+				}
+			}
+			if d.findings&(1<<8) != 0 {
+				f := a.add("window_limited", SevInfo, cn, mss)
+				f.Evidence["directions"] = evU(f.Evidence, "directions") + 1
+			}
+		}
+		a.keepalive(cn)
+	}
+}
+
+func evF(m map[string]any, k string) float64 { x, _ := m[k].(float64); return x }
+func evU(m map[string]any, k string) uint64  { x, _ := m[k].(uint64); return x }
+
+func lossSev(d *dirRow) string {
+	if d.segs > 0 && float64(d.lost)/float64(d.segs) >= 0.05 {
+		return SevError
+	}
+	return SevWarning
+}
+
+func (a *analysis) lossEvidence(f *Finding, cn *conn, d *dirRow, n uint64) {
+	addU(f.Evidence, "lost_segments", n)
+	addU(f.Evidence, "data_segments", d.segs)
+	addU(f.Evidence, "retransmissions", d.retx)
+	addU(f.Evidence, "timeouts", d.rto)
+	firstPkt(f.Evidence, "first_packet", d.belowPkt)
+}
+
+// keepalive: keep-alives that the peer never answers, then a reset or
+// a timeout.
+func (a *analysis) keepalive(cn *conn) {
+	for _, d := range cn.rows() {
+		if d.kaUnanswered < 2 && (d.kaUnanswered == 0 || d.rstCnt == 0) {
+			continue
+		}
+		f := a.add("keepalive_dead_peer", SevWarning, cn, 1000)
+		f.Evidence["prober"] = endpoint(d.src, d.sport)
+		addU(f.Evidence, "unanswered_keepalives", d.kaUnanswered)
+		firstPkt(f.Evidence, "reset_packet", d.rstPkt)
+		cn.notes = append(cn.notes, "dead peer")
+	}
+}
+
+const (
+	flSYN    = 0x02
+	flRST    = 0x04
+	flACK    = 0x10
+	flFIN    = 0x01
+	flSYNACK = 0x0200
+)
+
+func (d *dirRow) has(fl uint64) bool { return d != nil && d.tcpFlags&fl != 0 }
+
+// established: both SYNs seen and the initiator acknowledged.
+func (cn *conn) established() bool {
+	return cn.a.has(flSYN) && cn.b != nil && cn.b.has(flSYN) && cn.b.has(flACK) && cn.a.has(flACK)
+}
+
+// handshakes finds SYNs without answer, lost SYN/ACKs and refusals.
+func (a *analysis) handshakes() {
+	for _, cn := range a.conns {
+		d := cn.a
+		if d.proto != 6 || !d.has(flSYN) || d.has(flACK) || d.synPkt == 0 {
+			continue
+		}
+		b := cn.b
+		switch {
+		case b == nil || b.pkts == 0:
+			if d.pkts >= 2 { // retried: not just a capture that ends
+				cn.notes = append(cn.notes, "syn_unanswered")
+			}
+		case b.has(flSYN) && b.has(flACK):
+			// The client retries (or the server repeats its SYN/ACK) and
+			// never acknowledges nor resets: the SYN/ACKs do not reach it.
+			if !d.has(flRST) && (d.pkts >= 2 || b.pkts >= 2) {
+				cn.notes = append(cn.notes, "synack_lost")
+			}
+		case b.has(flRST):
+			cn.notes = append(cn.notes, "refused")
+		}
+	}
+}
+
+func (cn *conn) noted(s string) bool {
+	for _, n := range cn.notes {
+		if n == s {
+			return true
+		}
+	}
+	return false
+}
+
+// scans: one source probing many ports or hosts with a few packets each.
+func (a *analysis) scans() {
+	type probe struct {
+		targets map[string]bool
+		hosts   map[netip.Addr]bool
+		ports   map[uint64]bool
+		conns   []*conn
+		open    int
+		kinds   map[string]int
+	}
+	bySrc := map[netip.Addr]*probe{}
+	for _, cn := range a.conns {
+		d := cn.a
+		if !d.src.IsValid() || (d.proto != 6 && d.proto != 17) || d.pkts > 4 || d.bytes > 0 && d.proto == 6 {
+			continue
+		}
+		if d.proto == 17 && d.pkts > 2 {
+			continue
+		}
+		p := bySrc[d.src]
+		if p == nil {
+			p = &probe{targets: map[string]bool{}, hosts: map[netip.Addr]bool{}, ports: map[uint64]bool{}, kinds: map[string]int{}}
+			bySrc[d.src] = p
+		}
+		p.targets[endpoint(d.dst, d.dport)] = true
+		p.hosts[d.dst] = true
+		p.ports[d.dport] = true
+		p.conns = append(p.conns, cn)
+		p.kinds[scanKind(d)]++
+		if cn.b != nil && (cn.b.has(flSYNACK) || cn.b.has(flSYN) && cn.b.has(flACK) || d.proto == 17 && cn.b.pkts > 0) {
+			p.open++
+		}
+	}
+	srcs := make([]netip.Addr, 0, len(bySrc))
+	for s := range bySrc {
+		srcs = append(srcs, s)
+	}
+	sort.Slice(srcs, func(i, j int) bool { return srcs[i].Less(srcs[j]) })
+	for _, s := range srcs {
+		p := bySrc[s]
+		if len(p.targets) < 10 || len(p.ports) < 10 && len(p.hosts) < 10 {
+			continue
+		}
+		f := a.add("scan", SevWarning, nil, float64(len(p.targets))*100)
+		for _, cn := range p.conns {
+			a.add("scan", SevWarning, cn, 100)
+			cn.notes = append(cn.notes, "scan")
+		}
+		kind, best := "", 0
+		for k, n := range p.kinds {
+			if n > best || n == best && k < kind {
+				kind, best = k, n
+			}
+		}
+		f.Evidence["scanner"] = s.String()
+		f.Evidence["kind"] = kind
+		f.Evidence["targets"] = uint64(len(p.targets))
+		f.Evidence["hosts"] = uint64(len(p.hosts))
+		f.Evidence["ports"] = uint64(len(p.ports))
+		f.Evidence["answered"] = uint64(p.open)
+		firstPkt(f.Evidence, "first_packet", p.conns[0].a.firstPkt)
+	}
+}
+
+// handshakeFindings reports the failed handshakes that are not part of a
+// scan and not answered by a forged reset.
+func (a *analysis) handshakeFindings() {
+	for _, cn := range a.conns {
+		if cn.noted("scan") || cn.noted("injected") {
+			continue
+		}
+		switch {
+		case cn.noted("syn_unanswered"):
+			f := a.add("syn_unanswered", SevError, cn, 5000)
+			addU(f.Evidence, "syn_packets", cn.a.pkts)
+			firstPkt(f.Evidence, "first_syn_packet", cn.a.synPkt)
+		case cn.noted("synack_lost"):
+			f := a.add("synack_lost", SevError, cn, 5000)
+			addU(f.Evidence, "syn_packets", cn.a.pkts)
+			addU(f.Evidence, "synack_packets", cn.b.pkts)
+			firstPkt(f.Evidence, "first_synack_packet", cn.b.synPkt)
+		case cn.noted("refused"):
+			f := a.add("refused", SevWarning, cn, 500)
+			firstPkt(f.Evidence, "first_reset_packet", cn.b.rstPkt)
+		}
+	}
+}
+
+func scanKind(d *dirRow) string {
+	if d.proto == 17 {
+		return "UDP"
+	}
+	fl := d.tcpFlags & 0xff
+	switch {
+	case fl&flSYN != 0 && fl&flACK != 0:
+		return "connect"
+	case fl&flSYN != 0:
+		return "SYN"
+	case fl == 0:
+		return "NULL"
+	case fl&0x29 == 0x29:
+		return "Xmas"
+	case fl&flFIN != 0:
+		return "FIN"
+	case fl&flACK != 0:
+		return "ACK"
+	}
+	return "TCP"
+}
+
+// injected: an RST with a TTL that no other packet of its claimed sender
+// has, in any flow of the capture: another box sent it.
+func (a *analysis) injected() {
+	type host struct {
+		ttls [4]uint64
+		pkts uint64
+	}
+	hosts := map[netip.Addr]*host{}
+	for _, cn := range a.conns {
+		for _, d := range cn.rows() {
+			h := hosts[d.src]
+			if h == nil {
+				h = &host{}
+				hosts[d.src] = h
+			}
+			for k := range h.ttls {
+				h.ttls[k] |= d.ttlSet[k]
+			}
+			h.pkts += d.pkts - d.rstCnt
+		}
+	}
+	for _, cn := range a.conns {
+		// A scanner's crafted probes carry odd TTLs; its kernel's resets do not.
+		if cn.a.proto != 6 || cn.noted("scan") {
+			continue
+		}
+		for _, d := range cn.rows() {
+			h := hosts[d.src]
+			if d.rstCnt == 0 || h.pkts < 2 || nearestTTL(h.ttls, uint8(d.rstTTL)) < injectHops {
+				continue
+			}
+			f := a.add("rst_injected", SevError, cn, 10000)
+			cn.notes = append(cn.notes, "injected")
+			firstPkt(f.Evidence, "rst_packet", d.rstPkt)
+			if _, ok := f.Evidence["rst_ttl"]; !ok {
+				f.Evidence["rst_ttl"] = d.rstTTL
+				f.Evidence["rst_ip_id"] = d.rstIPID
+				f.Evidence["claimed_sender"] = endpoint(d.src, d.sport)
+				f.Evidence["host_ttls"] = ttlList(h.ttls)
+			}
+		}
+	}
+}
+
+// nearestTTL is the distance from t to the closest TTL of the set.
+func nearestTTL(set [4]uint64, t uint8) int {
+	best := 256
+	for _, x := range ttlList(set) {
+		best = min(best, ttlDist(uint8(x), t))
+	}
+	return best
+}
+
+func ttlList(set [4]uint64) []int {
+	var l []int
+	for t := 0; t < 256; t++ {
+		if set[t>>6]>>(t&63)&1 != 0 {
+			l = append(l, t)
+		}
+	}
+	return l
+}
+
+// resets: aborted connections.
+func (a *analysis) resets() {
+	for _, cn := range a.conns {
+		if cn.a.proto != 6 || cn.noted("scan") || cn.noted("refused") {
+			continue
+		}
+		if cn.noted("injected") || cn.noted("dead peer") || !cn.established() {
+			continue
+		}
+		for _, d := range cn.rows() {
+			if d.rstCnt == 0 {
+				continue
+			}
+			p := cn.peer(d)
+			// A reset after both sides closed is the usual end of a
+			// connection whose last segments crossed; before that, an abort.
+			closed := d.finPkt > 0 && d.finPkt < d.rstPkt && p != nil && p.finPkt > 0 && p.finPkt < d.rstPkt
+			if closed {
+				continue
+			}
+			// Silence before the reset: an idle connection dropped with a
+			// reset (browsers, pools) is not an abort in mid-transfer.
+			prev := d.lastOther
+			if p != nil {
+				if p.lastOther <= d.rstTime {
+					prev = max(prev, p.lastOther)
+				} else {
+					prev = d.rstTime
+				}
+			}
+			idle := d.rstTime - prev
+			sev := SevWarning
+			if idle >= 1 {
+				sev = SevInfo
+			}
+			f := a.add("reset_abort", sev, cn, float64(d.bytes+p.bytes)/10+1000)
+			if d.bytes+p.bytes == 0 {
+				addU(f.Evidence, "before_data", 1)
+			}
+			if idle >= 1 {
+				cn.notes = append(cn.notes, "idle reset")
+				addU(f.Evidence, "idle_resets", 1)
+				f.Evidence["longest_idle_s"] = max(evF(f.Evidence, "longest_idle_s"), idle)
+			} else {
+				addU(f.Evidence, "aborts", 1)
+			}
+			f.Evidence["reset_by"] = endpoint(d.src, d.sport)
+			firstPkt(f.Evidence, "reset_packet", d.rstPkt)
+			break
+		}
+	}
+}
+
+// ipFindings: checksums, MSS, TTL changes, fragments, options, MPTCP.
+func (a *analysis) ipFindings() {
+	// Checksums: tcpFlags also flags packets cut by the snap length, so
+	// its flow bit counts only where every packet was captured whole; the
+	// facts plugin verifies the small complete packets itself. A host that
+	// gets wrong checksums on most of its packets while its connections
+	// work leaves them to its network card (offload).
+	type sums struct {
+		checked, bad  uint64
+		works, edited bool
+	}
+	hosts := map[netip.Addr]*sums{}
+	badDir := func(d *dirRow) bool {
+		frag := d.stat&(1<<36) != 0 || d.ipFlags&0x0020 != 0
+		// tcpFlags' flow bit also counts UDP without a checksum: trusted for TCP only.
+		return d.csumBad > 0 || d.proto == 6 && d.ipFlags&0x0800 != 0 && d.stat&(1<<33) == 0 && !frag && d.csumChecked == 0
+	}
+	for _, cn := range a.conns {
+		for _, d := range cn.rows() {
+			h := hosts[d.src]
+			if h == nil {
+				h = &sums{}
+				hosts[d.src] = h
+			}
+			h.checked += d.csumChecked
+			h.bad += d.csumBad
+			// The peer answered (acknowledged or reset) segments whose
+			// checksums are mostly wrong: on the wire they were right.
+			if p := cn.peer(d); d.proto == 6 && badDir(d) && p != nil && p.has(flACK) && d.csumBad*2 >= d.csumChecked {
+				h.works = true
+			}
+			// No card leaves the IPv4 header checksum to offload: accepted
+			// packets with a wrong one were changed after the capture
+			// (anonymised addresses, rewritten TTLs).
+			if p := cn.peer(d); d.ipFlags&0x0400 != 0 && p != nil && p.has(flACK) {
+				h.edited = true
+			}
+		}
+	}
+	for _, cn := range a.conns {
+		for _, d := range cn.rows() {
+			if h := hosts[d.src]; h.edited {
+				if badDir(d) || d.ipFlags&0x0400 != 0 {
+					f := a.add("capture_altered", SevInfo, cn, 1)
+					f.Evidence["hosts"] = addHost(f.Evidence["hosts"], d.src)
+					a.res.Health.Notes = appendOnce(a.res.Health.Notes, "The packets were altered after the capture: their checksums no longer verify.")
+				}
+				continue
+			}
+			if badDir(d) {
+				if h := hosts[d.src]; h.works && h.bad*2 >= h.checked {
+					f := a.add("checksum_offload", SevInfo, cn, 1)
+					f.Evidence["hosts"] = addHost(f.Evidence["hosts"], d.src)
+					a.res.Health.ChecksumOffl = true
+				} else {
+					f := a.add("checksum_bad", SevWarning, cn, 1000)
+					addU(f.Evidence, "packets_with_bad_transport_checksum", max(d.csumBad, 1))
+					firstPkt(f.Evidence, "first_packet", d.csumPkt)
+				}
+			}
+			if d.ipFlags&0x0400 != 0 {
+				f := a.add("checksum_bad", SevWarning, cn, 1000)
+				addU(f.Evidence, "flows_with_bad_ip_checksum", 1)
+				firstPkt(f.Evidence, "first_packet", d.firstPkt)
+			}
+			if p := cn.peer(d); d.proto == 6 && p != nil && p.mss > 0 && d.maxL7 > p.mss {
+				f := a.add("segments_above_mss", SevInfo, cn, 1)
+				if x, _ := f.Evidence["largest_segment"].(uint64); d.maxL7 > x {
+					f.Evidence["largest_segment"] = d.maxL7
+					f.Evidence["mss"] = p.mss
+				}
+				a.res.Health.AboveMSS = true
+			}
+			if d.proto == 6 && d.blips > 0 && d.blipData > 0 {
+				f := a.add("data_injected", SevError, cn, 10000)
+				firstPkt(f.Evidence, "packet", d.blipPkt)
+				if _, ok := f.Evidence["ttl"]; !ok {
+					f.Evidence["ttl"] = d.blipTTL
+					f.Evidence["claimed_sender"] = endpoint(d.src, d.sport)
+					f.Evidence["host_ttls"] = ttlList(d.ttlSet)
+				}
+				addU(f.Evidence, "packets", d.blips)
+				addU(f.Evidence, "bytes", d.blipData)
+			}
+			// A route change persists; single odd packets are not one.
+			if d.proto == 6 && d.ttlChg > 2*d.blips && d.pkts >= 3 {
+				f := a.add("path_change", SevInfo, cn, 100)
+				firstPkt(f.Evidence, "first_packet", d.ttlChgPkt)
+				f.Evidence["ttl_min"], f.Evidence["ttl_max"] = d.ttlMin, d.ttlMax
+				addU(f.Evidence, "ttl_changes", d.ttlChg)
+			}
+			if d.fragBad != 0 || d.fragDgrams > d.fragDone {
+				f := a.add("fragment_anomaly", SevWarning, cn, 500)
+				addU(f.Evidence, "fragmented_datagrams", d.fragDgrams)
+				addU(f.Evidence, "incomplete_datagrams", d.fragDgrams-d.fragDone)
+				if d.fragBad&1 != 0 {
+					f.Evidence["overlapping_fragments"] = true
+				}
+				if d.fragBad&2 != 0 {
+					f.Evidence["odd_sized_fragments"] = true
+				}
+				if d.fragBad&4 != 0 {
+					f.Evidence["tiny_first_fragment"] = true
+				}
+				firstPkt(f.Evidence, "first_packet", d.fragPkt)
+			}
+			if d.ipOpt > 0 && d.proto != 2 && d.src.Is4() {
+				f := a.add("ip_options", SevInfo, cn, 10)
+				addU(f.Evidence, "packets_with_options", d.ipOpt)
+			}
+			if d.proto == 6 && (d.tcpFStat&0x0008 != 0 || d.tcpOpts&0x0ffffec0 != 0 || d.tcpOpts&0x80000000 != 0) {
+				f := a.add("option_anomaly", SevWarning, cn, 100)
+				if d.tcpFStat&0x0008 != 0 {
+					f.Evidence["malformed_options"] = true
+				}
+				if d.tcpOpts&0x8ffffec0 != 0 {
+					f.Evidence["unusual_option_kinds"] = true
+				}
+			}
+			// Flags no stack sends together (scans are reported as scans).
+			if d.proto == 6 && d.badFlags != 0 && !cn.noted("scan") {
+				f := a.add("illegal_flags", SevWarning, cn, 100)
+				var l []string
+				for _, fl := range []struct {
+					bit  uint64
+					what string
+				}{{1, "SYN with FIN"}, {2, "SYN with RST"}, {4, "no flags at all"}, {8, "FIN, PSH and URG without ACK (Xmas)"}} {
+					if d.badFlags&fl.bit != 0 {
+						l = append(l, fl.what)
+					}
+				}
+				f.Evidence["combinations"] = mergeStrings(f.Evidence["combinations"], l)
+				firstPkt(f.Evidence, "first_packet", d.badFlagsPkt)
+			}
+			// One direction only, with a hole in its sequence numbers.
+			if p := cn.peer(d); d.proto == 6 && (p == nil || p.pkts == 0) && d.anomaly&0x0200 != 0 && d.segs > 0 {
+				f := a.add("sequence_gap", SevInfo, cn, 100)
+				addU(f.Evidence, "directions", 1)
+			}
+			if d.proto == 6 && (d.tcpFStat&0x8000 != 0 || d.mptbf != 0) {
+				a.add("mptcp", SevInfo, cn, 1)
+			}
+		}
+	}
+}
+
+func addHost(v any, h netip.Addr) []string {
+	l, _ := v.([]string)
+	for _, x := range l {
+		if x == h.String() {
+			return l
+		}
+	}
+	return append(l, h.String())
+}
+
+// health: is the capture complete, where does it sit, artefacts.
+func (a *analysis) health() {
+	h := &a.res.Health
+	h.Vantage, h.TimeAnomalies, h.Notes = []Vantage{}, []string{}, []string{}
+	var drops uint64
+	haveDrops := false
+	for _, in := range a.c.Inputs {
+		if in.HaveDrops {
+			haveDrops = true
+			drops += in.IfDrop + in.OSDrop
+		}
+	}
+	if haveDrops {
+		h.KernelDrops = &drops
+	}
+	timeJump := 0
+	backwards := 0
+	for _, cn := range a.conns {
+		for _, d := range cn.rows() {
+			h.CaptureLoss += d.capLoss
+			if d.stat&(3<<34) != 0 {
+				h.SnapCutHeaders++
+			}
+			if d.stat&(1<<51) != 0 {
+				timeJump++
+			}
+			if d.ipFlags&0x8000 != 0 {
+				backwards++
+			}
+		}
+		if cn.a.proto == 6 && cn.b != nil && (cn.a.segs > 0 || cn.b.segs > 0) {
+			h.Vantage = append(h.Vantage, Vantage{Flow: cn.ind, Endpoint: cn.client() + " → " + cn.server(), Point: vantageWords(cn)})
+		}
+	}
+	oneSided := 0
+	for _, cn := range a.conns {
+		if cn.a.proto == 6 && cn.a.segs > 0 && (cn.b == nil || cn.b.pkts == 0) {
+			oneSided++
+		}
+	}
+	if oneSided > 0 {
+		h.Notes = append(h.Notes, fmt.Sprintf("Only one direction of %s is in the capture (asymmetric routing or a one-sided tap): loss there cannot be told from capture loss.", plural(uint64(oneSided), "TCP connection", "TCP connections")))
+	}
+	if timeJump > 0 {
+		h.TimeAnomalies = append(h.TimeAnomalies, fmt.Sprintf("timestamps jump in %d flow directions", timeJump))
+	}
+	if backwards > 0 {
+		h.TimeAnomalies = append(h.TimeAnomalies, fmt.Sprintf("time goes backwards between packets in %d flow directions", backwards))
+	}
+	h.Complete = h.CaptureLoss == 0 && drops == 0 && h.SnapCutHeaders == 0
+	if drops > 0 {
+		f := a.add("capture_loss", SevWarning, nil, float64(drops)*1000)
+		f.Evidence["kernel_drops"] = drops
+	}
+}
+
+// vantageWords says where the capture sits for the connection's main
+// data direction.
+func vantageWords(cn *conn) string {
+	d := cn.a
+	if cn.b.segs > d.segs {
+		d = cn.b
+	}
+	who := "the client"
+	other := "the server"
+	if d == cn.b {
+		who, other = "the server", "the client"
+	}
+	switch d.vantage {
+	case "sender":
+		return "at the sender (" + who + ")"
+	case "receiver":
+		return "at the receiver (" + other + ")"
+	case "middle":
+		return "in the middle of the path"
+	}
+	return "unknown"
+}
+
+func mergeStrings(v any, add []string) []string {
+	l, _ := v.([]string)
+	for _, s := range add {
+		l = appendOnce(l, s)
+	}
+	return l
+}
+
+func appendOnce(l []string, s string) []string {
+	for _, x := range l {
+		if x == s {
+			return l
+		}
+	}
+	return append(l, s)
+}
