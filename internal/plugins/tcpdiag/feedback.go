@@ -271,6 +271,9 @@ func (p *Plugin) earlyAck(f *flow.Flow, o, r *dir, rg *rng, t int64) bool {
 
 // dsack handles a D-SACK block [l, h): the receiver got those bytes twice.
 func (p *Plugin) dsack(o *dir, l, h uint64, t int64) {
+	if l >= o.hi {
+		return // the FIN's sequence number, no data: a repeated FIN
+	}
 	b := p.board(o)
 	if b.takeExpected(l, h) {
 		return // a duplicate the capture already explained
