@@ -33,6 +33,7 @@ const usage = `Usage: flowsift [OPTION...] -r FILE|-i IFACE [-w PREFIX] [-s] [FI
                    every name=value of a report or log, tawk -g lists the
                    functions)
        flowsift tcol [FILE]
+       flowsift serve -r CAPTURE [--addr 127.0.0.1:8080]   web view
        flowsift explain [--json] [--flow N] -r FILE   what went wrong, in words
        flowsift config [PLUGIN]        list plugins, switches and defaults
        flowsift install-aliases DIR    create tawk and tcol symlinks in DIR
@@ -108,6 +109,8 @@ func Main(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return tawk.Main(args[1:], stdin, stdout, stderr)
 		case "tcol":
 			return tcol.Main(args[1:], stdin, stdout, stderr)
+		case "serve":
+			return serveMain(args[1:], stdout, stderr)
 		case "config":
 			return config(args[1:], stdout, stderr)
 		case "explain":

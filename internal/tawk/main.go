@@ -457,91 +457,11 @@ func run(args []string, stdin io.Reader, stdout *bufio.Writer, rawStdout, stderr
 	}
 	input := io.MultiReader(bytes.NewReader(peeked), br)
 
-	// Column name -> number (sanitized names, as tawk's variables).
-	var cols map[string]int
-	if names != nil {
-		cols = map[string]int{}
-		for i, n := range names {
-			if o.rename && reserved(n) {
-				n += "_"
-			}
-			if _, dup := cols[n]; !dup {
-				cols[n] = i + 1
-			}
-		}
-	}
 	nat := &natives{stdout: stdout, stderr: stderr, outColour: outColour, errColour: errColour}
 	funcs := nat.funcs()
-
-	info, err := rewrite(cmd.program, cols)
+	prog, cols, err := compile(o, cmd, names, funcs, inName, errColour)
 	if err != nil {
-		var ce *colError
-		if errors.As(err, &ce) && o.check {
-			return checkError(ce.name, cols, errColour)
-		}
-		if errors.As(err, &ce) && oneColumnOf(names, o) {
-			return fail(2, "tawk: unknown column $%s: the header row of %s is one single column; the file is TAB-separated, not comma-separated (drop --csv)", ce.name, inName)
-		}
-		return fail(2, "tawk: %v\n%s", err, caret(cmd.program, ce.line, ce.col))
-	}
-	if names == nil {
-		// Without a header row $name would silently be $0 (name is an
-		// unset variable): whole lines, or binary for a capture file.
-		assigned := map[string]bool{}
-		for _, as := range cmd.assigns {
-			n, _, _ := strings.Cut(as, "=")
-			assigned[n] = true
-		}
-		var used []string
-		for n := range info.fieldOf {
-			if !specialVars[n] && !info.names[n] && !assigned[n] {
-				used = append(used, n)
-			}
-		}
-		if len(used) > 0 {
-			sort.Strings(used)
-			return fail(2, "tawk: %s has no column header (no line starting with '%s' followed by column names), so $%s names no column: give a flowsift/Tranalyzer flow or packet file, -N ROW for the row holding the names, or use $1, $2, ...", inName, o.hdrChar, used[0])
-		}
-	}
-	if o.check {
-		for n := range info.fieldOf {
-			if _, ok := cols[n]; !ok && !specialVars[n] && !info.names[n] {
-				return checkError(n, cols, errColour)
-			}
-		}
-	}
-
-	// Assemble: prelude (header rule, COL), user program, library.
-	defined := map[string]bool{}
-	for _, m := range funcDefRe.FindAllStringSubmatch(info.src, -1) {
-		defined[m[1]] = true
-	}
-	setName := ""
-	if o.input != "" && o.input != "-" && len(cmd.operands) == 0 {
-		setName = o.input
-	}
-	prelude := buildPrelude(o, names, setName)
-	preludeLines := strings.Count(prelude, "\n")
-	src := prelude + info.src + "\n" + libSource(info.calls, defined)
-	if info.calls["aggr"] || info.calls["aggrrep"] || info.calls["t2sort"] || info.calls["t2rsort"] {
-		src += "END { _t2o = _t2aggrout(OFS) _t2sortout(); if (_t2o != \"\") printf \"%s\", _t2o }\n"
-	}
-	prog, err := parser.ParseProgram([]byte(src), &parser.ParserConfig{Funcs: funcs})
-	if err != nil {
-		var pe *parser.ParseError
-		if errors.As(err, &pe) {
-			line := pe.Position.Line - preludeLines
-			last := strings.Count(cmd.program, "\n") + 1
-			if line > last && pe.Position.Line <= preludeLines+last+1 {
-				// The parser hit the end of the user's program.
-				return fail(2, "tawk: syntax error at end of program: %s\n%s", pe.Message, caret(cmd.program, last, len(lastLine(cmd.program))+1))
-			}
-			if line >= 1 && line <= last {
-				return fail(2, "tawk: syntax error at line %d, column %d: %s\n%s", line, pe.Position.Column, pe.Message, caret(cmd.program, line, pe.Position.Column))
-			}
-			return fail(2, "tawk: error in program: %s", pe.Message)
-		}
-		return fail(2, "tawk: %v", err)
+		return err
 	}
 
 	if o.comment != "" {
@@ -586,6 +506,97 @@ func run(args []string, stdin io.Reader, stdout *bufio.Writer, rawStdout, stderr
 		return &exitError{code: status}
 	}
 	return nil
+}
+
+// compile rewrites cmd's program for the columns names (the header row)
+// and parses it with tawk's prelude and library: every message tawk gives
+// for a bad program comes from here (inName names the input in them).
+func compile(o *options, cmd *awkCmd, names []string, funcs map[string]any, inName string, errColour bool) (*parser.Program, map[string]int, error) {
+	// Column name -> number (sanitized names, as tawk's variables).
+	var cols map[string]int
+	if names != nil {
+		cols = map[string]int{}
+		for i, n := range names {
+			if o.rename && reserved(n) {
+				n += "_"
+			}
+			if _, dup := cols[n]; !dup {
+				cols[n] = i + 1
+			}
+		}
+	}
+
+	info, err := rewrite(cmd.program, cols)
+	if err != nil {
+		var ce *colError
+		if errors.As(err, &ce) && o.check {
+			return nil, nil, checkError(ce.name, cols, errColour)
+		}
+		if errors.As(err, &ce) && oneColumnOf(names, o) {
+			return nil, nil, fail(2, "tawk: unknown column $%s: the header row of %s is one single column; the file is TAB-separated, not comma-separated (drop --csv)", ce.name, inName)
+		}
+		return nil, nil, fail(2, "tawk: %v\n%s", err, caret(cmd.program, ce.line, ce.col))
+	}
+	if names == nil {
+		// Without a header row $name would silently be $0 (name is an
+		// unset variable): whole lines, or binary for a capture file.
+		assigned := map[string]bool{}
+		for _, as := range cmd.assigns {
+			n, _, _ := strings.Cut(as, "=")
+			assigned[n] = true
+		}
+		var used []string
+		for n := range info.fieldOf {
+			if !specialVars[n] && !info.names[n] && !assigned[n] {
+				used = append(used, n)
+			}
+		}
+		if len(used) > 0 {
+			sort.Strings(used)
+			return nil, nil, fail(2, "tawk: %s has no column header (no line starting with '%s' followed by column names), so $%s names no column: give a flowsift/Tranalyzer flow or packet file, -N ROW for the row holding the names, or use $1, $2, ...", inName, o.hdrChar, used[0])
+		}
+	}
+	if o.check {
+		for n := range info.fieldOf {
+			if _, ok := cols[n]; !ok && !specialVars[n] && !info.names[n] {
+				return nil, nil, checkError(n, cols, errColour)
+			}
+		}
+	}
+
+	// Assemble: prelude (header rule, COL), user program, library.
+	defined := map[string]bool{}
+	for _, m := range funcDefRe.FindAllStringSubmatch(info.src, -1) {
+		defined[m[1]] = true
+	}
+	setName := ""
+	if o.input != "" && o.input != "-" && len(cmd.operands) == 0 {
+		setName = o.input
+	}
+	prelude := buildPrelude(o, names, setName)
+	preludeLines := strings.Count(prelude, "\n")
+	src := prelude + info.src + "\n" + libSource(info.calls, defined)
+	if info.calls["aggr"] || info.calls["aggrrep"] || info.calls["t2sort"] || info.calls["t2rsort"] {
+		src += "END { _t2o = _t2aggrout(OFS) _t2sortout(); if (_t2o != \"\") printf \"%s\", _t2o }\n"
+	}
+	prog, err := parser.ParseProgram([]byte(src), &parser.ParserConfig{Funcs: funcs})
+	if err != nil {
+		var pe *parser.ParseError
+		if errors.As(err, &pe) {
+			line := pe.Position.Line - preludeLines
+			last := strings.Count(cmd.program, "\n") + 1
+			if line > last && pe.Position.Line <= preludeLines+last+1 {
+				// The parser hit the end of the user's program.
+				return nil, nil, fail(2, "tawk: syntax error at end of program: %s\n%s", pe.Message, caret(cmd.program, last, len(lastLine(cmd.program))+1))
+			}
+			if line >= 1 && line <= last {
+				return nil, nil, fail(2, "tawk: syntax error at line %d, column %d: %s\n%s", line, pe.Position.Column, pe.Message, caret(cmd.program, line, pe.Position.Column))
+			}
+			return nil, nil, fail(2, "tawk: error in program: %s", pe.Message)
+		}
+		return nil, nil, fail(2, "tawk: %v", err)
+	}
+	return prog, cols, nil
 }
 
 var funcDefRe = regexp.MustCompile(`(?m)\bfunc(?:tion)?\s+([A-Za-z_][A-Za-z_0-9]*)`)
