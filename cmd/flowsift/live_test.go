@@ -196,6 +196,21 @@ func inNS(t *testing.T, ns string, env string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// trafficInNS is inNS for a traffic generator, pinned to one processor:
+// packets sent from two processors are handed to each packet socket in
+// whatever order the two processors interleave, which differs between
+// flowsift's socket and tcpdump's; from one processor the order is one.
+func trafficInNS(t *testing.T, ns string, env string) *exec.Cmd {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("ip", "netns", "exec", ns, "taskset", "-c", "0", exe)
+	cmd.Env = append(os.Environ(), env, "GOMAXPROCS=1")
+	return cmd
+}
+
 // packetSockets counts the packet sockets of namespace ns that are bound
 // to a protocol, i.e. receiving.
 func packetSockets(ns string) int {
@@ -306,7 +321,7 @@ func liveVersusTcpdump(t *testing.T, plugins string, filter []string) {
 		t.Log("no netem in this kernel: plain transfers without loss")
 	}
 
-	server := inNS(t, nsB, "FLOWSIFT_TEST_TRAFFIC=server")
+	server := trafficInNS(t, nsB, "FLOWSIFT_TEST_TRAFFIC=server")
 	sout, _ := server.StdoutPipe()
 	server.Stderr = os.Stderr
 	if err := server.Start(); err != nil {
@@ -343,7 +358,7 @@ func liveVersusTcpdump(t *testing.T, plugins string, filter []string) {
 	defer fs.Process.Kill()
 	waitFor(t, "flowsift to capture", func() bool { return packetSockets(nsA) >= 2 })
 
-	client := inNS(t, nsA, "FLOWSIFT_TEST_TRAFFIC=client")
+	client := trafficInNS(t, nsA, "FLOWSIFT_TEST_TRAFFIC=client")
 	if out, err := client.CombinedOutput(); err != nil {
 		t.Fatalf("traffic client: %v: %s", err, out)
 	}
