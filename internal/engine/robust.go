@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"flowsift/internal/capture"
 	"flowsift/internal/decode"
@@ -46,16 +47,21 @@ func (r *runner) outputPaths() []string {
 
 // markPartial renames the output files this run wrote to NAME.partial
 // after an output error (full disk, I/O error) or an abort, so that no
-// truncated file is taken for a complete one. Only files modified since
-// the run started are touched: an older file of the same name that the
-// run did not get to write is left alone.
+// truncated file is taken for a complete one. Only files this run created
+// are touched: an older file of the same name that the run did not get to
+// write is left alone. A file not opened through create (--write-pcap) is
+// judged by its modification time, with a second of slack because the
+// file system's clock is coarser than the run's.
 func (r *runner) markPartial() {
 	if r.prefix == "" {
 		return
 	}
 	for _, p := range r.outputPaths() {
 		st, err := os.Stat(p)
-		if err != nil || st.ModTime().Before(r.start.Truncate(1e9)) {
+		if err != nil {
+			continue
+		}
+		if !slices.Contains(r.created, p) && st.ModTime().Before(r.start.Add(-time.Second)) {
 			continue
 		}
 		if err := os.Rename(p, p+".partial"); err != nil {
