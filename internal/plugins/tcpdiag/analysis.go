@@ -35,7 +35,7 @@ type dir struct {
 	fb                          bool   // the receiver's ACKs of this direction were seen
 	ackMax                      uint64 // highest cumulative ACK of this direction's data
 	arrMax                      uint64 // highest send position known to have arrived (end to end)
-	lastTx, lastAckAdv          int64
+	lastTx                      int64
 	minAckDelay                 int64
 	zwSince, zwTime, lastTime   int64
 	synTime, hsAck              int64
@@ -50,7 +50,6 @@ type dir struct {
 	ackSeen   bool
 	lastAckID uint16
 	ofo       bool // its previous ACK carried SACK blocks
-	lastSACK  uint64
 
 	// Send-order keys: the IPv4 ID extended to 64 bits, the TCP timestamp
 	// extended, and the highest of each seen on a data frame.
@@ -97,7 +96,7 @@ func (p *Plugin) segment(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint,
 		d.countID(seg.IPID)
 	}
 	p.handshake(f, d, o, self, peer, seg)
-	if seg.HasTS {
+	if seg.HasTS && !(d.vantKnown && o != nil && o.vantKnown) {
 		p.echoTiming(d, o, seg, t)
 	}
 	if d.hi == 0 && seg.Flags&tcptrack.FlagSYN != 0 {

@@ -53,7 +53,6 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, perSoc
 			news = append(news, span{o.ackMax, a})
 		}
 		o.ackMax = a
-		o.lastAckAdv = t
 		if o.probeSet && a >= o.probeEnd {
 			if dl := t - o.probeTime; dl > 0 && (o.minAckDelay == 0 || dl < o.minAckDelay) {
 				o.minAckDelay = dl
@@ -109,7 +108,9 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, perSoc
 	}
 	r.ofo = n > 0
 	r.ackSeen, r.lastAckID = true, seg.IPID
-	if o.sb != 0 {
+	if o.sb != 0 && p.pool[o.sb-1].n >= maxRanges/4 {
+		// Decided ranges are kept a while for late D-SACKs; only a board
+		// filling up is worth the walk.
 		p.prune(f, o, r, t)
 	}
 }
