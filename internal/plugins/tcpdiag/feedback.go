@@ -34,20 +34,7 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, perSoc
 		// Newly acknowledged bytes, less those already SACKed.
 		if o.sb != 0 {
 			b := p.pool[o.sb-1]
-			cur := o.ackMax
-			for i := 0; i < b.ns && cur < a; i++ {
-				k := b.sacked[i]
-				if k.End <= cur || k.Start >= a {
-					continue
-				}
-				if k.Start > cur {
-					news = append(news, span{cur, k.Start})
-				}
-				cur = max(cur, k.End)
-			}
-			if cur < a {
-				news = append(news, span{cur, a})
-			}
+			news = b.unsacked(o.ackMax, a, news)
 			b.dropSackedBelow(a)
 		} else {
 			news = append(news, span{o.ackMax, a})

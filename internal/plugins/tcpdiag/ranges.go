@@ -139,11 +139,9 @@ func (b *board) sackedCovers(s, e uint64) bool {
 	return false
 }
 
-// addSacked merges [s, e) into the SACKed set and returns the parts of it
-// that were not known before (at most two per existing range crossed; the
-// caller passes out with room for maxSacked+1 spans).
-func (b *board) addSacked(s, e uint64, out []span) []span {
-	// New bytes: [s, e) minus the known ranges (sorted, disjoint).
+// unsacked appends to out the parts of [s, e) outside the SACKed ranges
+// (sorted, disjoint).
+func (b *board) unsacked(s, e uint64, out []span) []span {
 	cur := s
 	for i := 0; i < b.ns && cur < e; i++ {
 		k := b.sacked[i]
@@ -161,6 +159,14 @@ func (b *board) addSacked(s, e uint64, out []span) []span {
 	if cur < e {
 		out = append(out, span{cur, e})
 	}
+	return out
+}
+
+// addSacked merges [s, e) into the SACKed set and returns the parts of it
+// that were not known before (at most two per existing range crossed; the
+// caller passes out with room for maxSacked+1 spans).
+func (b *board) addSacked(s, e uint64, out []span) []span {
+	out = b.unsacked(s, e, out)
 	// Merge.
 	ns, ne := s, e
 	j := 0
