@@ -55,6 +55,21 @@ func Read(path string) (*Table, error) {
 	return t, nil
 }
 
+// Records returns the rows as maps from column name to cell.
+func (t *Table) Records() []map[string]string {
+	out := make([]map[string]string, len(t.Rows))
+	for i, row := range t.Rows {
+		m := make(map[string]string, len(t.Header))
+		for j, c := range row {
+			if j < len(t.Header) {
+				m[t.Header[j]] = c
+			}
+		}
+		out[i] = m
+	}
+	return out
+}
+
 // ColStat counts agreeing cells of one column.
 type ColStat struct {
 	Name     string

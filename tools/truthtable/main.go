@@ -16,7 +16,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/csv"
 	"flag"
 	"fmt"
@@ -30,6 +29,7 @@ import (
 	"flowsift/internal/corpus"
 	"flowsift/internal/engine"
 	"flowsift/internal/plugins"
+	"flowsift/internal/t2diff"
 )
 
 type counts struct{ lost, retx, spur, reord, dup, ce, caploss int }
@@ -172,30 +172,9 @@ func tshark(capture, src, sport string) counts {
 }
 
 func table(path string) []map[string]string {
-	f, err := os.Open(path)
+	t, err := t2diff.Read(path)
 	check(err)
-	defer f.Close()
-	var hdr []string
-	var rows []map[string]string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		cells := strings.Split(sc.Text(), "\t")
-		if hdr == nil {
-			cells[0] = strings.TrimPrefix(cells[0], "%")
-			hdr = cells
-			continue
-		}
-		row := map[string]string{}
-		for i, c := range cells {
-			if i < len(hdr) {
-				row[hdr[i]] = c
-			}
-		}
-		rows = append(rows, row)
-	}
-	check(sc.Err())
-	return rows
+	return t.Records()
 }
 
 func atoi(s string) int {

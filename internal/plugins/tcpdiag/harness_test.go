@@ -1,17 +1,16 @@
 package tcpdiag_test
 
 import (
-	"bufio"
 	"encoding/binary"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"flowsift/internal/engine"
 	"flowsift/internal/pcapgen"
 	"flowsift/internal/plugins"
+	"flowsift/internal/t2diff"
 )
 
 // pkt is one hand-built TCP segment between client A (10.0.0.1:40000) and
@@ -145,34 +144,11 @@ func run(t *testing.T, v6 bool, pkts []pkt) *result {
 // readTable reads a flowsift text file into rows keyed by column name.
 func readTable(t *testing.T, path string) []map[string]string {
 	t.Helper()
-	f, err := os.Open(path)
+	tb, err := t2diff.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var hdr []string
-	var rows []map[string]string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
-		cells := strings.Split(sc.Text(), "\t")
-		if hdr == nil {
-			cells[0] = strings.TrimPrefix(cells[0], "%")
-			hdr = cells
-			continue
-		}
-		row := map[string]string{}
-		for i, c := range cells {
-			if i < len(hdr) {
-				row[hdr[i]] = c
-			}
-		}
-		rows = append(rows, row)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return rows
+	return tb.Records()
 }
 
 // conn builds a connection step by step: a handshake whose timing puts the
