@@ -28,7 +28,6 @@ import (
 	"flowsift/internal/flow"
 	"flowsift/internal/plugin"
 	"flowsift/internal/report"
-	"flowsift/internal/tcptrack"
 )
 
 // Name is the plugin name.
@@ -151,7 +150,6 @@ type Plugin struct {
 	free  []int32
 	dups  dupCache
 	class uint8 // class of the current packet
-	seg   tcptrack.Segment
 	// Newly acknowledged spans of the ACK being read (see feedback).
 	news [maxSacked + 8]span
 	// Arrivals reported by the ACK being read (see orderArrivals).
@@ -218,15 +216,11 @@ func (p *Plugin) release(d *dir) {
 // Packet implements plugin.Plugin.
 func (p *Plugin) Packet(f *flow.Flow, pk *decode.Packet, pw column.Writer) {
 	p.class = ClassNone
-	seg := &p.seg
-	var self, peer *tcptrack.Endpoint
-	if p.env.TCP.Current(pk) {
-		seg = &p.env.TCP.Seg
-		self, peer = p.env.TCP.Self(), p.env.TCP.Peer()
-	} else {
-		tcptrack.Parse(pk, seg)
-	}
-	if seg.TCP && seg.HasFlags && self != nil && (f.IPVer == 4 || f.IPVer == 6) {
+	// Everything comes from the shared tracker: without it (a plugin test
+	// without the engine) there is no endpoint state to diagnose with.
+	tr := p.env.TCP
+	if tr.Current(pk) && tr.Seg.TCP && tr.Seg.HasFlags && tr.Self() != nil && (f.IPVer == 4 || f.IPVer == 6) {
+		self, peer, seg := tr.Self(), tr.Peer(), &tr.Seg
 		d := p.dirs.At(f.Slot)
 		var o *dir
 		if f.Partner != nil {
