@@ -35,6 +35,10 @@ const usage = `Usage: flowsift [OPTION...] -r FILE|-i IFACE [-w PREFIX] [-s] [FI
        flowsift tcol [FILE]
        flowsift serve -r CAPTURE [--addr 127.0.0.1:8080]   web view
        flowsift explain [--json] [--flow N] -r FILE   what went wrong, in words
+       flowsift clickhouse-schema [--cluster NAME] [-s] [--plugins LIST]
+                   the CREATE TABLE statements for --clickhouse
+       flowsift clickhouse-send FILE... --clickhouse URL
+                   send a failed-batch file again (docs/clickhouse.md)
        flowsift config [PLUGIN]        list plugins, switches and defaults
        flowsift install-aliases DIR    create tawk and tcol symlinks in DIR
        flowsift help | version
@@ -76,8 +80,18 @@ flowsift:
                  set a switch (repeatable), e.g. --set tcpFlags.TCPFLGCNT=1;
                  'flowsift config' lists them all
   --format LIST  writers of the flow and packet files, comma-separated:
-                 text (default), jsonl, csv, parquet (docs/formats.md)
+                 text (default), jsonl, csv, parquet (docs/formats.md),
+                 clickhouse (rows into tables, no file; needs --clickhouse)
   --json-hex     JSON Lines: hex bit fields as "0x..." strings, not numbers
+  --clickhouse URL
+                 ClickHouse HTTP interface, http://HOST:8123/?database=DB plus
+                 any settings; user and password in the URL or from
+                 CLICKHOUSE_USER, CLICKHOUSE_PASSWORD. Alone it adds
+                 clickhouse to the text output (docs/clickhouse.md)
+  --clickhouse-table PREFIX
+                 insert into PREFIX_flows, PREFIX_packets (default flows, packets)
+  --clickhouse-retry SECONDS
+                 retry a refused batch this long before giving up (default 60)
   --compress gzip|zstd
                  compress the text, JSON Lines and CSV files (.gz, .zst)
   --geo FILE     MaxMind database (.mmdb) for the country/organisation
@@ -113,6 +127,10 @@ func Main(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return serveMain(args[1:], stdout, stderr)
 		case "config":
 			return config(args[1:], stdout, stderr)
+		case "clickhouse-schema":
+			return clickhouseSchema(args[1:], stdout, stderr)
+		case "clickhouse-send":
+			return clickhouseSend(args[1:], stdout, stderr)
 		case "explain":
 			return explainMain(args[1:], stdout, stderr)
 		case "install-aliases":
@@ -339,6 +357,14 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 				if msg := parseOutputOption(o, name, val, hasVal, need); msg != "" {
 					return fail("%s", msg)
 				}
+			case "clickhouse", "clickhouse-table", "clickhouse-retry", "clickhouse-batch":
+				v, ok := need()
+				if !ok {
+					return fail("--%s needs a value", name)
+				}
+				if msg := parseClickHouseOption(&o.ClickHouse, name, v); msg != "" {
+					return fail("%s", msg)
+				}
 			case "progress":
 				o.Progress = true
 			case "no-progress":
@@ -485,6 +511,9 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 			return fail("%s is a file, not a filter expression: -r reads one capture; list several in a file for -R", bpf[0])
 		}
 		o.Filter = filter.Join(bpf)
+	}
+	if msg := checkClickHouse(o); msg != "" {
+		return fail("%s", msg)
 	}
 	if o.WritePcap != "" && o.Interface == "" {
 		return fail("--write-pcap saves a live capture: it needs -i")

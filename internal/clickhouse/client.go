@@ -1,0 +1,278 @@
+package clickhouse
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Client talks to one ClickHouse HTTP endpoint. The URL's query
+// parameters (database, any setting) are passed unchanged with every
+// request; user and password come from the URL or CLICKHOUSE_USER and
+// CLICKHOUSE_PASSWORD and are sent as HTTP basic authentication.
+type Client struct {
+	base           *url.URL // scheme, host, path; no user information
+	params         string   // the URL's raw query
+	user, password string
+	http           *http.Client
+	// Retry bounds the time spent retrying a failed insert.
+	Retry time.Duration
+	// sleep waits between attempts (replaced in tests).
+	sleep func(time.Duration)
+}
+
+// DefaultRetry is how long an insert is retried before the run stops.
+const DefaultRetry = 60 * time.Second
+
+// requestTimeout bounds one request: a server that accepts a connection
+// and then hangs must not hang flowsift.
+const requestTimeout = 2 * time.Minute
+
+// NewClient parses the URL of a ClickHouse HTTP interface.
+func NewClient(raw string) (*Client, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("--clickhouse %s: %v", raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("--clickhouse %s: want http://HOST:PORT/?database=DB", raw)
+	}
+	c := &Client{params: u.RawQuery, Retry: DefaultRetry, sleep: time.Sleep,
+		user: os.Getenv("CLICKHOUSE_USER"), password: os.Getenv("CLICKHOUSE_PASSWORD")}
+	if u.User != nil {
+		c.user = u.User.Username()
+		if p, ok := u.User.Password(); ok {
+			c.password = p
+		}
+	}
+	b := *u
+	b.User, b.RawQuery, b.Fragment = nil, "", ""
+	if b.Path == "" {
+		b.Path = "/"
+	}
+	c.base = &b
+	tr := &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: 4,
+		IdleConnTimeout:     2 * time.Second, // below ClickHouse's keep_alive_timeout (3 s)
+		// Responses are small; no transparent gzip (it would hide errors).
+		DisableCompression: true,
+	}
+	c.http = &http.Client{Transport: tr, Timeout: requestTimeout}
+	return c, nil
+}
+
+// String is the URL without credentials (for messages).
+func (c *Client) String() string {
+	q, _ := url.ParseQuery(c.params)
+	if q.Has("password") {
+		q.Set("password", "xxx")
+	}
+	s := c.base.String()
+	if len(q) > 0 {
+		s += "?" + q.Encode()
+	}
+	return s
+}
+
+func (c *Client) url(query string) string {
+	p := c.params
+	if p != "" {
+		p += "&"
+	}
+	return c.base.String() + "?" + p + "query=" + url.QueryEscape(query)
+}
+
+// ServerError is an error response of the server.
+type ServerError struct {
+	Status int
+	Msg    string
+}
+
+func (e *ServerError) Error() string { return fmt.Sprintf("HTTP %d: %s", e.Status, e.Msg) }
+
+func (c *Client) do(req *http.Request) ([]byte, error) {
+	if c.user != "" || c.password != "" {
+		req.SetBasicAuth(c.user, c.password)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		// The URL in the message would repeat the query: say the host.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("%s: %v", c.base.Host, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading the response: %v", c.base.Host, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		msg := strings.TrimSpace(string(body))
+		if i := strings.Index(msg, ", e.what()"); i > 0 {
+			msg = msg[:i] // 18.x repeats the exception's class
+		}
+		if len(msg) > 400 {
+			msg = msg[:400] + "..."
+		}
+		return nil, &ServerError{Status: resp.StatusCode, Msg: msg}
+	}
+	return body, nil
+}
+
+// Query runs a read-only query (GET, so that read-only users may run it)
+// and returns the response body.
+func (c *Client) Query(ctx context.Context, query string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(query), nil)
+	if err != nil {
+		return nil, err
+	}
+	return c.do(req)
+}
+
+// Exec runs a statement that changes something (POST).
+func (c *Client) Exec(ctx context.Context, query string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(query), nil)
+	if err != nil {
+		return err
+	}
+	_, err = c.do(req)
+	return err
+}
+
+// insert sends one gzip-compressed RowBinary body, once.
+func (c *Client) insert(ctx context.Context, query string, gz []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(query), bytes.NewReader(gz))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Encoding", "gzip")
+	req.Header.Set("Content-Type", "application/octet-stream")
+	_, err = c.do(req)
+	return err
+}
+
+// InsertRetry sends a batch, retrying with backoff (0.2 s doubling up to
+// 5 s) until it is accepted or c.Retry has passed since the first
+// failure. It returns the number of attempts and the last error.
+func (c *Client) InsertRetry(ctx context.Context, query string, gz []byte) (attempts int, err error) {
+	var deadline time.Time
+	wait := 200 * time.Millisecond
+	for {
+		attempts++
+		err = c.insert(ctx, query, gz)
+		if err == nil || ctx.Err() != nil {
+			return attempts, err
+		}
+		now := time.Now()
+		if deadline.IsZero() {
+			deadline = now.Add(c.Retry)
+		}
+		if !now.Add(wait).Before(deadline) {
+			return attempts, err
+		}
+		c.sleep(wait)
+		wait = min(2*wait, 5*time.Second)
+	}
+}
+
+// ErrNoTable reports a table that does not exist.
+var ErrNoTable = errors.New("table does not exist")
+
+// Columns lists a table's columns (name and type, in order) from
+// system.columns of the URL's database.
+func (c *Client) Columns(ctx context.Context, table string) ([]Col, error) {
+	body, err := c.Query(ctx, "SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = "+
+		quoteString(table)+" FORMAT TSV")
+	if err != nil {
+		return nil, err
+	}
+	var cols []Col
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		name, typ, ok := strings.Cut(sc.Text(), "\t")
+		if !ok {
+			return nil, fmt.Errorf("system.columns: unexpected line %q", sc.Text())
+		}
+		cols = append(cols, Col{unescapeTSV(name), unescapeTSV(typ)})
+	}
+	if len(cols) == 0 {
+		return nil, ErrNoTable
+	}
+	return cols, nil
+}
+
+// unescapeTSV undoes the TSV escapes of ClickHouse.
+func unescapeTSV(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 == len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		switch s[i] {
+		case 't':
+			b.WriteByte('\t')
+		case 'n':
+			b.WriteByte('\n')
+		case '0':
+			b.WriteByte(0)
+		case 'r':
+			b.WriteByte('\r')
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+// CheckTable compares a table on the server with the layout t: it returns
+// an error naming what differs, or that the table is missing, with the
+// schema command to run (schemaCmd). The table is never altered.
+func (c *Client) CheckTable(ctx context.Context, t *Table, schemaCmd string) error {
+	have, err := c.Columns(ctx, t.Name)
+	if errors.Is(err, ErrNoTable) {
+		return fmt.Errorf("ClickHouse %s: table %s does not exist; create it with:\n    %s | clickhouse-client --multiquery",
+			c.String(), t.Name, schemaCmd)
+	}
+	if err != nil {
+		return fmt.Errorf("ClickHouse %s: cannot read the columns of %s: %v", c.String(), t.Name, err)
+	}
+	missing, extra, retyped := t.Diff(have)
+	if len(missing)+len(extra)+len(retyped) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "ClickHouse %s: table %s does not have the columns this run writes (other plugins or switches?); nothing sent", c.String(), t.Name)
+	if len(missing) > 0 {
+		fmt.Fprintf(&b, "\n  missing in the table: %s", strings.Join(missing, ", "))
+	}
+	if len(extra) > 0 {
+		fmt.Fprintf(&b, "\n  in the table, not written by this run: %s", strings.Join(extra, ", "))
+	}
+	for _, r := range retyped {
+		fmt.Fprintf(&b, "\n  other type: %s", r)
+	}
+	fmt.Fprintf(&b, "\nflowsift never alters a table: write to another one (--clickhouse-table PREFIX), created with\n    %s", schemaCmd)
+	return errors.New(b.String())
+}
