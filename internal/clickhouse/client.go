@@ -111,7 +111,7 @@ func (c *Client) do(req *http.Request) ([]byte, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("%s: %v", c.base.Host, err)
+		return nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -193,25 +193,40 @@ var ErrNoTable = errors.New("table does not exist")
 // Columns lists a table's columns (name and type, in order) from
 // system.columns of the URL's database.
 func (c *Client) Columns(ctx context.Context, table string) ([]Col, error) {
-	body, err := c.Query(ctx, "SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = "+
-		quoteString(table)+" FORMAT TSV")
+	m, err := c.tableColumns(ctx, []string{table})
 	if err != nil {
 		return nil, err
 	}
-	var cols []Col
+	if len(m[table]) == 0 {
+		return nil, ErrNoTable
+	}
+	return m[table], nil
+}
+
+// tableColumns lists the columns of tables in one query (a round trip
+// costs more than the query).
+func (c *Client) tableColumns(ctx context.Context, tables []string) (map[string][]Col, error) {
+	names := make([]string, len(tables))
+	for i, t := range tables {
+		names[i] = quoteString(t)
+	}
+	body, err := c.Query(ctx, "SELECT table, name, type FROM system.columns WHERE database = currentDatabase() AND table IN ("+
+		strings.Join(names, ", ")+") FORMAT TSV")
+	if err != nil {
+		return nil, err
+	}
+	m := map[string][]Col{}
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		name, typ, ok := strings.Cut(sc.Text(), "\t")
-		if !ok {
+		f := strings.Split(sc.Text(), "\t")
+		if len(f) != 3 {
 			return nil, fmt.Errorf("system.columns: unexpected line %q", sc.Text())
 		}
-		cols = append(cols, Col{unescapeTSV(name), unescapeTSV(typ)})
+		t := unescapeTSV(f[0])
+		m[t] = append(m[t], Col{unescapeTSV(f[1]), unescapeTSV(f[2])})
 	}
-	if len(cols) == 0 {
-		return nil, ErrNoTable
-	}
-	return cols, nil
+	return m, nil
 }
 
 // unescapeTSV undoes the TSV escapes of ClickHouse.
@@ -246,33 +261,41 @@ func unescapeTSV(s string) string {
 	return b.String()
 }
 
-// CheckTable compares a table on the server with the layout t: it returns
-// an error naming what differs, or that the table is missing, with the
-// schema command to run (schemaCmd). The table is never altered.
-func (c *Client) CheckTable(ctx context.Context, t *Table, schemaCmd string) error {
-	have, err := c.Columns(ctx, t.Name)
-	if errors.Is(err, ErrNoTable) {
-		return fmt.Errorf("ClickHouse %s: table %s does not exist; create it with:\n    %s | clickhouse-client --multiquery",
-			c.String(), t.Name, schemaCmd)
+// CheckTables compares tables on the server with the layouts ts: it
+// returns an error naming what differs, or which table is missing, with
+// the schema command to run (schemaCmd). Tables are never altered.
+func (c *Client) CheckTables(ctx context.Context, ts []*Table, schemaCmd string) error {
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = t.Name
 	}
+	m, err := c.tableColumns(ctx, names)
 	if err != nil {
-		return fmt.Errorf("ClickHouse %s: cannot read the columns of %s: %v", c.String(), t.Name, err)
+		return fmt.Errorf("ClickHouse %s: cannot read the columns of %s: %v", c.String(), strings.Join(names, ", "), err)
 	}
-	missing, extra, retyped := t.Diff(have)
-	if len(missing)+len(extra)+len(retyped) == 0 {
-		return nil
+	for _, t := range ts {
+		have := m[t.Name]
+		if len(have) == 0 {
+			return fmt.Errorf("ClickHouse %s: table %s does not exist; create it with:\n    %s | clickhouse-client --multiquery",
+				c.String(), t.Name, schemaCmd)
+		}
+		missing, extra, retyped := t.Diff(have)
+		if len(missing)+len(extra)+len(retyped) == 0 {
+			continue
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "ClickHouse %s: table %s does not have the columns this run writes (other plugins or switches?); nothing sent", c.String(), t.Name)
+		if len(missing) > 0 {
+			fmt.Fprintf(&b, "\n  missing in the table: %s", strings.Join(missing, ", "))
+		}
+		if len(extra) > 0 {
+			fmt.Fprintf(&b, "\n  in the table, not written by this run: %s", strings.Join(extra, ", "))
+		}
+		for _, r := range retyped {
+			fmt.Fprintf(&b, "\n  other type: %s", r)
+		}
+		fmt.Fprintf(&b, "\nflowsift never alters a table: write to another one (--clickhouse-table PREFIX), created with\n    %s", schemaCmd)
+		return errors.New(b.String())
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "ClickHouse %s: table %s does not have the columns this run writes (other plugins or switches?); nothing sent", c.String(), t.Name)
-	if len(missing) > 0 {
-		fmt.Fprintf(&b, "\n  missing in the table: %s", strings.Join(missing, ", "))
-	}
-	if len(extra) > 0 {
-		fmt.Fprintf(&b, "\n  in the table, not written by this run: %s", strings.Join(extra, ", "))
-	}
-	for _, r := range retyped {
-		fmt.Fprintf(&b, "\n  other type: %s", r)
-	}
-	fmt.Fprintf(&b, "\nflowsift never alters a table: write to another one (--clickhouse-table PREFIX), created with\n    %s", schemaCmd)
-	return errors.New(b.String())
+	return nil
 }

@@ -161,11 +161,13 @@ func (o *Output) send() {
 			zw.Write(bt.b)
 			zw.Close()
 			o.sent.Add(uint64(bt.rows))
-			_, err := o.client.InsertRetry(context.Background(), o.query, zbuf.Bytes())
+			start := time.Now()
+			n, err := o.client.InsertRetry(context.Background(), o.query, zbuf.Bytes())
 			if err == nil {
 				o.accepted.Add(uint64(bt.rows))
 			} else {
-				e := fmt.Errorf("ClickHouse %s: table %s: %v", o.client.String(), o.table.Name, err)
+				e := fmt.Errorf("ClickHouse %s: table %s: batch of %d rows not accepted (%d attempts in %.1f s): %v",
+					o.client.String(), o.table.Name, bt.rows, n, time.Since(start).Seconds(), err)
 				o.fail.Store(&e)
 			}
 		}

@@ -13,7 +13,7 @@ type Type struct {
 	Base  string // UInt8..UInt64, Int8..Int64, Float64, String, Nullable, Array, Tuple
 	Elems []*Type
 	// Bytes is the width of an integer or Float64.
-	Bytes int
+	Bytes  int
 	Signed bool
 }
 

@@ -60,6 +60,7 @@ func (r *runner) clickhouseSetup() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	var ts []*clickhouse.Table
 	for _, k := range []clickhouse.Kind{clickhouse.Flows, clickhouse.Packets} {
 		cols, ok := kinds[k]
 		if !ok {
@@ -69,12 +70,10 @@ func (r *runner) clickhouseSetup() error {
 		if err != nil {
 			return err
 		}
-		if err := c.CheckTable(ctx, t, SchemaCommand(o)); err != nil {
-			return err
-		}
+		ts = append(ts, t)
 		r.ch.tables[k] = t
 	}
-	return nil
+	return c.CheckTables(ctx, ts, SchemaCommand(o))
 }
 
 // SchemaCommand is the clickhouse-schema command line that creates the
