@@ -158,4 +158,3 @@ func TestServerStoppedMidRun(t *testing.T) {
 		t.Errorf("compared %d flow and %d packet rows", st[0].rows, st[1].rows)
 	}
 }
-
