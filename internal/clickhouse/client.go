@@ -151,13 +151,13 @@ func (c *Client) Exec(ctx context.Context, query string) error {
 	return err
 }
 
-// insert sends one gzip-compressed RowBinary body, once.
-func (c *Client) insert(ctx context.Context, query string, gz []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(query), bytes.NewReader(gz))
+// insert sends one body in ClickHouse's compressed format (compress.go),
+// once.
+func (c *Client) insert(ctx context.Context, query string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(query)+"&decompress=1", bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Encoding", "gzip")
 	req.Header.Set("Content-Type", "application/octet-stream")
 	_, err = c.do(req)
 	return err
@@ -166,12 +166,12 @@ func (c *Client) insert(ctx context.Context, query string, gz []byte) error {
 // InsertRetry sends a batch, retrying with backoff (0.2 s doubling up to
 // 5 s) until it is accepted or c.Retry has passed since the first
 // failure. It returns the number of attempts and the last error.
-func (c *Client) InsertRetry(ctx context.Context, query string, gz []byte) (attempts int, err error) {
+func (c *Client) InsertRetry(ctx context.Context, query string, body []byte) (attempts int, err error) {
 	var deadline time.Time
 	wait := 200 * time.Millisecond
 	for {
 		attempts++
-		err = c.insert(ctx, query, gz)
+		err = c.insert(ctx, query, body)
 		if err == nil || ctx.Err() != nil {
 			return attempts, err
 		}

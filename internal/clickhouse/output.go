@@ -1,15 +1,12 @@
 package clickhouse
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/klauspost/compress/gzip"
 
 	"flowsift/internal/sink"
 )
@@ -25,7 +22,8 @@ const (
 // Output is the sink.Output that streams rows of one table to ClickHouse:
 // each replayed tape becomes typed rows (sink.RowBuilder), encoded in
 // RowBinary into the current batch; full or old batches go to a sender
-// goroutine that compresses them (gzip) and inserts them, retrying.
+// goroutine that compresses them (LZ4, ClickHouse's own block format)
+// and inserts them, retrying.
 // Once a batch is finally refused, this batch and every later one are
 // written to the failed-batch file instead (JSON Lines that
 // clickhouse-send re-sends), and the run ends with status 1.
@@ -152,17 +150,14 @@ func (o *Output) timer() {
 // send is the sender goroutine.
 func (o *Output) send() {
 	defer close(o.done)
-	var zbuf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&zbuf, gzip.BestSpeed)
+	var comp compressor
+	var z []byte
 	for bt := range o.batches {
 		if o.fail.Load() == nil {
-			zbuf.Reset()
-			zw.Reset(&zbuf)
-			zw.Write(bt.b)
-			zw.Close()
+			z = comp.append(z[:0], bt.b)
 			o.sent.Add(uint64(bt.rows))
 			start := time.Now()
-			n, err := o.client.InsertRetry(context.Background(), o.query, zbuf.Bytes())
+			n, err := o.client.InsertRetry(context.Background(), o.query, z)
 			if err == nil {
 				o.accepted.Add(uint64(bt.rows))
 			} else {

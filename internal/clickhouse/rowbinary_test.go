@@ -293,3 +293,29 @@ func FuzzAppendRowFromJSON(f *testing.F) {
 		AppendRowFromJSON(nil, cols, types, line)
 	})
 }
+
+// TestNativeCompression: ClickHouse's compressed format round trips over
+// block boundaries, compressible or not (the server's acceptance is
+// tested by every insert of the server tests).
+func TestNativeCompression(t *testing.T) {
+	var c compressor
+	random := make([]byte, 3*nativeBlock+17)
+	x := uint32(1)
+	for i := range random {
+		x = x*1664525 + 1013904223
+		random[i] = byte(x >> 24)
+	}
+	for _, in := range [][]byte{nil, []byte("a"), bytes.Repeat([]byte("flowsift "), 300000), random} {
+		z := c.append(nil, in)
+		out, err := decompressNative(z)
+		if err != nil || !bytes.Equal(out, in) {
+			t.Errorf("%d bytes: %v, round trip equal %v", len(in), err, bytes.Equal(out, in))
+		}
+		if len(in) > 0 {
+			z[len(z)-1] ^= 1
+			if _, err := decompressNative(z); err == nil {
+				t.Errorf("%d bytes: a flipped bit passed the checksum", len(in))
+			}
+		}
+	}
+}

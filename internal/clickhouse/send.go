@@ -9,8 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/klauspost/compress/gzip"
 )
 
 // FailedSuffix ends the name of a failed-batch file:
@@ -61,8 +59,8 @@ func SendFile(ctx context.Context, c *Client, table, path string, batchRows int)
 	}
 	defer f.Close()
 	rd := bufio.NewReaderSize(f, 1<<20)
-	var zbuf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&zbuf, gzip.BestSpeed)
+	var comp compressor
+	var z []byte
 	var rowBuf []byte
 	// Encode the whole file first: a bad line stops everything before a
 	// single row is sent.
@@ -108,11 +106,8 @@ func SendFile(ctx context.Context, c *Client, table, path string, batchRows int)
 		chunks = append(chunks, cur)
 	}
 	for i, ch := range chunks {
-		zbuf.Reset()
-		zw.Reset(&zbuf)
-		zw.Write(ch.rb)
-		zw.Close()
-		if _, err := c.InsertRetry(ctx, query, zbuf.Bytes()); err != nil {
+		z = comp.append(z[:0], ch.rb)
+		if _, err := c.InsertRetry(ctx, query, z); err != nil {
 			// Keep the lines from this batch on.
 			if werr := rewriteFrom(f, path, chunks[i].start); werr != nil {
 				return res, fmt.Errorf("%v; and %s could not be rewritten: %v", err, path, werr)
