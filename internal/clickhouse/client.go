@@ -167,12 +167,20 @@ func (c *Client) insert(ctx context.Context, query string, body []byte) error {
 // 5 s) until it is accepted or c.Retry has passed since the first
 // failure. It returns the number of attempts and the last error.
 func (c *Client) InsertRetry(ctx context.Context, query string, body []byte) (attempts int, err error) {
+	return c.retry(ctx, false, func() error { return c.insert(ctx, query, body) })
+}
+
+// retry runs fn until it succeeds or c.Retry has passed since the first
+// failure, with backoff; unreachableOnly retries only when the server
+// could not be reached (an answer, such as an error of the query, stays).
+func (c *Client) retry(ctx context.Context, unreachableOnly bool, fn func() error) (attempts int, err error) {
 	var deadline time.Time
 	wait := 200 * time.Millisecond
 	for {
 		attempts++
-		err = c.insert(ctx, query, body)
-		if err == nil || ctx.Err() != nil {
+		err = fn()
+		var se *ServerError
+		if err == nil || ctx.Err() != nil || unreachableOnly && errors.As(err, &se) {
 			return attempts, err
 		}
 		now := time.Now()
@@ -269,7 +277,11 @@ func (c *Client) CheckTables(ctx context.Context, ts []*Table, schemaCmd string)
 	for i, t := range ts {
 		names[i] = t.Name
 	}
-	m, err := c.tableColumns(ctx, names)
+	var m map[string][]Col
+	_, err := c.retry(ctx, true, func() (err error) {
+		m, err = c.tableColumns(ctx, names)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("ClickHouse %s: cannot read the columns of %s: %v", c.String(), strings.Join(names, ", "), err)
 	}

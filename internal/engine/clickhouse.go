@@ -58,7 +58,7 @@ func (r *runner) clickhouseSetup() error {
 	if o.PacketMode {
 		kinds[clickhouse.Packets] = packetColumns(r.plugins)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), c.Retry+30*time.Second)
 	defer cancel()
 	var ts []*clickhouse.Table
 	for _, k := range []clickhouse.Kind{clickhouse.Flows, clickhouse.Packets} {
