@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"flowsift/internal/cli"
 	"flowsift/internal/clickhouse"
@@ -61,7 +62,9 @@ func TestCorpusOneServer(t *testing.T) {
 	}
 	s.execScript(schema)
 	out := t.TempDir()
+	began := time.Now()
 	reports := sendAll(t, caps, out, s.URL)
+	t.Logf("%d captures sent in %.1f s", len(caps), time.Since(began).Seconds())
 	for i, c := range caps {
 		stdout := reports[i]
 		// The end report says what was sent and accepted.

@@ -140,13 +140,15 @@ func (s *server) start() {
 	go func() { cmd.Wait(); out.Close(); close(s.exited) }()
 	s.stopOnce = sync.Once{}
 	t.Cleanup(s.stop)
-	deadline := time.Now().Add(60 * time.Second)
+	began := time.Now()
+	deadline := began.Add(60 * time.Second)
 	for {
 		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/ping", s.http))
 		if err == nil {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if strings.TrimSpace(string(body)) == "Ok." {
+				t.Logf("clickhouse-server on 127.0.0.1:%d up in %.1f s", s.http, time.Since(began).Seconds())
 				return
 			}
 		}
@@ -182,6 +184,7 @@ func (s *server) stop() {
 		if s.cmd == nil || s.cmd.Process == nil {
 			return
 		}
+		began := time.Now()
 		syscall.Kill(s.cmd.Process.Pid, syscall.SIGTERM)
 		select {
 		case <-s.exited:
@@ -189,6 +192,7 @@ func (s *server) stop() {
 			syscall.Kill(s.cmd.Process.Pid, syscall.SIGKILL)
 			<-s.exited
 		}
+		s.t.Logf("clickhouse-server on 127.0.0.1:%d stopped in %.1f s", s.http, time.Since(began).Seconds())
 	})
 }
 
