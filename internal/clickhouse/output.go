@@ -15,8 +15,14 @@ import (
 // or when its first row is this old.
 const (
 	DefaultBatchRows = 64 << 10
-	batchBytes       = 32 << 20
-	DefaultBatchAge  = time.Second
+	// batchBytes bounds the RowBinary bytes of a batch: few large parts
+	// cost the server less than many small ones (merges).
+	batchBytes      = 32 << 20
+	DefaultBatchAge = time.Second
+	// chunkBytes is the size of the buffers a batch is made of, recycled:
+	// growing one 30 MB buffer by appending cost more than encoding the
+	// rows. A chunk holds whole rows and is one compressed block.
+	chunkBytes = nativeBlock - 64<<10
 )
 
 // Output is the sink.Output that streams rows of one table to ClickHouse:
@@ -40,23 +46,26 @@ type Output struct {
 	batchAge   time.Duration
 
 	mu       sync.Mutex // guards cur, curRows, curSince (the age timer reads them)
-	cur      []byte
-	curRows  int
+	cur      batch
 	curSince time.Time
 
 	batches chan batch
-	free    chan []byte
+	free    chan []byte // chunks
 	stop    chan struct{}
 	done    chan struct{}
 	closed  bool
 
 	sent, accepted, kept atomic.Uint64
+	batchesSent          atomic.Uint64
+	insertNanos          atomic.Int64 // time spent in inserts (retries included)
 	fail                 atomic.Pointer[error]
 }
 
+// batch is RowBinary rows in chunks; the last chunk is being filled.
 type batch struct {
-	b    []byte
-	rows int
+	chunks [][]byte
+	rows   int
+	bytes  int // of the full chunks
 }
 
 // OutputConfig configures an Output.
@@ -74,7 +83,7 @@ func NewOutput(c *Client, t *Table, cfg OutputConfig) (*Output, error) {
 	o := &Output{client: c, table: t, enc: NewEncoder(t, cfg.Sensor, cfg.Capture), rb: sink.NewRowBuilder(t.Shapes),
 		query:      "INSERT INTO " + quote(t.Name) + " (" + t.ColumnNames() + ") FORMAT RowBinary",
 		failedPath: cfg.FailedPath, batchRows: cfg.BatchRows, batchAge: cfg.BatchAge,
-		batches: make(chan batch, 1), free: make(chan []byte, 3), stop: make(chan struct{}), done: make(chan struct{})}
+		batches: make(chan batch, 1), free: make(chan []byte, 3*batchBytes/chunkBytes), stop: make(chan struct{}), done: make(chan struct{})}
 	if o.batchRows <= 0 {
 		o.batchRows = DefaultBatchRows
 	}
@@ -102,13 +111,31 @@ func (o *Output) Replay(tape []byte) {
 
 // row encodes one row into the current batch (o.mu held).
 func (o *Output) row(r *sink.Row) {
-	if o.curRows == 0 {
+	b := &o.cur
+	if b.rows == 0 {
 		o.curSince = time.Now()
+		b.chunks = append(b.chunks[:0], o.chunk())
 	}
-	o.cur = o.enc.Append(o.cur, r)
-	o.curRows++
-	if o.curRows >= o.batchRows || len(o.cur) >= batchBytes {
+	last := len(b.chunks) - 1
+	if len(b.chunks[last]) >= chunkBytes {
+		b.bytes += len(b.chunks[last])
+		b.chunks = append(b.chunks, o.chunk())
+		last++
+	}
+	b.chunks[last] = o.enc.Append(b.chunks[last], r)
+	b.rows++
+	if b.rows >= o.batchRows || b.bytes >= batchBytes {
 		o.handOff()
+	}
+}
+
+// chunk returns an empty chunk, recycled when one is free.
+func (o *Output) chunk() []byte {
+	select {
+	case c := <-o.free:
+		return c
+	default:
+		return make([]byte, 0, nativeBlock)
 	}
 }
 
@@ -116,16 +143,11 @@ func (o *Output) row(r *sink.Row) {
 // while the sender is busy with the previous one: a slow server slows the
 // run down instead of filling memory.
 func (o *Output) handOff() {
-	if o.curRows == 0 {
+	if o.cur.rows == 0 {
 		return
 	}
-	o.batches <- batch{o.cur, o.curRows}
-	select {
-	case o.cur = <-o.free:
-	default:
-		o.cur = make([]byte, 0, len(o.cur))
-	}
-	o.curRows = 0
+	o.batches <- o.cur
+	o.cur = batch{}
 }
 
 // timer sends a batch whose first row is older than the age bound
@@ -139,7 +161,7 @@ func (o *Output) timer() {
 			return
 		case <-t.C:
 			o.mu.Lock()
-			if o.curRows > 0 && time.Since(o.curSince) >= o.batchAge {
+			if o.cur.rows > 0 && time.Since(o.curSince) >= o.batchAge {
 				o.handOff()
 			}
 			o.mu.Unlock()
@@ -154,10 +176,15 @@ func (o *Output) send() {
 	var z []byte
 	for bt := range o.batches {
 		if o.fail.Load() == nil {
-			z = comp.append(z[:0], bt.b)
+			z = z[:0]
+			for _, c := range bt.chunks {
+				z = comp.append(z, c)
+			}
 			o.sent.Add(uint64(bt.rows))
 			start := time.Now()
 			n, err := o.client.InsertRetry(context.Background(), o.query, z)
+			o.batchesSent.Add(1)
+			o.insertNanos.Add(int64(time.Since(start)))
 			if err == nil {
 				o.accepted.Add(uint64(bt.rows))
 			} else {
@@ -172,9 +199,11 @@ func (o *Output) send() {
 				o.fail.Store(&e)
 			}
 		}
-		select {
-		case o.free <- bt.b[:0]:
-		default:
+		for _, c := range bt.chunks {
+			select {
+			case o.free <- c[:0]:
+			default:
+			}
 		}
 	}
 }
@@ -187,15 +216,16 @@ func (o *Output) keep(bt batch) error {
 		return err
 	}
 	var out []byte
-	data := bt.b
-	for n := 0; n < bt.rows; n++ {
-		var used int
-		out, used, err = AppendJSONRow(out, o.table.Cols, o.types, data)
-		if err != nil {
-			f.Close()
-			return err
+	for _, data := range bt.chunks {
+		for len(data) > 0 {
+			var used int
+			out, used, err = AppendJSONRow(out, o.table.Cols, o.types, data)
+			if err != nil {
+				f.Close()
+				return err
+			}
+			data = data[used:]
 		}
-		data = data[used:]
 	}
 	if _, err := f.Write(out); err != nil {
 		f.Close()
@@ -243,9 +273,11 @@ func (o *Output) Written() int64 { return 0 }
 // Stats are an Output's row counts.
 type Stats struct {
 	Table    string
-	Sent     uint64 // rows of the batches sent (at least once)
-	Accepted uint64 // rows of the batches the server accepted
-	Kept     uint64 // rows written to the failed-batch file
+	Sent     uint64        // rows of the batches sent (at least once)
+	Accepted uint64        // rows of the batches the server accepted
+	Kept     uint64        // rows written to the failed-batch file
+	Batches  uint64        // inserts sent
+	Inserts  time.Duration // time spent in inserts, retries included
 	// KeyZeroed counts sorting-key times out of range, written as 0.
 	KeyZeroed  uint64
 	FailedPath string
@@ -254,6 +286,7 @@ type Stats struct {
 // Stats returns the counts (final once Close has returned).
 func (o *Output) Stats() Stats {
 	return Stats{Table: o.table.Name, Sent: o.sent.Load(), Accepted: o.accepted.Load(), Kept: o.kept.Load(),
+		Batches: o.batchesSent.Load(), Inserts: time.Duration(o.insertNanos.Load()),
 		KeyZeroed: o.enc.KeyZeroed, FailedPath: o.failedPath}
 }
 

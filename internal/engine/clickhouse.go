@@ -151,6 +151,11 @@ func (r *runner) clickhouseReport() error {
 		if st.Kept > 0 {
 			line += fmt.Sprintf(", %d kept in %s", st.Kept, st.FailedPath)
 		}
+		plural := "s"
+		if st.Batches == 1 {
+			plural = ""
+		}
+		line += fmt.Sprintf(" (%d insert%s, %.3f s)", st.Batches, plural, st.Inserts.Seconds())
 		r.rep.Linef("%s", line)
 		if st.KeyZeroed > 0 {
 			r.rep.Warn(fmt.Sprintf("ClickHouse %s: %d rows with a time beyond the years 1677 to 2262 in the sorting key, written as 0", st.Table, st.KeyZeroed))
