@@ -157,4 +157,42 @@ func TestServerStoppedMidRun(t *testing.T) {
 	if st[0].rows != len(flows.rows) || st[1].rows != len(pkts.rows) {
 		t.Errorf("compared %d flow and %d packet rows", st[0].rows, st[1].rows)
 	}
+
+	// SIGINT, as for files: what was read is written, and sent.
+	prefix2 := filepath.Join(out, "interrupted")
+	cmd = exec.Command(flowsiftBin(t), "-r", "-", "-w", prefix2, "-s", "-x", "99", "--format", "text,clickhouse", "--clickhouse", s.URL)
+	if stdin, err = cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	stdout.Reset()
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	if _, err := stdin.Write(pcap[:half]); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(60 * time.Second)
+	for s.count("SELECT count() FROM packets WHERE sensor = 99") == 0 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no packet rows of the second run after 60 s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("SIGINT: %v\n%s", err, stderr.String())
+	}
+	flows2 := readText(t, prefix2+"_flows.txt")
+	pkts2 := readText(t, prefix2+"_packets.txt")
+	nf := s.count("SELECT count() FROM flows WHERE sensor = 99")
+	np := s.count("SELECT count() FROM packets WHERE sensor = 99")
+	if int(nf) != len(flows2.rows) || int(np) != len(pkts2.rows) || np == 0 || np >= int64(len(pkts.rows)) {
+		t.Errorf("interrupted run: tables %d flows, %d packets; text files %d, %d", nf, np, len(flows2.rows), len(pkts2.rows))
+	}
+	t.Logf("interrupted run: %d flow rows and %d packet rows in the tables and the text files", nf, np)
 }
