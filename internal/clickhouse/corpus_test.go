@@ -71,8 +71,8 @@ func TestCorpusOneServer(t *testing.T) {
 		flows := readText(t, filepath.Join(out, c.Name+"_flows.txt"))
 		pkts := readText(t, filepath.Join(out, c.Name+"_packets.txt"))
 		for _, want := range []string{
-			fmt.Sprintf("ClickHouse flows: %d rows sent, %d accepted (1 insert, ", len(flows.rows), len(flows.rows)),
-			fmt.Sprintf("ClickHouse packets: %d rows sent, %d accepted (1 insert, ", len(pkts.rows), len(pkts.rows)),
+			fmt.Sprintf("ClickHouse flows: %d rows sent, %d accepted (", len(flows.rows), len(flows.rows)),
+			fmt.Sprintf("ClickHouse packets: %d rows sent, %d accepted (", len(pkts.rows), len(pkts.rows)),
 		} {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("%s: report lacks %q", c.Name, want)
