@@ -192,6 +192,8 @@ func (s *server) stop() {
 			return
 		}
 		began := time.Now()
+		// The server waits for open connections at shutdown: close ours.
+		http.DefaultClient.CloseIdleConnections()
 		syscall.Kill(s.cmd.Process.Pid, syscall.SIGTERM)
 		select {
 		case <-s.exited:
