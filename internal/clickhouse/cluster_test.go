@@ -27,6 +27,9 @@ func startCluster(t *testing.T) [2]*server {
 	b := newServer(t, p[2], p[3], remote)
 	a.start()
 	b.start()
+	// a first: b waits at shutdown for the connections a's Distributed
+	// tables hold to it.
+	t.Cleanup(func() { a.stop(); b.stop() })
 	return [2]*server{a, b}
 }
 
