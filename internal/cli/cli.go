@@ -107,7 +107,8 @@ Accepted and ignored for compatibility: -e FILE, -p DIR, -b FILE, -c CPU,
 
 Exit status: 0 all input read and all output written; 1 no packet could be
 read (then no file is written), no capture on the interface, or output
-could not be written (files are then renamed NAME.partial);
+could not be written (files are then renamed NAME.partial), or ClickHouse
+did not accept rows (they are kept in PREFIX_*.clickhouse-failed.jsonl);
 2 bad command line, a bad filter included; 3 some input damaged or
 missing (what could be read is written); 130/143 interrupted by
 SIGINT/SIGTERM (what was read is written; a live capture ends this way,
