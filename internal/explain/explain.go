@@ -48,6 +48,8 @@ type Capture struct {
 	Start     float64   `json:"start"`
 	Duration  float64   `json:"duration_s"`
 	Summaries []Summary `json:"flow_summaries"`
+	// SummariesLeftOut counts the summaries beyond Options.Lines, not made.
+	SummariesLeftOut int `json:"flow_summaries_left_out,omitempty"`
 	// Detail is the timeline of one flow (explain --flow N).
 	Detail *FlowDetail `json:"flow_detail,omitempty"`
 }
@@ -99,6 +101,9 @@ type Summary struct {
 type Options struct {
 	Flow uint64 // > 0: the timeline of this flow
 	All  bool   // a summary for every flow, not only the problem flows
+	// Lines > 0 makes only the summaries of the Lines highest-ranked
+	// flows (the text view shows 20): the others cost nothing.
+	Lines int
 }
 
 // Analyze runs the capture named by opts through the engine in memory
@@ -116,8 +121,9 @@ func AnalyzeFlow(opts *engine.Options, reg *plugin.Registry, xo Options) (*Resul
 	o := *opts
 	o.Plugins = explainPlugins
 	var rows []*dirRow
+	var rr rowReader
 	o.Collect = &engine.Collect{PacketsOfFlow: xo.Flow, FlowWant: flowWant, PacketWant: packetWant,
-		FlowRow: func(t *sink.Table) { rows = append(rows, readRow(t)) }}
+		FlowRow: func(t *sink.Table) { rows = append(rows, rr.readRow(t, 0)) }}
 	o.Progress = false
 	var errBuf strings.Builder
 	status := engine.Run(&o, r2, discard{}, &errBuf)
@@ -129,7 +135,7 @@ func AnalyzeFlow(opts *engine.Options, reg *plugin.Registry, xo Options) (*Resul
 		return nil, errors.New(strings.TrimSpace(errBuf.String()))
 	}
 	a := newAnalysis(c)
-	a.all = xo.All
+	a.all, a.lines = xo.All, xo.Lines
 	a.run(rows)
 	if xo.Flow > 0 {
 		a.res.Capture.Detail = a.detail(xo.Flow, c.Packets.Table(c.PacketColumns))
@@ -206,48 +212,190 @@ type analysis struct {
 	byInd map[uint64]*conn
 	find  map[string]*Finding
 	all   bool
+	lines int
 }
 
 func newAnalysis(c *engine.Collect) *analysis {
 	return &analysis{c: c, res: &Result{Findings: []Finding{}}, byInd: map[uint64]*conn{}, find: map[string]*Finding{}}
 }
 
-// flowWant are the flow columns explain reads: the others are not kept.
-var flowWant = []string{"diagCE", "diagCapLoss", "diagDataAckRTT", "diagDataSegs", "diagDup", "diagFindings", "diagHsRTT", "diagLost", "diagLostDown", "diagLostUp", "diagRTO", "diagReord", "diagRetx", "diagRetxSpur", "diagVantage", "diagZeroWinTime", "dir", "dstIP", "dstPort", "duration", "flowInd", "flowStat", "ipFlags", "ipOptCnt", "ipTTLChg", "l4Proto", "l7BytesSnt", "maxL7PktSz", "pktsSnt", "srcIP", "srcPort", "tcpAnomaly", "tcpFStat", "tcpFlags", "tcpMPTBF", "tcpMSS", "tcpOptions", "tcpStatesAFlags", "timeFirst", "timeLast", "xBadFlags", "xBadFlagsPkt", "xBelowCnt", "xBelowPkt", "xCWR", "xCsumBad", "xCsumChecked", "xCsumPkt", "xDataBytes", "xECE", "xFinPkt", "xFirstPkt", "xFragBad", "xFragDgrams", "xFragDone", "xFragPkt", "xKAUnanswered", "xLastOtherTime", "xLastPkt", "xRstCnt", "xRstIPID", "xRstPkt", "xRstTTL", "xRstTime", "xSynPkt", "xTTLBlipData", "xTTLBlipPkt", "xTTLBlipTTL", "xTTLBlips", "xTTLChg", "xTTLChgPkt", "xTTLMax", "xTTLMin", "xTTLSet", "xZeroWinAdv", "xZeroWinAdvTime", "xZeroWinPkt"}
-
-// readRow turns one flow row into a dirRow.
-func readRow(t *sink.Table) *dirRow {
-	const i = 0
-	u := func(i int, n string) uint64 { return t.Value(i, n).U }
-	f := func(i int, n string) float64 { return t.Value(i, n).F }
-	d := &dirRow{
-		dir: byte(u(i, "dir")), ind: u(i, "flowInd"), stat: u(i, "flowStat"),
-		first: f(i, "timeFirst"), last: f(i, "timeLast"), dur: f(i, "duration"),
-		src: t.Value(i, "srcIP").Addr, dst: t.Value(i, "dstIP").Addr,
-		sport: u(i, "srcPort"), dport: u(i, "dstPort"), proto: u(i, "l4Proto"),
-		pkts: u(i, "pktsSnt"), bytes: u(i, "l7BytesSnt"), maxL7: u(i, "maxL7PktSz"),
-		ttlChgCol: u(i, "ipTTLChg"), ipFlags: u(i, "ipFlags"), ipOpt: u(i, "ipOptCnt"),
-		tcpFStat: u(i, "tcpFStat"), tcpFlags: u(i, "tcpFlags"), anomaly: u(i, "tcpAnomaly"),
-		states: u(i, "tcpStatesAFlags"), mss: u(i, "tcpMSS"), mptbf: u(i, "tcpMPTBF"), tcpOpts: u(i, "tcpOptions"),
-		segs: u(i, "diagDataSegs"), lost: u(i, "diagLost"), retx: u(i, "diagRetx"), spur: u(i, "diagRetxSpur"),
-		reor: u(i, "diagReord"), dup: u(i, "diagDup"), ce: u(i, "diagCE"), capLoss: u(i, "diagCapLoss"),
-		vantage: t.Value(i, "diagVantage").S, findings: u(i, "diagFindings"),
-		lostUp: u(i, "diagLostUp"), lostDown: u(i, "diagLostDown"), rto: u(i, "diagRTO"),
-		zwTime: f(i, "diagZeroWinTime"), ackRTT: f(i, "diagDataAckRTT"), hsRTT: f(i, "diagHsRTT"),
-		firstPkt: u(i, "xFirstPkt"), lastPkt: u(i, "xLastPkt"), synPkt: u(i, "xSynPkt"), rstPkt: u(i, "xRstPkt"),
-		rstCnt: u(i, "xRstCnt"), rstTTL: u(i, "xRstTTL"), rstIPID: u(i, "xRstIPID"),
-		ttlMin: u(i, "xTTLMin"), ttlMax: u(i, "xTTLMax"), ttlChgPkt: u(i, "xTTLChgPkt"), ttlChg: u(i, "xTTLChg"),
-		belowPkt: u(i, "xBelowPkt"), belowCnt: u(i, "xBelowCnt"), zeroWinPkt: u(i, "xZeroWinPkt"),
-		finPkt: u(i, "xFinPkt"), ece: u(i, "xECE"), cwr: u(i, "xCWR"),
-		fragDgrams: u(i, "xFragDgrams"), fragDone: u(i, "xFragDone"), fragBad: u(i, "xFragBad"), fragPkt: u(i, "xFragPkt"),
-		csumChecked: u(i, "xCsumChecked"), csumBad: u(i, "xCsumBad"), csumPkt: u(i, "xCsumPkt"), kaUnanswered: u(i, "xKAUnanswered"),
-		zwAdv: u(i, "xZeroWinAdv"), zwAdvTime: float64(u(i, "xZeroWinAdvTime")) / 1e9, dataBytes: u(i, "xDataBytes"),
+// The flow columns explain reads, by kind, with the dirRow field each
+// fills: readRow finds their positions once per table, not per row.
+var (
+	uFields = []struct {
+		name  string
+		field func(*dirRow) *uint64
+	}{
+		{"flowInd", func(d *dirRow) *uint64 { return &d.ind }},
+		{"flowStat", func(d *dirRow) *uint64 { return &d.stat }},
+		{"srcPort", func(d *dirRow) *uint64 { return &d.sport }},
+		{"dstPort", func(d *dirRow) *uint64 { return &d.dport }},
+		{"l4Proto", func(d *dirRow) *uint64 { return &d.proto }},
+		{"pktsSnt", func(d *dirRow) *uint64 { return &d.pkts }},
+		{"l7BytesSnt", func(d *dirRow) *uint64 { return &d.bytes }},
+		{"maxL7PktSz", func(d *dirRow) *uint64 { return &d.maxL7 }},
+		{"ipTTLChg", func(d *dirRow) *uint64 { return &d.ttlChgCol }},
+		{"ipFlags", func(d *dirRow) *uint64 { return &d.ipFlags }},
+		{"ipOptCnt", func(d *dirRow) *uint64 { return &d.ipOpt }},
+		{"tcpFStat", func(d *dirRow) *uint64 { return &d.tcpFStat }},
+		{"tcpFlags", func(d *dirRow) *uint64 { return &d.tcpFlags }},
+		{"tcpAnomaly", func(d *dirRow) *uint64 { return &d.anomaly }},
+		{"tcpStatesAFlags", func(d *dirRow) *uint64 { return &d.states }},
+		{"tcpMSS", func(d *dirRow) *uint64 { return &d.mss }},
+		{"tcpMPTBF", func(d *dirRow) *uint64 { return &d.mptbf }},
+		{"tcpOptions", func(d *dirRow) *uint64 { return &d.tcpOpts }},
+		{"diagDataSegs", func(d *dirRow) *uint64 { return &d.segs }},
+		{"diagLost", func(d *dirRow) *uint64 { return &d.lost }},
+		{"diagRetx", func(d *dirRow) *uint64 { return &d.retx }},
+		{"diagRetxSpur", func(d *dirRow) *uint64 { return &d.spur }},
+		{"diagReord", func(d *dirRow) *uint64 { return &d.reor }},
+		{"diagDup", func(d *dirRow) *uint64 { return &d.dup }},
+		{"diagCE", func(d *dirRow) *uint64 { return &d.ce }},
+		{"diagCapLoss", func(d *dirRow) *uint64 { return &d.capLoss }},
+		{"diagFindings", func(d *dirRow) *uint64 { return &d.findings }},
+		{"diagLostUp", func(d *dirRow) *uint64 { return &d.lostUp }},
+		{"diagLostDown", func(d *dirRow) *uint64 { return &d.lostDown }},
+		{"diagRTO", func(d *dirRow) *uint64 { return &d.rto }},
+		{"xFirstPkt", func(d *dirRow) *uint64 { return &d.firstPkt }},
+		{"xLastPkt", func(d *dirRow) *uint64 { return &d.lastPkt }},
+		{"xSynPkt", func(d *dirRow) *uint64 { return &d.synPkt }},
+		{"xRstPkt", func(d *dirRow) *uint64 { return &d.rstPkt }},
+		{"xRstCnt", func(d *dirRow) *uint64 { return &d.rstCnt }},
+		{"xRstTTL", func(d *dirRow) *uint64 { return &d.rstTTL }},
+		{"xRstIPID", func(d *dirRow) *uint64 { return &d.rstIPID }},
+		{"xTTLMin", func(d *dirRow) *uint64 { return &d.ttlMin }},
+		{"xTTLMax", func(d *dirRow) *uint64 { return &d.ttlMax }},
+		{"xTTLChgPkt", func(d *dirRow) *uint64 { return &d.ttlChgPkt }},
+		{"xTTLChg", func(d *dirRow) *uint64 { return &d.ttlChg }},
+		{"xBelowPkt", func(d *dirRow) *uint64 { return &d.belowPkt }},
+		{"xBelowCnt", func(d *dirRow) *uint64 { return &d.belowCnt }},
+		{"xZeroWinPkt", func(d *dirRow) *uint64 { return &d.zeroWinPkt }},
+		{"xFinPkt", func(d *dirRow) *uint64 { return &d.finPkt }},
+		{"xECE", func(d *dirRow) *uint64 { return &d.ece }},
+		{"xCWR", func(d *dirRow) *uint64 { return &d.cwr }},
+		{"xFragDgrams", func(d *dirRow) *uint64 { return &d.fragDgrams }},
+		{"xFragDone", func(d *dirRow) *uint64 { return &d.fragDone }},
+		{"xFragBad", func(d *dirRow) *uint64 { return &d.fragBad }},
+		{"xFragPkt", func(d *dirRow) *uint64 { return &d.fragPkt }},
+		{"xCsumChecked", func(d *dirRow) *uint64 { return &d.csumChecked }},
+		{"xCsumBad", func(d *dirRow) *uint64 { return &d.csumBad }},
+		{"xCsumPkt", func(d *dirRow) *uint64 { return &d.csumPkt }},
+		{"xKAUnanswered", func(d *dirRow) *uint64 { return &d.kaUnanswered }},
+		{"xZeroWinAdv", func(d *dirRow) *uint64 { return &d.zwAdv }},
+		{"xDataBytes", func(d *dirRow) *uint64 { return &d.dataBytes }},
+		{"xTTLBlips", func(d *dirRow) *uint64 { return &d.blips }},
+		{"xTTLBlipPkt", func(d *dirRow) *uint64 { return &d.blipPkt }},
+		{"xTTLBlipTTL", func(d *dirRow) *uint64 { return &d.blipTTL }},
+		{"xTTLBlipData", func(d *dirRow) *uint64 { return &d.blipData }},
+		{"xBadFlags", func(d *dirRow) *uint64 { return &d.badFlags }},
+		{"xBadFlagsPkt", func(d *dirRow) *uint64 { return &d.badFlagsPkt }},
 	}
-	d.blips, d.blipPkt, d.blipTTL, d.blipData = u(i, "xTTLBlips"), u(i, "xTTLBlipPkt"), u(i, "xTTLBlipTTL"), u(i, "xTTLBlipData")
-	d.badFlags, d.badFlagsPkt = u(i, "xBadFlags"), u(i, "xBadFlagsPkt")
-	d.rstTime, d.lastOther = float64(u(i, "xRstTime"))/1e9, float64(u(i, "xLastOtherTime"))/1e9
+	// fFields are floating-point columns (seconds).
+	fFields = []struct {
+		name  string
+		field func(*dirRow) *float64
+	}{
+		{"timeFirst", func(d *dirRow) *float64 { return &d.first }},
+		{"timeLast", func(d *dirRow) *float64 { return &d.last }},
+		{"duration", func(d *dirRow) *float64 { return &d.dur }},
+		{"diagZeroWinTime", func(d *dirRow) *float64 { return &d.zwTime }},
+		{"diagDataAckRTT", func(d *dirRow) *float64 { return &d.ackRTT }},
+		{"diagHsRTT", func(d *dirRow) *float64 { return &d.hsRTT }},
+	}
+	// nsFields are unsigned nanosecond columns, read as seconds.
+	nsFields = []struct {
+		name  string
+		field func(*dirRow) *float64
+	}{
+		{"xZeroWinAdvTime", func(d *dirRow) *float64 { return &d.zwAdvTime }},
+		{"xRstTime", func(d *dirRow) *float64 { return &d.rstTime }},
+		{"xLastOtherTime", func(d *dirRow) *float64 { return &d.lastOther }},
+	}
+	// otherFields are read one by one in readRow.
+	otherFields = []string{"dir", "srcIP", "dstIP", "diagVantage", "xTTLSet"}
+)
+
+// flowWant are the flow columns explain reads: the others are not kept.
+var flowWant = func() []string {
+	var l []string
+	for _, f := range uFields {
+		l = append(l, f.name)
+	}
+	for _, f := range fFields {
+		l = append(l, f.name)
+	}
+	for _, f := range nsFields {
+		l = append(l, f.name)
+	}
+	return append(l, otherFields...)
+}()
+
+// rowReader turns flow rows into dirRows. The positions of its columns
+// are looked up once (every row of a run has the same columns), and the
+// dirRows come from blocks: one allocation per rowBlock rows.
+type rowReader struct {
+	table                       *sink.Table
+	u, f, ns                    []int
+	dir, src, dst, vant, ttlSet int
+	block                       []dirRow
+}
+
+const rowBlock = 1024
+
+func (r *rowReader) columns(t *sink.Table) {
+	r.table = t
+	r.u, r.f, r.ns = r.u[:0], r.f[:0], r.ns[:0]
+	for _, f := range uFields {
+		r.u = append(r.u, t.Col(f.name))
+	}
+	for _, f := range fFields {
+		r.f = append(r.f, t.Col(f.name))
+	}
+	for _, f := range nsFields {
+		r.ns = append(r.ns, t.Col(f.name))
+	}
+	r.dir, r.src, r.dst = t.Col("dir"), t.Col("srcIP"), t.Col("dstIP")
+	r.vant, r.ttlSet = t.Col("diagVantage"), t.Col("xTTLSet")
+}
+
+// first is the first value of the cell (zero when empty or absent).
+func first(t *sink.Table, row, col int) sink.Value {
+	if v := t.CellAt(row, col); len(v) > 0 {
+		return v[0]
+	}
+	return sink.Value{}
+}
+
+// readRow turns row i of t into a dirRow.
+func (r *rowReader) readRow(t *sink.Table, i int) *dirRow {
+	if t != r.table {
+		r.columns(t)
+	}
+	if len(r.block) == 0 {
+		r.block = make([]dirRow, rowBlock)
+	}
+	d := &r.block[0]
+	r.block = r.block[1:]
+	for k, f := range uFields {
+		if v := t.CellAt(i, r.u[k]); len(v) > 0 {
+			*f.field(d) = v[0].U
+		}
+	}
+	for k, f := range fFields {
+		if v := t.CellAt(i, r.f[k]); len(v) > 0 {
+			*f.field(d) = v[0].F
+		}
+	}
+	for k, f := range nsFields {
+		if v := t.CellAt(i, r.ns[k]); len(v) > 0 {
+			*f.field(d) = float64(v[0].U) / 1e9
+		}
+	}
+	d.dir = byte(first(t, i, r.dir).U)
+	d.src, d.dst = first(t, i, r.src).Addr, first(t, i, r.dst).Addr
+	d.vantage = first(t, i, r.vant).S
 	k := 0
-	for _, v := range t.Cell(i, "xTTLSet") {
+	for _, v := range t.CellAt(i, r.ttlSet) {
 		if v.Kind == 'R' {
 			k++
 		} else if k < 4 {

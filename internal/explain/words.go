@@ -24,25 +24,34 @@ func (a *analysis) finish() {
 		}
 		return x.Code < y.Code
 	})
+	// Rank the flows first: only the summaries asked for are written.
+	var ranked []*conn
 	for _, cn := range a.conns {
-		if len(cn.codes) == 0 && !a.all {
-			continue
+		if len(cn.codes) > 0 || a.all {
+			ranked = append(ranked, cn)
 		}
+	}
+	sort.SliceStable(ranked, func(i, j int) bool {
+		x, y := ranked[i], ranked[j]
+		if px, py := len(x.codes) > 0, len(y.codes) > 0; px != py {
+			return px
+		}
+		if x.imp != y.imp {
+			return x.imp > y.imp
+		}
+		return x.ind < y.ind
+	})
+	if a.lines > 0 && len(ranked) > a.lines {
+		a.res.Capture.SummariesLeftOut = len(ranked) - a.lines
+		ranked = ranked[:a.lines]
+	}
+	a.res.Capture.Summaries = make([]Summary, 0, len(ranked))
+	for _, cn := range ranked {
 		s := Summary{Flow: cn.ind, Proto: protoName(cn.a.proto), Client: cn.client(), Server: cn.server(),
 			Codes: append([]string{}, cn.codes...), Problem: len(cn.codes) > 0, impact: cn.imp}
 		s.Text = a.flowLine(cn)
 		a.res.Capture.Summaries = append(a.res.Capture.Summaries, s)
 	}
-	sort.SliceStable(a.res.Capture.Summaries, func(i, j int) bool {
-		x, y := a.res.Capture.Summaries[i], a.res.Capture.Summaries[j]
-		if x.Problem != y.Problem {
-			return x.Problem
-		}
-		if x.impact != y.impact {
-			return x.impact > y.impact
-		}
-		return x.Flow < y.Flow
-	})
 }
 
 func protoName(p uint64) string {

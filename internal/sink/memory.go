@@ -273,12 +273,17 @@ func (t *Table) Col(name string) int {
 // Cell returns the values of the named cell of row i, repetitions separated
 // by Kind 'R' values (nil when absent or not kept).
 func (t *Table) Cell(row int, name string) []Value {
-	c := t.Col(name)
-	if c < 0 || row < 0 || row >= t.rows {
+	return t.CellAt(row, t.Col(name))
+}
+
+// CellAt is Cell by column index (Col), for readers of many rows that
+// look their columns up once.
+func (t *Table) CellAt(row, col int) []Value {
+	if col < 0 || col >= t.ncol || row < 0 || row >= t.rows {
 		return nil
 	}
 	base := row * (t.ncol + 1)
-	return t.vals[t.off[base+c]:t.off[base+c+1]]
+	return t.vals[t.off[base+col]:t.off[base+col+1]]
 }
 
 // Value returns the first value of the named cell of row i (zero Value
