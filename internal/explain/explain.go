@@ -165,36 +165,28 @@ func (discard) Write(b []byte) (int, error) { return len(b), nil }
 // dirRow is one flow row: one direction of a connection, the values
 // explain reads, by column name.
 type dirRow struct {
-	dir                          byte
-	ind                          uint64
-	stat                         uint64
-	first, last, dur             float64
-	src, dst                     netip.Addr
-	sport, dport                 uint64
-	proto                        uint64
-	pkts, bytes, maxL7           uint64
-	ttlChgCol                    uint64
-	ipFlags, ipOpt               uint64
-	tcpFStat, tcpFlags, anomaly  uint64
-	states, mss, mptbf, tcpOpts  uint64
-	segs, lost, retx, spur, reor uint64
-	dup, ce, capLoss             uint64
-	vantage                      string
-	findings                     uint64
-	lostUp, lostDown, rto        uint64
-	zwTime, ackRTT, hsRTT        float64
+	ind, stat   uint64
+	first, last float64
+	src, dst    netip.Addr
+	pkts, bytes uint64
+	vantage     string
+	zwTime      float64 // s
 	// facts
-	firstPkt, lastPkt, synPkt, rstPkt, rstCnt, rstTTL, rstIPID uint64
-	ttlMin, ttlMax, ttlChgPkt, ttlChg, belowPkt, belowCnt      uint64
-	zeroWinPkt, finPkt, dataBytes                              uint64
-	ttlSet                                                     [4]uint64
-	rstTime, lastOther                                         float64
-	blips, blipPkt, blipTTL, blipData                          uint64
-	badFlags, badFlagsPkt                                      uint64
-	ece, cwr, fragDgrams, fragDone, fragBad, fragPkt           uint64
-	csumChecked, csumBad, csumPkt, kaUnanswered                uint64
-	zwAdv                                                      uint64
-	zwAdvTime                                                  float64
+	rstTime, lastOther, zwAdvTime                      float64 // s
+	ttlSet                                             [4]uint64
+	firstPkt, synPkt, rstPkt, ttlChgPkt, belowPkt      uint64 // packet numbers
+	zeroWinPkt, finPkt, blipPkt, badFlagsPkt, fragPkt  uint64
+	csumPkt, blipData                                  uint64
+	tcpOpts                                            uint32
+	segs, lost, retx, spur, reor, dup, ce, capLoss     uint32
+	lostUp, lostDown, rto                              uint32
+	rstCnt, rstIPID, ttlChg, belowCnt, blips, ece, cwr uint32
+	fragDgrams, fragDone, csumChecked, csumBad         uint32
+	kaUnanswered, zwAdv                                uint32
+	sport, dport, maxL7, ipFlags, ipOpt, mss, mptbf    uint16
+	tcpFStat, tcpFlags, anomaly, findings              uint16
+	dir, proto, rstTTL, ttlMin, ttlMax, blipTTL        uint8
+	badFlags, fragBad                                  uint8
 }
 
 type conn struct {
@@ -219,181 +211,135 @@ func newAnalysis(c *engine.Collect) *analysis {
 	return &analysis{c: c, res: &Result{Findings: []Finding{}}, byInd: map[uint64]*conn{}, find: map[string]*Finding{}}
 }
 
-// The flow columns explain reads, by kind, with the dirRow field each
-// fills: readRow finds their positions once per table, not per row.
-var (
-	uFields = []struct {
-		name  string
-		field func(*dirRow) *uint64
-	}{
-		{"flowInd", func(d *dirRow) *uint64 { return &d.ind }},
-		{"flowStat", func(d *dirRow) *uint64 { return &d.stat }},
-		{"srcPort", func(d *dirRow) *uint64 { return &d.sport }},
-		{"dstPort", func(d *dirRow) *uint64 { return &d.dport }},
-		{"l4Proto", func(d *dirRow) *uint64 { return &d.proto }},
-		{"pktsSnt", func(d *dirRow) *uint64 { return &d.pkts }},
-		{"l7BytesSnt", func(d *dirRow) *uint64 { return &d.bytes }},
-		{"maxL7PktSz", func(d *dirRow) *uint64 { return &d.maxL7 }},
-		{"ipTTLChg", func(d *dirRow) *uint64 { return &d.ttlChgCol }},
-		{"ipFlags", func(d *dirRow) *uint64 { return &d.ipFlags }},
-		{"ipOptCnt", func(d *dirRow) *uint64 { return &d.ipOpt }},
-		{"tcpFStat", func(d *dirRow) *uint64 { return &d.tcpFStat }},
-		{"tcpFlags", func(d *dirRow) *uint64 { return &d.tcpFlags }},
-		{"tcpAnomaly", func(d *dirRow) *uint64 { return &d.anomaly }},
-		{"tcpStatesAFlags", func(d *dirRow) *uint64 { return &d.states }},
-		{"tcpMSS", func(d *dirRow) *uint64 { return &d.mss }},
-		{"tcpMPTBF", func(d *dirRow) *uint64 { return &d.mptbf }},
-		{"tcpOptions", func(d *dirRow) *uint64 { return &d.tcpOpts }},
-		{"diagDataSegs", func(d *dirRow) *uint64 { return &d.segs }},
-		{"diagLost", func(d *dirRow) *uint64 { return &d.lost }},
-		{"diagRetx", func(d *dirRow) *uint64 { return &d.retx }},
-		{"diagRetxSpur", func(d *dirRow) *uint64 { return &d.spur }},
-		{"diagReord", func(d *dirRow) *uint64 { return &d.reor }},
-		{"diagDup", func(d *dirRow) *uint64 { return &d.dup }},
-		{"diagCE", func(d *dirRow) *uint64 { return &d.ce }},
-		{"diagCapLoss", func(d *dirRow) *uint64 { return &d.capLoss }},
-		{"diagFindings", func(d *dirRow) *uint64 { return &d.findings }},
-		{"diagLostUp", func(d *dirRow) *uint64 { return &d.lostUp }},
-		{"diagLostDown", func(d *dirRow) *uint64 { return &d.lostDown }},
-		{"diagRTO", func(d *dirRow) *uint64 { return &d.rto }},
-		{"xFirstPkt", func(d *dirRow) *uint64 { return &d.firstPkt }},
-		{"xLastPkt", func(d *dirRow) *uint64 { return &d.lastPkt }},
-		{"xSynPkt", func(d *dirRow) *uint64 { return &d.synPkt }},
-		{"xRstPkt", func(d *dirRow) *uint64 { return &d.rstPkt }},
-		{"xRstCnt", func(d *dirRow) *uint64 { return &d.rstCnt }},
-		{"xRstTTL", func(d *dirRow) *uint64 { return &d.rstTTL }},
-		{"xRstIPID", func(d *dirRow) *uint64 { return &d.rstIPID }},
-		{"xTTLMin", func(d *dirRow) *uint64 { return &d.ttlMin }},
-		{"xTTLMax", func(d *dirRow) *uint64 { return &d.ttlMax }},
-		{"xTTLChgPkt", func(d *dirRow) *uint64 { return &d.ttlChgPkt }},
-		{"xTTLChg", func(d *dirRow) *uint64 { return &d.ttlChg }},
-		{"xBelowPkt", func(d *dirRow) *uint64 { return &d.belowPkt }},
-		{"xBelowCnt", func(d *dirRow) *uint64 { return &d.belowCnt }},
-		{"xZeroWinPkt", func(d *dirRow) *uint64 { return &d.zeroWinPkt }},
-		{"xFinPkt", func(d *dirRow) *uint64 { return &d.finPkt }},
-		{"xECE", func(d *dirRow) *uint64 { return &d.ece }},
-		{"xCWR", func(d *dirRow) *uint64 { return &d.cwr }},
-		{"xFragDgrams", func(d *dirRow) *uint64 { return &d.fragDgrams }},
-		{"xFragDone", func(d *dirRow) *uint64 { return &d.fragDone }},
-		{"xFragBad", func(d *dirRow) *uint64 { return &d.fragBad }},
-		{"xFragPkt", func(d *dirRow) *uint64 { return &d.fragPkt }},
-		{"xCsumChecked", func(d *dirRow) *uint64 { return &d.csumChecked }},
-		{"xCsumBad", func(d *dirRow) *uint64 { return &d.csumBad }},
-		{"xCsumPkt", func(d *dirRow) *uint64 { return &d.csumPkt }},
-		{"xKAUnanswered", func(d *dirRow) *uint64 { return &d.kaUnanswered }},
-		{"xZeroWinAdv", func(d *dirRow) *uint64 { return &d.zwAdv }},
-		{"xDataBytes", func(d *dirRow) *uint64 { return &d.dataBytes }},
-		{"xTTLBlips", func(d *dirRow) *uint64 { return &d.blips }},
-		{"xTTLBlipPkt", func(d *dirRow) *uint64 { return &d.blipPkt }},
-		{"xTTLBlipTTL", func(d *dirRow) *uint64 { return &d.blipTTL }},
-		{"xTTLBlipData", func(d *dirRow) *uint64 { return &d.blipData }},
-		{"xBadFlags", func(d *dirRow) *uint64 { return &d.badFlags }},
-		{"xBadFlagsPkt", func(d *dirRow) *uint64 { return &d.badFlagsPkt }},
-	}
-	// fFields are floating-point columns (seconds).
-	fFields = []struct {
-		name  string
-		field func(*dirRow) *float64
-	}{
-		{"timeFirst", func(d *dirRow) *float64 { return &d.first }},
-		{"timeLast", func(d *dirRow) *float64 { return &d.last }},
-		{"duration", func(d *dirRow) *float64 { return &d.dur }},
-		{"diagZeroWinTime", func(d *dirRow) *float64 { return &d.zwTime }},
-		{"diagDataAckRTT", func(d *dirRow) *float64 { return &d.ackRTT }},
-		{"diagHsRTT", func(d *dirRow) *float64 { return &d.hsRTT }},
-	}
-	// nsFields are unsigned nanosecond columns, read as seconds.
-	nsFields = []struct {
-		name  string
-		field func(*dirRow) *float64
-	}{
-		{"xZeroWinAdvTime", func(d *dirRow) *float64 { return &d.zwAdvTime }},
-		{"xRstTime", func(d *dirRow) *float64 { return &d.rstTime }},
-		{"xLastOtherTime", func(d *dirRow) *float64 { return &d.lastOther }},
-	}
-	// otherFields are read one by one in readRow.
-	otherFields = []string{"dir", "srcIP", "dstIP", "diagVantage", "xTTLSet"}
-)
+// rowFields are the flow columns explain reads (the first value of each)
+// and the dirRow field each fills; xTTLSet, a repeated cell, is read
+// apart. The fields are as wide as their column's declared type.
+var rowFields = []struct {
+	name string
+	set  func(d *dirRow, v *sink.Value)
+}{
+	{"flowInd", func(d *dirRow, v *sink.Value) { d.ind = v.U }},
+	{"flowStat", func(d *dirRow, v *sink.Value) { d.stat = v.U }},
+	{"pktsSnt", func(d *dirRow, v *sink.Value) { d.pkts = v.U }},
+	{"l7BytesSnt", func(d *dirRow, v *sink.Value) { d.bytes = v.U }},
+	{"xFirstPkt", func(d *dirRow, v *sink.Value) { d.firstPkt = v.U }},
+	{"xSynPkt", func(d *dirRow, v *sink.Value) { d.synPkt = v.U }},
+	{"xRstPkt", func(d *dirRow, v *sink.Value) { d.rstPkt = v.U }},
+	{"xTTLChgPkt", func(d *dirRow, v *sink.Value) { d.ttlChgPkt = v.U }},
+	{"xBelowPkt", func(d *dirRow, v *sink.Value) { d.belowPkt = v.U }},
+	{"xZeroWinPkt", func(d *dirRow, v *sink.Value) { d.zeroWinPkt = v.U }},
+	{"xFinPkt", func(d *dirRow, v *sink.Value) { d.finPkt = v.U }},
+	{"xFragPkt", func(d *dirRow, v *sink.Value) { d.fragPkt = v.U }},
+	{"xCsumPkt", func(d *dirRow, v *sink.Value) { d.csumPkt = v.U }},
+	{"xTTLBlipPkt", func(d *dirRow, v *sink.Value) { d.blipPkt = v.U }},
+	{"xTTLBlipData", func(d *dirRow, v *sink.Value) { d.blipData = v.U }},
+	{"xBadFlagsPkt", func(d *dirRow, v *sink.Value) { d.badFlagsPkt = v.U }},
+	{"tcpOptions", func(d *dirRow, v *sink.Value) { d.tcpOpts = uint32(v.U) }},
+	{"diagDataSegs", func(d *dirRow, v *sink.Value) { d.segs = uint32(v.U) }},
+	{"diagLost", func(d *dirRow, v *sink.Value) { d.lost = uint32(v.U) }},
+	{"diagRetx", func(d *dirRow, v *sink.Value) { d.retx = uint32(v.U) }},
+	{"diagRetxSpur", func(d *dirRow, v *sink.Value) { d.spur = uint32(v.U) }},
+	{"diagReord", func(d *dirRow, v *sink.Value) { d.reor = uint32(v.U) }},
+	{"diagDup", func(d *dirRow, v *sink.Value) { d.dup = uint32(v.U) }},
+	{"diagCE", func(d *dirRow, v *sink.Value) { d.ce = uint32(v.U) }},
+	{"diagCapLoss", func(d *dirRow, v *sink.Value) { d.capLoss = uint32(v.U) }},
+	{"diagLostUp", func(d *dirRow, v *sink.Value) { d.lostUp = uint32(v.U) }},
+	{"diagLostDown", func(d *dirRow, v *sink.Value) { d.lostDown = uint32(v.U) }},
+	{"diagRTO", func(d *dirRow, v *sink.Value) { d.rto = uint32(v.U) }},
+	{"xRstCnt", func(d *dirRow, v *sink.Value) { d.rstCnt = uint32(v.U) }},
+	{"xRstIPID", func(d *dirRow, v *sink.Value) { d.rstIPID = uint32(v.U) }},
+	{"xTTLChg", func(d *dirRow, v *sink.Value) { d.ttlChg = uint32(v.U) }},
+	{"xBelowCnt", func(d *dirRow, v *sink.Value) { d.belowCnt = uint32(v.U) }},
+	{"xECE", func(d *dirRow, v *sink.Value) { d.ece = uint32(v.U) }},
+	{"xCWR", func(d *dirRow, v *sink.Value) { d.cwr = uint32(v.U) }},
+	{"xFragDgrams", func(d *dirRow, v *sink.Value) { d.fragDgrams = uint32(v.U) }},
+	{"xFragDone", func(d *dirRow, v *sink.Value) { d.fragDone = uint32(v.U) }},
+	{"xCsumChecked", func(d *dirRow, v *sink.Value) { d.csumChecked = uint32(v.U) }},
+	{"xCsumBad", func(d *dirRow, v *sink.Value) { d.csumBad = uint32(v.U) }},
+	{"xKAUnanswered", func(d *dirRow, v *sink.Value) { d.kaUnanswered = uint32(v.U) }},
+	{"xZeroWinAdv", func(d *dirRow, v *sink.Value) { d.zwAdv = uint32(v.U) }},
+	{"xTTLBlips", func(d *dirRow, v *sink.Value) { d.blips = uint32(v.U) }},
+	{"srcPort", func(d *dirRow, v *sink.Value) { d.sport = uint16(v.U) }},
+	{"dstPort", func(d *dirRow, v *sink.Value) { d.dport = uint16(v.U) }},
+	{"maxL7PktSz", func(d *dirRow, v *sink.Value) { d.maxL7 = uint16(v.U) }},
+	{"ipFlags", func(d *dirRow, v *sink.Value) { d.ipFlags = uint16(v.U) }},
+	{"ipOptCnt", func(d *dirRow, v *sink.Value) { d.ipOpt = uint16(v.U) }},
+	{"tcpFStat", func(d *dirRow, v *sink.Value) { d.tcpFStat = uint16(v.U) }},
+	{"tcpFlags", func(d *dirRow, v *sink.Value) { d.tcpFlags = uint16(v.U) }},
+	{"tcpAnomaly", func(d *dirRow, v *sink.Value) { d.anomaly = uint16(v.U) }},
+	{"tcpMSS", func(d *dirRow, v *sink.Value) { d.mss = uint16(v.U) }},
+	{"tcpMPTBF", func(d *dirRow, v *sink.Value) { d.mptbf = uint16(v.U) }},
+	{"diagFindings", func(d *dirRow, v *sink.Value) { d.findings = uint16(v.U) }},
+	{"dir", func(d *dirRow, v *sink.Value) { d.dir = uint8(v.U) }},
+	{"l4Proto", func(d *dirRow, v *sink.Value) { d.proto = uint8(v.U) }},
+	{"xRstTTL", func(d *dirRow, v *sink.Value) { d.rstTTL = uint8(v.U) }},
+	{"xTTLMin", func(d *dirRow, v *sink.Value) { d.ttlMin = uint8(v.U) }},
+	{"xTTLMax", func(d *dirRow, v *sink.Value) { d.ttlMax = uint8(v.U) }},
+	{"xTTLBlipTTL", func(d *dirRow, v *sink.Value) { d.blipTTL = uint8(v.U) }},
+	{"xBadFlags", func(d *dirRow, v *sink.Value) { d.badFlags = uint8(v.U) }},
+	{"xFragBad", func(d *dirRow, v *sink.Value) { d.fragBad = uint8(v.U) }},
+	{"timeFirst", func(d *dirRow, v *sink.Value) { d.first = v.F }},
+	{"timeLast", func(d *dirRow, v *sink.Value) { d.last = v.F }},
+	{"diagZeroWinTime", func(d *dirRow, v *sink.Value) { d.zwTime = v.F }},
+	{"xZeroWinAdvTime", func(d *dirRow, v *sink.Value) { d.zwAdvTime = float64(v.U) / 1e9 }},
+	{"xRstTime", func(d *dirRow, v *sink.Value) { d.rstTime = float64(v.U) / 1e9 }},
+	{"xLastOtherTime", func(d *dirRow, v *sink.Value) { d.lastOther = float64(v.U) / 1e9 }},
+	{"srcIP", func(d *dirRow, v *sink.Value) { d.src = v.Addr }},
+	{"dstIP", func(d *dirRow, v *sink.Value) { d.dst = v.Addr }},
+	{"diagVantage", func(d *dirRow, v *sink.Value) { d.vantage = vantageName(v.S) }},
+}
 
 // flowWant are the flow columns explain reads: the others are not kept.
 var flowWant = func() []string {
-	var l []string
-	for _, f := range uFields {
+	l := []string{"xTTLSet"}
+	for _, f := range rowFields {
 		l = append(l, f.name)
 	}
-	for _, f := range fFields {
-		l = append(l, f.name)
-	}
-	for _, f := range nsFields {
-		l = append(l, f.name)
-	}
-	return append(l, otherFields...)
+	return l
 }()
+
+// vantageName returns tcpDiag's vantage word without keeping the
+// decoded string of every row.
+func vantageName(s string) string {
+	for _, v := range [...]string{"sender", "receiver", "middle", "unknown", "-"} {
+		if s == v {
+			return v
+		}
+	}
+	return s
+}
 
 // rowReader turns flow rows into dirRows. The positions of its columns
 // are looked up once (every row of a run has the same columns), and the
 // dirRows come from blocks: one allocation per rowBlock rows.
 type rowReader struct {
-	table                       *sink.Table
-	u, f, ns                    []int
-	dir, src, dst, vant, ttlSet int
-	block                       []dirRow
+	table  *sink.Table
+	cols   []int // of rowFields
+	ttlSet int
+	block  []dirRow
 }
 
 const rowBlock = 1024
 
-func (r *rowReader) columns(t *sink.Table) {
-	r.table = t
-	r.u, r.f, r.ns = r.u[:0], r.f[:0], r.ns[:0]
-	for _, f := range uFields {
-		r.u = append(r.u, t.Col(f.name))
-	}
-	for _, f := range fFields {
-		r.f = append(r.f, t.Col(f.name))
-	}
-	for _, f := range nsFields {
-		r.ns = append(r.ns, t.Col(f.name))
-	}
-	r.dir, r.src, r.dst = t.Col("dir"), t.Col("srcIP"), t.Col("dstIP")
-	r.vant, r.ttlSet = t.Col("diagVantage"), t.Col("xTTLSet")
-}
-
-// first is the first value of the cell (zero when empty or absent).
-func first(t *sink.Table, row, col int) sink.Value {
-	if v := t.CellAt(row, col); len(v) > 0 {
-		return v[0]
-	}
-	return sink.Value{}
-}
-
 // readRow turns row i of t into a dirRow.
 func (r *rowReader) readRow(t *sink.Table, i int) *dirRow {
 	if t != r.table {
-		r.columns(t)
+		r.table, r.cols = t, r.cols[:0]
+		for _, f := range rowFields {
+			r.cols = append(r.cols, t.Col(f.name))
+		}
+		r.ttlSet = t.Col("xTTLSet")
 	}
 	if len(r.block) == 0 {
 		r.block = make([]dirRow, rowBlock)
 	}
 	d := &r.block[0]
 	r.block = r.block[1:]
-	for k, f := range uFields {
-		if v := t.CellAt(i, r.u[k]); len(v) > 0 {
-			*f.field(d) = v[0].U
+	for k, f := range rowFields {
+		if v := t.CellAt(i, r.cols[k]); len(v) > 0 {
+			f.set(d, &v[0])
 		}
 	}
-	for k, f := range fFields {
-		if v := t.CellAt(i, r.f[k]); len(v) > 0 {
-			*f.field(d) = v[0].F
-		}
-	}
-	for k, f := range nsFields {
-		if v := t.CellAt(i, r.ns[k]); len(v) > 0 {
-			*f.field(d) = float64(v[0].U) / 1e9
-		}
-	}
-	d.dir = byte(first(t, i, r.dir).U)
-	d.src, d.dst = first(t, i, r.src).Addr, first(t, i, r.dst).Addr
-	d.vantage = first(t, i, r.vant).S
 	k := 0
 	for _, v := range t.CellAt(i, r.ttlSet) {
 		if v.Kind == 'R' {
@@ -464,11 +410,11 @@ func (a *analysis) capture() {
 }
 
 // endpoint is "addr:port" (IPv6 in brackets).
-func endpoint(ip netip.Addr, port uint64) string {
+func endpoint(ip netip.Addr, port uint16) string {
 	if !ip.IsValid() {
 		return "-"
 	}
-	return netip.AddrPortFrom(ip, uint16(port)).String()
+	return netip.AddrPortFrom(ip, port).String()
 }
 
 func (cn *conn) client() string { return endpoint(cn.a.src, cn.a.sport) }
@@ -531,9 +477,11 @@ func sevRank(s string) int {
 	return 1
 }
 
-func addU(m map[string]any, k string, v uint64) {
+// addU adds v to the count under k (counts are uint64 whatever the
+// width of the field they come from).
+func addU[T uint8 | uint16 | uint32 | uint64](m map[string]any, k string, v T) {
 	x, _ := m[k].(uint64)
-	m[k] = x + v
+	m[k] = x + uint64(v)
 }
 
 // firstPkt keeps the smallest non-zero packet number under k.
@@ -573,7 +521,7 @@ func (a *analysis) tcpFindings() {
 			// A retransmission that fills a hole is easily taken for a
 			// reordered segment (above all at the sender, where reordering
 			// is inferred from SACK): a few next to many losses prove nothing.
-			if d.reor >= 3 && d.reor*4 >= d.lost {
+			if d.reor >= 3 && uint64(d.reor)*4 >= uint64(d.lost) {
 				f := a.add("reordering", SevInfo, cn, float64(d.reor)*mss/2)
 				addU(f.Evidence, "reordered_segments", d.reor)
 				addU(f.Evidence, "lost_segments", d.lost)
@@ -652,7 +600,7 @@ func lossSev(d *dirRow) string {
 	return SevWarning
 }
 
-func (a *analysis) lossEvidence(f *Finding, cn *conn, d *dirRow, n uint64) {
+func (a *analysis) lossEvidence(f *Finding, cn *conn, d *dirRow, n uint32) {
 	addU(f.Evidence, "lost_segments", n)
 	addU(f.Evidence, "data_segments", d.segs)
 	addU(f.Evidence, "retransmissions", d.retx)
@@ -683,7 +631,7 @@ const (
 	flSYNACK = 0x0200
 )
 
-func (d *dirRow) has(fl uint64) bool { return d != nil && d.tcpFlags&fl != 0 }
+func (d *dirRow) has(fl uint16) bool { return d != nil && d.tcpFlags&fl != 0 }
 
 // established: both SYNs seen and the initiator acknowledged.
 func (cn *conn) established() bool {
@@ -729,7 +677,7 @@ func (a *analysis) scans() {
 	type probe struct {
 		targets map[string]bool
 		hosts   map[netip.Addr]bool
-		ports   map[uint64]bool
+		ports   map[uint16]bool
 		conns   []*conn
 		open    int
 		kinds   map[string]int
@@ -745,7 +693,7 @@ func (a *analysis) scans() {
 		}
 		p := bySrc[d.src]
 		if p == nil {
-			p = &probe{targets: map[string]bool{}, hosts: map[netip.Addr]bool{}, ports: map[uint64]bool{}, kinds: map[string]int{}}
+			p = &probe{targets: map[string]bool{}, hosts: map[netip.Addr]bool{}, ports: map[uint16]bool{}, kinds: map[string]int{}}
 			bySrc[d.src] = p
 		}
 		p.targets[endpoint(d.dst, d.dport)] = true
@@ -852,7 +800,7 @@ func (a *analysis) injected() {
 			for k := range h.ttls {
 				h.ttls[k] |= d.ttlSet[k]
 			}
-			h.pkts += d.pkts - d.rstCnt
+			h.pkts += d.pkts - uint64(d.rstCnt)
 		}
 	}
 	for _, cn := range a.conns {
@@ -869,8 +817,8 @@ func (a *analysis) injected() {
 			cn.notes = append(cn.notes, "injected")
 			firstPkt(f.Evidence, "rst_packet", d.rstPkt)
 			if _, ok := f.Evidence["rst_ttl"]; !ok {
-				f.Evidence["rst_ttl"] = d.rstTTL
-				f.Evidence["rst_ip_id"] = d.rstIPID
+				f.Evidence["rst_ttl"] = uint64(d.rstTTL)
+				f.Evidence["rst_ip_id"] = uint64(d.rstIPID)
 				f.Evidence["claimed_sender"] = endpoint(d.src, d.sport)
 				f.Evidence["host_ttls"] = ttlList(h.ttls)
 			}
@@ -934,14 +882,14 @@ func (a *analysis) resets() {
 			}
 			f := a.add("reset_abort", sev, cn, float64(d.bytes+p.bytes)/10+1000)
 			if d.bytes+p.bytes == 0 {
-				addU(f.Evidence, "before_data", 1)
+				addU(f.Evidence, "before_data", uint64(1))
 			}
 			if idle >= 1 {
 				cn.notes = append(cn.notes, "idle reset")
-				addU(f.Evidence, "idle_resets", 1)
+				addU(f.Evidence, "idle_resets", uint64(1))
 				f.Evidence["longest_idle_s"] = max(evF(f.Evidence, "longest_idle_s"), idle)
 			} else {
-				addU(f.Evidence, "aborts", 1)
+				addU(f.Evidence, "aborts", uint64(1))
 			}
 			f.Evidence["reset_by"] = endpoint(d.src, d.sport)
 			firstPkt(f.Evidence, "reset_packet", d.rstPkt)
@@ -974,11 +922,11 @@ func (a *analysis) ipFindings() {
 				h = &sums{}
 				hosts[d.src] = h
 			}
-			h.checked += d.csumChecked
-			h.bad += d.csumBad
+			h.checked += uint64(d.csumChecked)
+			h.bad += uint64(d.csumBad)
 			// The peer answered (acknowledged or reset) segments whose
 			// checksums are mostly wrong: on the wire they were right.
-			if p := cn.peer(d); d.proto == 6 && badDir(d) && p != nil && p.has(flACK) && d.csumBad*2 >= d.csumChecked {
+			if p := cn.peer(d); d.proto == 6 && badDir(d) && p != nil && p.has(flACK) && uint64(d.csumBad)*2 >= uint64(d.csumChecked) {
 				h.works = true
 			}
 			// No card leaves the IPv4 header checksum to offload: accepted
@@ -1012,14 +960,14 @@ func (a *analysis) ipFindings() {
 			}
 			if d.ipFlags&0x0400 != 0 {
 				f := a.add("checksum_bad", SevWarning, cn, 1000)
-				addU(f.Evidence, "flows_with_bad_ip_checksum", 1)
+				addU(f.Evidence, "flows_with_bad_ip_checksum", uint64(1))
 				firstPkt(f.Evidence, "first_packet", d.firstPkt)
 			}
 			if p := cn.peer(d); d.proto == 6 && p != nil && p.mss > 0 && d.maxL7 > p.mss {
 				f := a.add("segments_above_mss", SevInfo, cn, 1)
-				if x, _ := f.Evidence["largest_segment"].(uint64); d.maxL7 > x {
-					f.Evidence["largest_segment"] = d.maxL7
-					f.Evidence["mss"] = p.mss
+				if x, _ := f.Evidence["largest_segment"].(uint64); uint64(d.maxL7) > x {
+					f.Evidence["largest_segment"] = uint64(d.maxL7)
+					f.Evidence["mss"] = uint64(p.mss)
 				}
 				a.res.Health.AboveMSS = true
 			}
@@ -1027,7 +975,7 @@ func (a *analysis) ipFindings() {
 				f := a.add("data_injected", SevError, cn, 10000)
 				firstPkt(f.Evidence, "packet", d.blipPkt)
 				if _, ok := f.Evidence["ttl"]; !ok {
-					f.Evidence["ttl"] = d.blipTTL
+					f.Evidence["ttl"] = uint64(d.blipTTL)
 					f.Evidence["claimed_sender"] = endpoint(d.src, d.sport)
 					f.Evidence["host_ttls"] = ttlList(d.ttlSet)
 				}
@@ -1035,16 +983,16 @@ func (a *analysis) ipFindings() {
 				addU(f.Evidence, "bytes", d.blipData)
 			}
 			// A route change persists; single odd packets are not one.
-			if d.proto == 6 && d.ttlChg > 2*d.blips && d.pkts >= 3 {
+			if d.proto == 6 && uint64(d.ttlChg) > 2*uint64(d.blips) && d.pkts >= 3 {
 				f := a.add("path_change", SevInfo, cn, 100)
 				firstPkt(f.Evidence, "first_packet", d.ttlChgPkt)
-				f.Evidence["ttl_min"], f.Evidence["ttl_max"] = d.ttlMin, d.ttlMax
+				f.Evidence["ttl_min"], f.Evidence["ttl_max"] = uint64(d.ttlMin), uint64(d.ttlMax)
 				addU(f.Evidence, "ttl_changes", d.ttlChg)
 			}
 			if d.fragBad != 0 || d.fragDgrams > d.fragDone {
 				f := a.add("fragment_anomaly", SevWarning, cn, 500)
 				addU(f.Evidence, "fragmented_datagrams", d.fragDgrams)
-				addU(f.Evidence, "incomplete_datagrams", d.fragDgrams-d.fragDone)
+				addU(f.Evidence, "incomplete_datagrams", uint64(d.fragDgrams)-uint64(d.fragDone))
 				if d.fragBad&1 != 0 {
 					f.Evidence["overlapping_fragments"] = true
 				}
@@ -1074,7 +1022,7 @@ func (a *analysis) ipFindings() {
 				f := a.add("illegal_flags", SevWarning, cn, 100)
 				var l []string
 				for _, fl := range []struct {
-					bit  uint64
+					bit  uint8
 					what string
 				}{{1, "SYN with FIN"}, {2, "SYN with RST"}, {4, "no flags at all"}, {8, "FIN, PSH and URG without ACK (Xmas)"}} {
 					if d.badFlags&fl.bit != 0 {
@@ -1087,7 +1035,7 @@ func (a *analysis) ipFindings() {
 			// One direction only, with a hole in its sequence numbers.
 			if p := cn.peer(d); d.proto == 6 && (p == nil || p.pkts == 0) && d.anomaly&0x0200 != 0 && d.segs > 0 {
 				f := a.add("sequence_gap", SevInfo, cn, 100)
-				addU(f.Evidence, "directions", 1)
+				addU(f.Evidence, "directions", uint64(1))
 			}
 			if d.proto == 6 && (d.tcpFStat&0x8000 != 0 || d.mptbf != 0) {
 				a.add("mptcp", SevInfo, cn, 1)
@@ -1125,7 +1073,7 @@ func (a *analysis) health() {
 	backwards := 0
 	for _, cn := range a.conns {
 		for _, d := range cn.rows() {
-			h.CaptureLoss += d.capLoss
+			h.CaptureLoss += uint64(d.capLoss)
 			if d.stat&(3<<34) != 0 {
 				h.SnapCutHeaders++
 			}

@@ -54,7 +54,7 @@ func (a *analysis) finish() {
 	}
 }
 
-func protoName(p uint64) string {
+func protoName(p uint8) string {
 	switch p {
 	case 6:
 		return "TCP"
@@ -104,11 +104,11 @@ func (a *analysis) flowLine(cn *conn) string {
 		s := codeWords[c]
 		switch c {
 		case "loss_upstream":
-			s = plural(cn.sum(func(d *dirRow) uint64 { return d.lostUp }), "segment", "segments") + " lost before the capture point"
+			s = plural(cn.sum(func(d *dirRow) uint64 { return uint64(d.lostUp) }), "segment", "segments") + " lost before the capture point"
 		case "loss_downstream":
-			s = plural(cn.sum(func(d *dirRow) uint64 { return d.lostDown }), "segment", "segments") + " lost after the capture point"
+			s = plural(cn.sum(func(d *dirRow) uint64 { return uint64(d.lostDown) }), "segment", "segments") + " lost after the capture point"
 		case "reordering":
-			s = plural(cn.sum(func(d *dirRow) uint64 { return d.reor }), "segment", "segments") + " reordered"
+			s = plural(cn.sum(func(d *dirRow) uint64 { return uint64(d.reor) }), "segment", "segments") + " reordered"
 		case "reset_abort":
 			if cn.noted("idle reset") {
 				s = "idle connection closed with a reset"
@@ -116,7 +116,7 @@ func (a *analysis) flowLine(cn *conn) string {
 		case "zero_window":
 			s = fmt.Sprintf("zero window for %s", secs(cn.a.zwTime+cn.bz()))
 		case "rto":
-			s = plural(cn.sum(func(d *dirRow) uint64 { return d.rto }), "retransmission timeout", "retransmission timeouts")
+			s = plural(cn.sum(func(d *dirRow) uint64 { return uint64(d.rto) }), "retransmission timeout", "retransmission timeouts")
 		}
 		w = append(w, s)
 	}
