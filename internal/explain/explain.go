@@ -352,10 +352,19 @@ func (r *rowReader) readRow(t *sink.Table, i int) *dirRow {
 }
 
 func (a *analysis) run(rows []*dirRow) {
+	// Mostly two rows per connection: room for that many at once.
+	a.byInd = make(map[uint64]*conn, len(rows)/2)
+	a.conns = make([]*conn, 0, len(rows)/2)
+	var block []conn
 	for _, d := range rows {
 		cn := a.byInd[d.ind]
 		if cn == nil {
-			cn = &conn{ind: d.ind}
+			if len(block) == 0 {
+				block = make([]conn, max(len(rows)/2, 16))
+			}
+			cn = &block[0]
+			block = block[1:]
+			cn.ind = d.ind
 			a.byInd[d.ind] = cn
 			a.conns = append(a.conns, cn)
 		}
@@ -682,7 +691,9 @@ func (a *analysis) scans() {
 		open    int
 		kinds   map[string]int
 	}
-	bySrc := map[netip.Addr]*probe{}
+	// A source needs 10 targets, so 10 probing flows: the targets, hosts
+	// and ports are counted only for the sources that have as many.
+	cands := map[netip.Addr][]*conn{}
 	for _, cn := range a.conns {
 		d := cn.a
 		if !d.src.IsValid() || (d.proto != 6 && d.proto != 17) || d.pkts > 4 || d.bytes > 0 && d.proto == 6 {
@@ -691,18 +702,24 @@ func (a *analysis) scans() {
 		if d.proto == 17 && d.pkts > 2 {
 			continue
 		}
-		p := bySrc[d.src]
-		if p == nil {
-			p = &probe{targets: map[string]bool{}, hosts: map[netip.Addr]bool{}, ports: map[uint16]bool{}, kinds: map[string]int{}}
-			bySrc[d.src] = p
+		cands[d.src] = append(cands[d.src], cn)
+	}
+	bySrc := map[netip.Addr]*probe{}
+	for src, conns := range cands {
+		if len(conns) < 10 {
+			continue
 		}
-		p.targets[endpoint(d.dst, d.dport)] = true
-		p.hosts[d.dst] = true
-		p.ports[d.dport] = true
-		p.conns = append(p.conns, cn)
-		p.kinds[scanKind(d)]++
-		if cn.b != nil && (cn.b.has(flSYNACK) || cn.b.has(flSYN) && cn.b.has(flACK) || d.proto == 17 && cn.b.pkts > 0) {
-			p.open++
+		p := &probe{targets: map[string]bool{}, hosts: map[netip.Addr]bool{}, ports: map[uint16]bool{}, kinds: map[string]int{}, conns: conns}
+		bySrc[src] = p
+		for _, cn := range conns {
+			d := cn.a
+			p.targets[endpoint(d.dst, d.dport)] = true
+			p.hosts[d.dst] = true
+			p.ports[d.dport] = true
+			p.kinds[scanKind(d)]++
+			if cn.b != nil && (cn.b.has(flSYNACK) || cn.b.has(flSYN) && cn.b.has(flACK) || d.proto == 17 && cn.b.pkts > 0) {
+				p.open++
+			}
 		}
 	}
 	srcs := make([]netip.Addr, 0, len(bySrc))

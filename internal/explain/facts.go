@@ -55,27 +55,20 @@ var factsCols = []column.Column{
 	{Name: "xTTLSet", Type: "H64:R", Desc: "TTLs of the packets other than RSTs, as a 256-bit set in 4 words"},
 }
 
+// factsDir is one direction's state, its fields ordered by size (no
+// padding: the store holds one per flow direction).
 type factsDir struct {
-	first, last, syn, rst, ttlChgPkt, below, zeroWin, fin uint64
-	rstCnt, ttlChg, belowCnt, rstIPID                     uint32
-	rstTTL, ttlMin, ttlMax, lastTTL, prevTTL, blipTTL     uint8
-	nTTL, blips                                           uint32
-	lastNum, lastPayload, blipPkt, blipData               uint64
-	haveTTL, haveEnd                                      bool
+	first, last, syn, rst, ttlChgPkt, below, zeroWin, fin uint64 // packet numbers
+	lastNum, blipPkt, fragPkt, csumPkt, badFlagsPkt       uint64
+	kaRunStart, seqEnd, lastPayload, blipData, bytes      uint64
+	zwStart, zwTotal, lastTime, rstTime, lastOther        int64     // ns
 	ttls                                                  [4]uint64 // TTLs of the packets other than RSTs
-	maxEnd                                                uint32
-	bytes                                                 uint64
-	ece, cwr, fragDgrams, fragDone                        uint32
-	fragBad                                               uint8
-	fragPkt                                               uint64
-	csumChecked, csumBad                                  uint32
-	zwEpisodes                                            uint32
-	zwStart, zwTotal, lastTime, rstTime, lastOther        int64 // ns
-	csumPkt                                               uint64
-	kaRun                                                 uint32
-	badFlags                                              uint8
-	badFlagsPkt                                           uint64
-	kaRunStart, seqEnd                                    uint64
+	rstCnt, ttlChg, belowCnt, rstIPID, nTTL, blips        uint32
+	maxEnd, ece, cwr, fragDgrams, fragDone                uint32
+	csumChecked, csumBad, zwEpisodes, kaRun               uint32
+	rstTTL, ttlMin, ttlMax, lastTTL, prevTTL, blipTTL     uint8
+	fragBad, badFlags                                     uint8
+	haveTTL, haveEnd                                      bool
 }
 
 type facts struct {
