@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 
@@ -117,9 +118,16 @@ func AnalyzeFlow(opts *engine.Options, reg *plugin.Registry, xo Options) (*Resul
 	// The rows kept for the analysis are long-lived and few (one per flow
 	// direction): collect less often while they pile up.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	r2 := registryWithFacts(reg)
 	o := *opts
 	o.Plugins = explainPlugins
+	// Of basicStats explain reads three counts; the facts plugin keeps
+	// them at a fraction of its cost, unless basicStats' own output is
+	// asked for: flow files (-w), the packets of --flow, its settings.
+	counts := o.Prefix == "" && xo.Flow == 0 && !setsOf(o.Sets, "basicStats")
+	if counts {
+		o.Plugins = slices.DeleteFunc(slices.Clone(o.Plugins), func(n string) bool { return n == "basicStats" })
+	}
+	r2 := registryWithFacts(reg, counts)
 	var rows []*dirRow
 	var rr rowReader
 	o.Collect = &engine.Collect{PacketsOfFlow: xo.Flow, FlowWant: flowWant, PacketWant: packetWant,
@@ -146,16 +154,27 @@ func AnalyzeFlow(opts *engine.Options, reg *plugin.Registry, xo Options) (*Resul
 // explainPlugins are the plugins of explain's run.
 var explainPlugins = []string{"basicFlow", "basicStats", "tcpFlags", "tcpStates", "tcpDiag", factsName}
 
-// registryWithFacts is reg with the facts plugin added.
-func registryWithFacts(reg *plugin.Registry) *plugin.Registry {
+// registryWithFacts is reg with the facts plugin added (counts: see
+// registerFacts).
+func registryWithFacts(reg *plugin.Registry, counts bool) *plugin.Registry {
 	r2 := &plugin.Registry{}
 	for _, rg := range reg.All() {
 		r2.Add(rg)
 	}
 	if r2.Find(factsName) == nil {
-		registerFacts(r2)
+		registerFacts(r2, counts)
 	}
 	return r2
+}
+
+// setsOf reports whether sets holds a switch of the plugin.
+func setsOf(sets map[string]string, plugin string) bool {
+	for k := range sets {
+		if p, _, ok := strings.Cut(k, "."); ok && strings.EqualFold(p, plugin) {
+			return true
+		}
+	}
+	return false
 }
 
 type discard struct{}
@@ -213,7 +232,9 @@ func newAnalysis(c *engine.Collect) *analysis {
 
 // rowFields are the flow columns explain reads (the first value of each)
 // and the dirRow field each fills; xTTLSet, a repeated cell, is read
-// apart. The fields are as wide as their column's declared type.
+// apart. The fields are as wide as their column's declared type. The
+// counts come from basicStats or, without it, from the facts plugin
+// (countCols): a run has one of each pair.
 var rowFields = []struct {
 	name string
 	set  func(d *dirRow, v *sink.Value)
@@ -222,6 +243,9 @@ var rowFields = []struct {
 	{"flowStat", func(d *dirRow, v *sink.Value) { d.stat = v.U }},
 	{"pktsSnt", func(d *dirRow, v *sink.Value) { d.pkts = v.U }},
 	{"l7BytesSnt", func(d *dirRow, v *sink.Value) { d.bytes = v.U }},
+	{"xPktsSnt", func(d *dirRow, v *sink.Value) { d.pkts = v.U }},
+	{"xL7BytesSnt", func(d *dirRow, v *sink.Value) { d.bytes = v.U }},
+	{"xMaxL7PktSz", func(d *dirRow, v *sink.Value) { d.maxL7 = uint16(v.U) }},
 	{"xFirstPkt", func(d *dirRow, v *sink.Value) { d.firstPkt = v.U }},
 	{"xSynPkt", func(d *dirRow, v *sink.Value) { d.synPkt = v.U }},
 	{"xRstPkt", func(d *dirRow, v *sink.Value) { d.rstPkt = v.U }},
