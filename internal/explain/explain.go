@@ -708,7 +708,7 @@ func (cn *conn) noted(s string) bool {
 // scans: one source probing many ports or hosts with a few packets each.
 func (a *analysis) scans() {
 	type probe struct {
-		targets map[string]bool
+		targets map[netip.AddrPort]bool
 		hosts   map[netip.Addr]bool
 		ports   map[uint16]bool
 		conns   []*conn
@@ -733,11 +733,11 @@ func (a *analysis) scans() {
 		if len(conns) < 10 {
 			continue
 		}
-		p := &probe{targets: map[string]bool{}, hosts: map[netip.Addr]bool{}, ports: map[uint16]bool{}, kinds: map[string]int{}, conns: conns}
+		p := &probe{targets: map[netip.AddrPort]bool{}, hosts: map[netip.Addr]bool{}, ports: map[uint16]bool{}, kinds: map[string]int{}, conns: conns}
 		bySrc[src] = p
 		for _, cn := range conns {
 			d := cn.a
-			p.targets[endpoint(d.dst, d.dport)] = true
+			p.targets[target(d.dst, d.dport)] = true
 			p.hosts[d.dst] = true
 			p.ports[d.dport] = true
 			p.kinds[scanKind(d)]++
@@ -799,6 +799,15 @@ func (a *analysis) handshakeFindings() {
 			firstPkt(f.Evidence, "first_reset_packet", cn.b.rstPkt)
 		}
 	}
+}
+
+// target is the key of a scan target: equal when endpoint(ip, port)
+// is (any port of an invalid address is "-"), without making the string.
+func target(ip netip.Addr, port uint16) netip.AddrPort {
+	if !ip.IsValid() {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(ip, port)
 }
 
 func scanKind(d *dirRow) string {
