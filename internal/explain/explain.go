@@ -7,6 +7,7 @@
 package explain
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -118,6 +119,22 @@ func AnalyzeFlow(opts *engine.Options, reg *plugin.Registry, xo Options) (*Resul
 	// The rows kept for the analysis are long-lived and few (one per flow
 	// direction): collect less often while they pile up.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	c, rows, err := collect(opts, reg, xo)
+	if err != nil {
+		return nil, err
+	}
+	a := newAnalysis(c)
+	a.all, a.lines = xo.All, xo.Lines
+	a.run(rows)
+	if xo.Flow > 0 {
+		a.res.Capture.Detail = a.detail(xo.Flow, c.Packets.Table(c.PacketColumns))
+	}
+	return a.res, nil
+}
+
+// collect runs the capture through the engine in memory and returns what
+// the run collected and its flow rows.
+func collect(opts *engine.Options, reg *plugin.Registry, xo Options) (*engine.Collect, []*dirRow, error) {
 	o := *opts
 	o.Plugins = explainPlugins
 	// Of basicStats explain reads three counts; the facts plugin keeps
@@ -137,18 +154,12 @@ func AnalyzeFlow(opts *engine.Options, reg *plugin.Registry, xo Options) (*Resul
 	status := engine.Run(&o, r2, discard{}, &errBuf)
 	c := o.Collect
 	if c.Flows == nil {
-		return nil, errors.New(strings.TrimSpace(errBuf.String()))
+		return nil, nil, errors.New(strings.TrimSpace(errBuf.String()))
 	}
 	if status == engine.ExitFailed && c.Counters.Packets == 0 {
-		return nil, errors.New(strings.TrimSpace(errBuf.String()))
+		return nil, nil, errors.New(strings.TrimSpace(errBuf.String()))
 	}
-	a := newAnalysis(c)
-	a.all, a.lines = xo.All, xo.Lines
-	a.run(rows)
-	if xo.Flow > 0 {
-		a.res.Capture.Detail = a.detail(xo.Flow, c.Packets.Table(c.PacketColumns))
-	}
-	return a.res, nil
+	return c, rows, nil
 }
 
 // explainPlugins are the plugins of explain's run.
@@ -214,6 +225,8 @@ type conn struct {
 	codes []string
 	notes []string
 	imp   float64
+	// Room for the first code and note: most connections have at most one.
+	code1, note1 [1]string
 }
 
 type analysis struct {
@@ -389,6 +402,7 @@ func (a *analysis) run(rows []*dirRow) {
 			cn = &block[0]
 			block = block[1:]
 			cn.ind = d.ind
+			cn.codes, cn.notes = cn.code1[:0], cn.note1[:0]
 			a.byInd[d.ind] = cn
 			a.conns = append(a.conns, cn)
 		}
@@ -405,7 +419,7 @@ func (a *analysis) run(rows []*dirRow) {
 			cn.a, cn.b = cn.b, nil
 		}
 	}
-	sort.Slice(a.conns, func(i, j int) bool { return a.conns[i].ind < a.conns[j].ind })
+	slices.SortFunc(a.conns, func(x, y *conn) int { return cmp.Compare(x.ind, y.ind) }) // flowInd is unique
 	a.capture()
 	a.health()
 	a.tcpFindings()
