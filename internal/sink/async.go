@@ -19,6 +19,7 @@ import (
 type Async struct {
 	b     []byte // the tape being recorded (cur.b while recording)
 	cur   *tape
+	held  *tape // a full tape not yet handed over (see handOff)
 	outs  []Output
 	fulls []chan *tape
 	free  chan *tape
@@ -153,15 +154,31 @@ func (a *Async) run(i int, o Output, ch chan *tape) {
 }
 
 // handOff passes the current tape to the outputs and takes a free one.
+//
+// Full tapes go out two at a time (one is held back until the next is
+// full): an output goroutine that keeps up then wakes once per two tapes.
+// A sync hand-off (Flush) sends everything at once.
 func (a *Async) handOff(sync bool) {
 	a.cur.b = a.b
 	a.cur.sync = sync
 	a.cur.refs.Store(int32(len(a.outs)))
-	for _, ch := range a.fulls {
-		ch <- a.cur
+	if !sync && a.held == nil {
+		a.held = a.cur
+	} else {
+		if a.held != nil {
+			a.send(a.held)
+			a.held = nil
+		}
+		a.send(a.cur)
 	}
 	a.cur = <-a.free
 	a.b = a.cur.b
+}
+
+func (a *Async) send(tp *tape) {
+	for _, ch := range a.fulls {
+		ch <- tp
+	}
 }
 
 // Flush waits until every recorded row is written to the underlying
