@@ -294,39 +294,48 @@ func (t *Table) decodeRow(b []byte) int {
 			break
 		}
 		i++
+		// Each case steps over its payload itself (valueSize is no inlined
+		// call): this loop runs for every kept value of every row.
 		switch tag {
 		case tCol:
 			if col < t.ncol {
 				col++
 				t.off[base+col] = int32(len(t.vals))
 			}
-			continue
 		case tRep:
 			t.vals = append(t.vals, Value{Kind: 'R'})
 		case tU:
 			t.vals = append(t.vals, Value{Kind: 'U', U: le.Uint64(b[i:])})
+			i += 8
 		case tI:
 			t.vals = append(t.vals, Value{Kind: 'I', I: int64(le.Uint64(b[i:]))})
+			i += 8
 		case tF64, tFixed9:
 			t.vals = append(t.vals, Value{Kind: 'F', F: math.Float64frombits(le.Uint64(b[i:]))})
+			i += 8
 		case tTime:
 			s, ns := le.Uint64(b[i:]), le.Uint32(b[i+8:])
 			t.vals = append(t.vals, Value{Kind: 'T', U: s, Nsec: ns, F: float64(s) + float64(ns)/1e9})
+			i += 12
 		case tStr, tStrClass, tRaw:
 			n := int(le.Uint32(b[i:]))
 			t.vals = append(t.vals, Value{Kind: 'S', S: string(b[i+4 : i+4+n])})
+			i += 4 + n
 		case tMAC:
 			t.vals = append(t.vals, Value{Kind: 'M', S: string(b[i : i+6])})
+			i += 6
 		case tIP4:
 			t.vals = append(t.vals, Value{Kind: 'A', Addr: netip.AddrFrom4([4]byte(b[i : i+4]))})
+			i += 4
 		case tIP6:
 			t.vals = append(t.vals, Value{Kind: 'A', Addr: netip.AddrFrom16([16]byte(b[i : i+16]))})
+			i += 16
 		case tIPNone:
 			t.vals = append(t.vals, Value{Kind: 'A'})
 		default:
 			t.vals = append(t.vals, Value{})
+			i += valueSize(tag, b[i:])
 		}
-		i += valueSize(tag, b[i:])
 	}
 	// Columns after the last one seen (and the end offset) are empty.
 	for c := col + 1; c <= t.ncol; c++ {
