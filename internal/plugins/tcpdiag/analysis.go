@@ -8,63 +8,66 @@ import (
 // dir is the diagnosis state of one flow direction: what it sent, as far
 // as this capture tells.
 type dir struct {
-	// Fields are ordered by size (packing: this record is touched by every
-	// packet of a TCP flow direction).
+	// Layout: five 64-byte lines (the record is padded to 320 bytes, so in
+	// a store chunk every record starts on a line). Every TCP packet reads
+	// lines 0 and 1 of its own direction and of the partner's; new data
+	// adds line 2; the rest is touched by rarer events. The record is
+	// cold on most packets (tens of thousands of flows interleave), so
+	// each line touched is a cache miss.
 
+	// Line 0.
+	lastTime, lastTx int64
+	hi               uint64 // end of the highest data byte seen, 0 = none
+	zwSince          int64  // the partner's window for this direction closed since
+	hsAck            int64
 	// Echo timing: the first time a new TSval of this direction was seen
 	// (echoVal/echoTime, pending until the partner echoes it) and the
 	// smallest delay of such an echo by this direction (minEcho).
-	echoTime, minEcho int64
-
-	hi     uint64 // end of the highest data byte seen, 0 = none
-	lo     uint64 // first data byte known (right after the SYN, or the first seen)
-	loTime int64  // the first data frame's time and send-order keys
-	loID   uint64
-	loTS   uint64
-	ackMax uint64 // highest cumulative ACK of this direction's data
-	arrMax uint64 // highest send position known to have arrived (end to end)
-
-	lastTx                    int64
-	minAckDelay               int64
-	zwSince, zwTime, lastTime int64
-	synTime, hsAck            int64
-	bare                      [2]uint64 // identities of the last frames without data
-	// One new segment at a time is timed to its acknowledgement (Karn:
-	// dropped when its bytes are retransmitted).
-	probeEnd  uint64
-	probeTime int64
-
+	echoVal, echoLast uint32
 	// Send-order keys: the IPv4 ID extended to 64 bits, the TCP timestamp
 	// extended, and the highest of each seen on a data frame.
 	idRef, idMin uint64
-	tsRef        uint64
-	maxID, maxTS uint64
 
+	// Line 1.
+	ackMax                      uint64 // highest cumulative ACK of this direction's data
+	arrMax                      uint64 // highest send position known to have arrived (end to end)
+	echoTime                    int64
+	bare                        [2]uint64 // identities of the last frames without data
+	idFrames                    uint32
 	sb                          int32 // 1 + pool index of the scoreboard, 0 = none yet
-	echoVal, echoLast           uint32
-	segs, retx, spur            int32
+	segs                        int32
+	findings                    uint16
+	vant                        uint8 // vantage once the handshake or the timing decided it
+	vantKnown, echoPend, idInit bool
+	fb                          bool // the receiver's ACKs of this direction were seen
+	ackSeen                     bool // as receiver: an ACK was seen (lastAckID)
+	ofo                         bool // its previous ACK carried SACK blocks
+	accounted                   bool
+	lastAckID                   uint16 // as receiver: the previous ACK, to tell a repeated one
+
+	// Line 2: new data.
+	tsRef, maxTS, maxID uint64
+	// One new segment at a time is timed to its acknowledgement (Karn:
+	// dropped when its bytes are retransmitted).
+	probeEnd                             uint64
+	probeTime                            int64
+	segSize                              uint32
+	haveMaxID, haveMax, tsInit, probeSet bool
+	lo                                   uint64 // first data byte known (right after the SYN, or the first seen)
+	loTime                               int64  // the first data frame's time and send-order keys
+
+	// Lines 3 and 4: rarer events and the counters.
+	loID, loTS                  uint64
+	minEcho, minAckDelay        int64
+	zwTime, synTime             int64
+	synSeq                      uint32
+	loKF                        uint8
+	retx, spur                  int32
 	lostUp, lostDown            int32
 	reordUp, reordE2E           int32
 	dupUp, dupDown, ce, capLoss int32
 	rto, winLtd                 int32
-	segSize                     uint32
-	synSeq                      uint32
-	idFrames                    uint32
-
-	findings  uint16
-	lastAckID uint16 // as receiver: the previous ACK, to tell a repeated one
-
-	accounted          bool
-	vant               uint8 // vantage once the handshake or the timing decided it
-	vantKnown          bool
-	echoPend           bool
-	loKF               uint8
-	fb                 bool // the receiver's ACKs of this direction were seen
-	probeSet           bool
-	ackSeen            bool
-	ofo                bool // its previous ACK carried SACK blocks
-	idInit, tsInit     bool
-	haveMaxID, haveMax bool
+	_                           [20]byte // to 320 bytes
 }
 
 func (d *dir) nseg(bytes uint64) int32 {
