@@ -1,8 +1,9 @@
 // Package pqwrite writes Parquet files (Apache Parquet format 2): a schema
 // of optional scalars, optional groups and lists, column values appended
 // as typed values with their levels, PLAIN values with RLE levels in
-// version 2 data pages (values zstd-compressed, levels not), column chunk
-// statistics and key/value metadata. Memory is one row group of
+// version 2 data pages (values zstd-compressed, levels not; lists in
+// version 1 pages, levels compressed too), column chunk statistics and
+// key/value metadata. Memory is one row group of
 // compressed pages plus one open page per column.
 //
 // It exists because flowsift writes every row of a capture, and a
@@ -405,39 +406,69 @@ type pageJob struct {
 }
 
 // compress is the compression goroutine: statistics, page header, levels
-// and the values' zstd frame, appended to the column's pages in the order
-// the pages were closed.
+// and the zstd frame, appended to the column's pages in the order the
+// pages were closed.
 func (w *Writer) compress() {
 	defer close(w.compressed)
-	var zbuf []byte
+	var zbuf, body []byte
 	h := &thrift{}
 	for j := range w.jobs {
 		c := j.c
 		c.stats.add(c, j.vals)
-		compressed := len(j.vals) > 0
-		zbuf = zbuf[:0]
-		if compressed {
-			zbuf = w.zstd.EncodeAll(j.vals, zbuf)
-		}
 		h.b, h.last = h.b[:0], h.last[:0]
 		h.begin()
-		h.i32(1, 3) // DATA_PAGE_V2
-		h.i32(2, int32(len(j.levels)+len(j.vals)))
-		h.i32(3, int32(len(j.levels)+len(zbuf)))
-		h.structField(8)
-		h.i32(1, int32(j.nvals))
-		h.i32(2, int32(j.nulls))
-		h.i32(3, int32(j.rows))
-		h.i32(4, 0) // PLAIN
-		h.i32(5, int32(len(j.levels)-j.repLen))
-		h.i32(6, int32(j.repLen))
-		h.boolean(7, compressed)
-		h.end()
+		var raw, levels int
+		if c.maxRep > 0 {
+			// Lists: a version 1 page, levels compressed with the values.
+			// Their repetition levels alternate with every row (0, then 1
+			// for each further element): uncompressed they would outweigh
+			// the compressed values.
+			le := binary.LittleEndian
+			body = le.AppendUint32(body[:0], uint32(j.repLen))
+			body = append(body, j.levels[:j.repLen]...)
+			body = le.AppendUint32(body, uint32(len(j.levels)-j.repLen))
+			body = append(body, j.levels[j.repLen:]...)
+			body = append(body, j.vals...)
+			zbuf = w.zstd.EncodeAll(body, zbuf[:0])
+			raw = len(body)
+			h.i32(1, 0) // DATA_PAGE
+			h.i32(2, int32(len(body)))
+			h.i32(3, int32(len(zbuf)))
+			h.structField(5)
+			h.i32(1, int32(j.nvals))
+			h.i32(2, 0) // PLAIN
+			h.i32(3, 3) // RLE
+			h.i32(4, 3) // RLE
+			h.end()
+		} else {
+			// A version 2 page: the levels (a run or a few) stay
+			// uncompressed, the values are compressed from their own
+			// buffer.
+			compressed := len(j.vals) > 0
+			zbuf = zbuf[:0]
+			if compressed {
+				zbuf = w.zstd.EncodeAll(j.vals, zbuf)
+			}
+			levels = len(j.levels)
+			raw = levels + len(j.vals)
+			h.i32(1, 3) // DATA_PAGE_V2
+			h.i32(2, int32(raw))
+			h.i32(3, int32(levels+len(zbuf)))
+			h.structField(8)
+			h.i32(1, int32(j.nvals))
+			h.i32(2, int32(j.nulls))
+			h.i32(3, int32(j.rows))
+			h.i32(4, 0) // PLAIN
+			h.i32(5, int32(len(j.levels)-j.repLen))
+			h.i32(6, int32(j.repLen))
+			h.boolean(7, compressed)
+			h.end()
+		}
 		h.end()
 		c.pages.append(h.b, &w.spareBlocks)
-		c.pages.append(j.levels, &w.spareBlocks)
+		c.pages.append(j.levels[:levels], &w.spareBlocks)
 		c.pages.append(zbuf, &w.spareBlocks)
-		c.rawSize += int64(len(h.b) + len(j.levels) + len(j.vals))
+		c.rawSize += int64(len(h.b) + raw)
 		c.numValues += int64(j.nvals)
 		select {
 		case c.spare <- j.vals:
