@@ -54,29 +54,33 @@ type Node struct {
 
 // Column is the writer of one leaf: append its values, levels included.
 type Column struct {
+	// The open page: values, levels run-length encoded as they come, level
+	// entries, nulls and the row its first value belongs to. What every
+	// value touches comes first (one cache line).
+	vals      []byte
+	maxRep    int
+	full      uint8 // maxDef: the definition level of a present value
+	open      int   // where the value BeginBytes started is
+	defs      levelRuns
+	reps      levelRuns
+	nvals     int
+	pageNulls int
+	pageRow   int64
+	nulls     int64       // of the row group
+	spare     chan []byte // value buffers back from the compression goroutine
+	early     int         // bytes below PageSize at which its pages close
+
 	w        *Writer
 	path     []string
 	physical int
 	logical  Logical
 	bits     int
 	maxDef   int
-	maxRep   int
-	full     uint8 // maxDef: the definition level of a present value
-
-	// The open page: values, levels run-length encoded as they come, level
-	// entries, nulls and the row its first value belongs to.
-	vals      []byte
-	spare     chan []byte // value buffers back from the compression goroutine
-	open      int         // where the value BeginBytes started is
-	defs      levelRuns
-	reps      levelRuns
-	nvals     int
-	pageNulls int
-	pageRow   int64
-	nulls     int64 // of the row group
 
 	// The row group's compressed pages, their sizes, values and
-	// statistics: written by the compression goroutine.
+	// statistics: written by the compression goroutine, on cache lines of
+	// their own.
+	_         [64]byte
 	pages     blocks
 	rawSize   int64
 	numValues int64
@@ -216,7 +220,11 @@ func (w *Writer) addColumns(n *Node, path []string, def, rep int) {
 	// buffers do not double past it.
 	w.cols = append(w.cols, &Column{w: w, path: path, physical: n.Physical, logical: n.Logical, bits: n.Bits, maxDef: def, maxRep: rep,
 		full: uint8(def), vals: make([]byte, 0, w.pageCap()), spare: make(chan []byte, 4),
-		defs: levelRuns{width: levelWidth(def)}, reps: levelRuns{width: levelWidth(rep)}})
+		// Columns of one type fill their pages at the same pace: closing
+		// them at staggered sizes spreads the pages over the rows, and the
+		// compression goroutine gets a steady flow instead of bursts.
+		early: len(w.cols) * 37 % 16 * (w.PageSize / 32),
+		defs:  levelRuns{width: levelWidth(def)}, reps: levelRuns{width: levelWidth(rep)}})
 }
 
 // Columns returns the leaf writers in schema order.
@@ -310,7 +318,7 @@ func (w *Writer) EndRow() {
 	w.rows++
 	if w.rows&255 == 0 {
 		for _, c := range w.cols {
-			if len(c.vals)+len(c.defs.b)+len(c.reps.b) >= w.PageSize {
+			if len(c.vals)+len(c.defs.b)+len(c.reps.b) >= w.PageSize-c.early {
 				c.flushPage()
 			}
 		}
