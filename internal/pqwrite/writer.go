@@ -182,6 +182,9 @@ type chunkMeta struct {
 
 // New returns a writer of a file with the given top-level fields.
 func New(w io.Writer, fields []*Node, createdBy string, kv [][2]string) (*Writer, error) {
+	// The fastest level, and literals not entropy coded: a third less
+	// compression time (a large share of a packet file's cost) for files
+	// about 15 % larger.
 	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true), zstd.WithEncoderCRC(false), zstd.WithNoEntropyCompression(true))
 	if err != nil {
 		return nil, err
