@@ -3,8 +3,8 @@
 // as typed values with their levels, PLAIN values with RLE levels in
 // version 2 data pages (values zstd-compressed, levels not; lists in
 // version 1 pages, levels compressed too), column chunk statistics and
-// key/value metadata. Memory is one row group of
-// compressed pages plus one open page per column.
+// key/value metadata. Memory is one row group of compressed pages plus one
+// open page per column.
 //
 // It exists because flowsift writes every row of a capture, and a
 // value-at-a-time generic writer costs more than formatting the text file
@@ -53,6 +53,7 @@ type Node struct {
 }
 
 // Column is the writer of one leaf: append its values, levels included.
+// A column that is not repeated takes exactly one value or null per row.
 type Column struct {
 	// The open page: values, levels run-length encoded as they come, level
 	// entries, nulls and the row its first value belongs to. What every
@@ -134,7 +135,7 @@ func (l *levelRuns) closeRun() {
 	l.n = 0
 }
 
-// encoded returns the complete encoding and starts a new one.
+// take appends the complete encoding to dst and starts a new one.
 func (l *levelRuns) take(dst []byte) []byte {
 	l.closeRun()
 	dst = append(dst, l.b...)
@@ -244,13 +245,11 @@ func (c *Column) MaxRep() int { return c.maxRep }
 func (c *Column) Null(rep, def int) {
 	if c.maxRep > 0 {
 		c.reps.add(uint8(rep))
-		c.defs.add(uint8(def))
-		c.nvals++
 	} else {
 		c.catchUp()
-		c.defs.add(uint8(def))
-		c.nvals++
 	}
+	c.defs.add(uint8(def))
+	c.nvals++
 	c.pageNulls++
 }
 
