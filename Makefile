@@ -5,7 +5,10 @@ test:
 	go test -count=1 ./...
 	CGO_ENABLED=1 go test -count=1 -tags duckdb -run DuckDB ./internal/engine/
 
-# Benchmark of issue 6: builds the capture if missing, runs both modes 5 times.
+# Benchmark of issues 6 and 15: builds the captures if missing (-k 40 and
+# -k 200), alternates cat, flow mode (default and GOMAXPROCS=1), flow mode
+# with tcpDiag, packet mode and the -k 200 run 5 times, and checks the
+# issue-15 targets. `go run ./tools/bench -h` for the other measurements.
 .PHONY: bench
 bench:
-	go run ./tools/bench
+	go run ./tools/bench -targets -scale 200

@@ -61,6 +61,28 @@ type Writer interface {
 	Content(b []byte)
 }
 
+// HexBytesWriter is implemented by writers with a faster path for a
+// repeated column of bytes (TCP and IP options): the same cells as H(b, 2)
+// for each byte, separated by Rep.
+type HexBytesWriter interface {
+	HexBytes(b []byte)
+}
+
+// WriteHexBytes writes b as repeated 2-digit hex values, through the
+// writer's fast path when it has one.
+func WriteHexBytes(w Writer, b []byte) {
+	if hw, ok := w.(HexBytesWriter); ok {
+		hw.HexBytes(b)
+		return
+	}
+	for i, c := range b {
+		if i > 0 {
+			w.Rep()
+		}
+		w.H(uint64(c), 2)
+	}
+}
+
 // Names returns the column names in order.
 func Names(cols []Column) []string {
 	out := make([]string, len(cols))

@@ -385,6 +385,16 @@ func (r *runner) readFile(f source, path string) {
 		rd.swapper = sw
 	}
 	go rd.run()
+	// Batches go back to the reader two at a time: the reader, faster than
+	// this goroutine, then wakes once per two batches instead of once per
+	// batch (each wake-up costs a futex call and a spinning thread on an
+	// otherwise idle processor).
+	var held *batch
+	defer func() {
+		if held != nil {
+			free <- held
+		}
+	}()
 	for {
 		b := r.nextBatch(full)
 		if b == nil { // interrupted while the reader is blocked in a read
@@ -414,7 +424,15 @@ func (r *runner) readFile(f source, path string) {
 			r.c.Incomplete = true
 		}
 		eof := b.eof
-		free <- b
+		if held == nil && !eof {
+			held = b
+		} else {
+			if held != nil {
+				free <- held
+				held = nil
+			}
+			free <- b
+		}
 		if eof {
 			r.reportDecodePanics(rd, path)
 			return

@@ -3,6 +3,8 @@
 // (spec core.md §5–§10).
 package flow
 
+import "flowsift/internal/hugepage"
+
 // Key identifies a unidirectional flow (core.md §5). For L2 flows the MACs
 // take the address fields (Dst in SrcIP, Src in DstIP) and L3Type holds the
 // ethertype.
@@ -82,7 +84,9 @@ type Store[T any] struct {
 func (s *Store[T]) At(i int32) *T {
 	c := int(i) >> chunkBits
 	for c >= len(s.chunks) {
-		s.chunks = append(s.chunks, make([]T, chunkSize))
+		chunk := make([]T, chunkSize)
+		hugepage.AdviseSlice(chunk)
+		s.chunks = append(s.chunks, chunk)
 	}
 	return &s.chunks[c][int(i)&(chunkSize-1)]
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"math/rand/v2"
+
+	"flowsift/internal/hugepage"
 )
 
 // index maps flow keys to storage slots: open addressing with linear
@@ -41,6 +43,7 @@ func (x *index) init(flows *Store[Flow], hint int) {
 		n <<= 1
 	}
 	x.ents = make([]entry, n)
+	hugepage.AdviseSlice(x.ents)
 	x.mask = uint64(n - 1)
 }
 

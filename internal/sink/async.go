@@ -19,12 +19,17 @@ import (
 type Async struct {
 	b     []byte // the tape being recorded (cur.b while recording)
 	cur   *tape
+	held  *tape // a full tape not yet handed over (see handOff)
 	outs  []Output
 	fulls []chan *tape
 	free  chan *tape
 	acks  chan error
 	done  chan struct{}
 	wg    sync.WaitGroup
+
+	// textOnly: every output is a TextOutput, so compact tags that only
+	// the text replay knows (tHexBytes) may be recorded.
+	textOnly bool
 
 	mu       sync.Mutex
 	err      error
@@ -83,7 +88,8 @@ const (
 	tRaw
 	tContent
 	tEndRow
-	tHeader // verbatim text outside rows (the text file's header line)
+	tHeader   // verbatim text outside rows (the text file's header line)
+	tHexBytes // repeated 2-digit hex bytes; recorded only when every output is text
 )
 
 // NewAsync returns an Async writing text to w and starts its goroutines.
@@ -105,6 +111,12 @@ func NewAsyncOutputs(outs ...Output) *Async {
 	}
 	a.cur = <-a.free
 	a.b = a.cur.b
+	a.textOnly = true
+	for _, o := range outs {
+		if _, ok := o.(*TextOutput); !ok {
+			a.textOnly = false
+		}
+	}
 	for i, o := range outs {
 		ch := make(chan *tape, asyncTapes)
 		a.fulls = append(a.fulls, ch)
@@ -142,15 +154,31 @@ func (a *Async) run(i int, o Output, ch chan *tape) {
 }
 
 // handOff passes the current tape to the outputs and takes a free one.
+//
+// Full tapes go out two at a time (one is held back until the next is
+// full): an output goroutine that keeps up then wakes once per two tapes.
+// A sync hand-off (Flush) sends everything at once.
 func (a *Async) handOff(sync bool) {
 	a.cur.b = a.b
 	a.cur.sync = sync
 	a.cur.refs.Store(int32(len(a.outs)))
-	for _, ch := range a.fulls {
-		ch <- a.cur
+	if !sync && a.held == nil {
+		a.held = a.cur
+	} else {
+		if a.held != nil {
+			a.send(a.held)
+			a.held = nil
+		}
+		a.send(a.cur)
 	}
 	a.cur = <-a.free
 	a.b = a.cur.b
+}
+
+func (a *Async) send(tp *tape) {
+	for _, ch := range a.fulls {
+		ch <- tp
+	}
 }
 
 // Flush waits until every recorded row is written to the underlying
@@ -269,6 +297,21 @@ func (a *Async) Raw(s []byte)            { a.bytesB(tRaw, s) }
 func (a *Async) RawString(s string)      { a.bytes(tRaw, s) }
 func (a *Async) Content(s []byte)        { a.bytesB(tContent, s) }
 
+// HexBytes implements column.HexBytesWriter: one tag for the whole list
+// instead of a Rep and an H per byte.
+func (a *Async) HexBytes(b []byte) {
+	if !a.textOnly {
+		for i, c := range b {
+			if i > 0 {
+				a.op(tRep)
+			}
+			a.H(uint64(c), 2)
+		}
+		return
+	}
+	a.bytesB(tHexBytes, b)
+}
+
 func (a *Async) H(v uint64, digits int) {
 	b := append(a.b, tH, byte(digits))
 	a.b = binary.LittleEndian.AppendUint64(b, v)
@@ -334,7 +377,7 @@ func replay(b []byte, t *Text) {
 		case tTime:
 			t.Time(le.Uint64(b[i:]), le.Uint32(b[i+8:]))
 			i += 12
-		case tStr, tStrClass, tRaw, tContent, tHeader:
+		case tStr, tStrClass, tRaw, tContent, tHeader, tHexBytes:
 			n := int(le.Uint32(b[i:]))
 			s := b[i+4 : i+4+n]
 			i += 4 + n
@@ -349,6 +392,8 @@ func replay(b []byte, t *Text) {
 				if !t.csv {
 					t.Raw(s)
 				}
+			case tHexBytes:
+				t.HexBytes(s)
 			default:
 				t.Content(s)
 			}

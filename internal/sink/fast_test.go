@@ -2,8 +2,11 @@ package sink
 
 import (
 	"bytes"
+	"errors"
 	"math/rand"
 	"testing"
+
+	"flowsift/internal/column"
 )
 
 // Reference forms: the straightforward definitions the fast ones must match.
@@ -55,7 +58,7 @@ func TestAppendHexMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
 	for i := 0; i < 100000; i++ {
 		v := rng.Uint64() >> uint(rng.Intn(65))
-		digits := []int{0, 1, 2, 4, 8, 16, 20}[i%7]
+		digits := []int{0, 1, 2, 3, 4, 8, 16, 20}[i%8]
 		got, want := AppendHex([]byte("x"), v, digits), appendHexRef([]byte("x"), v, digits)
 		if !bytes.Equal(got, want) {
 			t.Fatalf("AppendHex(%#x, %d) = %q, want %q", v, digits, got, want)
@@ -105,5 +108,67 @@ func BenchmarkAppendContent(b *testing.B) {
 				out = AppendContent(out[:0], in.s)
 			}
 		})
+	}
+}
+
+// TestHexBytesSameAsRepeatedH checks the compact path for byte lists
+// (column.WriteHexBytes) against writing each byte with Rep and H, for the
+// text writer itself and through Async, with only text outputs (compact
+// tape tag) and with a JSON Lines output beside (per-byte tape ops).
+func TestHexBytesSameAsRepeatedH(t *testing.T) {
+	lists := [][]byte{nil, {0}, {0x02, 0x04, 0x05, 0xb4}, {0xff, 0x00, 0x10, 0x01, 0xab, 0xcd, 0xef}}
+	row := func(w column.Writer, b []byte, fast bool) {
+		w.Col()
+		w.StrString("x")
+		w.Col()
+		if fast {
+			column.WriteHexBytes(w, b)
+		} else {
+			for i, c := range b {
+				if i > 0 {
+					w.Rep()
+				}
+				w.H(uint64(c), 2)
+			}
+		}
+		w.Col()
+		w.U(7)
+	}
+	for _, b := range lists {
+		var want, got bytes.Buffer
+		slow, fast := NewText(&want), NewText(&got)
+		row(slow, b, false)
+		slow.EndRow()
+		row(fast, b, true)
+		fast.EndRow()
+		if err := errors.Join(slow.Flush(), fast.Flush()); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Fatalf("Text: %q, want %q", got.String(), want.String())
+		}
+		for _, withJSON := range []bool{false, true} {
+			var viaAsync, js bytes.Buffer
+			outs := []Output{NewTextOutput(&viaAsync)}
+			if withJSON {
+				j, err := NewJSONL(&js, []column.Column{{Name: "a", Type: "S"}, {Name: "b", Type: "H8:R"}, {Name: "c", Type: "U8"}}, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				outs = append(outs, j)
+			}
+			a := NewAsyncOutputs(outs...)
+			if a.textOnly == withJSON {
+				t.Fatalf("textOnly = %v with JSON output %v", a.textOnly, withJSON)
+			}
+			row(a, b, true)
+			a.EndRow()
+			if err := a.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if viaAsync.String() != want.String() {
+				t.Fatalf("Async (JSON beside: %v): %q, want %q", withJSON, viaAsync.String(), want.String())
+			}
+		}
 	}
 }

@@ -154,7 +154,7 @@ func (t *Text) H(v uint64, digits int) {
 }
 
 // AppendHex appends "0x" and v in lower-case hex, zero-padded to digits
-// (more digits if v needs them).
+// (at least one digit). Digits are written two at a time from a table.
 func AppendHex(b []byte, v uint64, digits int) []byte {
 	n := (bits.Len64(v) + 3) / 4
 	if n == 0 {
@@ -167,12 +167,44 @@ func AppendHex(b []byte, v uint64, digits int) []byte {
 	for ; n > 16; n-- {
 		b = append(b, '0')
 	}
+	l := len(b)
 	b = append(b, "0000000000000000"[:n]...)
-	for i := len(b) - 1; v != 0; i-- {
-		b[i] = hexDigits[v&0xf]
-		v >>= 4
+	out := b[l : l+n]
+	i := n
+	for ; i >= 2 && v != 0; i -= 2 {
+		x := int(v&0xff) * 2
+		out[i-1], out[i-2] = hexPairs[x+1], hexPairs[x]
+		v >>= 8
+	}
+	if i == 1 && v != 0 {
+		out[0] = hexDigits[v&0xf]
 	}
 	return b
+}
+
+// hexPairs holds the two hex digits of every byte value.
+const hexPairs = "" +
+	"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f" +
+	"202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f" +
+	"404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f" +
+	"606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f" +
+	"808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f" +
+	"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf" +
+	"c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf" +
+	"e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff"
+
+// HexBytes implements column.HexBytesWriter: "0x%02x" of each byte,
+// separated like repeated values.
+func (t *Text) HexBytes(b []byte) {
+	buf := t.buf
+	for i, c := range b {
+		if i > 0 {
+			buf = append(buf, ';')
+		}
+		x := int(c) * 2
+		buf = append(buf, '0', 'x', hexPairs[x], hexPairs[x+1])
+	}
+	t.buf = buf
 }
 
 func (t *Text) F32(v float32) { t.buf = AppendG7(t.buf, v) }

@@ -17,6 +17,7 @@ type TextOutput struct {
 	bufDone chan struct{}
 	nbuf    int
 	closed  bool
+	held    []byte // a full buffer not yet handed to the writer (swapBuf)
 
 	mu      sync.Mutex
 	err     error
@@ -68,6 +69,7 @@ func (o *TextOutput) Replay(tape []byte) { replay(tape, o.text) }
 // Flush implements Output: every buffer handed over is written.
 func (o *TextOutput) Flush() error {
 	o.text.Flush()
+	o.sendHeld()
 	o.drain()
 	return o.Err()
 }
@@ -100,10 +102,26 @@ func (o *TextOutput) Written() int64 {
 
 // swapBuf is the Text's flush: the full buffer goes to the write goroutine
 // and a written one comes back.
+// swapBuf hands full buffers to the writer two at a time: the writer,
+// faster than the formatting, then wakes once per two buffers.
 func (o *TextOutput) swapBuf(b []byte) ([]byte, error) {
-	o.bufFull <- b
+	if o.held == nil {
+		o.held = b
+	} else {
+		o.bufFull <- o.held
+		o.bufFull <- b
+		o.held = nil
+	}
 	nb := <-o.bufFree
 	return nb[:0], o.Err()
+}
+
+// sendHeld hands over the buffer swapBuf holds back.
+func (o *TextOutput) sendHeld() {
+	if o.held != nil {
+		o.bufFull <- o.held
+		o.held = nil
+	}
 }
 
 // drain waits until every buffer handed over is written.

@@ -37,6 +37,7 @@ type family struct {
 	bits  int                          // 32 or 128
 	lens  []int                        // distinct prefix lengths, descending
 	byLen map[int]map[prefixKey]uint32 // length → masked address → record
+	maps  []map[prefixKey]uint32       // byLen[lens[i]], so a lookup walks a slice, not a map
 	count int                          // ranges loaded
 	rev   string                       // revision printed in the start-up line
 }
@@ -90,6 +91,10 @@ func (d *DB) Add(cidr string, r Record) error {
 		fam.byLen[p.Bits()] = m
 		fam.lens = append(fam.lens, p.Bits())
 		sort.Sort(sort.Reverse(sort.IntSlice(fam.lens)))
+		fam.maps = fam.maps[:0]
+		for _, l := range fam.lens {
+			fam.maps = append(fam.maps, fam.byLen[l])
+		}
 	}
 	if _, dup := m[key]; !dup {
 		fam.count++
@@ -120,11 +125,11 @@ func (d *DB) Lookup(ver uint8, addr *[16]byte) uint32 {
 	if zero {
 		return 0
 	}
-	for _, l := range fam.lens {
+	for i, l := range fam.lens {
 		var key prefixKey
 		copy(key[:n], addr[:n])
 		maskKey(&key, l)
-		if rec, ok := fam.byLen[l][key]; ok {
+		if rec, ok := fam.maps[i][key]; ok {
 			return rec
 		}
 	}

@@ -9,49 +9,51 @@ import (
 // the capture. Sequence values ending in Ext are extended to 64 bits
 // (SeqExt) so that comparisons survive wrap-around.
 type Endpoint struct {
-	Active bool // a TCP segment of this direction was seen
-
-	// Handshake.
-	SynSeen    bool
-	SynAckSeen bool  // the SYN carried ACK
-	SynTime    int64 // first SYN (or SYN/ACK) of this direction, ns
-	ISN        uint32
+	// Fields are ordered by size so that the struct packs into two cache
+	// lines (one is touched per packet of every TCP flow direction).
 
 	// Sequence space. ref anchors SeqExt; SndNxtExt is the end of the
 	// latest segment, SndMaxExt the highest end sent.
 	ref       uint64
 	SndNxtExt uint64
 	SndMaxExt uint64
-	FinSeen   bool
-	RstSeen   bool
+	// Acknowledgements of the partner's data: the highest, extended in the
+	// partner's sequence space (Ack below is the latest one).
+	AckMaxExt uint64
 
-	// Acknowledgements of the partner's data.
-	AckSeen   bool
-	Ack       uint32 // latest acknowledgement number
-	AckMaxExt uint64 // highest, extended in the partner's sequence space
+	SynTime   int64 // first SYN (or SYN/ACK) of this direction, ns
+	FirstTime int64
+	LastTime  int64
+	Pkts      uint64
+	DataSegs  uint64
 
-	// Window: the raw value, the scale announced in this direction's SYN
-	// (WSOK when both SYNs carried the option, RFC 7323 §2.2) and the
-	// effective window of the latest segment.
-	Win       uint16
-	WS        uint8
-	WSSeen    bool
-	WSOK      bool
+	ISN uint32
+	Ack uint32 // latest acknowledgement number
+	// Window: the raw value (Win), the scale announced in this direction's
+	// SYN (WS; WSOK when both SYNs carried the option, RFC 7323 §2.2) and
+	// the effective window of the latest segment.
 	EffWin    uint32
-	MSS       uint16
-	SACKPerm  bool
-	TSOK      bool // timestamps seen
 	TSval     uint32
 	TSecr     uint32
-	LastIPID  uint16
 	IPIDSteps uint32 // consecutive IP IDs of this direction within ±256 of each other
 	IPIDOther uint32 // those that did not
 	IPIDUnit  uint32 // steps of exactly +1
 
-	Pkts      uint64
-	DataSegs  uint64
-	FirstTime int64
-	LastTime  int64
+	Win      uint16
+	MSS      uint16
+	LastIPID uint16
+	WS       uint8
+
+	Active     bool // a TCP segment of this direction was seen
+	SynSeen    bool
+	SynAckSeen bool // the SYN carried ACK
+	FinSeen    bool
+	RstSeen    bool
+	AckSeen    bool
+	WSSeen     bool
+	WSOK       bool
+	SACKPerm   bool
+	TSOK       bool // timestamps seen
 }
 
 // SeqExt extends a sequence number of this endpoint to 64 bits around the

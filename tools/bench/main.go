@@ -1,6 +1,7 @@
 // Command bench measures flowsift on the benchmark capture of issue 6:
 //
 //	go run ./tools/bench [-k 40] [-runs 5] [-dir /tmp/flowsift-bench] [-scale 200]
+//	go run ./tools/bench -targets [-scale 200] [-ref-flows CMD] [-ref-packets CMD]
 //
 // It builds the capture with ../shared/tools/mkbench if it is missing,
 // builds flowsift, runs flow mode (-r CAP -w DIR/) and packet mode (-s)
@@ -48,6 +49,9 @@ func main() {
 	scale := flag.Int("scale", 0, "also time flow mode on a capture with this many copies (e.g. 200)")
 	modes := flag.String("modes", "flows,packets,diag", "modes to run: flows, packets, diag (flow mode with tcpDiag, run in pairs with flow mode)")
 	nflows := flag.Int("flows", 0, "only measure memory per flow on a capture of this many flows (e.g. 2000000)")
+	targets := flag.Bool("targets", false, "issue 15: alternate cat, flow mode (default and GOMAXPROCS=1), flow mode with tcpDiag, packet mode (and -scale, -ref-*) run by run, and check the targets")
+	refFlows := flag.String("ref-flows", "", "with -targets: a reference command for flow mode run alternately, {cap} and {out} replaced (e.g. a Tranalyzer command line)")
+	refPackets := flag.String("ref-packets", "", "with -targets: the same for packet mode")
 	formats := flag.String("formats", "", `compare --format sets, ';'-separated (e.g. "text;parquet;text,parquet"): runs interleaved, medians, ratios to the first set, file sizes`)
 	flag.Parse()
 
@@ -73,6 +77,10 @@ func main() {
 	fmt.Printf("capture %s: %d bytes (%.1f MB), %d copies\n", capPath, st.Size(), float64(st.Size())/1e6, *k)
 	fmt.Printf("machine: %d CPUs, load average %s\n", runtime.NumCPU(), loadAvg())
 
+	if *targets {
+		runTargets(bin, capPath, *dir, *runs, *scale, *refFlows, *refPackets)
+		return
+	}
 	if *formats != "" {
 		for _, mode := range []string{"flows", "packets"} {
 			if bytes.Contains([]byte(*modes), []byte(mode)) {

@@ -8,56 +8,62 @@ import (
 // dir is the diagnosis state of one flow direction: what it sent, as far
 // as this capture tells.
 type dir struct {
-	sb        int32 // 1 + pool index of the scoreboard, 0 = none yet
-	accounted bool
-	vant      uint8 // vantage once the handshake or the timing decided it
-	vantKnown bool
+	// Fields are ordered by size (packing: this record is touched by every
+	// packet of a TCP flow direction).
+
 	// Echo timing: the first time a new TSval of this direction was seen
 	// (echoVal/echoTime, pending until the partner echoes it) and the
 	// smallest delay of such an echo by this direction (minEcho).
-	echoVal, echoLast uint32
 	echoTime, minEcho int64
-	echoPend          bool
 
+	hi     uint64 // end of the highest data byte seen, 0 = none
+	lo     uint64 // first data byte known (right after the SYN, or the first seen)
+	loTime int64  // the first data frame's time and send-order keys
+	loID   uint64
+	loTS   uint64
+	ackMax uint64 // highest cumulative ACK of this direction's data
+	arrMax uint64 // highest send position known to have arrived (end to end)
+
+	lastTx                    int64
+	minAckDelay               int64
+	zwSince, zwTime, lastTime int64
+	synTime, hsAck            int64
+	bare                      [2]uint64 // identities of the last frames without data
+	// One new segment at a time is timed to its acknowledgement (Karn:
+	// dropped when its bytes are retransmitted).
+	probeEnd  uint64
+	probeTime int64
+
+	// Send-order keys: the IPv4 ID extended to 64 bits, the TCP timestamp
+	// extended, and the highest of each seen on a data frame.
+	idRef, idMin uint64
+	tsRef        uint64
+	maxID, maxTS uint64
+
+	sb                          int32 // 1 + pool index of the scoreboard, 0 = none yet
+	echoVal, echoLast           uint32
 	segs, retx, spur            int32
 	lostUp, lostDown            int32
 	reordUp, reordE2E           int32
 	dupUp, dupDown, ce, capLoss int32
 	rto, winLtd                 int32
-	findings                    uint16
 	segSize                     uint32
-	hi                          uint64 // end of the highest data byte seen, 0 = none
-	lo                          uint64 // first data byte known (right after the SYN, or the first seen)
-	loTime                      int64  // the first data frame's time and send-order keys
-	loID                        uint64
-	loTS                        uint64
-	loKF                        uint8
-	fb                          bool   // the receiver's ACKs of this direction were seen
-	ackMax                      uint64 // highest cumulative ACK of this direction's data
-	arrMax                      uint64 // highest send position known to have arrived (end to end)
-	lastTx                      int64
-	minAckDelay                 int64
-	zwSince, zwTime, lastTime   int64
-	synTime, hsAck              int64
-	bare                        [2]uint64 // identities of the last frames without data
 	synSeq                      uint32
-	// One new segment at a time is timed to its acknowledgement (Karn:
-	// dropped when its bytes are retransmitted).
-	probeEnd  uint64
-	probeTime int64
-	probeSet  bool
-	// As receiver: the previous ACK, to tell a repeated one.
-	ackSeen   bool
-	lastAckID uint16
-	ofo       bool // its previous ACK carried SACK blocks
+	idFrames                    uint32
 
-	// Send-order keys: the IPv4 ID extended to 64 bits, the TCP timestamp
-	// extended, and the highest of each seen on a data frame.
+	findings  uint16
+	lastAckID uint16 // as receiver: the previous ACK, to tell a repeated one
+
+	accounted          bool
+	vant               uint8 // vantage once the handshake or the timing decided it
+	vantKnown          bool
+	echoPend           bool
+	loKF               uint8
+	fb                 bool // the receiver's ACKs of this direction were seen
+	probeSet           bool
+	ackSeen            bool
+	ofo                bool // its previous ACK carried SACK blocks
 	idInit, tsInit     bool
-	idRef, idMin       uint64
-	idFrames           uint32
-	tsRef              uint64
-	maxID, maxTS       uint64
 	haveMaxID, haveMax bool
 }
 

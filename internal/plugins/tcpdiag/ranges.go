@@ -60,13 +60,13 @@ type expect struct {
 // directions that leave the in-order path, so that a flow that never
 // shows a hole costs no more than its small dir record.
 type board struct {
-	r      [maxRanges]rng
-	n      int
-	sacked [maxSacked]span
-	ns     int
-	exp    [maxExpect]expect
-	ne     int
-	disc   [4]discard // arrivals the receiver did not keep
+	// The counts and disc come first: reset and the common checks then
+	// touch one cache line, not one per array.
+	n, ns, ne int
+	disc      [4]discard // arrivals the receiver did not keep
+	r         [maxRanges]rng
+	sacked    [maxSacked]span
+	exp       [maxExpect]expect
 }
 
 func (b *board) reset() { b.n, b.ns, b.ne, b.disc = 0, 0, 0, [4]discard{} }

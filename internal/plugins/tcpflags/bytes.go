@@ -34,18 +34,27 @@ func sum16(b []byte, skip int) uint64 {
 	return sumWords(b)
 }
 
-// sumWords adds b as big-endian 64-bit words (each carry out, 2^64, is 1
-// modulo 0xffff) and folds the total into its 16-bit parts; a trailing odd
-// byte is the high byte of a last word.
+// sumWords adds b as 64-bit words and folds the total into 16 bits; a
+// trailing odd byte is the high byte of a last word. The one's-complement
+// sum does not depend on byte order (RFC 1071 §2(B)), so the words are
+// loaded little-endian (no byte swap) and the folded sum is swapped once;
+// four words per round share one carry chain (each carry out, 2^64, is 1
+// modulo 0xffff, the end-around carry).
 func sumWords(b []byte) uint64 {
 	var s, c uint64
+	for len(b) >= 32 {
+		s, c = bits.Add64(s, binary.LittleEndian.Uint64(b), c)
+		s, c = bits.Add64(s, binary.LittleEndian.Uint64(b[8:]), c)
+		s, c = bits.Add64(s, binary.LittleEndian.Uint64(b[16:]), c)
+		s, c = bits.Add64(s, binary.LittleEndian.Uint64(b[24:]), c)
+		b = b[32:]
+	}
 	for len(b) >= 8 {
-		var cy uint64
-		s, cy = bits.Add64(s, binary.BigEndian.Uint64(b), 0)
-		c += cy
+		s, c = bits.Add64(s, binary.LittleEndian.Uint64(b), c)
 		b = b[8:]
 	}
-	r := s>>48 + s>>32&0xffff + s>>16&0xffff + s&0xffff + c
+	le := fold(s>>48 + s>>32&0xffff + s>>16&0xffff + s&0xffff + c)
+	r := uint64(bits.ReverseBytes16(uint16(le)))
 	for len(b) >= 2 {
 		r += uint64(b[0])<<8 | uint64(b[1])
 		b = b[2:]

@@ -14,6 +14,10 @@ import (
 // header-declared length even beyond the capture; those bytes are whatever
 // its buffer held, most often zeros, which is what we print.
 func writeBytes(w column.Writer, d []byte, off, n int) {
+	if off >= 0 && n >= 0 && off+n <= len(d) {
+		column.WriteHexBytes(w, d[off:off+n])
+		return
+	}
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			w.Rep()

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package hugepage
+
+func advise(start, n uintptr) {}
+
+func envDisabled() bool { return true }
