@@ -108,6 +108,9 @@ func (l *levelRuns) add(v uint8) {
 
 // addRun appends n levels v.
 func (l *levelRuns) addRun(v uint8, n int) {
+	if n == 0 {
+		return
+	}
 	if v != l.cur {
 		l.closeRun()
 		l.cur = v
@@ -296,6 +299,19 @@ func (c *Column) Double(rep int, v float64) { c.Int64(rep, int64(math.Float64bit
 func (c *Column) Bytes(rep int, v []byte) {
 	c.level(rep)
 	c.vals = append(binary.LittleEndian.AppendUint32(c.vals, uint32(len(v))), v...)
+}
+
+// Uint8s appends present INT32 values of a repeated column, one per byte
+// of b: the first at repetition level rep, the others continuing its list
+// (level 1).
+func (c *Column) Uint8s(rep int, b []byte) {
+	c.reps.add(uint8(rep))
+	c.reps.addRun(1, len(b)-1)
+	c.defs.addRun(c.full, len(b))
+	c.nvals += len(b)
+	for _, x := range b {
+		c.vals = binary.LittleEndian.AppendUint32(c.vals, uint32(x))
+	}
 }
 
 // BeginBytes starts a present BYTE_ARRAY value that the caller appends to

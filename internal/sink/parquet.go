@@ -188,6 +188,11 @@ func (p *Parquet) Replay(b []byte) {
 		case tHeader:
 			i += 4 + int(le.Uint32(b[i:]))
 			continue
+		case tHexBytes:
+			n := int(le.Uint32(b[i:]))
+			p.hexBytes(&st, b[i+4:i+4+n])
+			i += 4 + n
+			continue
 		}
 		// A value: its leaf column (none when the declaration has no room
 		// for it: a plugin bug).
@@ -273,6 +278,50 @@ func (p *Parquet) Replay(b []byte) {
 		}
 	}
 	p.st = st
+}
+
+// replaysHexBytes: Replay knows tHexBytes.
+func (p *Parquet) replaysHexBytes() {}
+
+// hexBytes writes the bytes of a tHexBytes value: what the tape holds
+// otherwise as a tH value per byte, each after the first in a repetition
+// of its own. A list of one-part integers (TCP and IP options) takes
+// them in one call.
+func (p *Parquet) hexBytes(st *replayState, s []byte) {
+	if len(s) == 0 {
+		return
+	}
+	if uint(st.col) < uint(len(p.cols)) && st.part == 0 {
+		c := &p.cols[st.col]
+		lf := &p.leaves[c.first]
+		if c.nparts == 1 && lf.op == opInt32 && lf.col.MaxRep() > 0 && (st.reps == 0 || st.set == 0) {
+			rl := 0
+			if st.reps > 1 {
+				rl = 1
+			}
+			lf.col.Uint8s(rl, s)
+			st.reps += len(s) - 1
+			if st.reps < len(s) {
+				st.reps = len(s)
+			}
+			st.set = 1
+			return
+		}
+	}
+	// Anything else, value by value as the tape would have it.
+	var tape []byte
+	for k, x := range s {
+		if k > 0 {
+			tape = append(tape, tRep)
+		}
+		tape = append(tape, tH, 2)
+		tape = binary.LittleEndian.AppendUint64(tape, uint64(x))
+	}
+	saved := p.st
+	p.st = *st
+	p.Replay(tape)
+	*st = p.st
+	p.st = saved
 }
 
 // replayState is where Replay is in the row: column, repetitions
