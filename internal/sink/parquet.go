@@ -150,8 +150,9 @@ func parquetLeaf(name string, p column.Part) *pqwrite.Node {
 // an empty cell or list 0.
 func (p *Parquet) Replay(b []byte) {
 	le := binary.LittleEndian
-	// The position in the row lives in locals here (in registers), in
-	// p.st between tapes.
+	// The position in the row lives in a local copy here (the compiler
+	// need not reload it through p after every call), in p.st between
+	// tapes.
 	st := p.st
 	for i := 0; i < len(b); {
 		tag := b[i]
