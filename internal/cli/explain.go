@@ -93,7 +93,11 @@ func explainMain(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	opts.Progress = false
-	res, err := explain.AnalyzeFlow(opts, plugins.Registry(), explain.Options{Flow: flowN, All: all})
+	xo := explain.Options{Flow: flowN, All: all}
+	if !asJSON && !all {
+		xo.Lines = explain.TextLines // the text shows no more
+	}
+	res, err := explain.AnalyzeFlow(opts, plugins.Registry(), xo)
 	if err != nil {
 		fmt.Fprintln(stderr, "flowsift explain:", err)
 		return engine.ExitFailed

@@ -7,15 +7,18 @@
 package explain
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/netip"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 
 	"flowsift/internal/engine"
+	"flowsift/internal/hugepage"
 	"flowsift/internal/plugin"
 	"flowsift/internal/sink"
 )
@@ -48,6 +51,8 @@ type Capture struct {
 	Start     float64   `json:"start"`
 	Duration  float64   `json:"duration_s"`
 	Summaries []Summary `json:"flow_summaries"`
+	// SummariesLeftOut counts the summaries beyond Options.Lines, not made.
+	SummariesLeftOut int `json:"flow_summaries_left_out,omitempty"`
 	// Detail is the timeline of one flow (explain --flow N).
 	Detail *FlowDetail `json:"flow_detail,omitempty"`
 }
@@ -99,6 +104,9 @@ type Summary struct {
 type Options struct {
 	Flow uint64 // > 0: the timeline of this flow
 	All  bool   // a summary for every flow, not only the problem flows
+	// Lines > 0 makes only the summaries of the Lines highest-ranked
+	// flows (the text view shows 20): the others cost nothing.
+	Lines int
 }
 
 // Analyze runs the capture named by opts through the engine in memory
@@ -112,24 +120,12 @@ func AnalyzeFlow(opts *engine.Options, reg *plugin.Registry, xo Options) (*Resul
 	// The rows kept for the analysis are long-lived and few (one per flow
 	// direction): collect less often while they pile up.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	r2 := registryWithFacts(reg)
-	o := *opts
-	o.Plugins = explainPlugins
-	var rows []*dirRow
-	o.Collect = &engine.Collect{PacketsOfFlow: xo.Flow, FlowWant: flowWant, PacketWant: packetWant,
-		FlowRow: func(t *sink.Table) { rows = append(rows, readRow(t)) }}
-	o.Progress = false
-	var errBuf strings.Builder
-	status := engine.Run(&o, r2, discard{}, &errBuf)
-	c := o.Collect
-	if c.Flows == nil {
-		return nil, errors.New(strings.TrimSpace(errBuf.String()))
-	}
-	if status == engine.ExitFailed && c.Counters.Packets == 0 {
-		return nil, errors.New(strings.TrimSpace(errBuf.String()))
+	c, rows, err := collect(opts, reg, xo)
+	if err != nil {
+		return nil, err
 	}
 	a := newAnalysis(c)
-	a.all = xo.All
+	a.all, a.lines = xo.All, xo.Lines
 	a.run(rows)
 	if xo.Flow > 0 {
 		a.res.Capture.Detail = a.detail(xo.Flow, c.Packets.Table(c.PacketColumns))
@@ -137,19 +133,60 @@ func AnalyzeFlow(opts *engine.Options, reg *plugin.Registry, xo Options) (*Resul
 	return a.res, nil
 }
 
+// collect runs the capture through the engine in memory and returns what
+// the run collected and its flow rows.
+func collect(opts *engine.Options, reg *plugin.Registry, xo Options) (*engine.Collect, []*dirRow, error) {
+	o := *opts
+	o.Plugins = explainPlugins
+	// Of basicStats explain reads three counts; the facts plugin keeps
+	// them at a fraction of its cost, unless basicStats' own output is
+	// asked for: flow files (-w), the packets of --flow, its settings.
+	counts := o.Prefix == "" && xo.Flow == 0 && !setsOf(o.Sets, "basicStats")
+	if counts {
+		o.Plugins = slices.DeleteFunc(slices.Clone(o.Plugins), func(n string) bool { return n == "basicStats" })
+	}
+	r2 := registryWithFacts(reg, counts)
+	var rows []*dirRow
+	var rr rowReader
+	o.Collect = &engine.Collect{PacketsOfFlow: xo.Flow, FlowWant: flowWant, PacketWant: packetWant,
+		FlowRow: func(t *sink.Table) { rows = append(rows, rr.readRow(t, 0)) }}
+	o.Progress = false
+	var errBuf strings.Builder
+	status := engine.Run(&o, r2, discard{}, &errBuf)
+	c := o.Collect
+	if c.Flows == nil {
+		return nil, nil, errors.New(strings.TrimSpace(errBuf.String()))
+	}
+	if status == engine.ExitFailed && c.Counters.Packets == 0 {
+		return nil, nil, errors.New(strings.TrimSpace(errBuf.String()))
+	}
+	return c, rows, nil
+}
+
 // explainPlugins are the plugins of explain's run.
 var explainPlugins = []string{"basicFlow", "basicStats", "tcpFlags", "tcpStates", "tcpDiag", factsName}
 
-// registryWithFacts is reg with the facts plugin added.
-func registryWithFacts(reg *plugin.Registry) *plugin.Registry {
+// registryWithFacts is reg with the facts plugin added (counts: see
+// registerFacts).
+func registryWithFacts(reg *plugin.Registry, counts bool) *plugin.Registry {
 	r2 := &plugin.Registry{}
 	for _, rg := range reg.All() {
 		r2.Add(rg)
 	}
 	if r2.Find(factsName) == nil {
-		registerFacts(r2)
+		registerFacts(r2, counts)
 	}
 	return r2
+}
+
+// setsOf reports whether sets holds a switch of the plugin.
+func setsOf(sets map[string]string, plugin string) bool {
+	for k := range sets {
+		if p, _, ok := strings.Cut(k, "."); ok && strings.EqualFold(p, plugin) {
+			return true
+		}
+	}
+	return false
 }
 
 type discard struct{}
@@ -159,36 +196,28 @@ func (discard) Write(b []byte) (int, error) { return len(b), nil }
 // dirRow is one flow row: one direction of a connection, the values
 // explain reads, by column name.
 type dirRow struct {
-	dir                          byte
-	ind                          uint64
-	stat                         uint64
-	first, last, dur             float64
-	src, dst                     netip.Addr
-	sport, dport                 uint64
-	proto                        uint64
-	pkts, bytes, maxL7           uint64
-	ttlChgCol                    uint64
-	ipFlags, ipOpt               uint64
-	tcpFStat, tcpFlags, anomaly  uint64
-	states, mss, mptbf, tcpOpts  uint64
-	segs, lost, retx, spur, reor uint64
-	dup, ce, capLoss             uint64
-	vantage                      string
-	findings                     uint64
-	lostUp, lostDown, rto        uint64
-	zwTime, ackRTT, hsRTT        float64
+	ind, stat   uint64
+	first, last float64
+	src, dst    netip.Addr
+	pkts, bytes uint64
+	vantage     string
+	zwTime      float64 // s
 	// facts
-	firstPkt, lastPkt, synPkt, rstPkt, rstCnt, rstTTL, rstIPID uint64
-	ttlMin, ttlMax, ttlChgPkt, ttlChg, belowPkt, belowCnt      uint64
-	zeroWinPkt, finPkt, dataBytes                              uint64
-	ttlSet                                                     [4]uint64
-	rstTime, lastOther                                         float64
-	blips, blipPkt, blipTTL, blipData                          uint64
-	badFlags, badFlagsPkt                                      uint64
-	ece, cwr, fragDgrams, fragDone, fragBad, fragPkt           uint64
-	csumChecked, csumBad, csumPkt, kaUnanswered                uint64
-	zwAdv                                                      uint64
-	zwAdvTime                                                  float64
+	rstTime, lastOther, zwAdvTime                      float64 // s
+	ttlSet                                             [4]uint64
+	firstPkt, synPkt, rstPkt, ttlChgPkt, belowPkt      uint64 // packet numbers
+	zeroWinPkt, finPkt, blipPkt, badFlagsPkt, fragPkt  uint64
+	csumPkt, blipData                                  uint64
+	tcpOpts                                            uint32
+	segs, lost, retx, spur, reor, dup, ce, capLoss     uint32
+	lostUp, lostDown, rto                              uint32
+	rstCnt, rstIPID, ttlChg, belowCnt, blips, ece, cwr uint32
+	fragDgrams, fragDone, csumChecked, csumBad         uint32
+	kaUnanswered, zwAdv                                uint32
+	sport, dport, maxL7, ipFlags, ipOpt, mss, mptbf    uint16
+	tcpFStat, tcpFlags, anomaly, findings              uint16
+	dir, proto, rstTTL, ttlMin, ttlMax, blipTTL        uint8
+	badFlags, fragBad                                  uint8
 }
 
 type conn struct {
@@ -197,6 +226,8 @@ type conn struct {
 	codes []string
 	notes []string
 	imp   float64
+	// Room for the first code and note: most connections have at most one.
+	code1, note1 [1]string
 }
 
 type analysis struct {
@@ -206,48 +237,155 @@ type analysis struct {
 	byInd map[uint64]*conn
 	find  map[string]*Finding
 	all   bool
+	lines int
 }
 
 func newAnalysis(c *engine.Collect) *analysis {
 	return &analysis{c: c, res: &Result{Findings: []Finding{}}, byInd: map[uint64]*conn{}, find: map[string]*Finding{}}
 }
 
-// flowWant are the flow columns explain reads: the others are not kept.
-var flowWant = []string{"diagCE", "diagCapLoss", "diagDataAckRTT", "diagDataSegs", "diagDup", "diagFindings", "diagHsRTT", "diagLost", "diagLostDown", "diagLostUp", "diagRTO", "diagReord", "diagRetx", "diagRetxSpur", "diagVantage", "diagZeroWinTime", "dir", "dstIP", "dstPort", "duration", "flowInd", "flowStat", "ipFlags", "ipOptCnt", "ipTTLChg", "l4Proto", "l7BytesSnt", "maxL7PktSz", "pktsSnt", "srcIP", "srcPort", "tcpAnomaly", "tcpFStat", "tcpFlags", "tcpMPTBF", "tcpMSS", "tcpOptions", "tcpStatesAFlags", "timeFirst", "timeLast", "xBadFlags", "xBadFlagsPkt", "xBelowCnt", "xBelowPkt", "xCWR", "xCsumBad", "xCsumChecked", "xCsumPkt", "xDataBytes", "xECE", "xFinPkt", "xFirstPkt", "xFragBad", "xFragDgrams", "xFragDone", "xFragPkt", "xKAUnanswered", "xLastOtherTime", "xLastPkt", "xRstCnt", "xRstIPID", "xRstPkt", "xRstTTL", "xRstTime", "xSynPkt", "xTTLBlipData", "xTTLBlipPkt", "xTTLBlipTTL", "xTTLBlips", "xTTLChg", "xTTLChgPkt", "xTTLMax", "xTTLMin", "xTTLSet", "xZeroWinAdv", "xZeroWinAdvTime", "xZeroWinPkt"}
+// rowFields are the flow columns explain reads (the first value of each)
+// and the dirRow field each fills; xTTLSet, a repeated cell, is read
+// apart. The fields are as wide as their column's declared type. The
+// counts come from basicStats or, without it, from the facts plugin
+// (countCols): a run has one of each pair.
+var rowFields = []struct {
+	name string
+	set  func(d *dirRow, v *sink.Value)
+}{
+	{"flowInd", func(d *dirRow, v *sink.Value) { d.ind = v.U }},
+	{"flowStat", func(d *dirRow, v *sink.Value) { d.stat = v.U }},
+	{"pktsSnt", func(d *dirRow, v *sink.Value) { d.pkts = v.U }},
+	{"l7BytesSnt", func(d *dirRow, v *sink.Value) { d.bytes = v.U }},
+	{"xPktsSnt", func(d *dirRow, v *sink.Value) { d.pkts = v.U }},
+	{"xL7BytesSnt", func(d *dirRow, v *sink.Value) { d.bytes = v.U }},
+	{"xMaxL7PktSz", func(d *dirRow, v *sink.Value) { d.maxL7 = uint16(v.U) }},
+	{"xFirstPkt", func(d *dirRow, v *sink.Value) { d.firstPkt = v.U }},
+	{"xSynPkt", func(d *dirRow, v *sink.Value) { d.synPkt = v.U }},
+	{"xRstPkt", func(d *dirRow, v *sink.Value) { d.rstPkt = v.U }},
+	{"xTTLChgPkt", func(d *dirRow, v *sink.Value) { d.ttlChgPkt = v.U }},
+	{"xBelowPkt", func(d *dirRow, v *sink.Value) { d.belowPkt = v.U }},
+	{"xZeroWinPkt", func(d *dirRow, v *sink.Value) { d.zeroWinPkt = v.U }},
+	{"xFinPkt", func(d *dirRow, v *sink.Value) { d.finPkt = v.U }},
+	{"xFragPkt", func(d *dirRow, v *sink.Value) { d.fragPkt = v.U }},
+	{"xCsumPkt", func(d *dirRow, v *sink.Value) { d.csumPkt = v.U }},
+	{"xTTLBlipPkt", func(d *dirRow, v *sink.Value) { d.blipPkt = v.U }},
+	{"xTTLBlipData", func(d *dirRow, v *sink.Value) { d.blipData = v.U }},
+	{"xBadFlagsPkt", func(d *dirRow, v *sink.Value) { d.badFlagsPkt = v.U }},
+	{"tcpOptions", func(d *dirRow, v *sink.Value) { d.tcpOpts = uint32(v.U) }},
+	{"diagDataSegs", func(d *dirRow, v *sink.Value) { d.segs = uint32(v.U) }},
+	{"diagLost", func(d *dirRow, v *sink.Value) { d.lost = uint32(v.U) }},
+	{"diagRetx", func(d *dirRow, v *sink.Value) { d.retx = uint32(v.U) }},
+	{"diagRetxSpur", func(d *dirRow, v *sink.Value) { d.spur = uint32(v.U) }},
+	{"diagReord", func(d *dirRow, v *sink.Value) { d.reor = uint32(v.U) }},
+	{"diagDup", func(d *dirRow, v *sink.Value) { d.dup = uint32(v.U) }},
+	{"diagCE", func(d *dirRow, v *sink.Value) { d.ce = uint32(v.U) }},
+	{"diagCapLoss", func(d *dirRow, v *sink.Value) { d.capLoss = uint32(v.U) }},
+	{"diagLostUp", func(d *dirRow, v *sink.Value) { d.lostUp = uint32(v.U) }},
+	{"diagLostDown", func(d *dirRow, v *sink.Value) { d.lostDown = uint32(v.U) }},
+	{"diagRTO", func(d *dirRow, v *sink.Value) { d.rto = uint32(v.U) }},
+	{"xRstCnt", func(d *dirRow, v *sink.Value) { d.rstCnt = uint32(v.U) }},
+	{"xRstIPID", func(d *dirRow, v *sink.Value) { d.rstIPID = uint32(v.U) }},
+	{"xTTLChg", func(d *dirRow, v *sink.Value) { d.ttlChg = uint32(v.U) }},
+	{"xBelowCnt", func(d *dirRow, v *sink.Value) { d.belowCnt = uint32(v.U) }},
+	{"xECE", func(d *dirRow, v *sink.Value) { d.ece = uint32(v.U) }},
+	{"xCWR", func(d *dirRow, v *sink.Value) { d.cwr = uint32(v.U) }},
+	{"xFragDgrams", func(d *dirRow, v *sink.Value) { d.fragDgrams = uint32(v.U) }},
+	{"xFragDone", func(d *dirRow, v *sink.Value) { d.fragDone = uint32(v.U) }},
+	{"xCsumChecked", func(d *dirRow, v *sink.Value) { d.csumChecked = uint32(v.U) }},
+	{"xCsumBad", func(d *dirRow, v *sink.Value) { d.csumBad = uint32(v.U) }},
+	{"xKAUnanswered", func(d *dirRow, v *sink.Value) { d.kaUnanswered = uint32(v.U) }},
+	{"xZeroWinAdv", func(d *dirRow, v *sink.Value) { d.zwAdv = uint32(v.U) }},
+	{"xTTLBlips", func(d *dirRow, v *sink.Value) { d.blips = uint32(v.U) }},
+	{"srcPort", func(d *dirRow, v *sink.Value) { d.sport = uint16(v.U) }},
+	{"dstPort", func(d *dirRow, v *sink.Value) { d.dport = uint16(v.U) }},
+	{"maxL7PktSz", func(d *dirRow, v *sink.Value) { d.maxL7 = uint16(v.U) }},
+	{"ipFlags", func(d *dirRow, v *sink.Value) { d.ipFlags = uint16(v.U) }},
+	{"ipOptCnt", func(d *dirRow, v *sink.Value) { d.ipOpt = uint16(v.U) }},
+	{"tcpFStat", func(d *dirRow, v *sink.Value) { d.tcpFStat = uint16(v.U) }},
+	{"tcpFlags", func(d *dirRow, v *sink.Value) { d.tcpFlags = uint16(v.U) }},
+	{"tcpAnomaly", func(d *dirRow, v *sink.Value) { d.anomaly = uint16(v.U) }},
+	{"tcpMSS", func(d *dirRow, v *sink.Value) { d.mss = uint16(v.U) }},
+	{"tcpMPTBF", func(d *dirRow, v *sink.Value) { d.mptbf = uint16(v.U) }},
+	{"diagFindings", func(d *dirRow, v *sink.Value) { d.findings = uint16(v.U) }},
+	{"dir", func(d *dirRow, v *sink.Value) { d.dir = uint8(v.U) }},
+	{"l4Proto", func(d *dirRow, v *sink.Value) { d.proto = uint8(v.U) }},
+	{"xRstTTL", func(d *dirRow, v *sink.Value) { d.rstTTL = uint8(v.U) }},
+	{"xTTLMin", func(d *dirRow, v *sink.Value) { d.ttlMin = uint8(v.U) }},
+	{"xTTLMax", func(d *dirRow, v *sink.Value) { d.ttlMax = uint8(v.U) }},
+	{"xTTLBlipTTL", func(d *dirRow, v *sink.Value) { d.blipTTL = uint8(v.U) }},
+	{"xBadFlags", func(d *dirRow, v *sink.Value) { d.badFlags = uint8(v.U) }},
+	{"xFragBad", func(d *dirRow, v *sink.Value) { d.fragBad = uint8(v.U) }},
+	{"timeFirst", func(d *dirRow, v *sink.Value) { d.first = v.F }},
+	{"timeLast", func(d *dirRow, v *sink.Value) { d.last = v.F }},
+	{"diagZeroWinTime", func(d *dirRow, v *sink.Value) { d.zwTime = v.F }},
+	{"xZeroWinAdvTime", func(d *dirRow, v *sink.Value) { d.zwAdvTime = float64(v.U) / 1e9 }},
+	{"xRstTime", func(d *dirRow, v *sink.Value) { d.rstTime = float64(v.U) / 1e9 }},
+	{"xLastOtherTime", func(d *dirRow, v *sink.Value) { d.lastOther = float64(v.U) / 1e9 }},
+	{"srcIP", func(d *dirRow, v *sink.Value) { d.src = v.Addr }},
+	{"dstIP", func(d *dirRow, v *sink.Value) { d.dst = v.Addr }},
+	{"diagVantage", func(d *dirRow, v *sink.Value) { d.vantage = vantageName(v.S) }},
+}
 
-// readRow turns one flow row into a dirRow.
-func readRow(t *sink.Table) *dirRow {
-	const i = 0
-	u := func(i int, n string) uint64 { return t.Value(i, n).U }
-	f := func(i int, n string) float64 { return t.Value(i, n).F }
-	d := &dirRow{
-		dir: byte(u(i, "dir")), ind: u(i, "flowInd"), stat: u(i, "flowStat"),
-		first: f(i, "timeFirst"), last: f(i, "timeLast"), dur: f(i, "duration"),
-		src: t.Value(i, "srcIP").Addr, dst: t.Value(i, "dstIP").Addr,
-		sport: u(i, "srcPort"), dport: u(i, "dstPort"), proto: u(i, "l4Proto"),
-		pkts: u(i, "pktsSnt"), bytes: u(i, "l7BytesSnt"), maxL7: u(i, "maxL7PktSz"),
-		ttlChgCol: u(i, "ipTTLChg"), ipFlags: u(i, "ipFlags"), ipOpt: u(i, "ipOptCnt"),
-		tcpFStat: u(i, "tcpFStat"), tcpFlags: u(i, "tcpFlags"), anomaly: u(i, "tcpAnomaly"),
-		states: u(i, "tcpStatesAFlags"), mss: u(i, "tcpMSS"), mptbf: u(i, "tcpMPTBF"), tcpOpts: u(i, "tcpOptions"),
-		segs: u(i, "diagDataSegs"), lost: u(i, "diagLost"), retx: u(i, "diagRetx"), spur: u(i, "diagRetxSpur"),
-		reor: u(i, "diagReord"), dup: u(i, "diagDup"), ce: u(i, "diagCE"), capLoss: u(i, "diagCapLoss"),
-		vantage: t.Value(i, "diagVantage").S, findings: u(i, "diagFindings"),
-		lostUp: u(i, "diagLostUp"), lostDown: u(i, "diagLostDown"), rto: u(i, "diagRTO"),
-		zwTime: f(i, "diagZeroWinTime"), ackRTT: f(i, "diagDataAckRTT"), hsRTT: f(i, "diagHsRTT"),
-		firstPkt: u(i, "xFirstPkt"), lastPkt: u(i, "xLastPkt"), synPkt: u(i, "xSynPkt"), rstPkt: u(i, "xRstPkt"),
-		rstCnt: u(i, "xRstCnt"), rstTTL: u(i, "xRstTTL"), rstIPID: u(i, "xRstIPID"),
-		ttlMin: u(i, "xTTLMin"), ttlMax: u(i, "xTTLMax"), ttlChgPkt: u(i, "xTTLChgPkt"), ttlChg: u(i, "xTTLChg"),
-		belowPkt: u(i, "xBelowPkt"), belowCnt: u(i, "xBelowCnt"), zeroWinPkt: u(i, "xZeroWinPkt"),
-		finPkt: u(i, "xFinPkt"), ece: u(i, "xECE"), cwr: u(i, "xCWR"),
-		fragDgrams: u(i, "xFragDgrams"), fragDone: u(i, "xFragDone"), fragBad: u(i, "xFragBad"), fragPkt: u(i, "xFragPkt"),
-		csumChecked: u(i, "xCsumChecked"), csumBad: u(i, "xCsumBad"), csumPkt: u(i, "xCsumPkt"), kaUnanswered: u(i, "xKAUnanswered"),
-		zwAdv: u(i, "xZeroWinAdv"), zwAdvTime: float64(u(i, "xZeroWinAdvTime")) / 1e9, dataBytes: u(i, "xDataBytes"),
+// flowWant are the flow columns explain reads: the others are not kept.
+var flowWant = func() []string {
+	l := []string{"xTTLSet"}
+	for _, f := range rowFields {
+		l = append(l, f.name)
 	}
-	d.blips, d.blipPkt, d.blipTTL, d.blipData = u(i, "xTTLBlips"), u(i, "xTTLBlipPkt"), u(i, "xTTLBlipTTL"), u(i, "xTTLBlipData")
-	d.badFlags, d.badFlagsPkt = u(i, "xBadFlags"), u(i, "xBadFlagsPkt")
-	d.rstTime, d.lastOther = float64(u(i, "xRstTime"))/1e9, float64(u(i, "xLastOtherTime"))/1e9
+	return l
+}()
+
+// vantageName returns tcpDiag's vantage word without keeping the
+// decoded string of every row.
+func vantageName(s string) string {
+	for _, v := range [...]string{"sender", "receiver", "middle", "unknown", "-"} {
+		if s == v {
+			return v
+		}
+	}
+	return s
+}
+
+// rowReader turns flow rows into dirRows. The positions of its columns
+// are looked up once (every row of a run has the same columns), and the
+// dirRows come from blocks that double up to maxRowBlock rows; the large
+// ones are backed by huge pages (first touches of fresh memory are page
+// faults, costly in a virtual machine: a 2 MiB page takes one fault
+// instead of 512).
+type rowReader struct {
+	table     *sink.Table
+	cols      []int // of rowFields
+	ttlSet    int
+	block     []dirRow
+	blockSize int
+}
+
+const maxRowBlock = 8192 // 3.3 MB
+
+// readRow turns row i of t into a dirRow.
+func (r *rowReader) readRow(t *sink.Table, i int) *dirRow {
+	if t != r.table {
+		r.table, r.cols = t, r.cols[:0]
+		for _, f := range rowFields {
+			r.cols = append(r.cols, t.Col(f.name))
+		}
+		r.ttlSet = t.Col("xTTLSet")
+	}
+	if len(r.block) == 0 {
+		r.blockSize = min(max(2*r.blockSize, 64), maxRowBlock)
+		r.block = make([]dirRow, r.blockSize)
+		hugepage.AdviseSlice(r.block)
+	}
+	d := &r.block[0]
+	r.block = r.block[1:]
+	for k, f := range rowFields {
+		if v := t.CellAt(i, r.cols[k]); len(v) > 0 {
+			f.set(d, &v[0])
+		}
+	}
 	k := 0
-	for _, v := range t.Cell(i, "xTTLSet") {
+	for _, v := range t.CellAt(i, r.ttlSet) {
 		if v.Kind == 'R' {
 			k++
 		} else if k < 4 {
@@ -258,10 +396,21 @@ func readRow(t *sink.Table) *dirRow {
 }
 
 func (a *analysis) run(rows []*dirRow) {
+	// Mostly two rows per connection: room for that many at once.
+	a.byInd = make(map[uint64]*conn, len(rows)/2)
+	a.conns = make([]*conn, 0, len(rows)/2)
+	var block []conn
 	for _, d := range rows {
 		cn := a.byInd[d.ind]
 		if cn == nil {
-			cn = &conn{ind: d.ind}
+			if len(block) == 0 {
+				block = make([]conn, max(len(rows)/2, 16))
+				hugepage.AdviseSlice(block)
+			}
+			cn = &block[0]
+			block = block[1:]
+			cn.ind = d.ind
+			cn.codes, cn.notes = cn.code1[:0], cn.note1[:0]
 			a.byInd[d.ind] = cn
 			a.conns = append(a.conns, cn)
 		}
@@ -278,7 +427,7 @@ func (a *analysis) run(rows []*dirRow) {
 			cn.a, cn.b = cn.b, nil
 		}
 	}
-	sort.Slice(a.conns, func(i, j int) bool { return a.conns[i].ind < a.conns[j].ind })
+	slices.SortFunc(a.conns, func(x, y *conn) int { return cmp.Compare(x.ind, y.ind) }) // flowInd is unique
 	a.capture()
 	a.health()
 	a.tcpFindings()
@@ -316,11 +465,11 @@ func (a *analysis) capture() {
 }
 
 // endpoint is "addr:port" (IPv6 in brackets).
-func endpoint(ip netip.Addr, port uint64) string {
+func endpoint(ip netip.Addr, port uint16) string {
 	if !ip.IsValid() {
 		return "-"
 	}
-	return netip.AddrPortFrom(ip, uint16(port)).String()
+	return netip.AddrPortFrom(ip, port).String()
 }
 
 func (cn *conn) client() string { return endpoint(cn.a.src, cn.a.sport) }
@@ -383,9 +532,11 @@ func sevRank(s string) int {
 	return 1
 }
 
-func addU(m map[string]any, k string, v uint64) {
+// addU adds v to the count under k (counts are uint64 whatever the
+// width of the field they come from).
+func addU[T uint8 | uint16 | uint32 | uint64](m map[string]any, k string, v T) {
 	x, _ := m[k].(uint64)
-	m[k] = x + v
+	m[k] = x + uint64(v)
 }
 
 // firstPkt keeps the smallest non-zero packet number under k.
@@ -425,7 +576,7 @@ func (a *analysis) tcpFindings() {
 			// A retransmission that fills a hole is easily taken for a
 			// reordered segment (above all at the sender, where reordering
 			// is inferred from SACK): a few next to many losses prove nothing.
-			if d.reor >= 3 && d.reor*4 >= d.lost {
+			if d.reor >= 3 && uint64(d.reor)*4 >= uint64(d.lost) {
 				f := a.add("reordering", SevInfo, cn, float64(d.reor)*mss/2)
 				addU(f.Evidence, "reordered_segments", d.reor)
 				addU(f.Evidence, "lost_segments", d.lost)
@@ -504,7 +655,7 @@ func lossSev(d *dirRow) string {
 	return SevWarning
 }
 
-func (a *analysis) lossEvidence(f *Finding, cn *conn, d *dirRow, n uint64) {
+func (a *analysis) lossEvidence(f *Finding, cn *conn, d *dirRow, n uint32) {
 	addU(f.Evidence, "lost_segments", n)
 	addU(f.Evidence, "data_segments", d.segs)
 	addU(f.Evidence, "retransmissions", d.retx)
@@ -535,7 +686,7 @@ const (
 	flSYNACK = 0x0200
 )
 
-func (d *dirRow) has(fl uint64) bool { return d != nil && d.tcpFlags&fl != 0 }
+func (d *dirRow) has(fl uint16) bool { return d != nil && d.tcpFlags&fl != 0 }
 
 // established: both SYNs seen and the initiator acknowledged.
 func (cn *conn) established() bool {
@@ -579,14 +730,16 @@ func (cn *conn) noted(s string) bool {
 // scans: one source probing many ports or hosts with a few packets each.
 func (a *analysis) scans() {
 	type probe struct {
-		targets map[string]bool
+		targets map[netip.AddrPort]bool
 		hosts   map[netip.Addr]bool
-		ports   map[uint64]bool
+		ports   map[uint16]bool
 		conns   []*conn
 		open    int
 		kinds   map[string]int
 	}
-	bySrc := map[netip.Addr]*probe{}
+	// A source needs 10 targets, so 10 probing flows: the targets, hosts
+	// and ports are counted only for the sources that have as many.
+	cands := map[netip.Addr][]*conn{}
 	for _, cn := range a.conns {
 		d := cn.a
 		if !d.src.IsValid() || (d.proto != 6 && d.proto != 17) || d.pkts > 4 || d.bytes > 0 && d.proto == 6 {
@@ -595,18 +748,24 @@ func (a *analysis) scans() {
 		if d.proto == 17 && d.pkts > 2 {
 			continue
 		}
-		p := bySrc[d.src]
-		if p == nil {
-			p = &probe{targets: map[string]bool{}, hosts: map[netip.Addr]bool{}, ports: map[uint64]bool{}, kinds: map[string]int{}}
-			bySrc[d.src] = p
+		cands[d.src] = append(cands[d.src], cn)
+	}
+	bySrc := map[netip.Addr]*probe{}
+	for src, conns := range cands {
+		if len(conns) < 10 {
+			continue
 		}
-		p.targets[endpoint(d.dst, d.dport)] = true
-		p.hosts[d.dst] = true
-		p.ports[d.dport] = true
-		p.conns = append(p.conns, cn)
-		p.kinds[scanKind(d)]++
-		if cn.b != nil && (cn.b.has(flSYNACK) || cn.b.has(flSYN) && cn.b.has(flACK) || d.proto == 17 && cn.b.pkts > 0) {
-			p.open++
+		p := &probe{targets: map[netip.AddrPort]bool{}, hosts: map[netip.Addr]bool{}, ports: map[uint16]bool{}, kinds: map[string]int{}, conns: conns}
+		bySrc[src] = p
+		for _, cn := range conns {
+			d := cn.a
+			p.targets[target(d.dst, d.dport)] = true
+			p.hosts[d.dst] = true
+			p.ports[d.dport] = true
+			p.kinds[scanKind(d)]++
+			if cn.b != nil && (cn.b.has(flSYNACK) || cn.b.has(flSYN) && cn.b.has(flACK) || d.proto == 17 && cn.b.pkts > 0) {
+				p.open++
+			}
 		}
 	}
 	srcs := make([]netip.Addr, 0, len(bySrc))
@@ -664,6 +823,15 @@ func (a *analysis) handshakeFindings() {
 	}
 }
 
+// target is the key of a scan target: equal when endpoint(ip, port)
+// is (any port of an invalid address is "-"), without making the string.
+func target(ip netip.Addr, port uint16) netip.AddrPort {
+	if !ip.IsValid() {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(ip, port)
+}
+
 func scanKind(d *dirRow) string {
 	if d.proto == 17 {
 		return "UDP"
@@ -704,7 +872,7 @@ func (a *analysis) injected() {
 			for k := range h.ttls {
 				h.ttls[k] |= d.ttlSet[k]
 			}
-			h.pkts += d.pkts - d.rstCnt
+			h.pkts += d.pkts - uint64(d.rstCnt)
 		}
 	}
 	for _, cn := range a.conns {
@@ -721,8 +889,8 @@ func (a *analysis) injected() {
 			cn.notes = append(cn.notes, "injected")
 			firstPkt(f.Evidence, "rst_packet", d.rstPkt)
 			if _, ok := f.Evidence["rst_ttl"]; !ok {
-				f.Evidence["rst_ttl"] = d.rstTTL
-				f.Evidence["rst_ip_id"] = d.rstIPID
+				f.Evidence["rst_ttl"] = uint64(d.rstTTL)
+				f.Evidence["rst_ip_id"] = uint64(d.rstIPID)
 				f.Evidence["claimed_sender"] = endpoint(d.src, d.sport)
 				f.Evidence["host_ttls"] = ttlList(h.ttls)
 			}
@@ -786,14 +954,14 @@ func (a *analysis) resets() {
 			}
 			f := a.add("reset_abort", sev, cn, float64(d.bytes+p.bytes)/10+1000)
 			if d.bytes+p.bytes == 0 {
-				addU(f.Evidence, "before_data", 1)
+				addU(f.Evidence, "before_data", uint64(1))
 			}
 			if idle >= 1 {
 				cn.notes = append(cn.notes, "idle reset")
-				addU(f.Evidence, "idle_resets", 1)
+				addU(f.Evidence, "idle_resets", uint64(1))
 				f.Evidence["longest_idle_s"] = max(evF(f.Evidence, "longest_idle_s"), idle)
 			} else {
-				addU(f.Evidence, "aborts", 1)
+				addU(f.Evidence, "aborts", uint64(1))
 			}
 			f.Evidence["reset_by"] = endpoint(d.src, d.sport)
 			firstPkt(f.Evidence, "reset_packet", d.rstPkt)
@@ -826,11 +994,11 @@ func (a *analysis) ipFindings() {
 				h = &sums{}
 				hosts[d.src] = h
 			}
-			h.checked += d.csumChecked
-			h.bad += d.csumBad
+			h.checked += uint64(d.csumChecked)
+			h.bad += uint64(d.csumBad)
 			// The peer answered (acknowledged or reset) segments whose
 			// checksums are mostly wrong: on the wire they were right.
-			if p := cn.peer(d); d.proto == 6 && badDir(d) && p != nil && p.has(flACK) && d.csumBad*2 >= d.csumChecked {
+			if p := cn.peer(d); d.proto == 6 && badDir(d) && p != nil && p.has(flACK) && uint64(d.csumBad)*2 >= uint64(d.csumChecked) {
 				h.works = true
 			}
 			// No card leaves the IPv4 header checksum to offload: accepted
@@ -864,14 +1032,14 @@ func (a *analysis) ipFindings() {
 			}
 			if d.ipFlags&0x0400 != 0 {
 				f := a.add("checksum_bad", SevWarning, cn, 1000)
-				addU(f.Evidence, "flows_with_bad_ip_checksum", 1)
+				addU(f.Evidence, "flows_with_bad_ip_checksum", uint64(1))
 				firstPkt(f.Evidence, "first_packet", d.firstPkt)
 			}
 			if p := cn.peer(d); d.proto == 6 && p != nil && p.mss > 0 && d.maxL7 > p.mss {
 				f := a.add("segments_above_mss", SevInfo, cn, 1)
-				if x, _ := f.Evidence["largest_segment"].(uint64); d.maxL7 > x {
-					f.Evidence["largest_segment"] = d.maxL7
-					f.Evidence["mss"] = p.mss
+				if x, _ := f.Evidence["largest_segment"].(uint64); uint64(d.maxL7) > x {
+					f.Evidence["largest_segment"] = uint64(d.maxL7)
+					f.Evidence["mss"] = uint64(p.mss)
 				}
 				a.res.Health.AboveMSS = true
 			}
@@ -879,7 +1047,7 @@ func (a *analysis) ipFindings() {
 				f := a.add("data_injected", SevError, cn, 10000)
 				firstPkt(f.Evidence, "packet", d.blipPkt)
 				if _, ok := f.Evidence["ttl"]; !ok {
-					f.Evidence["ttl"] = d.blipTTL
+					f.Evidence["ttl"] = uint64(d.blipTTL)
 					f.Evidence["claimed_sender"] = endpoint(d.src, d.sport)
 					f.Evidence["host_ttls"] = ttlList(d.ttlSet)
 				}
@@ -887,16 +1055,16 @@ func (a *analysis) ipFindings() {
 				addU(f.Evidence, "bytes", d.blipData)
 			}
 			// A route change persists; single odd packets are not one.
-			if d.proto == 6 && d.ttlChg > 2*d.blips && d.pkts >= 3 {
+			if d.proto == 6 && uint64(d.ttlChg) > 2*uint64(d.blips) && d.pkts >= 3 {
 				f := a.add("path_change", SevInfo, cn, 100)
 				firstPkt(f.Evidence, "first_packet", d.ttlChgPkt)
-				f.Evidence["ttl_min"], f.Evidence["ttl_max"] = d.ttlMin, d.ttlMax
+				f.Evidence["ttl_min"], f.Evidence["ttl_max"] = uint64(d.ttlMin), uint64(d.ttlMax)
 				addU(f.Evidence, "ttl_changes", d.ttlChg)
 			}
 			if d.fragBad != 0 || d.fragDgrams > d.fragDone {
 				f := a.add("fragment_anomaly", SevWarning, cn, 500)
 				addU(f.Evidence, "fragmented_datagrams", d.fragDgrams)
-				addU(f.Evidence, "incomplete_datagrams", d.fragDgrams-d.fragDone)
+				addU(f.Evidence, "incomplete_datagrams", uint64(d.fragDgrams)-uint64(d.fragDone))
 				if d.fragBad&1 != 0 {
 					f.Evidence["overlapping_fragments"] = true
 				}
@@ -926,7 +1094,7 @@ func (a *analysis) ipFindings() {
 				f := a.add("illegal_flags", SevWarning, cn, 100)
 				var l []string
 				for _, fl := range []struct {
-					bit  uint64
+					bit  uint8
 					what string
 				}{{1, "SYN with FIN"}, {2, "SYN with RST"}, {4, "no flags at all"}, {8, "FIN, PSH and URG without ACK (Xmas)"}} {
 					if d.badFlags&fl.bit != 0 {
@@ -939,7 +1107,7 @@ func (a *analysis) ipFindings() {
 			// One direction only, with a hole in its sequence numbers.
 			if p := cn.peer(d); d.proto == 6 && (p == nil || p.pkts == 0) && d.anomaly&0x0200 != 0 && d.segs > 0 {
 				f := a.add("sequence_gap", SevInfo, cn, 100)
-				addU(f.Evidence, "directions", 1)
+				addU(f.Evidence, "directions", uint64(1))
 			}
 			if d.proto == 6 && (d.tcpFStat&0x8000 != 0 || d.mptbf != 0) {
 				a.add("mptcp", SevInfo, cn, 1)
@@ -977,7 +1145,7 @@ func (a *analysis) health() {
 	backwards := 0
 	for _, cn := range a.conns {
 		for _, d := range cn.rows() {
-			h.CaptureLoss += d.capLoss
+			h.CaptureLoss += uint64(d.capLoss)
 			if d.stat&(3<<34) != 0 {
 				h.SnapCutHeaders++
 			}

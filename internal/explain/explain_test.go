@@ -8,6 +8,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -347,4 +348,54 @@ func TestSummariesAll(t *testing.T) {
 func AnalyzeFlowForTest(path string, flowN uint64) (*Result, error) {
 	opts := &engine.Options{ReadFile: path, Inputs: []string{path}, Sets: map[string]string{}}
 	return AnalyzeFlow(opts, plugins.Registry(), Options{Flow: flowN})
+}
+
+// Without -w and --flow, explain counts packets and bytes in the facts
+// plugin instead of loading basicStats: the result must be the one with
+// basicStats loaded (a basicStats switch, set to its default, loads it).
+func TestCountsWithoutBasicStats(t *testing.T) {
+	var paths []string
+	for _, d := range []string{"generated", "truth"} {
+		l, _ := filepath.Glob(filepath.Join(shared(t), "corpus", d, "*.pcap"))
+		paths = append(paths, l...)
+	}
+	if len(paths) < 40 {
+		t.Fatalf("%d captures in the corpus", len(paths))
+	}
+	for _, path := range paths {
+		var out [2][]byte
+		for i, sets := range []map[string]string{{}, {"basicStats.BS_PL_STATS": "1"}} {
+			opts := &engine.Options{ReadFile: path, Inputs: []string{path}, Sets: sets}
+			res, err := AnalyzeFlow(opts, plugins.Registry(), Options{All: true})
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			if out[i], err = json.Marshal(res); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(out[0], out[1]) {
+			t.Errorf("%s: the counts of the facts plugin differ from basicStats'", filepath.Base(path))
+		}
+	}
+}
+
+// With -w the flow file is the one of the plugins explain runs, basicStats
+// included, and the facts plugin adds no count column of its own.
+func TestFlowFileKeepsBasicStats(t *testing.T) {
+	path := filepath.Join(shared(t), "corpus", "generated", "01_clean_http_ipv4.pcap")
+	prefix := filepath.Join(t.TempDir(), "out")
+	opts := &engine.Options{ReadFile: path, Inputs: []string{path}, Sets: map[string]string{}, Prefix: prefix}
+	if _, err := AnalyzeFlow(opts, plugins.Registry(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(prefix + "_flows.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, _, _ := strings.Cut(string(b), "\n")
+	cols := strings.Split(strings.TrimPrefix(header, "%"), "\t")
+	if !slices.Contains(cols, "pktsSnt") || !slices.Contains(cols, "avgIAT") || slices.Contains(cols, "xPktsSnt") {
+		t.Errorf("flow file columns %v", cols)
+	}
 }

@@ -55,34 +55,30 @@ var factsCols = []column.Column{
 	{Name: "xTTLSet", Type: "H64:R", Desc: "TTLs of the packets other than RSTs, as a 256-bit set in 4 words"},
 }
 
+// factsDir is one direction's state, its fields ordered by size (no
+// padding: the store holds one per flow direction).
 type factsDir struct {
-	first, last, syn, rst, ttlChgPkt, below, zeroWin, fin uint64
-	rstCnt, ttlChg, belowCnt, rstIPID                     uint32
-	rstTTL, ttlMin, ttlMax, lastTTL, prevTTL, blipTTL     uint8
-	nTTL, blips                                           uint32
-	lastNum, lastPayload, blipPkt, blipData               uint64
-	haveTTL, haveEnd                                      bool
+	first, last, syn, rst, ttlChgPkt, below, zeroWin, fin uint64 // packet numbers
+	lastNum, blipPkt, fragPkt, csumPkt, badFlagsPkt       uint64
+	kaRunStart, seqEnd, lastPayload, blipData, bytes      uint64
+	pkts, l7Bytes                                         uint64    // counts only
+	zwStart, zwTotal, lastTime, rstTime, lastOther        int64     // ns
 	ttls                                                  [4]uint64 // TTLs of the packets other than RSTs
-	maxEnd                                                uint32
-	bytes                                                 uint64
-	ece, cwr, fragDgrams, fragDone                        uint32
-	fragBad                                               uint8
-	fragPkt                                               uint64
-	csumChecked, csumBad                                  uint32
-	zwEpisodes                                            uint32
-	zwStart, zwTotal, lastTime, rstTime, lastOther        int64 // ns
-	csumPkt                                               uint64
-	kaRun                                                 uint32
-	badFlags                                              uint8
-	badFlagsPkt                                           uint64
-	kaRunStart, seqEnd                                    uint64
+	rstCnt, ttlChg, belowCnt, rstIPID, nTTL, blips        uint32
+	maxEnd, ece, cwr, fragDgrams, fragDone                uint32
+	csumChecked, csumBad, zwEpisodes, kaRun               uint32
+	maxL7                                                 uint16 // counts only
+	rstTTL, ttlMin, ttlMax, lastTTL, prevTTL, blipTTL     uint8
+	fragBad, badFlags                                     uint8
+	haveTTL, haveEnd                                      bool
 }
 
 type facts struct {
-	env   *plugin.Env
-	dirs  flow.Store[factsDir]
-	seg   tcptrack.Segment
-	dgram map[dgramKey]*dgram
+	env    *plugin.Env
+	counts bool // keep countCols
+	dirs   flow.Store[factsDir]
+	seg    tcptrack.Segment
+	dgram  map[dgramKey]*dgram
 }
 
 // dgramKey names a fragmented datagram (RFC 791 / 8200 reassembly key).
@@ -99,14 +95,31 @@ type dgram struct {
 	done  bool
 }
 
-func registerFacts(r *plugin.Registry) {
+// countCols are the counts explain reads from basicStats, kept by the
+// facts plugin when basicStats is not loaded (counts).
+var countCols = []column.Column{
+	{Name: "xPktsSnt", Type: "U64", Desc: "packets (basicStats pktsSnt)"},
+	{Name: "xL7BytesSnt", Type: "U64", Desc: "layer 7 bytes (basicStats l7BytesSnt)"},
+	{Name: "xMaxL7PktSz", Type: "U16", Desc: "largest layer 7 size (basicStats maxL7PktSz)"},
+}
+
+// registerFacts adds the facts plugin to r; with counts it also keeps
+// countCols.
+func registerFacts(r *plugin.Registry, counts bool) {
 	r.Add(&plugin.Registration{
 		Name: factsName, Order: 999, Version: "1",
-		New: func(env *plugin.Env, _ plugin.Settings) (plugin.Plugin, error) { return &facts{env: env}, nil },
+		New: func(env *plugin.Env, _ plugin.Settings) (plugin.Plugin, error) {
+			return &facts{env: env, counts: counts}, nil
+		},
 	})
 }
 
-func (x *facts) FlowColumns() []column.Column           { return factsCols }
+func (x *facts) FlowColumns() []column.Column {
+	if x.counts {
+		return append(append([]column.Column{}, factsCols...), countCols...)
+	}
+	return factsCols
+}
 func (x *facts) PacketColumns() []column.Column         { return nil }
 func (x *facts) Report(*report.Report)                  {}
 func (x *facts) NewFlow(f *flow.Flow, _ *decode.Packet) { *x.dirs.At(f.Slot) = factsDir{} }
@@ -121,6 +134,11 @@ func (x *facts) segment(p *decode.Packet) *tcptrack.Segment {
 
 func (x *facts) Packet(f *flow.Flow, p *decode.Packet, _ column.Writer) {
 	d := x.dirs.At(f.Slot)
+	if x.counts { // as basicStats counts them
+		d.pkts++
+		d.l7Bytes += uint64(p.PktLen)
+		d.maxL7 = max(d.maxL7, p.PktLen)
+	}
 	if d.first == 0 {
 		d.first = p.Num
 	}
@@ -260,6 +278,14 @@ func (x *facts) FlowOutput(f *flow.Flow, w column.Writer) {
 			w.Rep()
 		}
 		w.H(v, 16)
+	}
+	if x.counts {
+		w.Col()
+		w.U(d.pkts)
+		w.Col()
+		w.U(d.l7Bytes)
+		w.Col()
+		w.U(uint64(d.maxL7))
 	}
 }
 

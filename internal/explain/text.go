@@ -13,7 +13,10 @@ type TextOptions struct {
 }
 
 // maxFlowLines is the number of problem flows listed without --all.
-const maxFlowLines = 20
+const maxFlowLines = TextLines
+
+// TextLines is the Options.Lines that WriteText needs without All.
+const TextLines = 20
 
 // WriteText renders r as an expert's note.
 func WriteText(w io.Writer, r *Result, o TextOptions) error {
@@ -108,9 +111,9 @@ func WriteText(w io.Writer, r *Result, o TextOptions) error {
 			lines = append(lines, s)
 		}
 	}
-	more := 0
+	more := c.SummariesLeftOut
 	if !o.All && len(lines) > maxFlowLines {
-		more = len(lines) - maxFlowLines
+		more += len(lines) - maxFlowLines
 		lines = lines[:maxFlowLines]
 	}
 	if len(lines) > 0 {

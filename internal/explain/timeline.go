@@ -71,7 +71,7 @@ func (a *analysis) detail(ind uint64, t *sink.Table) *FlowDetail {
 		sp := t.Value(i, "srcPort").U
 		ps = append(ps, pkt{
 			num: t.Value(i, "pktNo").U, t: t.Value(i, "time").F,
-			fromA: src == cn.a.src && sp == cn.a.sport,
+			fromA: src == cn.a.src && sp == uint64(cn.a.sport),
 			flags: t.Value(i, "tcpFlags").U & 0xff, l7: t.Value(i, "l7Len").U,
 			win: t.Value(i, "tcpWin").U, class: t.Value(i, "diagPktClass").S,
 		})

@@ -24,28 +24,37 @@ func (a *analysis) finish() {
 		}
 		return x.Code < y.Code
 	})
+	// Rank the flows first: only the summaries asked for are written.
+	var ranked []*conn
 	for _, cn := range a.conns {
-		if len(cn.codes) == 0 && !a.all {
-			continue
+		if len(cn.codes) > 0 || a.all {
+			ranked = append(ranked, cn)
 		}
+	}
+	sort.SliceStable(ranked, func(i, j int) bool {
+		x, y := ranked[i], ranked[j]
+		if px, py := len(x.codes) > 0, len(y.codes) > 0; px != py {
+			return px
+		}
+		if x.imp != y.imp {
+			return x.imp > y.imp
+		}
+		return x.ind < y.ind
+	})
+	if a.lines > 0 && len(ranked) > a.lines {
+		a.res.Capture.SummariesLeftOut = len(ranked) - a.lines
+		ranked = ranked[:a.lines]
+	}
+	a.res.Capture.Summaries = make([]Summary, 0, len(ranked))
+	for _, cn := range ranked {
 		s := Summary{Flow: cn.ind, Proto: protoName(cn.a.proto), Client: cn.client(), Server: cn.server(),
 			Codes: append([]string{}, cn.codes...), Problem: len(cn.codes) > 0, impact: cn.imp}
 		s.Text = a.flowLine(cn)
 		a.res.Capture.Summaries = append(a.res.Capture.Summaries, s)
 	}
-	sort.SliceStable(a.res.Capture.Summaries, func(i, j int) bool {
-		x, y := a.res.Capture.Summaries[i], a.res.Capture.Summaries[j]
-		if x.Problem != y.Problem {
-			return x.Problem
-		}
-		if x.impact != y.impact {
-			return x.impact > y.impact
-		}
-		return x.Flow < y.Flow
-	})
 }
 
-func protoName(p uint64) string {
+func protoName(p uint8) string {
 	switch p {
 	case 6:
 		return "TCP"
@@ -95,11 +104,11 @@ func (a *analysis) flowLine(cn *conn) string {
 		s := codeWords[c]
 		switch c {
 		case "loss_upstream":
-			s = plural(cn.sum(func(d *dirRow) uint64 { return d.lostUp }), "segment", "segments") + " lost before the capture point"
+			s = plural(cn.sum(func(d *dirRow) uint64 { return uint64(d.lostUp) }), "segment", "segments") + " lost before the capture point"
 		case "loss_downstream":
-			s = plural(cn.sum(func(d *dirRow) uint64 { return d.lostDown }), "segment", "segments") + " lost after the capture point"
+			s = plural(cn.sum(func(d *dirRow) uint64 { return uint64(d.lostDown) }), "segment", "segments") + " lost after the capture point"
 		case "reordering":
-			s = plural(cn.sum(func(d *dirRow) uint64 { return d.reor }), "segment", "segments") + " reordered"
+			s = plural(cn.sum(func(d *dirRow) uint64 { return uint64(d.reor) }), "segment", "segments") + " reordered"
 		case "reset_abort":
 			if cn.noted("idle reset") {
 				s = "idle connection closed with a reset"
@@ -107,7 +116,7 @@ func (a *analysis) flowLine(cn *conn) string {
 		case "zero_window":
 			s = fmt.Sprintf("zero window for %s", secs(cn.a.zwTime+cn.bz()))
 		case "rto":
-			s = plural(cn.sum(func(d *dirRow) uint64 { return d.rto }), "retransmission timeout", "retransmission timeouts")
+			s = plural(cn.sum(func(d *dirRow) uint64 { return uint64(d.rto) }), "retransmission timeout", "retransmission timeouts")
 		}
 		w = append(w, s)
 	}

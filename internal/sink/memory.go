@@ -176,16 +176,11 @@ func (r *Recorder) Stream(cols []column.Column, fn func(row *Table)) {
 		defer close(r.done)
 		t := newTable(cols)
 		for tape := range r.full {
-			b := tape
-			for len(b) > 0 {
-				end := rowEnd(b)
+			for b := tape; len(b) > 0; {
 				t.vals, t.off, t.rows = t.vals[:0], t.off[:0], 0
-				t.decodeRow(b[:end])
+				end := t.decodeRow(b)
 				fn(t)
-				b = b[end:]
-				if len(b) > 0 && b[0] == tEndRow {
-					b = b[1:]
-				}
+				b = nextRow(b, end)
 			}
 			r.free <- tape[:0]
 		}
@@ -230,14 +225,8 @@ type Table struct {
 // Table decodes the recorded rows; cols are the columns they were written with.
 func (r *Recorder) Table(cols []column.Column) *Table {
 	t := newTable(cols)
-	b := r.b[:r.rowStart]
-	for len(b) > 0 {
-		end := rowEnd(b)
-		t.decodeRow(b[:end])
-		b = b[end:]
-		if len(b) > 0 && b[0] == tEndRow {
-			b = b[1:]
-		}
+	for b := r.b[:r.rowStart]; len(b) > 0; {
+		b = nextRow(b, t.decodeRow(b))
 	}
 	return t
 }
@@ -246,16 +235,11 @@ func (r *Recorder) Table(cols []column.Column) *Table {
 // that row (row 0), reused from row to row: memory stays that of one row.
 func (r *Recorder) Each(cols []column.Column, fn func(row *Table)) {
 	t := newTable(cols)
-	b := r.b[:r.rowStart]
-	for len(b) > 0 {
-		end := rowEnd(b)
+	for b := r.b[:r.rowStart]; len(b) > 0; {
 		t.vals, t.off, t.rows = t.vals[:0], t.off[:0], 0
-		t.decodeRow(b[:end])
+		end := t.decodeRow(b)
 		fn(t)
-		b = b[end:]
-		if len(b) > 0 && b[0] == tEndRow {
-			b = b[1:]
-		}
+		b = nextRow(b, end)
 	}
 }
 
@@ -273,12 +257,17 @@ func (t *Table) Col(name string) int {
 // Cell returns the values of the named cell of row i, repetitions separated
 // by Kind 'R' values (nil when absent or not kept).
 func (t *Table) Cell(row int, name string) []Value {
-	c := t.Col(name)
-	if c < 0 || row < 0 || row >= t.rows {
+	return t.CellAt(row, t.Col(name))
+}
+
+// CellAt is Cell by column index (Col), for readers of many rows that
+// look their columns up once.
+func (t *Table) CellAt(row, col int) []Value {
+	if col < 0 || col >= t.ncol || row < 0 || row >= t.rows {
 		return nil
 	}
 	base := row * (t.ncol + 1)
-	return t.vals[t.off[base+c]:t.off[base+c+1]]
+	return t.vals[t.off[base+col]:t.off[base+col+1]]
 }
 
 // Value returns the first value of the named cell of row i (zero Value
@@ -290,69 +279,79 @@ func (t *Table) Value(row int, name string) Value {
 	return Value{}
 }
 
-// decodeRow appends one row's tape to the table.
-func (t *Table) decodeRow(b []byte) {
+// decodeRow appends the row at the start of b to the table and returns
+// the offset of the tEndRow that closes it (len(b) when there is none):
+// one pass finds the row's end and decodes it.
+func (t *Table) decodeRow(b []byte) int {
 	le := binary.LittleEndian
 	base := len(t.off)
 	t.off = slices.Grow(t.off, t.ncol+1)[:base+t.ncol+1]
 	col := -1
-	mark := func(upTo int) {
-		for col < upTo && col < t.ncol {
-			col++
-			t.off[base+col] = int32(len(t.vals))
-		}
-	}
-	for i := 0; i < len(b); {
+	i := 0
+	for i < len(b) {
 		tag := b[i]
+		if tag == tEndRow {
+			break
+		}
 		i++
-		var v Value
+		// Each case steps over its payload itself (valueSize is no inlined
+		// call): this loop runs for every kept value of every row.
 		switch tag {
 		case tCol:
-			mark(col + 1)
-			continue
+			if col < t.ncol {
+				col++
+				t.off[base+col] = int32(len(t.vals))
+			}
 		case tRep:
-			v = Value{Kind: 'R'}
+			t.vals = append(t.vals, Value{Kind: 'R'})
 		case tU:
-			v = Value{Kind: 'U', U: le.Uint64(b[i:])}
+			t.vals = append(t.vals, Value{Kind: 'U', U: le.Uint64(b[i:])})
+			i += 8
 		case tI:
-			v = Value{Kind: 'I', I: int64(le.Uint64(b[i:]))}
+			t.vals = append(t.vals, Value{Kind: 'I', I: int64(le.Uint64(b[i:]))})
+			i += 8
 		case tF64, tFixed9:
-			v = Value{Kind: 'F', F: math.Float64frombits(le.Uint64(b[i:]))}
+			t.vals = append(t.vals, Value{Kind: 'F', F: math.Float64frombits(le.Uint64(b[i:]))})
+			i += 8
 		case tTime:
 			s, ns := le.Uint64(b[i:]), le.Uint32(b[i+8:])
-			v = Value{Kind: 'T', U: s, Nsec: ns, F: float64(s) + float64(ns)/1e9}
+			t.vals = append(t.vals, Value{Kind: 'T', U: s, Nsec: ns, F: float64(s) + float64(ns)/1e9})
+			i += 12
 		case tStr, tStrClass, tRaw:
 			n := int(le.Uint32(b[i:]))
-			v = Value{Kind: 'S', S: string(b[i+4 : i+4+n])}
+			t.vals = append(t.vals, Value{Kind: 'S', S: string(b[i+4 : i+4+n])})
+			i += 4 + n
 		case tMAC:
-			v = Value{Kind: 'M', S: string(b[i : i+6])}
+			t.vals = append(t.vals, Value{Kind: 'M', S: string(b[i : i+6])})
+			i += 6
 		case tIP4:
-			v = Value{Kind: 'A', Addr: netip.AddrFrom4([4]byte(b[i : i+4]))}
+			t.vals = append(t.vals, Value{Kind: 'A', Addr: netip.AddrFrom4([4]byte(b[i : i+4]))})
+			i += 4
 		case tIP6:
-			v = Value{Kind: 'A', Addr: netip.AddrFrom16([16]byte(b[i : i+16]))}
+			t.vals = append(t.vals, Value{Kind: 'A', Addr: netip.AddrFrom16([16]byte(b[i : i+16]))})
+			i += 16
 		case tIPNone:
-			v = Value{Kind: 'A'}
+			t.vals = append(t.vals, Value{Kind: 'A'})
+		default:
+			t.vals = append(t.vals, Value{})
+			i += valueSize(tag, b[i:])
 		}
-		i += valueSize(tag, b[i:])
-		t.vals = append(t.vals, v)
 	}
 	// Columns after the last one seen (and the end offset) are empty.
 	for c := col + 1; c <= t.ncol; c++ {
 		t.off[base+c] = int32(len(t.vals))
 	}
 	t.rows++
+	return i
 }
 
-// rowEnd returns the offset of the tEndRow that closes the first row of b.
-func rowEnd(b []byte) int {
-	for i := 0; i < len(b); {
-		tag := b[i]
-		if tag == tEndRow {
-			return i
-		}
-		i += 1 + valueSize(tag, b[i+1:])
+// nextRow returns b after the row that ends at end (and its tEndRow).
+func nextRow(b []byte, end int) []byte {
+	b = b[end:]
+	if len(b) > 0 && b[0] == tEndRow {
+		b = b[1:]
 	}
-	return len(b)
+	return b
 }
 
 // firstU returns the first unsigned value of column col of a row's tape

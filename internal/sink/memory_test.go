@@ -150,3 +150,33 @@ func TestRecorderNoAllocs(t *testing.T) {
 		t.Errorf("%.1f allocations per kept row", n)
 	}
 }
+
+// BenchmarkRecorderStreamWide records and streams rows shaped like those
+// of flowsift explain: 160 columns, half of them kept.
+func BenchmarkRecorderStreamWide(b *testing.B) {
+	var cols []column.Column
+	var want []string
+	for i := 0; i < 160; i++ {
+		name := "c" + string(rune('A'+i/26)) + string(rune('a'+i%26))
+		cols = append(cols, column.Column{Name: name, Type: "U64"})
+		if i%2 == 0 {
+			want = append(want, name)
+		}
+	}
+	r := NewRecorder(cols, want)
+	var sum uint64
+	r.Stream(cols, func(row *Table) {
+		for c := 0; c < len(cols); c += 2 {
+			sum += row.CellAt(0, c)[0].U
+		}
+	})
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		for c := range cols {
+			r.Col()
+			r.U(uint64(i + c))
+		}
+		r.EndRow()
+	}
+	r.Close()
+}

@@ -47,7 +47,7 @@ func main() {
 	runs := flag.Int("runs", 5, "runs per mode")
 	dir := flag.String("dir", filepath.Join(os.TempDir(), "flowsift-bench"), "folder for the captures, the binary and the outputs")
 	scale := flag.Int("scale", 0, "also time flow mode on a capture with this many copies (e.g. 200)")
-	modes := flag.String("modes", "flows,packets,diag", "modes to run: flows, packets, diag (flow mode with tcpDiag, run in pairs with flow mode)")
+	modes := flag.String("modes", "flows,packets,diag", "modes to run: flows, packets, diag (flow mode with tcpDiag, run in pairs with flow mode), explain (flowsift explain, alternated with flow mode without and with tcpDiag; not in the default set)")
 	nflows := flag.Int("flows", 0, "only measure memory per flow on a capture of this many flows (e.g. 2000000)")
 	targets := flag.Bool("targets", false, "issue 15: alternate cat, flow mode (default and GOMAXPROCS=1), flow mode with tcpDiag, packet mode (and -scale, -ref-*) run by run, and check the targets")
 	refFlows := flag.String("ref-flows", "", "with -targets: a reference command for flow mode run alternately, {cap} and {out} replaced (e.g. a Tranalyzer command line)")
@@ -89,6 +89,9 @@ func main() {
 		}
 		return
 	}
+	if bytes.Contains([]byte(*modes), []byte("explain")) {
+		alternateExplain(bin, capPath, *dir, *runs)
+	}
 	if bytes.Contains([]byte(*modes), []byte("diag")) {
 		pairDiag(bin, capPath, *dir, *runs)
 	}
@@ -127,6 +130,8 @@ func modeArgs(capPath, out, mode string) []string {
 		args = append(args, "-s")
 	case "diag":
 		args = append(args, "--plugins", "basicFlow,basicStats,tcpFlags,tcpStates,tcpDiag")
+	case "explain":
+		args = []string{"explain", "-r", capPath} // in memory: no file
 	}
 	return args
 }
@@ -171,6 +176,44 @@ func pairDiag(bin, capPath, dir string, runs int) {
 	sort.Float64s(ratios)
 	fmt.Printf("tcpDiag cost, median of %d pairs: wall %.3f s vs %.3f s, cpu %.3f s vs %.3f s, median pair ratio %.3f\n",
 		runs, median(diag, wall), median(plain, wall), median(diag, cpu), median(plain, cpu), ratios[len(ratios)/2])
+}
+
+// alternateExplain runs flow mode, flow mode with tcpDiag and flowsift
+// explain one after the other, runs times (all three see the same load),
+// and prints each run, the medians and the median of the per-run ratios
+// to flow mode (wall and CPU): issue 10 asks explain for at most 1.5×.
+func alternateExplain(bin, capPath, dir string, runs int) {
+	modes := []string{"flows", "diag", "explain"}
+	res := make([][]result, len(modes))
+	ratios := make([][2][]float64, len(modes))
+	load0 := loadAvg()
+	for i := 0; i < runs; i++ {
+		fmt.Printf("  run %d:", i+1)
+		for j, mode := range modes {
+			out := filepath.Join(dir, "out-"+mode) + "/"
+			r, _ := runOnce(bin, modeArgs(capPath, out, mode), out)
+			res[j] = append(res[j], r)
+			base := res[0][i]
+			ratios[j][0] = append(ratios[j][0], r.wall.Seconds()/base.wall.Seconds())
+			ratios[j][1] = append(ratios[j][1], r.cpu.Seconds()/base.cpu.Seconds())
+			fmt.Printf(" %s %.3f s (cpu %.3f s, RSS %.1f MB)", mode, r.wall.Seconds(), r.cpu.Seconds(), float64(r.rssKB)/1024)
+		}
+		fmt.Println()
+	}
+	mid := func(v []float64) float64 {
+		v = append([]float64(nil), v...)
+		sort.Float64s(v)
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	fmt.Printf("explain cost, %d alternating runs, load average %s before, %s after:\n", runs, load0, loadAvg())
+	for j, mode := range modes {
+		fmt.Printf("  %-8s wall median %.3f s, cpu median %.3f s, peak RSS median %.1f MB; to flows: wall ratio %.2f, cpu ratio %.2f (medians of the per-run ratios)\n",
+			mode, median(res[j], func(r result) float64 { return r.wall.Seconds() }), median(res[j], func(r result) float64 { return r.cpu.Seconds() }),
+			median(res[j], func(r result) float64 { return float64(r.rssKB) })/1024, mid(ratios[j][0]), mid(ratios[j][1]))
+	}
 }
 
 // runMode runs one mode runs times and prints each run and the medians.
