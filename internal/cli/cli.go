@@ -35,6 +35,10 @@ const usage = `Usage: flowsift [OPTION...] -r FILE|-i IFACE [-w PREFIX] [-s] [FI
        flowsift tcol [FILE]
        flowsift serve -r CAPTURE [--addr 127.0.0.1:8080]   web view
        flowsift explain [--json] [--flow N] -r FILE   what went wrong, in words
+       flowsift clickhouse-schema [--cluster NAME] [-s] [--plugins LIST]
+                   the CREATE TABLE statements for --clickhouse
+       flowsift clickhouse-send FILE... --clickhouse URL
+                   send a failed-batch file again (docs/clickhouse.md)
        flowsift config [PLUGIN]        list plugins, switches and defaults
        flowsift install-aliases DIR    create tawk and tcol symlinks in DIR
        flowsift help | version
@@ -76,8 +80,18 @@ flowsift:
                  set a switch (repeatable), e.g. --set tcpFlags.TCPFLGCNT=1;
                  'flowsift config' lists them all
   --format LIST  writers of the flow and packet files, comma-separated:
-                 text (default), jsonl, csv, parquet (docs/formats.md)
+                 text (default), jsonl, csv, parquet (docs/formats.md),
+                 clickhouse (rows into tables, no file; needs --clickhouse)
   --json-hex     JSON Lines: hex bit fields as "0x..." strings, not numbers
+  --clickhouse URL
+                 ClickHouse HTTP interface, http://HOST:8123/?database=DB plus
+                 any settings; user and password in the URL or from
+                 CLICKHOUSE_USER, CLICKHOUSE_PASSWORD. Alone it adds
+                 clickhouse to the text output (docs/clickhouse.md)
+  --clickhouse-table PREFIX
+                 insert into PREFIX_flows, PREFIX_packets (default flows, packets)
+  --clickhouse-retry SECONDS
+                 retry a refused batch this long before giving up (default 60)
   --compress gzip|zstd
                  compress the text, JSON Lines and CSV files (.gz, .zst)
   --geo FILE     MaxMind database (.mmdb) for the country/organisation
@@ -93,7 +107,8 @@ Accepted and ignored for compatibility: -e FILE, -p DIR, -b FILE, -c CPU,
 
 Exit status: 0 all input read and all output written; 1 no packet could be
 read (then no file is written), no capture on the interface, or output
-could not be written (files are then renamed NAME.partial);
+could not be written (files are then renamed NAME.partial), or ClickHouse
+did not accept rows (they are kept in PREFIX_*.clickhouse-failed.jsonl);
 2 bad command line, a bad filter included; 3 some input damaged or
 missing (what could be read is written); 130/143 interrupted by
 SIGINT/SIGTERM (what was read is written; a live capture ends this way,
@@ -113,6 +128,10 @@ func Main(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return serveMain(args[1:], stdout, stderr)
 		case "config":
 			return config(args[1:], stdout, stderr)
+		case "clickhouse-schema":
+			return clickhouseSchema(args[1:], stdout, stderr)
+		case "clickhouse-send":
+			return clickhouseSend(args[1:], stdout, stderr)
 		case "explain":
 			return explainMain(args[1:], stdout, stderr)
 		case "install-aliases":
@@ -339,6 +358,14 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 				if msg := parseOutputOption(o, name, val, hasVal, need); msg != "" {
 					return fail("%s", msg)
 				}
+			case "clickhouse", "clickhouse-table", "clickhouse-retry", "clickhouse-batch":
+				v, ok := need()
+				if !ok {
+					return fail("--%s needs a value", name)
+				}
+				if msg := parseClickHouseOption(&o.ClickHouse, name, v); msg != "" {
+					return fail("%s", msg)
+				}
 			case "progress":
 				o.Progress = true
 			case "no-progress":
@@ -485,6 +512,9 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 			return fail("%s is a file, not a filter expression: -r reads one capture; list several in a file for -R", bpf[0])
 		}
 		o.Filter = filter.Join(bpf)
+	}
+	if msg := checkClickHouse(o); msg != "" {
+		return fail("%s", msg)
 	}
 	if o.WritePcap != "" && o.Interface == "" {
 		return fail("--write-pcap saves a live capture: it needs -i")

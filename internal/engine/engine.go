@@ -98,7 +98,10 @@ func Run(opts *Options, reg *plugin.Registry, stdout, stderr io.Writer) (status 
 	code := r.process()
 	if err := r.finish(); err != nil {
 		r.errLine(err.Error())
-		r.markPartialAfter(err)
+		if !errors.As(err, new(*clickhouseError)) {
+			// The files are complete when only ClickHouse failed.
+			r.markPartialAfter(err)
+		}
 		return ExitFailed
 	}
 	if r.c.Packets == 0 && r.c.Incomplete && !r.intr.interrupted() {
@@ -154,6 +157,8 @@ type runner struct {
 	live                *live.Handle   // -i
 	pcapOut             *capture.NgWriter
 	lastFlush           time.Time
+
+	ch clickhouseRun // --clickhouse (clickhouse.go)
 }
 
 func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
@@ -254,6 +259,11 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 		return nil
 	}
 
+	// ClickHouse tables are checked before any file exists: a table that
+	// does not fit stops the run with nothing sent and nothing written.
+	if err := r.clickhouseSetup(); err != nil {
+		return err
+	}
 	if o.LogFile {
 		r.logFile, err = r.create(prefix+"_log.txt", "log file")
 		if err != nil {
@@ -627,6 +637,7 @@ func (r *runner) finish() error {
 		keep(r.pktOut.Close())
 	}
 	keep(r.closeFiles())
+	chErr := r.clickhouseReport()
 	keep(r.repBuf.Flush())
 	if r.logFile != nil {
 		keep(r.logFile.Close())
@@ -634,7 +645,7 @@ func (r *runner) finish() error {
 	if firstErr != nil {
 		return fmt.Errorf("writing output: %w", firstErr)
 	}
-	return nil
+	return chErr
 }
 
 // progress refreshes a one-line progress indication on stderr at most

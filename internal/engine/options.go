@@ -31,6 +31,7 @@ type Options struct {
 	Formats    []string // --format: writers of the flow and packet files (nil = text)
 	JSONHex    bool     // --json-hex: hex bit fields as "0x..." strings in JSON Lines
 	Compress   string   // --compress: "", "gzip" or "zstd" (text, JSON Lines, CSV)
+	ClickHouse ClickHouseOptions
 	Collect    *Collect
 	Filter     string // BPF expression ("" = none): trailing words or -F
 

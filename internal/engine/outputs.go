@@ -16,7 +16,7 @@ import (
 )
 
 // Formats are the writers --format can choose for the flow and packet files.
-var Formats = []string{"text", "jsonl", "csv", "parquet"}
+var Formats = []string{"text", "jsonl", "csv", "parquet", "clickhouse"}
 
 // Compressions are the --compress methods of the text, JSON Lines and CSV files.
 var Compressions = []string{"gzip", "zstd"}
@@ -101,6 +101,15 @@ func (r *runner) openOutputs(kind string, cols []column.Column, textHeader strin
 		return nil, err
 	}
 	for _, format := range formats {
+		if format == "clickhouse" {
+			// Rows go to a table, not to a file (clickhouse.go).
+			out, err := r.clickhouseOutput(kind)
+			if err != nil {
+				return fail(err)
+			}
+			outs = append(outs, out)
+			continue
+		}
 		var w io.Writer
 		if format == "text" && stdout != nil {
 			w = stdout
