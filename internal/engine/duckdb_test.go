@@ -57,7 +57,7 @@ func TestDuckDBReadsTypedFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	var files, rowsN, cells int
+	var files, rowsN, cells, stats int
 	for _, c := range caps {
 		if !strings.HasPrefix(c.Rel, "generated/") {
 			continue
@@ -86,13 +86,91 @@ func TestDuckDBReadsTypedFiles(t *testing.T) {
 					continue
 				}
 				cells += duckCompare(t, db, path, format, cols, chosen, want)
+				if format == "parquet" {
+					stats += duckStats(t, db, path, cols)
+				}
 			}
 		}
 	}
-	t.Logf("DuckDB read %d files, %d rows; %d cells of the chosen columns equal the text files'", files, rowsN, cells)
-	if files < 100 || cells == 0 {
+	t.Logf("DuckDB read %d files, %d rows; %d cells of the chosen columns equal the text files'; %d column chunk statistics equal the values", files, rowsN, cells, stats)
+	if files < 100 || cells == 0 || stats == 0 {
 		t.Fatalf("too little compared: %d files, %d cells", files, cells)
 	}
+}
+
+// duckStats compares the statistics of every scalar column chunk, as
+// DuckDB reads them from the footer, with the least and greatest value and
+// the nulls DuckDB finds in the column (files of one row group).
+func duckStats(t *testing.T, db *sql.DB, path string, cols []column.Column) int {
+	t.Helper()
+	type chunk struct {
+		min, max sql.NullString
+		nulls    int64
+	}
+	rows, err := db.Query(fmt.Sprintf("SELECT path_in_schema, row_group_id, stats_min_value, stats_max_value, stats_null_count FROM parquet_metadata('%s')", path))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	chunks := map[string]chunk{}
+	groups := map[int64]bool{}
+	for rows.Next() {
+		var name string
+		var group int64
+		var c chunk
+		if err := rows.Scan(&name, &group, &c.min, &c.max, &c.nulls); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		chunks[name] = c
+		groups[group] = true
+	}
+	rows.Close()
+	if len(groups) != 1 {
+		return 0
+	}
+	shapes, err := column.Shapes(cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One query for every scalar column: least, greatest, nulls.
+	var scalar []string
+	var sel []string
+	for i, c := range cols {
+		if shapes[i].Repeated || shapes[i].Compound() {
+			continue
+		}
+		scalar = append(scalar, c.Name)
+		sel = append(sel, fmt.Sprintf(`CAST(min("%[1]s") AS VARCHAR), CAST(max("%[1]s") AS VARCHAR), count(*) - count("%[1]s")`, c.Name))
+	}
+	wants := make([]chunk, len(scalar))
+	var ptrs []any
+	for i := range wants {
+		ptrs = append(ptrs, &wants[i].min, &wants[i].max, &wants[i].nulls)
+	}
+	if err := db.QueryRow(fmt.Sprintf("SELECT %s FROM read_parquet('%s')", strings.Join(sel, ", "), path)).Scan(ptrs...); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	n := 0
+	for i, name := range scalar {
+		got, ok := chunks[name]
+		if !ok {
+			t.Errorf("%s: no statistics of %s", path, name)
+			continue
+		}
+		want := wants[i]
+		// A double's zero bounds are widened to -0.0 (min) and +0.0 (max),
+		// as the format asks.
+		for _, b := range []*sql.NullString{&got.min, &got.max, &want.min, &want.max} {
+			if b.String == "-0.0" {
+				b.String = "0.0"
+			}
+		}
+		if got != want {
+			t.Errorf("%s %s: statistics min %v max %v nulls %d, values min %v max %v nulls %d", path, name, got.min, got.max, got.nulls, want.min, want.max, want.nulls)
+			continue
+		}
+		n++
+	}
+	return n
 }
 
 func duckSource(path, format string) string {

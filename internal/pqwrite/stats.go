@@ -17,46 +17,116 @@ type stats struct {
 	nulls      int64
 }
 
-func (s *stats) addInt(v int64) {
-	if !s.have || v < s.imin {
-		s.imin = v
-	}
-	if !s.have || v > s.imax {
-		s.imax = v
-	}
-	s.have = true
-}
-
-func (s *stats) addUint(v uint64) {
-	if !s.have || v < s.umin {
-		s.umin = v
-	}
-	if !s.have || v > s.umax {
-		s.umax = v
-	}
-	s.have = true
-}
-
-// addFloat ignores NaN, as the format asks.
-func (s *stats) addFloat(v float64) {
-	if math.IsNaN(v) {
+// add takes a page's PLAIN values into the statistics. It runs in the
+// compression goroutine, off the path of every value.
+func (s *stats) add(c *Column, vals []byte) {
+	if len(vals) == 0 {
 		return
 	}
-	if !s.have || v < s.fmin {
-		s.fmin = v
+	le := binary.LittleEndian
+	switch {
+	case c.physical == ByteArray:
+		var prev []byte
+		first := true
+		for i := 0; i+4 <= len(vals); {
+			n := int(le.Uint32(vals[i:]))
+			v := vals[i+4 : i+4+n]
+			i += 4 + n
+			// Strings come in runs (an address, a header description): a
+			// value like the one before changes nothing.
+			if !first && bytes.Equal(v, prev) {
+				continue
+			}
+			prev, first = v, false
+			if !s.have || bytes.Compare(v, s.bmin) < 0 {
+				s.bmin = append(s.bmin[:0], v...)
+			}
+			if !s.have || bytes.Compare(v, s.bmax) > 0 {
+				s.bmax = append(s.bmax[:0], v...)
+			}
+			s.have = true
+		}
+	case c.physical == Double:
+		for i := 0; i+8 <= len(vals); i += 8 {
+			v := math.Float64frombits(le.Uint64(vals[i:]))
+			if math.IsNaN(v) { // ignored, as the format asks
+				continue
+			}
+			if !s.have || v < s.fmin {
+				s.fmin = v
+			}
+			if !s.have || v > s.fmax {
+				s.fmax = v
+			}
+			s.have = true
+		}
+	case c.logical == Unsigned && c.physical == Int32:
+		lo, hi := minMax32(vals, 0)
+		s.addUint(uint64(lo), uint64(hi))
+	case c.physical == Int32:
+		// Signed: flipping the sign bit orders them as unsigned numbers.
+		lo, hi := minMax32(vals, 1<<31)
+		s.addInt(int64(int32(lo^1<<31)), int64(int32(hi^1<<31)))
+	case c.logical == Unsigned:
+		lo, hi := minMax64(vals, 0)
+		s.addUint(lo, hi)
+	default:
+		lo, hi := minMax64(vals, 1<<63)
+		s.addInt(int64(lo^1<<63), int64(hi^1<<63))
 	}
-	if !s.have || v > s.fmax {
-		s.fmax = v
+}
+
+// minMax32 returns the least and greatest of the little-endian 32-bit
+// values in v (at least one), each XORed with flip, compared unsigned.
+// Four at a time: no bounds checks, and the comparisons of the four are
+// independent.
+func minMax32(v []byte, flip uint32) (lo, hi uint32) {
+	lo = binary.LittleEndian.Uint32(v) ^ flip
+	hi = lo
+	le := binary.LittleEndian
+	for ; len(v) >= 16; v = v[16:] {
+		a, b, c, d := le.Uint32(v)^flip, le.Uint32(v[4:])^flip, le.Uint32(v[8:])^flip, le.Uint32(v[12:])^flip
+		lo, hi = min(lo, a, b, c, d), max(hi, a, b, c, d)
+	}
+	for ; len(v) >= 4; v = v[4:] {
+		a := le.Uint32(v) ^ flip
+		lo, hi = min(lo, a), max(hi, a)
+	}
+	return lo, hi
+}
+
+// minMax64 is minMax32 for 64-bit values.
+func minMax64(v []byte, flip uint64) (lo, hi uint64) {
+	lo = binary.LittleEndian.Uint64(v) ^ flip
+	hi = lo
+	le := binary.LittleEndian
+	for ; len(v) >= 32; v = v[32:] {
+		a, b, c, d := le.Uint64(v)^flip, le.Uint64(v[8:])^flip, le.Uint64(v[16:])^flip, le.Uint64(v[24:])^flip
+		lo, hi = min(lo, a, b, c, d), max(hi, a, b, c, d)
+	}
+	for ; len(v) >= 8; v = v[8:] {
+		a := le.Uint64(v) ^ flip
+		lo, hi = min(lo, a), max(hi, a)
+	}
+	return lo, hi
+}
+
+func (s *stats) addInt(lo, hi int64) {
+	if !s.have || lo < s.imin {
+		s.imin = lo
+	}
+	if !s.have || hi > s.imax {
+		s.imax = hi
 	}
 	s.have = true
 }
 
-func (s *stats) addBytes(v []byte) {
-	if !s.have || bytes.Compare(v, s.bmin) < 0 {
-		s.bmin = append(s.bmin[:0], v...)
+func (s *stats) addUint(lo, hi uint64) {
+	if !s.have || lo < s.umin {
+		s.umin = lo
 	}
-	if !s.have || bytes.Compare(v, s.bmax) > 0 {
-		s.bmax = append(s.bmax[:0], v...)
+	if !s.have || hi > s.umax {
+		s.umax = hi
 	}
 	s.have = true
 }

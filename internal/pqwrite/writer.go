@@ -1,7 +1,8 @@
 // Package pqwrite writes Parquet files (Apache Parquet format 2): a schema
 // of optional scalars, optional groups and lists, column values appended
 // as typed values with their levels, PLAIN values with RLE levels in
-// zstd-compressed version 1 data pages, column chunk statistics and
+// version 2 data pages (values zstd-compressed, levels not; lists in
+// version 1 pages, levels compressed too), column chunk statistics and
 // key/value metadata. Memory is one row group of compressed pages plus one
 // open page per column.
 //
@@ -52,26 +53,97 @@ type Node struct {
 }
 
 // Column is the writer of one leaf: append its values, levels included.
+// A column that is not repeated takes exactly one value or null per row.
 type Column struct {
+	// The open page: values, levels run-length encoded as they come, level
+	// entries, nulls and the row its first value belongs to. What every
+	// value touches comes first (one cache line).
+	vals      []byte
+	maxRep    int
+	full      uint8 // maxDef: the definition level of a present value
+	open      int   // where the value BeginBytes started is
+	defs      levelRuns
+	reps      levelRuns
+	nvals     int
+	pageNulls int
+	pageRow   int64
+	nulls     int64       // of the row group
+	spare     chan []byte // value buffers back from the compression goroutine
+	early     int         // bytes below PageSize at which its pages close
+
 	w        *Writer
 	path     []string
 	physical int
 	logical  Logical
 	bits     int
 	maxDef   int
-	maxRep   int
 
-	defs, reps []uint8
-	vals       []byte
-	nvals      int // level entries in the open page
-	nulls      int64
+	// The row group's compressed pages, their sizes, values and
+	// statistics: written by the compression goroutine, on cache lines of
+	// their own.
+	_         [64]byte
+	pages     blocks
+	rawSize   int64
+	numValues int64
+	stats     stats
+}
 
-	// The row group's compressed pages, their sizes and values.
-	pages         []byte
-	rawSize       int64
-	numValues     int64
-	stats         stats
-	dataPageStart int64
+// levelRuns encodes levels in the RLE/bit-packing hybrid encoding (runs
+// only) while they are appended: a value at the level of the run before
+// it costs one comparison and one increment.
+type levelRuns struct {
+	b     []byte // complete runs
+	cur   uint8  // level of the open run
+	n     int    // its length
+	width int    // bytes per level value
+}
+
+func (l *levelRuns) add(v uint8) {
+	if v == l.cur {
+		l.n++
+		return
+	}
+	l.change(v)
+}
+
+// addRun appends n levels v.
+func (l *levelRuns) addRun(v uint8, n int) {
+	if n == 0 {
+		return
+	}
+	if v != l.cur {
+		l.closeRun()
+		l.cur = v
+	}
+	l.n += n
+}
+
+// change starts a new run; not inlined, so that add is.
+//
+//go:noinline
+func (l *levelRuns) change(v uint8) {
+	l.closeRun()
+	l.cur, l.n = v, 1
+}
+
+func (l *levelRuns) closeRun() {
+	if l.n == 0 {
+		return
+	}
+	l.b = binary.AppendUvarint(l.b, uint64(l.n)<<1)
+	l.b = append(l.b, l.cur)
+	if l.width == 2 {
+		l.b = append(l.b, 0)
+	}
+	l.n = 0
+}
+
+// take appends the complete encoding to dst and starts a new one.
+func (l *levelRuns) take(dst []byte) []byte {
+	l.closeRun()
+	dst = append(dst, l.b...)
+	l.b = l.b[:0]
+	return dst
 }
 
 // Writer writes one Parquet file.
@@ -82,17 +154,19 @@ type Writer struct {
 	schema []*Node
 	cols   []*Column
 	zstd   *zstd.Encoder
-	// The compression goroutine: pages in, bodies back for reuse.
-	jobs       chan pageJob
-	bodies     chan []byte
+	// The compression goroutine: pages in, pages back for reuse.
+	jobs       chan *pageJob
+	free       chan *pageJob
 	pending    sync.WaitGroup
 	compressed chan struct{}
 	closed     bool
 	rows       int64 // rows of the open row group
-	groups     []rowGroup
-	total      int64
-	kv         [][2]string
-	created    string
+	// spareBlocks are blocks of written row groups, for the next one.
+	spareBlocks [][]byte
+	groups      []rowGroup
+	total       int64
+	kv          [][2]string
+	created     string
 	// PageSize is the uncompressed size at which a column's page is
 	// closed; RowGroupRows the rows per row group.
 	PageSize     int
@@ -112,12 +186,15 @@ type chunkMeta struct {
 
 // New returns a writer of a file with the given top-level fields.
 func New(w io.Writer, fields []*Node, createdBy string, kv [][2]string) (*Writer, error) {
-	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true), zstd.WithEncoderCRC(false))
+	// The fastest level, and literals not entropy coded: a third less
+	// compression time (a large share of a packet file's cost) for files
+	// about 15 % larger.
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true), zstd.WithEncoderCRC(false), zstd.WithNoEntropyCompression(true))
 	if err != nil {
 		return nil, err
 	}
 	wr := &Writer{w: w, schema: fields, zstd: enc, kv: kv, created: createdBy, PageSize: 32 << 10, RowGroupRows: 128 << 10,
-		jobs: make(chan pageJob, 16), bodies: make(chan []byte, 20), compressed: make(chan struct{})}
+		jobs: make(chan *pageJob, 16), free: make(chan *pageJob, 20), compressed: make(chan struct{})}
 	go wr.compress()
 	for _, f := range fields {
 		wr.addColumns(f, nil, 0, 0)
@@ -149,7 +226,12 @@ func (w *Writer) addColumns(n *Node, path []string, def, rep int) {
 	// Room for a page and the rows until the next size check, so that the
 	// buffers do not double past it.
 	w.cols = append(w.cols, &Column{w: w, path: path, physical: n.Physical, logical: n.Logical, bits: n.Bits, maxDef: def, maxRep: rep,
-		vals: make([]byte, 0, w.PageSize+w.PageSize/2), defs: make([]uint8, 0, w.PageSize/4)})
+		full: uint8(def), vals: make([]byte, 0, w.pageCap()), spare: make(chan []byte, 4),
+		// Columns of one type fill their pages at the same pace: closing
+		// them at staggered sizes spreads the pages over the rows, and the
+		// compression goroutine gets a steady flow instead of bursts.
+		early: len(w.cols) * 37 % 16 * (w.PageSize / 32),
+		defs:  levelRuns{width: levelWidth(def)}, reps: levelRuns{width: levelWidth(rep)}})
 }
 
 // Columns returns the leaf writers in schema order.
@@ -164,57 +246,88 @@ func (c *Column) MaxRep() int { return c.maxRep }
 
 // Null appends a missing value with levels rep, def (def < MaxDef).
 func (c *Column) Null(rep, def int) {
-	c.defs = append(c.defs, uint8(def))
 	if c.maxRep > 0 {
-		c.reps = append(c.reps, uint8(rep))
+		c.reps.add(uint8(rep))
+	} else {
+		c.catchUp()
 	}
+	c.defs.add(uint8(def))
 	c.nvals++
-	c.nulls++
+	c.pageNulls++
 }
 
+// level records the levels of a present value. A column that is not
+// repeated has one level per row: present values are counted when a null
+// or the end of the page comes (catchUp), not one by one.
 func (c *Column) level(rep int) {
-	c.defs = append(c.defs, uint8(c.maxDef))
 	if c.maxRep > 0 {
-		c.reps = append(c.reps, uint8(rep))
+		c.repLevel(rep)
 	}
+}
+
+func (c *Column) repLevel(rep int) {
+	c.reps.add(uint8(rep))
+	c.defs.add(c.full)
 	c.nvals++
+}
+
+// catchUp records the present values of a column that is not repeated:
+// one per row of the page not yet recorded.
+func (c *Column) catchUp() {
+	if n := int(c.w.rows-c.pageRow) - c.nvals; n > 0 {
+		c.defs.addRun(c.full, n)
+		c.nvals += n
+	}
 }
 
 // Int32 appends a present INT32 value (unsigned ones as their bits).
 func (c *Column) Int32(rep int, v int32) {
 	c.level(rep)
 	c.vals = binary.LittleEndian.AppendUint32(c.vals, uint32(v))
-	if c.logical == Unsigned {
-		c.stats.addUint(uint64(uint32(v)))
-	} else {
-		c.stats.addInt(int64(v))
-	}
 }
 
 // Int64 appends a present INT64 value (unsigned ones as their bits).
 func (c *Column) Int64(rep int, v int64) {
 	c.level(rep)
 	c.vals = binary.LittleEndian.AppendUint64(c.vals, uint64(v))
-	if c.logical == Unsigned {
-		c.stats.addUint(uint64(v))
-	} else {
-		c.stats.addInt(v)
-	}
 }
 
 // Double appends a present DOUBLE value.
-func (c *Column) Double(rep int, v float64) {
-	c.level(rep)
-	c.vals = binary.LittleEndian.AppendUint64(c.vals, math.Float64bits(v))
-	c.stats.addFloat(v)
-}
+func (c *Column) Double(rep int, v float64) { c.Int64(rep, int64(math.Float64bits(v))) }
 
 // Bytes appends a present BYTE_ARRAY value.
 func (c *Column) Bytes(rep int, v []byte) {
 	c.level(rep)
-	c.vals = binary.LittleEndian.AppendUint32(c.vals, uint32(len(v)))
-	c.vals = append(c.vals, v...)
-	c.stats.addBytes(v)
+	c.vals = append(binary.LittleEndian.AppendUint32(c.vals, uint32(len(v))), v...)
+}
+
+// Uint8s appends present INT32 values of a repeated column, one per byte
+// of b: the first at repetition level rep, the others continuing its list
+// (level 1).
+func (c *Column) Uint8s(rep int, b []byte) {
+	c.reps.add(uint8(rep))
+	c.reps.addRun(1, len(b)-1)
+	c.defs.addRun(c.full, len(b))
+	c.nvals += len(b)
+	for _, x := range b {
+		c.vals = binary.LittleEndian.AppendUint32(c.vals, uint32(x))
+	}
+}
+
+// BeginBytes starts a present BYTE_ARRAY value that the caller appends to
+// the returned buffer and hands to EndBytes: a value formatted in place,
+// without a copy.
+func (c *Column) BeginBytes(rep int) []byte {
+	c.level(rep)
+	c.open = len(c.vals)
+	return append(c.vals, 0, 0, 0, 0)
+}
+
+// EndBytes completes the value BeginBytes started; b is its buffer with
+// the value appended.
+func (c *Column) EndBytes(b []byte) {
+	binary.LittleEndian.PutUint32(b[c.open:], uint32(len(b)-c.open-4))
+	c.vals = b
 }
 
 // EndRow counts a complete row (every column has its values); pages and
@@ -223,7 +336,7 @@ func (w *Writer) EndRow() {
 	w.rows++
 	if w.rows&255 == 0 {
 		for _, c := range w.cols {
-			if len(c.vals)+len(c.defs) >= w.PageSize {
+			if len(c.vals)+len(c.defs.b)+len(c.reps.b) >= w.PageSize-c.early {
 				c.flushPage()
 			}
 		}
@@ -233,91 +346,167 @@ func (w *Writer) EndRow() {
 	}
 }
 
+// pageCap is the capacity of a page's value buffer: room for a page and
+// the rows until the next size check, so that it does not grow past it.
+func (w *Writer) pageCap() int { return w.PageSize + w.PageSize/2 }
+
+func levelWidth(max int) int { return (bits.Len(uint(max)) + 7) / 8 }
+
 // flushPage hands the open page to the compression goroutine, which adds
 // it to the row group's pages (compression overlaps with the next rows).
+// The value buffer changes hands, it is not copied: a version 2 data page
+// keeps its levels out of the compressed part.
 func (c *Column) flushPage() {
+	if c.maxRep == 0 {
+		c.catchUp()
+	}
 	if c.nvals == 0 {
 		return
 	}
 	w := c.w
-	var body []byte
+	var j *pageJob
 	select {
-	case body = <-w.bodies:
+	case j = <-w.free:
 	default:
+		j = &pageJob{}
 	}
-	body = body[:0]
-	if c.maxRep > 0 {
-		body = appendLevels(body, c.reps, c.maxRep)
+	j.c, j.nvals, j.nulls, j.rows = c, c.nvals, c.pageNulls, int(w.rows-c.pageRow)
+	j.levels = c.reps.take(j.levels[:0])
+	j.repLen = len(j.levels)
+	j.levels = c.defs.take(j.levels)
+	// The buffer goes back to its column: a column of long strings keeps
+	// its large one.
+	j.vals = c.vals
+	select {
+	case c.vals = <-c.spare:
+		c.vals = c.vals[:0]
+	default:
+		c.vals = make([]byte, 0, max(w.pageCap(), cap(j.vals)))
 	}
-	if c.maxDef > 0 {
-		body = appendLevels(body, c.defs, c.maxDef)
-	}
-	body = append(body, c.vals...)
+	c.nulls += int64(c.pageNulls)
+	c.nvals, c.pageNulls, c.pageRow = 0, 0, w.rows
 	w.pending.Add(1)
-	w.jobs <- pageJob{c: c, body: body, nvals: c.nvals}
-	c.defs, c.reps, c.vals, c.nvals = c.defs[:0], c.reps[:0], c.vals[:0], 0
+	w.jobs <- j
 }
 
-// pageJob is a page for the compression goroutine.
+// blocks is a column's compressed pages of the open row group, in blocks
+// of blockSize: appending never copies what is already there.
+type blocks struct {
+	list [][]byte
+	size int64
+}
+
+const blockSize = 32 << 10
+
+func (bs *blocks) append(b []byte, spare *[][]byte) {
+	bs.size += int64(len(b))
+	for len(b) > 0 {
+		if len(bs.list) == 0 || len(bs.list[len(bs.list)-1]) == blockSize {
+			var nb []byte
+			if n := len(*spare); n > 0 {
+				nb, *spare = (*spare)[n-1][:0], (*spare)[:n-1]
+			} else {
+				nb = make([]byte, 0, blockSize)
+			}
+			bs.list = append(bs.list, nb)
+		}
+		last := &bs.list[len(bs.list)-1]
+		k := min(len(b), blockSize-len(*last))
+		*last = append(*last, b[:k]...)
+		b = b[k:]
+	}
+}
+
+// reset empties bs, its blocks going to spare.
+func (bs *blocks) reset(spare *[][]byte) {
+	*spare = append(*spare, bs.list...)
+	bs.list, bs.size = bs.list[:0], 0
+}
+
+// pageJob is a page for the compression goroutine: levels (repetition
+// then definition) and PLAIN values.
 type pageJob struct {
-	c     *Column
-	body  []byte
-	nvals int
+	c                          *Column
+	levels, vals               []byte
+	repLen, nvals, nulls, rows int
 }
 
-// compress is the compression goroutine: page header and zstd frame,
-// appended to the column's pages in the order the pages were closed.
+// compress is the compression goroutine: statistics, page header, levels
+// and the zstd frame, appended to the column's pages in the order the
+// pages were closed.
 func (w *Writer) compress() {
 	defer close(w.compressed)
-	var zbuf []byte
+	var zbuf, body []byte
 	h := &thrift{}
 	for j := range w.jobs {
-		zbuf = w.zstd.EncodeAll(j.body, zbuf[:0])
+		c := j.c
+		c.stats.add(c, j.vals)
 		h.b, h.last = h.b[:0], h.last[:0]
 		h.begin()
-		h.i32(1, 0) // DATA_PAGE
-		h.i32(2, int32(len(j.body)))
-		h.i32(3, int32(len(zbuf)))
-		h.structField(5)
-		h.i32(1, int32(j.nvals))
-		h.i32(2, 0) // PLAIN
-		h.i32(3, 3) // RLE
-		h.i32(4, 3) // RLE
+		var raw, levels int
+		if c.maxRep > 0 {
+			// Lists: a version 1 page, levels compressed with the values.
+			// Their repetition levels alternate with every row (0, then 1
+			// for each further element): uncompressed they would outweigh
+			// the compressed values.
+			le := binary.LittleEndian
+			body = le.AppendUint32(body[:0], uint32(j.repLen))
+			body = append(body, j.levels[:j.repLen]...)
+			body = le.AppendUint32(body, uint32(len(j.levels)-j.repLen))
+			body = append(body, j.levels[j.repLen:]...)
+			body = append(body, j.vals...)
+			zbuf = w.zstd.EncodeAll(body, zbuf[:0])
+			raw = len(body)
+			h.i32(1, 0) // DATA_PAGE
+			h.i32(2, int32(len(body)))
+			h.i32(3, int32(len(zbuf)))
+			h.structField(5)
+			h.i32(1, int32(j.nvals))
+			h.i32(2, 0) // PLAIN
+			h.i32(3, 3) // RLE
+			h.i32(4, 3) // RLE
+			h.end()
+		} else {
+			// A version 2 page: the levels (a run or a few) stay
+			// uncompressed, the values are compressed from their own
+			// buffer.
+			compressed := len(j.vals) > 0
+			zbuf = zbuf[:0]
+			if compressed {
+				zbuf = w.zstd.EncodeAll(j.vals, zbuf)
+			}
+			levels = len(j.levels)
+			raw = levels + len(j.vals)
+			h.i32(1, 3) // DATA_PAGE_V2
+			h.i32(2, int32(raw))
+			h.i32(3, int32(levels+len(zbuf)))
+			h.structField(8)
+			h.i32(1, int32(j.nvals))
+			h.i32(2, int32(j.nulls))
+			h.i32(3, int32(j.rows))
+			h.i32(4, 0) // PLAIN
+			h.i32(5, int32(len(j.levels)-j.repLen))
+			h.i32(6, int32(j.repLen))
+			h.boolean(7, compressed)
+			h.end()
+		}
 		h.end()
-		h.end()
-		c := j.c
-		c.pages = append(c.pages, h.b...)
-		c.pages = append(c.pages, zbuf...)
-		c.rawSize += int64(len(h.b) + len(j.body))
+		c.pages.append(h.b, &w.spareBlocks)
+		c.pages.append(j.levels[:levels], &w.spareBlocks)
+		c.pages.append(zbuf, &w.spareBlocks)
+		c.rawSize += int64(len(h.b) + raw)
 		c.numValues += int64(j.nvals)
 		select {
-		case w.bodies <- j.body:
+		case c.spare <- j.vals:
+		default:
+		}
+		j.c, j.vals = nil, nil
+		select {
+		case w.free <- j:
 		default:
 		}
 		w.pending.Done()
 	}
-}
-
-// appendLevels appends levels in the RLE/bit-packing hybrid encoding
-// (runs only), with its 4-byte length prefix (data page version 1).
-func appendLevels(b []byte, lv []uint8, max int) []byte {
-	width := (bits.Len(uint(max)) + 7) / 8
-	at := len(b)
-	b = append(b, 0, 0, 0, 0)
-	for i := 0; i < len(lv); {
-		j := i + 1
-		for j < len(lv) && lv[j] == lv[i] {
-			j++
-		}
-		b = binary.AppendUvarint(b, uint64(j-i)<<1)
-		b = append(b, lv[i])
-		if width == 2 {
-			b = append(b, 0)
-		}
-		i = j
-	}
-	binary.LittleEndian.PutUint32(b[at:], uint32(len(b)-at-4))
-	return b
 }
 
 func (w *Writer) write(b []byte) {
@@ -342,12 +531,15 @@ func (w *Writer) flushRowGroup() {
 	}
 	w.pending.Wait()
 	for _, c := range w.cols {
-		m := chunkMeta{offset: w.off, raw: c.rawSize, compressed: int64(len(c.pages)), values: c.numValues, stats: c.stats}
+		m := chunkMeta{offset: w.off, raw: c.rawSize, compressed: c.pages.size, values: c.numValues, stats: c.stats}
 		m.stats.nulls = c.nulls
-		w.write(c.pages)
+		for _, b := range c.pages.list {
+			w.write(b)
+		}
+		c.pages.reset(&w.spareBlocks)
 		g.cols = append(g.cols, m)
 		g.bytes += c.rawSize
-		c.pages, c.rawSize, c.numValues, c.nulls = c.pages[:0], 0, 0, 0
+		c.rawSize, c.numValues, c.nulls, c.pageRow = 0, 0, 0, 0
 		c.stats = stats{}
 	}
 	w.total += w.rows

@@ -2,11 +2,13 @@ package pqwrite
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"math"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // TestWriterReadBack writes every node kind (optional scalars of each
@@ -55,7 +57,7 @@ func TestWriterReadBack(t *testing.T) {
 		cols[2].Int32(0, int32(-i))
 		cols[3].Double(0, float64(i)/3)
 		cols[4].Int64(0, int64(i)*1e9+1)
-		cols[5].Bytes(0, []byte{'s', byte('a' + i%26)})
+		cols[5].Bytes(0, strValue(i))
 		cols[6].Int32(0, int32(i))
 		cols[7].Null(0, 1) // group present, b missing
 		for k := 0; k < i%3; k++ {
@@ -91,16 +93,21 @@ func TestWriterReadBack(t *testing.T) {
 	if lo != math.MaxUint64-999 || hi != math.MaxUint64-1 || cc.NullCount != 143 {
 		t.Errorf("u64 stats: min %d max %d nulls %d", lo, hi, cc.NullCount)
 	}
-	// Values and levels.
+	// Values and levels; every column chunk's statistics against the
+	// values read back.
 	r := 0
 	rbuf := make([]parquet.Row, 100)
-	for _, rg := range pf.RowGroups() {
+	for g, rg := range pf.RowGroups() {
 		rr := rg.Rows()
+		var values [10][]parquet.Value
 		for {
 			n, err := rr.ReadRows(rbuf)
 			for _, row := range rbuf[:n] {
 				checkRow(t, r, row)
 				r++
+				for _, v := range row {
+					values[v.Column()] = append(values[v.Column()], v.Clone())
+				}
 			}
 			if err == io.EOF {
 				break
@@ -110,6 +117,9 @@ func TestWriterReadBack(t *testing.T) {
 			}
 		}
 		rr.Close()
+		for c, vs := range values {
+			checkStats(t, g, c, w.Columns()[c], vs, pf.Metadata().RowGroups[g].Columns[c].MetaData.Statistics)
+		}
 	}
 	if r != rows {
 		t.Fatalf("read %d rows", r)
@@ -132,7 +142,7 @@ func checkRow(t *testing.T, i int, row parquet.Row) {
 	}
 	if by[0][0].Uint32() != uint32(uint8(200+i)) || by[1][0].Uint64() != math.MaxUint64-uint64(i) ||
 		by[2][0].Int32() != int32(-i) || by[3][0].Double() != float64(i)/3 || by[4][0].Int64() != int64(i)*1e9+1 ||
-		string(by[5][0].ByteArray()) != string([]byte{'s', byte('a' + i%26)}) || by[6][0].Uint32() != uint32(i) {
+		string(by[5][0].ByteArray()) != string(strValue(i)) || by[6][0].Uint32() != uint32(i) {
 		t.Fatalf("row %d: %v", i, row)
 	}
 	if !by[7][0].IsNull() || by[7][0].DefinitionLevel() != 1 {
@@ -150,6 +160,64 @@ func checkRow(t *testing.T, i int, row parquet.Row) {
 	}
 }
 
+// checkStats compares a column chunk's statistics with the least and
+// greatest of its values, ordered as the column's logical type orders
+// them, and its null count.
+func checkStats(t *testing.T, g, c int, col *Column, vs []parquet.Value, st format.Statistics) {
+	t.Helper()
+	less := func(a, b parquet.Value) bool {
+		switch {
+		case col.physical == ByteArray:
+			return bytes.Compare(a.ByteArray(), b.ByteArray()) < 0
+		case col.physical == Double:
+			return a.Double() < b.Double()
+		case col.logical == Unsigned && col.physical == Int32:
+			return a.Uint32() < b.Uint32()
+		case col.logical == Unsigned:
+			return a.Uint64() < b.Uint64()
+		case col.physical == Int32:
+			return a.Int32() < b.Int32()
+		}
+		return a.Int64() < b.Int64()
+	}
+	var lo, hi parquet.Value
+	nulls, have := 0, false
+	for _, v := range vs {
+		if v.IsNull() {
+			nulls++
+			continue
+		}
+		if !have || less(v, lo) {
+			lo = v
+		}
+		if !have || less(hi, v) {
+			hi = v
+		}
+		have = true
+	}
+	if st.NullCount != int64(nulls) {
+		t.Errorf("row group %d column %d: null count %d, want %d", g, c, st.NullCount, nulls)
+	}
+	if !have {
+		if st.MinValue != nil || st.MaxValue != nil {
+			t.Errorf("row group %d column %d: min/max without values", g, c)
+		}
+		return
+	}
+	if !bytes.Equal(st.MinValue, lo.Bytes()) || !bytes.Equal(st.MaxValue, hi.Bytes()) {
+		t.Errorf("row group %d column %d: min %x max %x, want %x %x", g, c, st.MinValue, st.MaxValue, lo.Bytes(), hi.Bytes())
+	}
+}
+
+// strValue is row i's string: runs of equal values, and empty ones (the
+// least of all).
+func strValue(i int) []byte {
+	if i%11 == 5 {
+		return []byte{}
+	}
+	return []byte{'s', byte('a' + i/4%26)}
+}
+
 func le64(b []byte) uint64 {
 	var v uint64
 	for i := len(b) - 1; i >= 0; i-- {
@@ -160,4 +228,46 @@ func le64(b []byte) uint64 {
 
 func oneLine(s string) string {
 	return string(bytes.Join(bytes.Fields([]byte(s)), []byte(" ")))
+}
+
+// TestStatsPages: statistics over several pages, with the least or
+// greatest value first on a page, equal runs, empty strings and negative
+// numbers.
+func TestStatsPages(t *testing.T) {
+	plain := func(vs ...string) []byte {
+		var b []byte
+		for _, v := range vs {
+			b = binary.LittleEndian.AppendUint32(b, uint32(len(v)))
+			b = append(b, v...)
+		}
+		return b
+	}
+	var s stats
+	str := &Column{physical: ByteArray, logical: String}
+	s.add(str, plain("m", "m", "n"))
+	s.add(str, plain("", "", "b"))
+	s.add(str, plain("z", "z", "a"))
+	if string(s.bmin) != "" || string(s.bmax) != "z" || !s.have {
+		t.Errorf("strings: min %q max %q", s.bmin, s.bmax)
+	}
+	ints := func(vs ...int32) []byte {
+		var b []byte
+		for _, v := range vs {
+			b = binary.LittleEndian.AppendUint32(b, uint32(v))
+		}
+		return b
+	}
+	var si, su stats
+	signed := &Column{physical: Int32, logical: Signed}
+	unsigned := &Column{physical: Int32, logical: Unsigned}
+	for _, page := range [][]byte{ints(5, 6, 7, 8, 9, 10), ints(-3, 4), ints(1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 2)} {
+		si.add(signed, page)
+		su.add(unsigned, page)
+	}
+	if si.imin != -3 || si.imax != 11 {
+		t.Errorf("signed: min %d max %d", si.imin, si.imax)
+	}
+	if su.umin != 1 || su.umax != uint64(uint32(0xfffffffd)) {
+		t.Errorf("unsigned: min %d max %d", su.umin, su.umax)
+	}
 }

@@ -27,8 +27,8 @@ type Async struct {
 	done  chan struct{}
 	wg    sync.WaitGroup
 
-	// textOnly: every output is a TextOutput, so compact tags that only
-	// the text replay knows (tHexBytes) may be recorded.
+	// textOnly: every output replays the compact tags that only the
+	// text and Parquet replays know (tHexBytes), so they may be recorded.
 	textOnly bool
 
 	mu       sync.Mutex
@@ -89,8 +89,13 @@ const (
 	tContent
 	tEndRow
 	tHeader   // verbatim text outside rows (the text file's header line)
-	tHexBytes // repeated 2-digit hex bytes; recorded only when every output is text
+	tHexBytes // repeated 2-digit hex bytes; recorded only when every output replays it
 )
+
+// hexBytesReplayer is an Output whose replay knows tHexBytes.
+type hexBytesReplayer interface{ replaysHexBytes() }
+
+func (o *TextOutput) replaysHexBytes() {}
 
 // NewAsync returns an Async writing text to w and starts its goroutines.
 // Close must be called to stop them.
@@ -113,7 +118,7 @@ func NewAsyncOutputs(outs ...Output) *Async {
 	a.b = a.cur.b
 	a.textOnly = true
 	for _, o := range outs {
-		if _, ok := o.(*TextOutput); !ok {
+		if _, ok := o.(hexBytesReplayer); !ok {
 			a.textOnly = false
 		}
 	}

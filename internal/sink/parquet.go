@@ -3,6 +3,7 @@ package sink
 import (
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"sync"
@@ -26,16 +27,11 @@ const ParquetRowGroup = 128 << 10
 // holds the flowsift version, the command line and the column
 // declarations.
 type Parquet struct {
-	shapes []column.Shape
-	leaf   []int // index of each column's first leaf column
-	nparts []int // parts of each column
+	cols   []colInfo
+	leaves []leafInfo
 	w      *pqwrite.Writer
-	cols   []*pqwrite.Column
-	info   []leafInfo
 	cw     *countWriter
 	st     replayState
-
-	scratch []byte
 
 	mu  sync.Mutex
 	err error
@@ -53,12 +49,14 @@ func NewParquet(w io.Writer, cols []column.Column, meta ParquetMeta) (*Parquet, 
 	if err != nil {
 		return nil, err
 	}
-	p := &Parquet{shapes: shapes, cw: &countWriter{w: w}, st: replayState{col: -1}}
+	p := &Parquet{cw: &countWriter{w: w}, st: replayState{col: -1}}
 	var fields []*pqwrite.Node
 	leaves := 0
 	for i, s := range shapes {
-		p.leaf = append(p.leaf, leaves)
-		p.nparts = append(p.nparts, len(s.Parts))
+		if len(s.Parts) > 64 {
+			return nil, fmt.Errorf("column %s: more than 64 parts", cols[i].Name)
+		}
+		p.cols = append(p.cols, colInfo{first: int32(leaves), nparts: int32(len(s.Parts)), all: 1<<uint(len(s.Parts)) - 1})
 		leaves += len(s.Parts)
 		fields = append(fields, parquetNode(cols[i].Name, s))
 	}
@@ -81,10 +79,11 @@ func NewParquet(w io.Writer, cols []column.Column, meta ParquetMeta) (*Parquet, 
 		return nil, err
 	}
 	p.w.RowGroupRows = ParquetRowGroup
-	p.cols = p.w.Columns()
 	for _, s := range shapes {
 		for _, part := range s.Parts {
-			lf := leafInfo{kind: part.Kind}
+			lf := leafInfo{kind: part.Kind, col: p.w.Columns()[len(p.leaves)]}
+			lf.missing = lf.col.MaxDef() - 1
+			lf.bytes = lf.col.Physical() == pqwrite.ByteArray
 			switch part.Kind {
 			case column.KindUint, column.KindHex, column.KindInt:
 				lf.op = opInt32
@@ -94,7 +93,7 @@ func NewParquet(w io.Writer, cols []column.Column, meta ParquetMeta) (*Parquet, 
 			case column.KindFloat32, column.KindFloat64:
 				lf.op = opDouble
 			}
-			p.info = append(p.info, lf)
+			p.leaves = append(p.leaves, lf)
 		}
 	}
 	return p, nil
@@ -145,19 +144,26 @@ func parquetLeaf(name string, p column.Part) *pqwrite.Node {
 
 // Replay implements Output. The tape goes straight into the column
 // writers, value by value (the typed-value conversions of RowBuilder,
-// without building Rows: Parquet output is as fast as text that way).
-// Definition levels: a plain column's value is at 1; a compound adds its
-// group (2); a list adds its repeated level and optional element (2, or 3
-// for compounds); a missing value is one less, an empty cell or list 0.
+// without building Rows). Definition levels: a plain column's value is at
+// 1; a compound adds its group (2); a list adds its repeated level and
+// optional element (2, or 3 for compounds); a missing value is one less,
+// an empty cell or list 0.
 func (p *Parquet) Replay(b []byte) {
 	le := binary.LittleEndian
-	st := &p.st
+	// The position in the row lives in a local copy here (the compiler
+	// need not reload it through p after every call), in p.st between
+	// tapes.
+	st := p.st
 	for i := 0; i < len(b); {
 		tag := b[i]
 		i++
 		switch tag {
 		case tCol:
-			p.endCell()
+			// The cell before is complete unless it was empty or lacks parts
+			// (checked here: a call per cell costs more than the check).
+			if uint(st.col) < uint(len(p.cols)) && (st.reps == 0 || st.set != p.cols[st.col].all) {
+				p.endCell(&st)
+			}
 			st.col++
 			st.reps, st.part, st.set = 0, 0, 0
 			continue
@@ -165,55 +171,94 @@ func (p *Parquet) Replay(b []byte) {
 			st.part++
 			continue
 		case tRep:
-			p.endRep()
+			if st.reps > 0 && uint(st.col) < uint(len(p.cols)) && st.set != p.cols[st.col].all {
+				p.endRep(&st)
+			}
 			st.reps++
 			st.part, st.set = 0, 0
 			continue
 		case tEndRow:
-			p.endCell()
-			for st.col++; st.col < len(p.shapes); st.col++ {
+			p.endCell(&st)
+			for st.col++; st.col < len(p.cols); st.col++ {
 				st.reps = 0
-				p.endCell()
+				p.endCell(&st)
 			}
 			p.w.EndRow()
 			st.col = -1
 			continue
+		case tHeader:
+			i += 4 + int(le.Uint32(b[i:]))
+			continue
+		case tHexBytes:
+			n := int(le.Uint32(b[i:]))
+			p.hexBytes(&st, b[i+4:i+4+n])
+			i += 4 + n
+			continue
 		}
-		// A value: its leaf column.
-		col, lf := p.valueLeaf()
+		// A value: its leaf column (none when the declaration has no room
+		// for it: a plugin bug).
+		var lf *leafInfo
+		if uint(st.col) < uint(len(p.cols)) {
+			c := &p.cols[st.col]
+			if uint(st.part) < uint(c.nparts) {
+				if st.reps == 0 {
+					st.reps, st.set = 1, 0
+				}
+				st.set |= 1 << uint(st.part)
+				lf = &p.leaves[int(c.first)+st.part]
+			}
+		}
+		rl := 0
+		if st.reps > 1 {
+			rl = 1
+		}
 		switch tag {
-		case tDir:
-			p.str(col, b[i:i+1])
-			i++
-		case tU, tI, tH, tF64, tFixed9:
-			p.num(col, lf, le.Uint64(b[i+btoi(tag == tH):]))
-			i += 8 + btoi(tag == tH)
+		case tU, tI, tF64, tFixed9, tH:
+			var u uint64
+			if tag == tH {
+				u = le.Uint64(b[i+1:])
+				i += 9
+			} else {
+				u = le.Uint64(b[i:])
+				i += 8
+			}
+			// Most values are integers of up to 32 bits: written here, the
+			// others by num.
+			if lf != nil && lf.op == opInt32 {
+				lf.col.Int32(rl, int32(u))
+			} else {
+				p.num(lf, rl, u)
+			}
 		case tF32:
-			p.num(col, lf, math.Float64bits(float64(math.Float32frombits(le.Uint32(b[i:])))))
+			p.num(lf, rl, math.Float64bits(float64(math.Float32frombits(le.Uint32(b[i:])))))
 			i += 4
 		case tTime:
-			v := TypedValue{U: le.Uint64(b[i:]), N: le.Uint32(b[i+8:])}
+			p.time(lf, rl, TypedValue{U: le.Uint64(b[i:]), N: le.Uint32(b[i+8:])})
 			i += 12
-			p.time(col, lf, v)
-		case tStr, tStrClass, tRaw, tContent, tHeader:
+		case tDir:
+			if v := p.beginStr(lf, rl); v != nil {
+				lf.col.EndBytes(append(v, b[i]))
+			}
+			i++
+		case tStr, tStrClass, tRaw, tContent:
 			n := int(le.Uint32(b[i:]))
 			s := b[i+4 : i+4+n]
 			i += 4 + n
-			switch tag {
-			case tHeader:
-				continue
-			case tContent:
-				p.scratch = AppendContent(p.scratch[:0], s)
-				p.str(col, p.scratch)
-			case tRaw:
-				p.str(col, s)
-			default:
-				p.scratch = AppendValidUTF8(p.scratch[:0], s)
-				p.str(col, p.scratch)
+			if v := p.beginStr(lf, rl); v != nil {
+				switch tag {
+				case tContent:
+					v = AppendContent(v, s)
+				case tRaw:
+					v = append(v, s...)
+				default:
+					v = AppendValidUTF8(v, s)
+				}
+				lf.col.EndBytes(v)
 			}
 		case tMAC:
-			p.scratch = AppendMAC(p.scratch[:0], [6]byte(b[i:i+6]))
-			p.str(col, p.scratch)
+			if v := p.beginStr(lf, rl); v != nil {
+				lf.col.EndBytes(AppendMAC(v, [6]byte(b[i:i+6])))
+			}
 			i += 6
 		case tIP4, tIP6, tIPNone:
 			var a [16]byte
@@ -228,17 +273,56 @@ func (p *Parquet) Replay(b []byte) {
 				ver = 6
 				i += 16
 			}
-			p.scratch = AppendIP(p.scratch[:0], ver, &a)
-			p.str(col, p.scratch)
+			if v := p.beginStr(lf, rl); v != nil {
+				lf.col.EndBytes(AppendIP(v, ver, &a))
+			}
 		}
 	}
+	p.st = st
 }
 
-func btoi(b bool) int {
-	if b {
-		return 1
+// replaysHexBytes: Replay knows tHexBytes.
+func (p *Parquet) replaysHexBytes() {}
+
+// hexBytes writes the bytes of a tHexBytes value: what the tape holds
+// otherwise as a tH value per byte, each after the first in a repetition
+// of its own. A list of one-part integers (TCP and IP options) takes
+// them in one call.
+func (p *Parquet) hexBytes(st *replayState, s []byte) {
+	if len(s) == 0 {
+		return
 	}
-	return 0
+	if uint(st.col) < uint(len(p.cols)) && st.part == 0 {
+		c := &p.cols[st.col]
+		lf := &p.leaves[c.first]
+		if c.nparts == 1 && lf.op == opInt32 && lf.col.MaxRep() > 0 && (st.reps == 0 || st.set == 0) {
+			rl := 0
+			if st.reps > 1 {
+				rl = 1
+			}
+			lf.col.Uint8s(rl, s)
+			st.reps += len(s) - 1
+			if st.reps < len(s) {
+				st.reps = len(s)
+			}
+			st.set = 1
+			return
+		}
+	}
+	// Anything else, value by value as the tape would have it.
+	var tape []byte
+	for k, x := range s {
+		if k > 0 {
+			tape = append(tape, tRep)
+		}
+		tape = append(tape, tH, 2)
+		tape = binary.LittleEndian.AppendUint64(tape, uint64(x))
+	}
+	saved := p.st
+	p.st = *st
+	p.Replay(tape)
+	*st = p.st
+	p.st = saved
 }
 
 // replayState is where Replay is in the row: column, repetitions
@@ -248,10 +332,20 @@ type replayState struct {
 	set             uint64
 }
 
+// colInfo is what Replay needs of a column: its first leaf, its parts
+// and the mask of a repetition with every part written.
+type colInfo struct {
+	first, nparts int32
+	all           uint64
+}
+
 // leafInfo is what a value needs to know of its leaf column.
 type leafInfo struct {
-	kind column.Kind
-	op   uint8 // how a number is written: opInt32, opInt64, opDouble, 0 (null)
+	col     *pqwrite.Column
+	missing int // definition level of a missing value
+	kind    column.Kind
+	op      uint8 // how a number is written: opInt32, opInt64, opDouble, 0 (null)
+	bytes   bool  // a BYTE_ARRAY column: strings, MACs, addresses
 }
 
 const (
@@ -260,106 +354,88 @@ const (
 	opDouble
 )
 
-// valueLeaf returns the column writer of the value about to be written
-// (nil when the declaration has no room for it: a plugin bug), starting
-// the cell's first repetition if needed.
-func (p *Parquet) valueLeaf() (*pqwrite.Column, *leafInfo) {
-	st := &p.st
-	if uint(st.col) >= uint(len(p.nparts)) || st.part >= p.nparts[st.col] {
-		return nil, nil
-	}
-	if st.reps == 0 {
-		st.reps, st.set = 1, 0
-	}
-	st.set |= 1 << uint(st.part)
-	k := p.leaf[st.col] + st.part
-	return p.cols[k], &p.info[k]
-}
-
-// rl is the repetition level of the current repetition.
-func (p *Parquet) rl() int {
-	if p.st.reps > 1 {
-		return 1
-	}
-	return 0
-}
-
-func (p *Parquet) num(col *pqwrite.Column, lf *leafInfo, u uint64) {
-	if col == nil {
+func (p *Parquet) num(lf *leafInfo, rl int, u uint64) {
+	if lf == nil {
 		return
 	}
 	switch lf.op {
 	case opInt32:
-		col.Int32(p.rl(), int32(u))
-	case opInt64:
-		col.Int64(p.rl(), int64(u))
-	case opDouble:
-		col.Double(p.rl(), math.Float64frombits(u))
+		lf.col.Int32(rl, int32(u))
+	case opInt64, opDouble: // a double's bits are the float64's
+		lf.col.Int64(rl, int64(u))
 	default: // a value the declaration does not type this way
-		col.Null(p.rl(), col.MaxDef()-1)
+		lf.col.Null(rl, lf.missing)
 	}
 }
 
-func (p *Parquet) time(col *pqwrite.Column, lf *leafInfo, v TypedValue) {
-	if col == nil {
+func (p *Parquet) time(lf *leafInfo, rl int, v TypedValue) {
+	if lf == nil {
 		return
 	}
 	switch lf.kind {
 	case column.KindDuration:
-		col.Double(p.rl(), v.Seconds())
+		lf.col.Double(rl, v.Seconds())
 		return
 	case column.KindTime:
 		if ns, ok := v.TimeNanos(); ok {
-			col.Int64(p.rl(), ns)
+			lf.col.Int64(rl, ns)
 			return
 		}
 	}
 	// beyond the years 1677..2262: no timestamp for it
-	col.Null(p.rl(), col.MaxDef()-1)
+	lf.col.Null(rl, lf.missing)
 }
 
-func (p *Parquet) str(col *pqwrite.Column, s []byte) {
-	if col == nil {
-		return
+// beginStr starts a string value in a BYTE_ARRAY column and returns the
+// buffer to append it to (then lf.col.EndBytes); nil when there is no
+// leaf or the leaf takes no strings (a null is written).
+func (p *Parquet) beginStr(lf *leafInfo, rl int) []byte {
+	if lf == nil {
+		return nil
 	}
-	if col.Physical() != pqwrite.ByteArray {
-		col.Null(p.rl(), col.MaxDef()-1)
-		return
+	if !lf.bytes {
+		lf.col.Null(rl, lf.missing)
+		return nil
 	}
-	col.Bytes(p.rl(), s)
+	return lf.col.BeginBytes(rl)
 }
 
 // endRep writes nulls for the parts the current repetition lacks.
-func (p *Parquet) endRep() {
-	st := &p.st
-	if st.reps == 0 || st.col < 0 || st.col >= len(p.shapes) {
+func (p *Parquet) endRep(st *replayState) {
+	if st.reps == 0 || uint(st.col) >= uint(len(p.cols)) {
 		return
 	}
-	np := len(p.shapes[st.col].Parts)
-	if st.set == 1<<uint(np)-1 {
+	c := &p.cols[st.col]
+	if st.set == c.all {
 		return
 	}
-	for part := 0; part < np; part++ {
+	rl := 0
+	if st.reps > 1 {
+		rl = 1
+	}
+	for part := 0; part < int(c.nparts); part++ {
 		if st.set&(1<<uint(part)) == 0 {
-			col := p.cols[p.leaf[st.col]+part]
-			col.Null(p.rl(), col.MaxDef()-1)
+			lf := &p.leaves[int(c.first)+part]
+			lf.col.Null(rl, lf.missing)
 		}
 	}
 }
 
 // endCell completes the current cell: an empty one is null (or an empty
 // list) in each of its leaves.
-func (p *Parquet) endCell() {
-	st := &p.st
-	if st.col < 0 || st.col >= len(p.shapes) {
+func (p *Parquet) endCell(st *replayState) {
+	if uint(st.col) >= uint(len(p.cols)) {
 		return
 	}
+	c := &p.cols[st.col]
 	if st.reps > 0 {
-		p.endRep()
+		if st.set != c.all {
+			p.endRep(st)
+		}
 		return
 	}
-	for part := range p.shapes[st.col].Parts {
-		p.cols[p.leaf[st.col]+part].Null(0, 0)
+	for part := 0; part < int(c.nparts); part++ {
+		p.leaves[int(c.first)+part].col.Null(0, 0)
 	}
 }
 

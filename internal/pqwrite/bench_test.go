@@ -1,0 +1,67 @@
+package pqwrite
+
+import (
+	"io"
+	"testing"
+)
+
+// BenchmarkPacketRows writes rows shaped like packet-mode rows: 40
+// small integers, 10 64-bit integers and doubles, 10 strings in runs,
+// columns that are mostly null, and a list of about 19 elements.
+// b.N rows; reported per row.
+func BenchmarkPacketRows(b *testing.B) {
+	var fields []*Node
+	for i := 0; i < 40; i++ {
+		fields = append(fields, &Node{Name: "u" + itoa(i), Optional: true, Physical: Int32, Logical: Unsigned, Bits: 16})
+	}
+	for i := 0; i < 10; i++ {
+		fields = append(fields, &Node{Name: "t" + itoa(i), Optional: true, Physical: Int64, Logical: Timestamp})
+	}
+	for i := 0; i < 10; i++ {
+		fields = append(fields, &Node{Name: "s" + itoa(i), Optional: true, Physical: ByteArray, Logical: String})
+	}
+	for i := 0; i < 10; i++ {
+		fields = append(fields, &Node{Name: "n" + itoa(i), Optional: true, Physical: Int32, Logical: Unsigned, Bits: 8})
+	}
+	fields = append(fields, &Node{Name: "opts", List: true, Children: []*Node{{Name: "element", Optional: true, Physical: Int32, Logical: Unsigned, Bits: 8}}})
+	w, err := New(io.Discard, fields, "bench", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cols := w.Columns()
+	strs := [][]byte{[]byte("10.9.0.1"), []byte("10.9.0.2"), []byte("02:00:00:09:00:01"), []byte("eth:ipv4:tcp")}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for r := 0; r < b.N; r++ {
+		k := 0
+		for i := 0; i < 40; i++ {
+			cols[k].Int32(0, int32(r*i&0xffff))
+			k++
+		}
+		for i := 0; i < 10; i++ {
+			cols[k].Int64(0, int64(1700000000_000000000+r*1000+i))
+			k++
+		}
+		for i := 0; i < 10; i++ {
+			cols[k].Bytes(0, strs[(r/8+i)%len(strs)])
+			k++
+		}
+		for i := 0; i < 10; i++ {
+			if r%10 == 0 {
+				cols[k].Int32(0, int32(r&0xff))
+			} else {
+				cols[k].Null(0, 0)
+			}
+			k++
+		}
+		for e := 0; e < 19; e++ {
+			cols[k].Int32(min(e, 1), int32(e*7&0xff))
+		}
+		w.EndRow()
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func itoa(i int) string { return string(rune('a'+i/26)) + string(rune('a'+i%26)) }
