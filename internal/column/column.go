@@ -75,6 +75,12 @@ func WriteHexBytes(w Writer, b []byte) {
 		hw.HexBytes(b)
 		return
 	}
+	WriteHexBytesEach(w, b)
+}
+
+// WriteHexBytesEach writes b as repeated 2-digit hex values one byte at a
+// time: the form every fast path must match.
+func WriteHexBytesEach(w Writer, b []byte) {
 	for i, c := range b {
 		if i > 0 {
 			w.Rep()

@@ -124,12 +124,7 @@ func TestHexBytesSameAsRepeatedH(t *testing.T) {
 		if fast {
 			column.WriteHexBytes(w, b)
 		} else {
-			for i, c := range b {
-				if i > 0 {
-					w.Rep()
-				}
-				w.H(uint64(c), 2)
-			}
+			column.WriteHexBytesEach(w, b)
 		}
 		w.Col()
 		w.U(7)
@@ -199,24 +194,14 @@ func TestParquetHexBytesSameAsRepeatedH(t *testing.T) {
 			if fast {
 				column.WriteHexBytes(a, b)
 			} else {
-				for i, c := range b {
-					if i > 0 {
-						a.Rep()
-					}
-					a.H(uint64(c), 2)
-				}
+				column.WriteHexBytesEach(a, b)
 			}
 			if r%5 == 0 && len(b) > 0 { // a second run of bytes in the same list
 				a.Rep()
 				if fast {
 					column.WriteHexBytes(a, b)
 				} else {
-					for i, c := range b {
-						if i > 0 {
-							a.Rep()
-						}
-						a.H(uint64(c), 2)
-					}
+					column.WriteHexBytesEach(a, b)
 				}
 			}
 			a.Col()
