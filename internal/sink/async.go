@@ -6,6 +6,8 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+
+	"flowsift/internal/column"
 )
 
 // Async is a column.Writer that moves formatting and file writing off the
@@ -302,16 +304,25 @@ func (a *Async) Raw(s []byte)            { a.bytesB(tRaw, s) }
 func (a *Async) RawString(s string)      { a.bytes(tRaw, s) }
 func (a *Async) Content(s []byte)        { a.bytesB(tContent, s) }
 
+// tapeIP decodes the payload at b of a tIP4, tIP6 or tIPNone entry: the
+// IP version (0: no address), the address and the payload's size.
+func tapeIP(tag byte, b []byte) (ver uint8, a [16]byte, n int) {
+	switch tag {
+	case tIP4:
+		copy(a[:4], b[:4])
+		return 4, a, 4
+	case tIP6:
+		copy(a[:], b[:16])
+		return 6, a, 16
+	}
+	return 0, a, 0
+}
+
 // HexBytes implements column.HexBytesWriter: one tag for the whole list
 // instead of a Rep and an H per byte.
 func (a *Async) HexBytes(b []byte) {
 	if !a.textOnly {
-		for i, c := range b {
-			if i > 0 {
-				a.op(tRep)
-			}
-			a.H(uint64(c), 2)
-		}
+		column.WriteHexBytesEach(a, b)
 		return
 	}
 	a.bytesB(tHexBytes, b)
@@ -405,16 +416,10 @@ func replay(b []byte, t *Text) {
 		case tMAC:
 			t.MAC([6]byte(b[i : i+6]))
 			i += 6
-		case tIP4:
-			var a [16]byte
-			copy(a[:4], b[i:i+4])
-			t.IP(4, &a)
-			i += 4
-		case tIP6:
-			t.IP(6, (*[16]byte)(b[i:i+16]))
-			i += 16
-		case tIPNone:
-			t.IP(0, nil)
+		case tIP4, tIP6, tIPNone:
+			ver, a, n := tapeIP(tag, b[i:])
+			t.IP(ver, &a)
+			i += n
 		case tEndRow:
 			t.EndRow()
 		}

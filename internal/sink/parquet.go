@@ -261,18 +261,8 @@ func (p *Parquet) Replay(b []byte) {
 			}
 			i += 6
 		case tIP4, tIP6, tIPNone:
-			var a [16]byte
-			ver := uint8(0)
-			switch tag {
-			case tIP4:
-				copy(a[:4], b[i:i+4])
-				ver = 4
-				i += 4
-			case tIP6:
-				copy(a[:], b[i:i+16])
-				ver = 6
-				i += 16
-			}
+			ver, a, n := tapeIP(tag, b[i:])
+			i += n
 			if v := p.beginStr(lf, rl); v != nil {
 				lf.col.EndBytes(AppendIP(v, ver, &a))
 			}

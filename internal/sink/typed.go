@@ -155,18 +155,8 @@ func (rb *RowBuilder) Replay(b []byte, emit func(*Row)) {
 			v.Off, v.Len = uint32(off), uint32(len(rb.row.Bytes)-off)
 			i += 6
 		case tIP4, tIP6, tIPNone:
-			var a [16]byte
-			ver := uint8(0)
-			switch tag {
-			case tIP4:
-				copy(a[:4], b[i:i+4])
-				ver = 4
-				i += 4
-			case tIP6:
-				copy(a[:], b[i:i+16])
-				ver = 6
-				i += 16
-			}
+			ver, a, n := tapeIP(tag, b[i:])
+			i += n
 			v := rb.slot()
 			off := len(rb.row.Bytes)
 			rb.row.Bytes = AppendIP(rb.row.Bytes, ver, &a)
