@@ -300,26 +300,28 @@ func (r *runner) flowColumns() []column.Column { return flowColumns(r.plugins) }
 
 // writeFlow is the table's output callback: one row of the flow file.
 func (r *runner) writeFlow(f *flow.Flow, dir byte) {
-	if w := r.flowOut; w != nil {
-		w.Col()
-		w.Dir(dir)
-		w.Col()
-		w.U(f.FlowInd)
-		for _, pl := range r.plugins {
-			pl.FlowOutput(f, w)
-		}
-		w.EndRow()
+	if r.flowOut != nil {
+		r.flowRow(r.flowOut, f, dir)
 	}
-	if w := r.flowRec; w != nil {
-		w.Col()
-		w.Dir(dir)
-		w.Col()
-		w.U(f.FlowInd)
-		for _, pl := range r.plugins {
-			pl.FlowOutput(f, w)
-		}
-		w.EndRow()
+	if r.flowRec != nil {
+		r.flowRow(r.flowRec, f, dir)
 	}
+}
+
+// flowRow writes one flow row to w: the file's writer or explain's
+// in-memory recorder.
+func (r *runner) flowRow(w interface {
+	column.Writer
+	EndRow()
+}, f *flow.Flow, dir byte) {
+	w.Col()
+	w.Dir(dir)
+	w.Col()
+	w.U(f.FlowInd)
+	for _, pl := range r.plugins {
+		pl.FlowOutput(f, w)
+	}
+	w.EndRow()
 }
 
 // process reads every input; the status says whether all input was read.
