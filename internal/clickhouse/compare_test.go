@@ -238,7 +238,7 @@ func textCell(s column.Shape, field string) (string, error) {
 		if field == `\N` {
 			vals, reps = []lit{{null: true}}, 0
 		} else {
-			vals = []lit{{s: unescape(field)}}
+			vals = []lit{{s: clickhouse.UnescapeTSV(field)}}
 		}
 	}
 	row := sink.Row{Cells: []sink.Cell{{Start: 0, Reps: int32(reps)}}}
@@ -344,7 +344,7 @@ func parseValue(s string) (lit, string, error) {
 			case '\\':
 				i++
 				if i < len(s) {
-					b.WriteString(unescape(`\` + s[i:i+1]))
+					b.WriteString(clickhouse.UnescapeTSV(`\` + s[i:i+1]))
 				}
 			default:
 				b.WriteByte(s[i])
@@ -361,36 +361,4 @@ func parseValue(s string) (lit, string, error) {
 		return lit{null: true}, s[i:], nil
 	}
 	return lit{s: tok}, s[i:], nil
-}
-
-// unescape undoes ClickHouse's backslash escapes.
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '\\' || i+1 == len(s) {
-			b.WriteByte(s[i])
-			continue
-		}
-		i++
-		switch s[i] {
-		case 't':
-			b.WriteByte('\t')
-		case 'n':
-			b.WriteByte('\n')
-		case 'r':
-			b.WriteByte('\r')
-		case '0':
-			b.WriteByte(0)
-		case 'b':
-			b.WriteByte('\b')
-		case 'f':
-			b.WriteByte('\f')
-		default:
-			b.WriteByte(s[i])
-		}
-	}
-	return b.String()
 }
