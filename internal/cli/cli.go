@@ -297,16 +297,7 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 		a := args[i]
 		if strings.HasPrefix(a, "--") {
 			name, val, hasVal := strings.Cut(a[2:], "=")
-			need := func() (string, bool) {
-				if hasVal {
-					return val, true
-				}
-				if i+1 < len(args) {
-					i++
-					return args[i], true
-				}
-				return "", false
-			}
+			need := func() (string, bool) { return optValue(args, &i, val, hasVal) }
 			switch name {
 			case "help":
 				io.WriteString(stdout, usage)
@@ -628,4 +619,17 @@ func parseOutputOption(o *engine.Options, name, val string, hasVal bool, need fu
 		o.Formats = append(o.Formats, f)
 	}
 	return ""
+}
+
+// optValue is the value of a long option: after '=' in the same argument,
+// or else the next argument (i then moves past it); false when neither is.
+func optValue(args []string, i *int, val string, hasVal bool) (string, bool) {
+	if hasVal {
+		return val, true
+	}
+	if *i+1 < len(args) {
+		*i++
+		return args[*i], true
+	}
+	return "", false
 }

@@ -76,16 +76,7 @@ func clickhouseSchema(args []string, stdout, stderr io.Writer) int {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		name, val, hasVal := strings.Cut(a, "=")
-		need := func() (string, bool) {
-			if hasVal {
-				return val, true
-			}
-			if i+1 < len(args) {
-				i++
-				return args[i], true
-			}
-			return "", false
-		}
+		need := func() (string, bool) { return optValue(args, &i, val, hasVal) }
 		switch name {
 		case "-h", "--help":
 			io.WriteString(stdout, schemaUsage)
