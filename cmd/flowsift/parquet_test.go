@@ -53,26 +53,7 @@ func parquetRows(t *testing.T, path string) int64 {
 // readable Parquet files holding every row of the text files.
 func TestParquetInterrupted(t *testing.T) {
 	dir := t.TempDir()
-	cmd := command(t, "-r", "-", "-w", dir+"/", "-s", "--format", "text,parquet", "--no-progress")
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	counter := &countWriter{w: in, at: 4 << 20, reached: make(chan struct{})}
-	fed := make(chan error, 1)
-	go func() { fed <- synFlood(counter, -1) }()
-	<-counter.reached
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	code := exitCode(t, cmd.Wait())
-	in.Close()
-	<-fed
+	code, _, stderr := signalWhileFed(t, syscall.SIGINT, "-r", "-", "-w", dir+"/", "-s", "--format", "text,parquet", "--no-progress")
 	if code != 130 {
 		t.Fatalf("exit %d, want 130; stderr %s", code, stderr.String())
 	}

@@ -87,6 +87,35 @@ func rows(t *testing.T, path string) []string {
 	return lines[1:]
 }
 
+// signalWhileFed runs flowsift with args on an endless SYN flood fed
+// through stdin and sends it sig once 4 MB went into the pipe (64 KB
+// buffer: flowsift has then read and processed packets). It returns the
+// exit status and what flowsift printed.
+func signalWhileFed(t *testing.T, sig syscall.Signal, args ...string) (code int, stdout, stderr *bytes.Buffer) {
+	t.Helper()
+	cmd := command(t, args...)
+	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	counter := &countWriter{w: in, at: 4 << 20, reached: make(chan struct{})}
+	fed := make(chan error, 1)
+	go func() { fed <- synFlood(counter, -1) }()
+	<-counter.reached
+	if err := cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	code = exitCode(t, cmd.Wait())
+	in.Close()
+	<-fed // the feeder stops on the broken pipe
+	return code, stdout, stderr
+}
+
 // TestSignalStopsReading: SIGINT and SIGTERM while flowsift reads an
 // endless capture from stdin stop the reading; every flow read so far is
 // written (one row per SYN packet processed), the end report is printed,
@@ -98,28 +127,7 @@ func TestSignalStopsReading(t *testing.T) {
 	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
 		t.Run(c.sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
-			cmd := command(t, "-r", "-", "-w", dir+"/", "-s", "--no-progress")
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			in, err := cmd.StdinPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			// Feed without end; once 4 MB went into the pipe (64 KB
-			// buffer), flowsift has read and processed packets.
-			counter := &countWriter{w: in, at: 4 << 20, reached: make(chan struct{})}
-			fed := make(chan error, 1)
-			go func() { fed <- synFlood(counter, -1) }()
-			<-counter.reached
-			if err := cmd.Process.Signal(c.sig); err != nil {
-				t.Fatal(err)
-			}
-			code := exitCode(t, cmd.Wait())
-			in.Close()
-			<-fed // the feeder stops on the broken pipe
+			code, stdout, stderr := signalWhileFed(t, c.sig, "-r", "-", "-w", dir+"/", "-s", "--no-progress")
 			if code != c.code {
 				t.Fatalf("exit status %d, want %d; stderr:\n%s", code, c.code, stderr.String())
 			}
