@@ -22,9 +22,6 @@ import (
 
 	"flowsift/internal/cli"
 	"flowsift/internal/column"
-	"flowsift/internal/corpus"
-	"flowsift/internal/engine"
-	"flowsift/internal/plugins"
 	"flowsift/internal/sink"
 )
 
@@ -35,18 +32,7 @@ var duckFlowCols = []string{"flowInd", "flowStat", "timeFirst", "duration", "hdr
 var duckPacketCols = []string{"pktNo", "flowStat", "time", "pktIAT", "hdrDesc", "srcIP", "seqDiff", "tcpFlags", "tcpOpts", "l7Content"}
 
 func TestDuckDBReadsTypedFiles(t *testing.T) {
-	shared := corpus.SharedDir()
-	if shared == "" {
-		t.Skip("../shared not found")
-	}
-	caps, err := corpus.List(shared)
-	if err != nil {
-		t.Fatal(err)
-	}
-	flowCols, pktCols, err := engine.Columns(&engine.Options{}, plugins.Registry())
-	if err != nil {
-		t.Fatal(err)
-	}
+	caps, flowCols, pktCols := corpusWithColumns(t)
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		t.Fatal(err)

@@ -26,10 +26,10 @@ import (
 	"flowsift/internal/sink"
 )
 
-// TestFormatsRoundTrip runs every corpus capture with -s and all four
-// formats and converts the JSON Lines, CSV and Parquet flow and packet
-// files back to text cells, which must equal the text files' cells.
-func TestFormatsRoundTrip(t *testing.T) {
+// corpusWithColumns lists the corpus captures (the test skips without
+// ../shared) and the default flow and packet columns.
+func corpusWithColumns(t *testing.T) ([]corpus.Capture, []column.Column, []column.Column) {
+	t.Helper()
 	shared := corpus.SharedDir()
 	if shared == "" {
 		t.Skip("../shared not found")
@@ -42,6 +42,14 @@ func TestFormatsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return caps, flowCols, pktCols
+}
+
+// TestFormatsRoundTrip runs every corpus capture with -s and all four
+// formats and converts the JSON Lines, CSV and Parquet flow and packet
+// files back to text cells, which must equal the text files' cells.
+func TestFormatsRoundTrip(t *testing.T) {
+	caps, flowCols, pktCols := corpusWithColumns(t)
 	out := t.TempDir()
 	cells := map[string]int{}
 	nfiles := 0
