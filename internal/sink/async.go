@@ -29,9 +29,9 @@ type Async struct {
 	done  chan struct{}
 	wg    sync.WaitGroup
 
-	// textOnly: every output replays the compact tags that only the
-	// text and Parquet replays know (tHexBytes), so they may be recorded.
-	textOnly bool
+	// hexBytesTag: every output replays tHexBytes (text, CSV, Parquet),
+	// so a byte list may be recorded as one entry.
+	hexBytesTag bool
 
 	mu       sync.Mutex
 	err      error
@@ -118,10 +118,10 @@ func NewAsyncOutputs(outs ...Output) *Async {
 	}
 	a.cur = <-a.free
 	a.b = a.cur.b
-	a.textOnly = true
+	a.hexBytesTag = true
 	for _, o := range outs {
 		if _, ok := o.(hexBytesReplayer); !ok {
-			a.textOnly = false
+			a.hexBytesTag = false
 		}
 	}
 	for i, o := range outs {
@@ -321,7 +321,7 @@ func tapeIP(tag byte, b []byte) (ver uint8, a [16]byte, n int) {
 // HexBytes implements column.HexBytesWriter: one tag for the whole list
 // instead of a Rep and an H per byte.
 func (a *Async) HexBytes(b []byte) {
-	if !a.textOnly {
+	if !a.hexBytesTag {
 		column.WriteHexBytesEach(a, b)
 		return
 	}

@@ -153,8 +153,8 @@ func TestHexBytesSameAsRepeatedH(t *testing.T) {
 				outs = append(outs, j)
 			}
 			a := NewAsyncOutputs(outs...)
-			if a.textOnly == withJSON {
-				t.Fatalf("textOnly = %v with JSON output %v", a.textOnly, withJSON)
+			if a.hexBytesTag == withJSON {
+				t.Fatalf("hexBytesTag = %v with JSON output %v", a.hexBytesTag, withJSON)
 			}
 			row(a, b, true)
 			a.EndRow()
@@ -183,7 +183,7 @@ func TestParquetHexBytesSameAsRepeatedH(t *testing.T) {
 			t.Fatal(err)
 		}
 		a := NewAsyncOutputs(p)
-		if a.textOnly != true {
+		if a.hexBytesTag != true {
 			t.Fatal("a Parquet output does not take the compact tag")
 		}
 		for r := 0; r < 3000; r++ {
