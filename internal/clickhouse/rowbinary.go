@@ -249,17 +249,29 @@ func (d *decoder) json(b []byte, t *Type, depth int) ([]byte, error) {
 			return b, errShort
 		}
 		s, _ := d.take(int(n))
-		if utf8.Valid(s) {
-			return sink.AppendJSONString(b, s), nil
-		}
-		b = append(b, `{"base64":"`...)
-		b = base64.StdEncoding.AppendEncode(b, s)
-		return append(b, `"}`...), nil
+		return appendJSONBytes(b, s), nil
 	}
 	s, err := d.take(t.Bytes)
 	if err != nil {
 		return b, err
 	}
+	return appendJSONNumber(b, t, s), nil
+}
+
+// appendJSONBytes appends a String value as JSON: a string, or
+// {"base64": "..."} when it is not valid UTF-8.
+func appendJSONBytes(b, s []byte) []byte {
+	if utf8.Valid(s) {
+		return sink.AppendJSONString(b, s)
+	}
+	b = append(b, `{"base64":"`...)
+	b = base64.StdEncoding.AppendEncode(b, s)
+	return append(b, `"}`...)
+}
+
+// appendJSONNumber appends an integer or Float64 of type t, little-endian
+// in s (t.Bytes long), as JSON.
+func appendJSONNumber(b []byte, t *Type, s []byte) []byte {
 	var u uint64
 	for k := len(s) - 1; k >= 0; k-- {
 		u = u<<8 | uint64(s[k])
@@ -269,20 +281,20 @@ func (d *decoder) json(b []byte, t *Type, depth int) ([]byte, error) {
 		f := math.Float64frombits(u)
 		switch {
 		case math.IsNaN(f) && math.Signbit(f):
-			return append(b, `"-nan"`...), nil
+			return append(b, `"-nan"`...)
 		case math.IsNaN(f):
-			return append(b, `"nan"`...), nil
+			return append(b, `"nan"`...)
 		case math.IsInf(f, 1):
-			return append(b, `"inf"`...), nil
+			return append(b, `"inf"`...)
 		case math.IsInf(f, -1):
-			return append(b, `"-inf"`...), nil
+			return append(b, `"-inf"`...)
 		}
-		return strconv.AppendFloat(b, f, 'g', -1, 64), nil
+		return strconv.AppendFloat(b, f, 'g', -1, 64)
 	case t.Signed:
 		shift := 64 - 8*uint(t.Bytes)
-		return strconv.AppendInt(b, int64(u<<shift)>>shift, 10), nil
+		return strconv.AppendInt(b, int64(u<<shift)>>shift, 10)
 	}
-	return strconv.AppendUint(b, u, 10), nil
+	return strconv.AppendUint(b, u, 10)
 }
 
 // AppendRowFromJSON encodes one JSON object (a line of the failed-batch

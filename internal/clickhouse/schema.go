@@ -52,6 +52,9 @@ type Table struct {
 	Key []string
 	// defs are the column definitions of CREATE TABLE.
 	defs []string
+	// distributed is set by CheckTables for a Distributed table: its
+	// batches go as one block each (Output).
+	distributed bool
 }
 
 // TableName is the name of a kind's table with the --clickhouse-table
