@@ -291,14 +291,14 @@ func (c *Column) Int32(rep int, v int32) {
 	c.vals = binary.LittleEndian.AppendUint32(c.vals, uint32(v))
 }
 
-// PlainInt32 and PlainInt64 are Int32 and Int64 for a column that is not
-// repeated (MaxRep 0), without the level check.
-func (c *Column) PlainInt32(v int32) {
-	c.vals = binary.LittleEndian.AppendUint32(c.vals, uint32(v))
-}
-
-func (c *Column) PlainInt64(v int64) {
-	c.vals = binary.LittleEndian.AppendUint64(c.vals, uint64(v))
+// PlainInt appends a present INT32 (narrow) or INT64 value to a column
+// that is not repeated (MaxRep 0): Int32 or Int64 without the level check.
+func (c *Column) PlainInt(narrow bool, v uint64) {
+	if narrow {
+		c.vals = binary.LittleEndian.AppendUint32(c.vals, uint32(v))
+	} else {
+		c.vals = binary.LittleEndian.AppendUint64(c.vals, v)
+	}
 }
 
 // Int64 appends a present INT64 value (unsigned ones as their bits).

@@ -162,18 +162,7 @@ func (p *Parquet) Replay(b []byte) {
 		i++
 		switch tag {
 		case tCol:
-			// Most cells are complete and most columns plain: the
-			// methods' work, inline.
-			st := &p.st
-			if uint(st.col) < uint(len(p.cols)) && (st.reps == 0 || st.set != p.cols[st.col].all) {
-				p.endCell(st)
-			}
-			st.col++
-			st.reps, st.part, st.set = 0, 0, 0
-			st.plainNum = nil
-			if uint(st.col) < uint(len(p.cols)) {
-				st.plainNum = p.cols[st.col].plainNum
-			}
+			p.Col()
 		case tSub:
 			p.Sub()
 		case tRep:
@@ -195,15 +184,7 @@ func (p *Parquet) Replay(b []byte) {
 				u = le.Uint64(b[i:])
 				i += 8
 			}
-			if lf := p.st.plainNum; lf != nil {
-				p.st.plainNum = nil
-				p.st.reps, p.st.set = 1, 1
-				if lf.op == opInt32 {
-					lf.col.PlainInt32(int32(u))
-				} else {
-					lf.col.PlainInt64(int64(u))
-				}
-			} else {
+			if !p.plainNum(u) {
 				p.num(u)
 			}
 		case tF32:
@@ -255,8 +236,8 @@ func (p *Parquet) Col() {
 	st.col++
 	st.reps, st.part, st.set = 0, 0, 0
 	st.plainNum = nil
-	if uint(st.col) < uint(len(p.cols)) {
-		st.plainNum = p.cols[st.col].plainNum
+	if c := st.col; uint(c) < uint(len(p.cols)) {
+		st.plainNum = p.cols[c].plainNum
 	}
 }
 
@@ -337,18 +318,22 @@ func (p *Parquet) num(u uint64) {
 // U implements column.Writer. Most values are the one value of a plain
 // numeric column: they take the short way.
 func (p *Parquet) U(v uint64) {
-	st := &p.st
-	if lf := st.plainNum; lf != nil {
-		st.plainNum = nil
-		st.reps, st.set = 1, 1
-		if lf.op == opInt32 {
-			lf.col.PlainInt32(int32(v))
-		} else {
-			lf.col.PlainInt64(int64(v))
-		}
-		return
+	if !p.plainNum(v) {
+		p.num(v)
 	}
-	p.num(v)
+}
+
+// plainNum writes u and reports true when it is the value of a plain
+// numeric column (inlined where it counts: U and Replay).
+func (p *Parquet) plainNum(u uint64) bool {
+	lf := p.st.plainNum
+	if lf == nil {
+		return false
+	}
+	p.st.plainNum = nil
+	p.st.reps, p.st.set = 1, 1
+	lf.col.PlainInt(lf.op == opInt32, u)
+	return true
 }
 
 func (p *Parquet) I(v int64)         { p.U(uint64(v)) }
