@@ -172,8 +172,11 @@ func (d *Decoder) TakeWarnings() []byte {
 // Decode dissects p.Data. The caller sets Num, TsSec, TsNsec, CapLen,
 // WireLen, LinkType and Data; every other field is reset and filled.
 func (d *Decoder) Decode(p *Packet) {
-	*p = Packet{Num: p.Num, TsSec: p.TsSec, TsNsec: p.TsNsec, CapLen: p.CapLen,
-		WireLen: p.WireLen, LinkType: p.LinkType, Data: p.Data}
+	// Cleared in place, the record's fields kept: building the new value
+	// aside and copying it would write the struct twice.
+	num, sec, nsec, capLen, wireLen, linkType, data := p.Num, p.TsSec, p.TsNsec, p.CapLen, p.WireLen, p.LinkType, p.Data
+	*p = Packet{}
+	p.Num, p.TsSec, p.TsNsec, p.CapLen, p.WireLen, p.LinkType, p.Data = num, sec, nsec, capLen, wireLen, linkType, data
 	d.p = p
 	d.n = len(p.Data)
 	d.b = d.view(p.Data)

@@ -132,8 +132,8 @@ type runner struct {
 
 	prefix        string
 	files         []*outFile // the flow and packet files, every format
-	flowOut       *sink.Async
-	pktOut        *sink.Async
+	flowOut       sink.Rows
+	pktOut        sink.Rows
 	logFile       *os.File
 	flowRec       *sink.Recorder // explain: flow rows in memory
 	pktRec        *sink.Recorder // explain: one flow's packet rows in memory

@@ -47,7 +47,9 @@ func corpusWithColumns(t *testing.T) ([]corpus.Capture, []column.Column, []colum
 
 // TestFormatsRoundTrip runs every corpus capture with -s and all four
 // formats and converts the JSON Lines, CSV and Parquet flow and packet
-// files back to text cells, which must equal the text files' cells.
+// files back to text cells, which must equal the text files' cells. A
+// second run with Parquet alone checks the packet file written in place,
+// without the tape (sink.NewRows).
 func TestFormatsRoundTrip(t *testing.T) {
 	caps, flowCols, pktCols := corpusWithColumns(t)
 	out := t.TempDir()
@@ -78,12 +80,30 @@ func TestFormatsRoundTrip(t *testing.T) {
 				cells[format] += compareCells(t, c.Rel+" "+kind+"."+format, cols, want, got, approx)
 				nfiles++
 			}
+			if kind == "packets" {
+				cells["parquet alone"] += compareParquetAlone(t, c.Path, prefix, cols, want, &nearest)
+				nfiles++
+			}
 		}
 	}
 	t.Logf("%d captures, %d files compared; cells equal to the text files': %v; Parquet cells beyond their type (durations beyond a double's digits, times beyond TIMESTAMP(NANOS)): %d", len(caps), nfiles, cells, nearest)
-	if len(caps) < 50 || cells["parquet"] == 0 {
+	if len(caps) < 50 || cells["parquet"] == 0 || cells["parquet alone"] == 0 {
 		t.Fatalf("too little compared: %d captures, %v", len(caps), cells)
 	}
+}
+
+// compareParquetAlone runs capture with -s --format parquet and the
+// arguments args, and compares the packet file's cells with want (the
+// text file's); it returns the number of equal cells.
+func compareParquetAlone(t *testing.T, capture, prefix string, cols []column.Column, want [][]string, approx *int, args ...string) int {
+	t.Helper()
+	alone := prefix + "-alone"
+	code := cli.Main(append([]string{"flowsift", "-r", capture, "-w", alone, "-s", "--format", "parquet", "--no-progress"}, args...), nil, io.Discard, io.Discard)
+	if code != 0 && code != 3 {
+		t.Errorf("%s: --format parquet: exit %d", capture, code)
+		return 0
+	}
+	return compareCells(t, alone+"_packets.parquet", cols, want, readParquetCells(t, alone+"_packets.parquet", cols), approx)
 }
 
 // compareCells compares cell by cell and returns the number of equal
@@ -579,10 +599,13 @@ func TestFormatsRoundTripSwitches(t *testing.T) {
 			cells["csv"] += compareCells(t, c.Rel+" "+kind+".csv", cols, want, readCSVCells(t, prefix+"_"+kind+".csv", cols), nil)
 			cells["jsonl"] += compareCells(t, c.Rel+" "+kind+".jsonl", cols, want, readJSONLCells(t, prefix+"_"+kind+".jsonl", cols), nil)
 			cells["parquet"] += compareCells(t, c.Rel+" "+kind+".parquet", cols, want, readParquetCells(t, prefix+"_"+kind+".parquet", cols), &approx)
+			if kind == "packets" {
+				cells["parquet alone"] += compareParquetAlone(t, c.Path, prefix, cols, want, &approx, args...)
+			}
 		}
 	}
 	t.Logf("cells equal to the text files': %v (Parquet cells beyond their type: %d)", cells, approx)
-	if cells["parquet"] == 0 {
+	if cells["parquet"] == 0 || cells["parquet alone"] == 0 {
 		t.Fatal("nothing compared")
 	}
 }

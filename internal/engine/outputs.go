@@ -87,14 +87,14 @@ func Columns(opts *Options, reg *plugin.Registry) (flows, packets []column.Colum
 // chosen format and returns the Async that feeds them. textHeader is the
 // text file's header line; stdout, when not nil, takes the text output
 // instead of a file ("-w -").
-func (r *runner) openOutputs(kind string, cols []column.Column, textHeader string, stdout io.Writer) (*sink.Async, error) {
+func (r *runner) openOutputs(kind string, cols []column.Column, textHeader string, stdout io.Writer) (sink.Rows, error) {
 	o := r.opts
 	formats := o.Formats
 	if len(formats) == 0 {
 		formats = []string{"text"}
 	}
 	var outs []sink.Output
-	fail := func(err error) (*sink.Async, error) {
+	fail := func(err error) (sink.Rows, error) {
 		for _, out := range outs {
 			out.Close()
 		}
@@ -155,9 +155,12 @@ func (r *runner) openOutputs(kind string, cols []column.Column, textHeader strin
 			return fail(fmt.Errorf("unknown output format %q", format))
 		}
 	}
-	a := sink.NewAsyncOutputs(outs...)
-	a.WriteString(textHeader)
-	return a, nil
+	// Packet rows come one per packet, so the tape's cost counts there;
+	// flow rows are written by flow expiry, better off the packet
+	// goroutine.
+	rows := sink.NewRows(kind == "packets", outs...)
+	rows.WriteString(textHeader)
+	return rows, nil
 }
 
 func compressExt(method string) string {

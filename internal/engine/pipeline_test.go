@@ -117,10 +117,16 @@ func (lc *loopCapture) Read(p []byte) (int, error) {
 // newTestRunner sets up a run with the default plugins writing into a
 // temporary folder.
 func newTestRunner(tb testing.TB, packetMode bool, lc *loopCapture, pluginNames ...string) *runner {
+	return newTestRunnerFormats(tb, packetMode, lc, nil, pluginNames...)
+}
+
+// newTestRunnerFormats is newTestRunner writing the files in formats
+// (nil: text).
+func newTestRunnerFormats(tb testing.TB, packetMode bool, lc *loopCapture, formats []string, pluginNames ...string) *runner {
 	tb.Helper()
 	dir := tb.TempDir()
 	in := filepath.Join(corpus.SharedDir(), "corpus", "generated", lc.files[0])
-	opts := &Options{ReadFile: in, Inputs: []string{in}, Prefix: dir + "/", PacketMode: packetMode, Plugins: pluginNames}
+	opts := &Options{ReadFile: in, Inputs: []string{in}, Prefix: dir + "/", PacketMode: packetMode, Plugins: pluginNames, Formats: formats}
 	return startTestRunner(tb, opts)
 }
 
@@ -182,21 +188,23 @@ var withDiag = []string{"basicFlow", "basicStats", "tcpFlags", "tcpStates", "tcp
 
 func TestPipelineNoAllocs(t *testing.T) {
 	for _, pm := range []bool{false, true} {
-		testNoAllocs(t, pm)
-		testNoAllocs(t, pm, withDiag...)
+		testNoAllocs(t, pm, nil)
+		testNoAllocs(t, pm, nil, withDiag...)
 	}
+	// Packet rows written in place into a Parquet file alone.
+	testNoAllocs(t, true, []string{"parquet"})
 }
 
-func testNoAllocs(t *testing.T, pm bool, pluginNames ...string) {
+func testNoAllocs(t *testing.T, pm bool, formats []string, pluginNames ...string) {
 	{
 		lc := loadLoop(t)
-		r := newTestRunner(t, pm, lc, pluginNames...)
+		r := newTestRunnerFormats(t, pm, lc, formats, pluginNames...)
 		runPasses(t, r, lc, 3) // warm up: flow storage, index, tapes, free lists
 		one := testing.AllocsPerRun(3, func() { runPasses(t, r, lc, 1) })
 		four := testing.AllocsPerRun(3, func() { runPasses(t, r, lc, 4) })
 		if four > one+1 {
-			t.Errorf("packet mode %v, plugins %v: %v allocations for 4 passes, %v for 1 (%d packets per pass): the per-packet path allocates",
-				pm, pluginNames, four, one, lc.packets)
+			t.Errorf("packet mode %v, formats %v, plugins %v: %v allocations for 4 passes, %v for 1 (%d packets per pass): the per-packet path allocates",
+				pm, formats, pluginNames, four, one, lc.packets)
 		}
 		if r.c.Packets < uint64(18*lc.packets) {
 			t.Fatalf("only %d packets processed", r.c.Packets)
@@ -211,10 +219,12 @@ func BenchmarkPipeline(b *testing.B) {
 		name    string
 		pm      bool
 		plugins []string
-	}{{"flows", false, nil}, {"packets", true, nil}, {"flows+tcpDiag", false, withDiag}, {"packets+tcpDiag", true, withDiag}} {
+		formats []string
+	}{{"flows", false, nil, nil}, {"packets", true, nil, nil}, {"flows+tcpDiag", false, withDiag, nil}, {"packets+tcpDiag", true, withDiag, nil},
+		{"packets-parquet", true, nil, []string{"parquet"}}} {
 		b.Run(mode.name, func(b *testing.B) {
 			lc := loadLoop(b)
-			r := newTestRunner(b, mode.pm, lc, mode.plugins...)
+			r := newTestRunnerFormats(b, mode.pm, lc, mode.formats, mode.plugins...)
 			runPasses(b, r, lc, 2)
 			passes := (b.N + lc.packets - 1) / lc.packets
 			runtime.GC()

@@ -16,7 +16,6 @@ import (
 	"io"
 	"math"
 	"math/bits"
-	"sync"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -67,7 +66,7 @@ type Column struct {
 	nvals     int
 	pageNulls int
 	pageRow   int64
-	nulls     int64       // of the row group
+	nulls     int64       // of the row group: counted by the compression goroutine
 	spare     chan []byte // value buffers back from the compression goroutine
 	early     int         // bytes below PageSize at which its pages close
 
@@ -77,6 +76,13 @@ type Column struct {
 	logical  Logical
 	bits     int
 	maxDef   int
+
+	// Expand, when set, turns a page's values as they were appended into
+	// their PLAIN encoding, in the compression goroutine: values may be
+	// appended in a compact form (an address's bytes rather than its
+	// text) and formatted off the writer's goroutine. Set it before the
+	// first value.
+	Expand func(dst, vals []byte) []byte
 
 	// The row group's compressed pages, their sizes, values and
 	// statistics: written by the compression goroutine, on cache lines of
@@ -157,7 +163,6 @@ type Writer struct {
 	// The compression goroutine: pages in, pages back for reuse.
 	jobs       chan *pageJob
 	free       chan *pageJob
-	pending    sync.WaitGroup
 	compressed chan struct{}
 	closed     bool
 	rows       int64 // rows of the open row group
@@ -286,6 +291,16 @@ func (c *Column) Int32(rep int, v int32) {
 	c.vals = binary.LittleEndian.AppendUint32(c.vals, uint32(v))
 }
 
+// PlainInt appends a present INT32 (narrow) or INT64 value to a column
+// that is not repeated (MaxRep 0): Int32 or Int64 without the level check.
+func (c *Column) PlainInt(narrow bool, v uint64) {
+	if narrow {
+		c.vals = binary.LittleEndian.AppendUint32(c.vals, uint32(v))
+	} else {
+		c.vals = binary.LittleEndian.AppendUint64(c.vals, v)
+	}
+}
+
 // Int64 appends a present INT64 value (unsigned ones as their bits).
 func (c *Column) Int64(rep int, v int64) {
 	c.level(rep)
@@ -383,9 +398,7 @@ func (c *Column) flushPage() {
 	default:
 		c.vals = make([]byte, 0, max(w.pageCap(), cap(j.vals)))
 	}
-	c.nulls += int64(c.pageNulls)
 	c.nvals, c.pageNulls, c.pageRow = 0, 0, w.rows
-	w.pending.Add(1)
 	w.jobs <- j
 }
 
@@ -429,6 +442,7 @@ type pageJob struct {
 	c                          *Column
 	levels, vals               []byte
 	repLen, nvals, nulls, rows int
+	groupRows                  int64 // with c nil: the end of a row group of this many rows
 }
 
 // compress is the compression goroutine: statistics, page header, levels
@@ -436,11 +450,21 @@ type pageJob struct {
 // pages were closed.
 func (w *Writer) compress() {
 	defer close(w.compressed)
-	var zbuf, body []byte
+	var zbuf, body, expanded []byte
 	h := &thrift{}
 	for j := range w.jobs {
 		c := j.c
-		c.stats.add(c, j.vals)
+		if c == nil {
+			w.writeRowGroup(j.groupRows)
+			continue
+		}
+		c.nulls += int64(j.nulls)
+		vals := j.vals
+		if c.Expand != nil {
+			expanded = c.Expand(expanded[:0], vals)
+			vals = expanded
+		}
+		c.stats.add(c, vals)
 		h.b, h.last = h.b[:0], h.last[:0]
 		h.begin()
 		var raw, levels int
@@ -454,7 +478,7 @@ func (w *Writer) compress() {
 			body = append(body, j.levels[:j.repLen]...)
 			body = le.AppendUint32(body, uint32(len(j.levels)-j.repLen))
 			body = append(body, j.levels[j.repLen:]...)
-			body = append(body, j.vals...)
+			body = append(body, vals...)
 			zbuf = w.zstd.EncodeAll(body, zbuf[:0])
 			raw = len(body)
 			h.i32(1, 0) // DATA_PAGE
@@ -470,13 +494,13 @@ func (w *Writer) compress() {
 			// A version 2 page: the levels (a run or a few) stay
 			// uncompressed, the values are compressed from their own
 			// buffer.
-			compressed := len(j.vals) > 0
+			compressed := len(vals) > 0
 			zbuf = zbuf[:0]
 			if compressed {
-				zbuf = w.zstd.EncodeAll(j.vals, zbuf)
+				zbuf = w.zstd.EncodeAll(vals, zbuf)
 			}
 			levels = len(j.levels)
-			raw = levels + len(j.vals)
+			raw = levels + len(vals)
 			h.i32(1, 3) // DATA_PAGE_V2
 			h.i32(2, int32(raw))
 			h.i32(3, int32(levels+len(zbuf)))
@@ -505,7 +529,6 @@ func (w *Writer) compress() {
 		case w.free <- j:
 		default:
 		}
-		w.pending.Done()
 	}
 }
 
@@ -520,16 +543,27 @@ func (w *Writer) write(b []byte) {
 	}
 }
 
-// flushRowGroup writes the open row group: each column's pages in turn.
+// flushRowGroup closes the open row group: its last pages, then its end,
+// go to the compression goroutine, which writes the row group once it has
+// compressed them (writeRowGroup); the rows of the next one go on
+// meanwhile.
 func (w *Writer) flushRowGroup() {
 	if w.rows == 0 {
 		return
 	}
-	g := rowGroup{rows: w.rows}
 	for _, c := range w.cols {
 		c.flushPage()
+		c.pageRow = 0
 	}
-	w.pending.Wait()
+	w.jobs <- &pageJob{groupRows: w.rows}
+	w.rows = 0
+}
+
+// writeRowGroup writes a row group of rows rows whose pages are all
+// compressed: each column's pages in turn. It runs in the compression
+// goroutine, which owns the pages, statistics and the file from there on.
+func (w *Writer) writeRowGroup(rows int64) {
+	g := rowGroup{rows: rows}
 	for _, c := range w.cols {
 		m := chunkMeta{offset: w.off, raw: c.rawSize, compressed: c.pages.size, values: c.numValues, stats: c.stats}
 		m.stats.nulls = c.nulls
@@ -539,16 +573,12 @@ func (w *Writer) flushRowGroup() {
 		c.pages.reset(&w.spareBlocks)
 		g.cols = append(g.cols, m)
 		g.bytes += c.rawSize
-		c.rawSize, c.numValues, c.nulls, c.pageRow = 0, 0, 0, 0
+		c.rawSize, c.numValues, c.nulls = 0, 0, 0
 		c.stats = stats{}
 	}
-	w.total += w.rows
-	w.rows = 0
+	w.total += rows
 	w.groups = append(w.groups, g)
 }
-
-// Err is the first write error.
-func (w *Writer) Err() error { return w.err }
 
 // Close writes the last row group and the footer, and stops the
 // compression goroutine.

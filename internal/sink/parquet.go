@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"sync"
+	"unicode/utf8"
 
 	"flowsift/internal/column"
 	"flowsift/internal/pqwrite"
@@ -79,11 +80,15 @@ func NewParquet(w io.Writer, cols []column.Column, meta ParquetMeta) (*Parquet, 
 		return nil, err
 	}
 	p.w.RowGroupRows = ParquetRowGroup
-	for _, s := range shapes {
+	for i, s := range shapes {
 		for _, part := range s.Parts {
 			lf := leafInfo{kind: part.Kind, col: p.w.Columns()[len(p.leaves)]}
 			lf.missing = lf.col.MaxDef() - 1
 			lf.bytes = lf.col.Physical() == pqwrite.ByteArray
+			if lf.bytes && (part.Kind == column.KindMAC || part.Kind == column.KindIP || cols[i].Text == column.TextContent) {
+				lf.deferred = true
+				lf.col.Expand = expandDeferred
+			}
 			switch part.Kind {
 			case column.KindUint, column.KindHex, column.KindInt:
 				lf.op = opInt32
@@ -94,6 +99,12 @@ func NewParquet(w io.Writer, cols []column.Column, meta ParquetMeta) (*Parquet, 
 				lf.op = opDouble
 			}
 			p.leaves = append(p.leaves, lf)
+		}
+	}
+	for i := range p.cols {
+		c := &p.cols[i]
+		if lf := &p.leaves[c.first]; c.nparts == 1 && lf.op != 0 && lf.col.MaxRep() == 0 {
+			c.plainNum = lf
 		}
 	}
 	return p, nil
@@ -142,77 +153,28 @@ func parquetLeaf(name string, p column.Part) *pqwrite.Node {
 	return n
 }
 
-// Replay implements Output. The tape goes straight into the column
-// writers, value by value (the typed-value conversions of RowBuilder,
-// without building Rows). Definition levels: a plain column's value is at
-// 1; a compound adds its group (2); a list adds its repeated level and
-// optional element (2, or 3 for compounds); a missing value is one less,
-// an empty cell or list 0.
+// Replay implements Output: the tape's values go to the column writer
+// methods below, as if the plugins had called them.
 func (p *Parquet) Replay(b []byte) {
 	le := binary.LittleEndian
-	// The position in the row lives in a local copy here (the compiler
-	// need not reload it through p after every call), in p.st between
-	// tapes.
-	st := p.st
 	for i := 0; i < len(b); {
 		tag := b[i]
 		i++
 		switch tag {
 		case tCol:
-			// The cell before is complete unless it was empty or lacks parts
-			// (checked here: a call per cell costs more than the check).
-			if uint(st.col) < uint(len(p.cols)) && (st.reps == 0 || st.set != p.cols[st.col].all) {
-				p.endCell(&st)
-			}
-			st.col++
-			st.reps, st.part, st.set = 0, 0, 0
-			continue
+			p.Col()
 		case tSub:
-			st.part++
-			continue
+			p.Sub()
 		case tRep:
-			if st.reps > 0 && uint(st.col) < uint(len(p.cols)) && st.set != p.cols[st.col].all {
-				p.endRep(&st)
-			}
-			st.reps++
-			st.part, st.set = 0, 0
-			continue
+			p.Rep()
 		case tEndRow:
-			p.endCell(&st)
-			for st.col++; st.col < len(p.cols); st.col++ {
-				st.reps = 0
-				p.endCell(&st)
-			}
-			p.w.EndRow()
-			st.col = -1
-			continue
+			p.EndRow()
 		case tHeader:
 			i += 4 + int(le.Uint32(b[i:]))
-			continue
 		case tHexBytes:
 			n := int(le.Uint32(b[i:]))
-			p.hexBytes(&st, b[i+4:i+4+n])
+			p.HexBytes(b[i+4 : i+4+n])
 			i += 4 + n
-			continue
-		}
-		// A value: its leaf column (none when the declaration has no room
-		// for it: a plugin bug).
-		var lf *leafInfo
-		if uint(st.col) < uint(len(p.cols)) {
-			c := &p.cols[st.col]
-			if uint(st.part) < uint(c.nparts) {
-				if st.reps == 0 {
-					st.reps, st.set = 1, 0
-				}
-				st.set |= 1 << uint(st.part)
-				lf = &p.leaves[int(c.first)+st.part]
-			}
-		}
-		rl := 0
-		if st.reps > 1 {
-			rl = 1
-		}
-		switch tag {
 		case tU, tI, tF64, tFixed9, tH:
 			var u uint64
 			if tag == tH {
@@ -222,66 +184,351 @@ func (p *Parquet) Replay(b []byte) {
 				u = le.Uint64(b[i:])
 				i += 8
 			}
-			// Most values are integers of up to 32 bits: written here, the
-			// others by num.
-			if lf != nil && lf.op == opInt32 {
-				lf.col.Int32(rl, int32(u))
-			} else {
-				p.num(lf, rl, u)
+			if !p.plainNum(u) {
+				p.num(u)
 			}
 		case tF32:
-			p.num(lf, rl, math.Float64bits(float64(math.Float32frombits(le.Uint32(b[i:])))))
+			p.F32(math.Float32frombits(le.Uint32(b[i:])))
 			i += 4
 		case tTime:
-			p.time(lf, rl, TypedValue{U: le.Uint64(b[i:]), N: le.Uint32(b[i+8:])})
+			p.Time(le.Uint64(b[i:]), le.Uint32(b[i+8:]))
 			i += 12
 		case tDir:
-			if v := p.beginStr(lf, rl); v != nil {
-				lf.col.EndBytes(append(v, b[i]))
-			}
+			p.Dir(b[i])
 			i++
 		case tStr, tStrClass, tRaw, tContent:
 			n := int(le.Uint32(b[i:]))
 			s := b[i+4 : i+4+n]
 			i += 4 + n
-			if v := p.beginStr(lf, rl); v != nil {
-				switch tag {
-				case tContent:
-					v = AppendContent(v, s)
-				case tRaw:
-					v = append(v, s...)
-				default:
-					v = AppendValidUTF8(v, s)
-				}
-				lf.col.EndBytes(v)
+			switch tag {
+			case tContent:
+				p.Content(s)
+			case tRaw:
+				p.Raw(s)
+			default:
+				p.Str(s)
 			}
 		case tMAC:
-			if v := p.beginStr(lf, rl); v != nil {
-				lf.col.EndBytes(AppendMAC(v, [6]byte(b[i:i+6])))
-			}
+			p.MAC([6]byte(b[i : i+6]))
 			i += 6
 		case tIP4, tIP6, tIPNone:
 			ver, a, n := tapeIP(tag, b[i:])
 			i += n
-			if v := p.beginStr(lf, rl); v != nil {
-				lf.col.EndBytes(AppendIP(v, ver, &a))
-			}
+			p.IP(ver, &a)
 		}
 	}
-	p.st = st
+}
+
+// The column.Writer methods: a Parquet file alone is written in place by
+// the plugins (NewRows), without a tape. Definition levels: a plain
+// column's value is at 1; a compound adds its group (2); a list adds its
+// repeated level and optional element (2, or 3 for compounds); a missing
+// value is one less, an empty cell or list 0.
+
+// Col implements column.Writer. The cell before is complete unless it was
+// empty or lacks parts (checked here: a call per cell costs more than the
+// check).
+func (p *Parquet) Col() {
+	st := &p.st
+	if uint(st.col) < uint(len(p.cols)) && (st.reps == 0 || st.set != p.cols[st.col].all) {
+		p.endCell(st)
+	}
+	st.col++
+	st.reps, st.part, st.set = 0, 0, 0
+	st.plainNum = nil
+	if c := st.col; uint(c) < uint(len(p.cols)) {
+		st.plainNum = p.cols[c].plainNum
+	}
+}
+
+// Sub implements column.Writer.
+func (p *Parquet) Sub() {
+	p.st.part++
+	p.st.plainNum = nil
+}
+
+// Rep implements column.Writer.
+func (p *Parquet) Rep() {
+	st := &p.st
+	if st.reps > 0 && uint(st.col) < uint(len(p.cols)) && st.set != p.cols[st.col].all {
+		p.endRep(st)
+	}
+	st.reps++
+	st.part, st.set = 0, 0
+	st.plainNum = nil
+}
+
+// EndRow completes the row: the cells not written are empty.
+func (p *Parquet) EndRow() {
+	st := &p.st
+	p.endCell(st)
+	for st.col++; st.col < len(p.cols); st.col++ {
+		st.reps = 0
+		p.endCell(st)
+	}
+	p.w.EndRow()
+	st.col = -1
+	st.plainNum = nil
+}
+
+// WriteString takes the text file's header lines: nothing for Parquet.
+func (p *Parquet) WriteString(string) {}
+
+// leaf returns the leaf column of the value being written and its
+// repetition level; nil when the declaration has no room for the value (a
+// plugin bug).
+func (p *Parquet) leaf() (*leafInfo, int) {
+	st := &p.st
+	st.plainNum = nil
+	var lf *leafInfo
+	if uint(st.col) < uint(len(p.cols)) {
+		c := &p.cols[st.col]
+		if uint(st.part) < uint(c.nparts) {
+			if st.reps == 0 {
+				st.reps, st.set = 1, 0
+			}
+			st.set |= 1 << uint(st.part)
+			lf = &p.leaves[int(c.first)+st.part]
+		}
+	}
+	rl := 0
+	if st.reps > 1 {
+		rl = 1
+	}
+	return lf, rl
+}
+
+// num writes a number given as its 64 bits (a float's are the float64's).
+func (p *Parquet) num(u uint64) {
+	lf, rl := p.leaf()
+	if lf == nil {
+		return
+	}
+	// Most values are integers of up to 32 bits.
+	switch lf.op {
+	case opInt32:
+		lf.col.Int32(rl, int32(u))
+	case opInt64, opDouble:
+		lf.col.Int64(rl, int64(u))
+	default: // a value the declaration does not type this way
+		lf.col.Null(rl, lf.missing)
+	}
+}
+
+// U implements column.Writer. Most values are the one value of a plain
+// numeric column: they take the short way.
+func (p *Parquet) U(v uint64) {
+	if !p.plainNum(v) {
+		p.num(v)
+	}
+}
+
+// plainNum writes u and reports true when it is the value of a plain
+// numeric column (inlined where it counts: U and Replay).
+func (p *Parquet) plainNum(u uint64) bool {
+	lf := p.st.plainNum
+	if lf == nil {
+		return false
+	}
+	p.st.plainNum = nil
+	p.st.reps, p.st.set = 1, 1
+	lf.col.PlainInt(lf.op == opInt32, u)
+	return true
+}
+
+func (p *Parquet) I(v int64)         { p.U(uint64(v)) }
+func (p *Parquet) H(v uint64, _ int) { p.U(v) }
+func (p *Parquet) F64(v float64)     { p.U(math.Float64bits(v)) }
+func (p *Parquet) Fixed9(v float64)  { p.U(math.Float64bits(v)) }
+func (p *Parquet) F32(v float32)     { p.U(math.Float64bits(float64(v))) }
+
+// Time implements column.Writer: a timestamp, or a duration in seconds.
+func (p *Parquet) Time(sec uint64, nsec uint32) {
+	lf, rl := p.leaf()
+	if lf == nil {
+		return
+	}
+	v := TypedValue{U: sec, N: nsec}
+	switch lf.kind {
+	case column.KindDuration:
+		lf.col.Double(rl, v.Seconds())
+		return
+	case column.KindTime:
+		if ns, ok := v.TimeNanos(); ok {
+			lf.col.Int64(rl, ns)
+			return
+		}
+	}
+	// beyond the years 1677..2262: no timestamp for it
+	lf.col.Null(rl, lf.missing)
+}
+
+// beginBytes starts a value in a BYTE_ARRAY column and returns the leaf
+// and the buffer to append it to (then lf.col.EndBytes); nil when there
+// is no leaf or the leaf takes no strings (a null is written).
+func (p *Parquet) beginBytes() (*leafInfo, []byte) {
+	lf, rl := p.leaf()
+	if lf == nil {
+		return nil, nil
+	}
+	if !lf.bytes {
+		lf.col.Null(rl, lf.missing)
+		return nil, nil
+	}
+	return lf, lf.col.BeginBytes(rl)
+}
+
+// beginStr is beginBytes for a value appended as its text.
+func (p *Parquet) beginStr() (*leafInfo, []byte) {
+	lf, v := p.beginBytes()
+	if lf != nil && lf.deferred {
+		v = append(v, formText)
+	}
+	return lf, v
+}
+
+// Forms of a value in a deferred leaf: its first byte.
+const (
+	formText    byte = iota // the text itself
+	formIP4                 // 4 bytes
+	formIP6                 // 16 bytes
+	formIPNone              // no address: "-"
+	formMAC                 // 6 bytes
+	formContent             // the payload, l7Content's text to be
+)
+
+// expandDeferred is a deferred leaf's pqwrite.Column.Expand: the values
+// of a page in their forms, formatted.
+func expandDeferred(dst, vals []byte) []byte {
+	le := binary.LittleEndian
+	for i := 0; i+4 <= len(vals); {
+		n := int(le.Uint32(vals[i:]))
+		v := vals[i+4 : i+4+n]
+		i += 4 + n
+		at := len(dst)
+		dst = append(dst, 0, 0, 0, 0)
+		if len(v) > 0 {
+			switch form, b := v[0], v[1:]; form {
+			case formIP4:
+				var a [16]byte
+				copy(a[:4], b)
+				dst = AppendIP(dst, 4, &a)
+			case formIP6:
+				dst = AppendIP(dst, 6, (*[16]byte)(b))
+			case formIPNone:
+				dst = AppendIP(dst, 0, &[16]byte{})
+			case formMAC:
+				dst = AppendMAC(dst, [6]byte(b))
+			case formContent:
+				dst = AppendContent(dst, b)
+			default:
+				dst = append(dst, b...)
+			}
+		}
+		le.PutUint32(dst[at:], uint32(len(dst)-at-4))
+	}
+	return dst
+}
+
+func (p *Parquet) Dir(d byte) {
+	if lf, v := p.beginStr(); lf != nil {
+		lf.col.EndBytes(append(v, d))
+	}
+}
+
+func (p *Parquet) Str(s []byte) {
+	if lf, v := p.beginStr(); lf != nil {
+		lf.col.EndBytes(AppendValidUTF8(v, s))
+	}
+}
+
+func (p *Parquet) StrString(s string) {
+	if lf, v := p.beginStr(); lf != nil {
+		lf.col.EndBytes(appendValidUTF8String(v, s))
+	}
+}
+
+// appendValidUTF8String is AppendValidUTF8 for a string, without
+// converting the usual ASCII one.
+func appendValidUTF8String(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return AppendValidUTF8(b, []byte(s))
+		}
+	}
+	return append(b, s...)
+}
+
+func (p *Parquet) StrClass(s []byte)       { p.Str(s) }
+func (p *Parquet) StrClassString(s string) { p.StrString(s) }
+
+func (p *Parquet) Raw(s []byte) {
+	if lf, v := p.beginStr(); lf != nil {
+		lf.col.EndBytes(append(v, s...))
+	}
+}
+
+func (p *Parquet) RawString(s string) {
+	if lf, v := p.beginStr(); lf != nil {
+		lf.col.EndBytes(append(v, s...))
+	}
+}
+
+func (p *Parquet) Content(s []byte) {
+	if lf, v := p.beginBytes(); lf != nil {
+		if lf.deferred {
+			lf.col.EndBytes(append(append(v, formContent), s...))
+			return
+		}
+		lf.col.EndBytes(AppendContent(v, s))
+	}
+}
+
+func (p *Parquet) MAC(m [6]byte) {
+	if lf, v := p.beginBytes(); lf != nil {
+		if lf.deferred {
+			lf.col.EndBytes(append(append(v, formMAC), m[:]...))
+			return
+		}
+		lf.col.EndBytes(AppendMAC(v, m))
+	}
+}
+
+// IP implements column.Writer; a version other than 4 and 6 is "-".
+func (p *Parquet) IP(ver uint8, a *[16]byte) {
+	lf, v := p.beginBytes()
+	if lf == nil {
+		return
+	}
+	if !lf.deferred {
+		if ver != 4 && ver != 6 {
+			ver = 0
+		}
+		lf.col.EndBytes(AppendIP(v, ver, a))
+		return
+	}
+	switch ver {
+	case 4:
+		v = append(append(v, formIP4), a[:4]...)
+	case 6:
+		v = append(append(v, formIP6), a[:]...)
+	default:
+		v = append(v, formIPNone)
+	}
+	lf.col.EndBytes(v)
 }
 
 // replaysHexBytes: Replay knows tHexBytes.
 func (p *Parquet) replaysHexBytes() {}
 
-// hexBytes writes the bytes of a tHexBytes value: what the tape holds
-// otherwise as a tH value per byte, each after the first in a repetition
-// of its own. A list of one-part integers (TCP and IP options) takes
-// them in one call.
-func (p *Parquet) hexBytes(st *replayState, s []byte) {
+// HexBytes implements column.HexBytesWriter: the values H(x, 2) of each
+// byte, each after the first in a repetition of its own. A list of
+// one-part integers (TCP and IP options) takes them in one call.
+func (p *Parquet) HexBytes(s []byte) {
 	if len(s) == 0 {
 		return
 	}
+	st := &p.st
 	if uint(st.col) < uint(len(p.cols)) && st.part == 0 {
 		c := &p.cols[st.col]
 		lf := &p.leaves[c.first]
@@ -299,20 +546,7 @@ func (p *Parquet) hexBytes(st *replayState, s []byte) {
 			return
 		}
 	}
-	// Anything else, value by value as the tape would have it.
-	var tape []byte
-	for k, x := range s {
-		if k > 0 {
-			tape = append(tape, tRep)
-		}
-		tape = append(tape, tH, 2)
-		tape = binary.LittleEndian.AppendUint64(tape, uint64(x))
-	}
-	saved := p.st
-	p.st = *st
-	p.Replay(tape)
-	*st = p.st
-	p.st = saved
+	column.WriteHexBytesEach(p, s)
 }
 
 // replayState is where Replay is in the row: column, repetitions
@@ -320,6 +554,7 @@ func (p *Parquet) hexBytes(st *replayState, s []byte) {
 type replayState struct {
 	col, reps, part int
 	set             uint64
+	plainNum        *leafInfo // the column's plain numeric leaf until a value, Sub or Rep
 }
 
 // colInfo is what Replay needs of a column: its first leaf, its parts
@@ -327,6 +562,7 @@ type replayState struct {
 type colInfo struct {
 	first, nparts int32
 	all           uint64
+	plainNum      *leafInfo // the leaf of a plain numeric column (one part, not repeated), else nil
 }
 
 // leafInfo is what a value needs to know of its leaf column.
@@ -336,6 +572,10 @@ type leafInfo struct {
 	kind    column.Kind
 	op      uint8 // how a number is written: opInt32, opInt64, opDouble, 0 (null)
 	bytes   bool  // a BYTE_ARRAY column: strings, MACs, addresses
+	// deferred: addresses and content are appended as their bytes and
+	// formatted by the compression goroutine (expandDeferred); each value
+	// starts with its form.
+	deferred bool
 }
 
 const (
@@ -343,52 +583,6 @@ const (
 	opInt64
 	opDouble
 )
-
-func (p *Parquet) num(lf *leafInfo, rl int, u uint64) {
-	if lf == nil {
-		return
-	}
-	switch lf.op {
-	case opInt32:
-		lf.col.Int32(rl, int32(u))
-	case opInt64, opDouble: // a double's bits are the float64's
-		lf.col.Int64(rl, int64(u))
-	default: // a value the declaration does not type this way
-		lf.col.Null(rl, lf.missing)
-	}
-}
-
-func (p *Parquet) time(lf *leafInfo, rl int, v TypedValue) {
-	if lf == nil {
-		return
-	}
-	switch lf.kind {
-	case column.KindDuration:
-		lf.col.Double(rl, v.Seconds())
-		return
-	case column.KindTime:
-		if ns, ok := v.TimeNanos(); ok {
-			lf.col.Int64(rl, ns)
-			return
-		}
-	}
-	// beyond the years 1677..2262: no timestamp for it
-	lf.col.Null(rl, lf.missing)
-}
-
-// beginStr starts a string value in a BYTE_ARRAY column and returns the
-// buffer to append it to (then lf.col.EndBytes); nil when there is no
-// leaf or the leaf takes no strings (a null is written).
-func (p *Parquet) beginStr(lf *leafInfo, rl int) []byte {
-	if lf == nil {
-		return nil
-	}
-	if !lf.bytes {
-		lf.col.Null(rl, lf.missing)
-		return nil
-	}
-	return lf.col.BeginBytes(rl)
-}
 
 // endRep writes nulls for the parts the current repetition lacks.
 func (p *Parquet) endRep(st *replayState) {
