@@ -57,13 +57,12 @@ type stream struct {
 	buf []byte // bytes after them
 }
 
-// spill compresses the staged bytes once there are enough of them.
+// spill compresses the staged bytes (the callers check that there are
+// stageBytes of them, inline: this runs for every value).
 func (s *stream) spill(c *compressor) {
-	if len(s.buf) >= stageBytes {
-		s.z = c.append(s.z, s.buf)
-		s.raw += len(s.buf)
-		s.buf = s.buf[:0]
-	}
+	s.z = c.append(s.z, s.buf)
+	s.raw += len(s.buf)
+	s.buf = s.buf[:0]
 }
 
 func (s *stream) reset() { s.z, s.raw, s.buf = s.z[:0], 0, s.buf[:0] }
@@ -181,54 +180,67 @@ func (b *nativeBatch) writeTo(w *blockWriter) {
 func (e *NativeEncoder) Append(b *nativeBatch, row *sink.Row) {
 	b.rows++
 	cols := b.cols
-	cols[0].leaves[0].data.buf = append(cols[0].leaves[0].data.buf, e.sensor[:]...)
-	cols[0].leaves[0].data.spill(&e.comp)
-	cols[1].leaves[0].data.buf = append(cols[1].leaves[0].data.buf, e.capture...)
-	cols[1].leaves[0].data.spill(&e.comp)
+	for c := 0; c < 2; c++ {
+		d := &cols[c].leaves[0].data
+		if c == 0 {
+			d.buf = append(d.buf, e.sensor[:]...)
+		} else {
+			d.buf = append(d.buf, e.capture...)
+		}
+		if len(d.buf) >= stageBytes {
+			d.spill(&e.comp)
+		}
+	}
 	shapes := e.t.Shapes
-	for c, s := range shapes {
+	var none sink.TypedValue
+	for c := range shapes {
+		s := &shapes[c]
 		cell := row.Cells[c]
 		reps := int(cell.Reps)
+		vals := row.Vals[cell.Start:]
 		col := &cols[e.firstCol[c]]
 		switch {
 		case s.Repeated && s.Compound():
 			// Nested: one array column per part.
+			n := len(s.Parts)
 			for p := range s.Parts {
 				pc := &cols[e.firstCol[c]+p]
 				e.appendSize(pc, reps)
 				for rep := 0; rep < reps; rep++ {
-					e.appendNullable(&pc.leaves[0], s.Parts[p], row.Part(shapes, c, rep, p), row)
+					e.appendNullable(&pc.leaves[0], &s.Parts[p], &vals[rep*n+p], row)
 				}
 			}
 		case s.Compound():
 			for p := range s.Parts {
-				v := sink.TypedValue{}
+				v := &none
 				if reps > 0 {
-					v = row.Part(shapes, c, 0, p)
+					v = &vals[p]
 				}
-				e.appendNullable(&col.leaves[p], s.Parts[p], v, row)
+				e.appendNullable(&col.leaves[p], &s.Parts[p], v, row)
 			}
 		case s.Repeated:
 			e.appendSize(col, reps)
 			for rep := 0; rep < reps; rep++ {
-				e.appendNullable(&col.leaves[0], s.Parts[0], row.Part(shapes, c, rep, 0), row)
+				e.appendNullable(&col.leaves[0], &s.Parts[0], &vals[rep], row)
 			}
 		default:
-			v := sink.TypedValue{}
+			v := &none
 			if reps > 0 {
-				v = row.Part(shapes, c, 0, 0)
+				v = &vals[0]
 			}
 			l := &col.leaves[0]
 			if !l.nullable {
 				var ok bool
-				if l.data.buf, ok = appendValue(l.data.buf, s.Parts[0], v, row); !ok {
+				if l.data.buf, ok = appendValue(l.data.buf, &s.Parts[0], v, row); !ok {
 					e.KeyZeroed++
-					l.data.buf = appendZero(l.data.buf, s.Parts[0])
+					l.data.buf = appendZero(l.data.buf, &s.Parts[0])
 				}
-				l.data.spill(&e.comp)
+				if len(l.data.buf) >= stageBytes {
+					l.data.spill(&e.comp)
+				}
 				continue
 			}
-			e.appendNullable(l, s.Parts[0], v, row)
+			e.appendNullable(l, &s.Parts[0], v, row)
 		}
 	}
 }
@@ -237,12 +249,14 @@ func (e *NativeEncoder) Append(b *nativeBatch, row *sink.Row) {
 func (e *NativeEncoder) appendSize(c *nativeColumn, n int) {
 	c.elems += uint64(n)
 	c.offsets.buf = binary.LittleEndian.AppendUint64(c.offsets.buf, c.elems)
-	c.offsets.spill(&e.comp)
+	if len(c.offsets.buf) >= stageBytes {
+		c.offsets.spill(&e.comp)
+	}
 }
 
 // appendNullable appends a Nullable value: NULL for a missing value or a
 // time outside Int64 nanoseconds (as RowBinary), with a zero under it.
-func (e *NativeEncoder) appendNullable(l *nativeLeaf, p column.Part, v sink.TypedValue, row *sink.Row) {
+func (e *NativeEncoder) appendNullable(l *nativeLeaf, p *column.Part, v *sink.TypedValue, row *sink.Row) {
 	var ok bool
 	if l.data.buf, ok = appendValue(l.data.buf, p, v, row); ok {
 		l.nulls.buf = append(l.nulls.buf, 0)
@@ -250,8 +264,12 @@ func (e *NativeEncoder) appendNullable(l *nativeLeaf, p column.Part, v sink.Type
 		l.nulls.buf = append(l.nulls.buf, 1)
 		l.data.buf = appendZero(l.data.buf, p)
 	}
-	l.nulls.spill(&e.comp)
-	l.data.spill(&e.comp)
+	if len(l.nulls.buf) >= stageBytes {
+		l.nulls.spill(&e.comp)
+	}
+	if len(l.data.buf) >= stageBytes {
+		l.data.spill(&e.comp)
+	}
 }
 
 // AppendJSONRowsNative decodes Native blocks of columns cols (their

@@ -52,7 +52,8 @@ func (e *Encoder) Append(b []byte, row *sink.Row) []byte {
 			for p := range s.Parts {
 				b = binary.AppendUvarint(b, uint64(reps))
 				for rep := 0; rep < reps; rep++ {
-					b = e.appendNullable(b, s.Parts[p], row.Part(shapes, c, rep, p), row)
+					v := row.Part(shapes, c, rep, p)
+					b = e.appendNullable(b, &s.Parts[p], &v, row)
 				}
 			}
 		case s.Compound():
@@ -61,12 +62,13 @@ func (e *Encoder) Append(b []byte, row *sink.Row) []byte {
 				if reps > 0 {
 					v = row.Part(shapes, c, 0, p)
 				}
-				b = e.appendNullable(b, s.Parts[p], v, row)
+				b = e.appendNullable(b, &s.Parts[p], &v, row)
 			}
 		case s.Repeated:
 			b = binary.AppendUvarint(b, uint64(reps))
 			for rep := 0; rep < reps; rep++ {
-				b = e.appendNullable(b, s.Parts[0], row.Part(shapes, c, rep, 0), row)
+				v := row.Part(shapes, c, rep, 0)
+				b = e.appendNullable(b, &s.Parts[0], &v, row)
 			}
 		default:
 			v := sink.TypedValue{}
@@ -75,13 +77,13 @@ func (e *Encoder) Append(b []byte, row *sink.Row) []byte {
 			}
 			if e.t.notNull[c] {
 				var ok bool
-				if b, ok = appendValue(b, s.Parts[0], v, row); !ok {
+				if b, ok = appendValue(b, &s.Parts[0], &v, row); !ok {
 					e.KeyZeroed++
-					b = appendZero(b, s.Parts[0])
+					b = appendZero(b, &s.Parts[0])
 				}
 				continue
 			}
-			b = e.appendNullable(b, s.Parts[0], v, row)
+			b = e.appendNullable(b, &s.Parts[0], &v, row)
 		}
 	}
 	return b
@@ -89,7 +91,7 @@ func (e *Encoder) Append(b []byte, row *sink.Row) []byte {
 
 // appendNullable appends a Nullable value: 1 for NULL (a missing value, or
 // a time outside Int64 nanoseconds, as in Parquet), else 0 and the value.
-func (e *Encoder) appendNullable(b []byte, p column.Part, v sink.TypedValue, row *sink.Row) []byte {
+func (e *Encoder) appendNullable(b []byte, p *column.Part, v *sink.TypedValue, row *sink.Row) []byte {
 	n := len(b)
 	b = append(b, 0)
 	b, ok := appendValue(b, p, v, row)
@@ -101,7 +103,7 @@ func (e *Encoder) appendNullable(b []byte, p column.Part, v sink.TypedValue, row
 
 // appendValue appends a value of part p; ok is false (and nothing is
 // appended) when it has none.
-func appendValue(b []byte, p column.Part, v sink.TypedValue, row *sink.Row) ([]byte, bool) {
+func appendValue(b []byte, p *column.Part, v *sink.TypedValue, row *sink.Row) ([]byte, bool) {
 	if v.Kind == 0 {
 		return b, false
 	}
@@ -128,10 +130,10 @@ func appendValue(b []byte, p column.Part, v sink.TypedValue, row *sink.Row) ([]b
 	case column.KindDuration:
 		return le.AppendUint64(b, math.Float64bits(v.Seconds())), true
 	}
-	return appendString(b, row.Str(v)), true
+	return appendString(b, row.Str(*v)), true
 }
 
-func appendZero(b []byte, p column.Part) []byte {
+func appendZero(b []byte, p *column.Part) []byte {
 	switch p.Kind {
 	case column.KindUint, column.KindHex, column.KindInt:
 		return append(b, make([]byte, p.Bits/8)...)
