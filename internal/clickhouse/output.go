@@ -13,12 +13,16 @@ import (
 )
 
 // Batch bounds: a batch is sent when it holds this many rows or bytes,
-// or when its first row is this old.
+// or when its first row is this old. Few large parts cost the server
+// less than many small ones (a part's files, merges): in packet mode, 4
+// inserts of up to 256k rows instead of 12 of 64k took 2.11 times the
+// time of the text file instead of 2.40 (docs/clickhouse.md). The batch
+// is held compressed, so its size costs flowsift little memory.
 const (
-	DefaultBatchRows = 64 << 10
-	// batchBytes bounds the encoded bytes of a batch (uncompressed): few
-	// large parts cost the server less than many small ones (merges).
-	batchBytes      = 32 << 20
+	DefaultBatchRows = 256 << 10
+	// batchBytes bounds the encoded bytes of a batch (uncompressed): the
+	// server holds the whole batch in memory while it writes the part.
+	batchBytes      = 128 << 20
 	DefaultBatchAge = time.Second
 	// blockRows bounds the rows of a Native block: a batch goes as a
 	// stream of blocks, each sent once encoded (but to a Distributed
