@@ -20,7 +20,9 @@ import (
 // Every typed value goes through it untouched: integers and hex bit
 // fields in their width, floats as their bits, times as nanoseconds.
 
-// Encoder appends typed rows (sink.Row) of a table in RowBinary.
+// Encoder appends typed rows (sink.Row) of a table in RowBinary. The run
+// sends Native (NativeEncoder); this row-wise encoder is the reference the
+// tests hold the Native one against, value for value.
 type Encoder struct {
 	t *Table
 	// prefix is the encoded sensor and captureFile of every row.

@@ -1,6 +1,6 @@
 // Package clickhouse streams flowsift's rows into ClickHouse over its
 // HTTP interface (docs/clickhouse.md): the table layout derived from the
-// column declarations, the RowBinary encoding of typed rows, batching,
+// column declarations, the Native encoding of typed rows, batching,
 // retries, and the failed-batch file that clickhouse-send re-sends.
 package clickhouse
 
