@@ -12,3 +12,10 @@ test:
 .PHONY: bench
 bench:
 	go run ./tools/bench -targets -scale 200
+
+# Output formats of issue 12: flow and packet mode with --format text,
+# parquet and text,parquet alternated run by run, medians, ratios to text,
+# file sizes.
+.PHONY: bench-formats
+bench-formats:
+	go run ./tools/bench -runs 5 -formats "text;parquet;text,parquet"

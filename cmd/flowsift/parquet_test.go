@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -63,6 +65,25 @@ func TestParquetInterrupted(t *testing.T) {
 		if len(text) < 1000 || n != int64(len(text)) {
 			t.Errorf("%s: %d Parquet rows, %d text rows", kind, n, len(text))
 		}
+	}
+
+	// Parquet alone: the packet file is written in place (no tape); it
+	// holds a row for every packet the end report counts.
+	dir = t.TempDir()
+	code, stdout, stderr := signalWhileFed(t, syscall.SIGINT, "-r", "-", "-w", dir+"/", "-s", "--format", "parquet", "--no-progress")
+	if code != 130 {
+		t.Fatalf("parquet alone: exit %d, want 130; stderr %s", code, stderr.String())
+	}
+	m := regexp.MustCompile(`Number of processed packets: (\d+)`).FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("no packet count in the end report:\n%s", stdout.String())
+	}
+	want, _ := strconv.ParseInt(m[1], 10, 64)
+	if n := parquetRows(t, filepath.Join(dir, "stdin_packets.parquet")); want < 1000 || n != want {
+		t.Errorf("parquet alone: %d packet rows, the end report counts %d packets", n, want)
+	}
+	if n := parquetRows(t, filepath.Join(dir, "stdin_flows.parquet")); n < 1000 {
+		t.Errorf("parquet alone: %d flow rows", n)
 	}
 }
 
