@@ -59,8 +59,20 @@ func TestDuckDBReadsTypedFiles(t *testing.T) {
 				cols, chosen = pktCols, duckPacketCols
 			}
 			want := readTextCells(t, prefix+"_"+kind+".txt", cols)
-			for _, format := range []string{"parquet", "jsonl"} {
-				path := prefix + "_" + kind + "." + format
+			paths := map[string]string{"parquet": prefix + "_" + kind + ".parquet", "jsonl": prefix + "_" + kind + ".jsonl"}
+			if kind == "packets" {
+				// The packet file of Parquet alone, written in place.
+				alone := prefix + "-alone"
+				if code := cli.Main([]string{"flowsift", "-r", c.Path, "-w", alone, "-s", "--format", "parquet", "--no-progress"}, nil, io.Discard, io.Discard); code != 0 && code != 3 {
+					t.Fatalf("%s: --format parquet: exit %d", c.Rel, code)
+				}
+				paths["parquet alone"] = alone + "_packets.parquet"
+			}
+			for _, name := range []string{"parquet", "jsonl", "parquet alone"} {
+				path, format := paths[name], strings.TrimSuffix(name, " alone")
+				if path == "" {
+					continue
+				}
 				n := duckCount(t, db, path, format)
 				if n != len(want) {
 					t.Errorf("%s: DuckDB counts %d rows, want %d", path, n, len(want))
