@@ -154,9 +154,18 @@ func (c *Client) Exec(ctx context.Context, query string) error {
 // insert sends one body in ClickHouse's compressed format (compress.go),
 // once.
 func (c *Client) insert(ctx context.Context, query string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(query)+"&decompress=1", bytes.NewReader(body))
+	return c.insertFrom(ctx, query, bytes.NewReader(body))
+}
+
+// insertFrom sends a body read from r, once: a body of unknown length goes
+// as it comes (chunked), and the server parses it as it arrives.
+func (c *Client) insertFrom(ctx context.Context, query string, r io.Reader) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(query)+"&decompress=1", r)
 	if err != nil {
 		return err
+	}
+	if _, whole := r.(*bytes.Reader); !whole {
+		req.ContentLength = -1 // unknown: chunked, without probing the body first
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
 	_, err = c.do(req)
@@ -237,6 +246,26 @@ func (c *Client) tableColumns(ctx context.Context, tables []string) (map[string]
 	return m, nil
 }
 
+// tableEngines gives the engine of each of tables that exists.
+func (c *Client) tableEngines(ctx context.Context, tables []string) (map[string]string, error) {
+	names := make([]string, len(tables))
+	for i, t := range tables {
+		names[i] = quoteString(t)
+	}
+	body, err := c.Query(ctx, "SELECT name, engine FROM system.tables WHERE database = currentDatabase() AND name IN ("+
+		strings.Join(names, ", ")+") FORMAT TSV")
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(body)), "\n") {
+		if f := strings.Split(line, "\t"); len(f) == 2 {
+			m[unescapeTSV(f[0])] = unescapeTSV(f[1])
+		}
+	}
+	return m, nil
+}
+
 // unescapeTSV undoes the TSV escapes of ClickHouse.
 func unescapeTSV(s string) string {
 	if !strings.Contains(s, `\`) {
@@ -278,8 +307,12 @@ func (c *Client) CheckTables(ctx context.Context, ts []*Table, schemaCmd string)
 		names[i] = t.Name
 	}
 	var m map[string][]Col
+	var engines map[string]string
 	_, err := c.retry(ctx, true, func() (err error) {
-		m, err = c.tableColumns(ctx, names)
+		if m, err = c.tableColumns(ctx, names); err != nil {
+			return err
+		}
+		engines, err = c.tableEngines(ctx, names)
 		return err
 	})
 	if err != nil {
@@ -291,6 +324,7 @@ func (c *Client) CheckTables(ctx context.Context, ts []*Table, schemaCmd string)
 			return fmt.Errorf("ClickHouse %s: table %s does not exist; create it with:\n    %s | clickhouse-client --multiquery",
 				c.String(), t.Name, schemaCmd)
 		}
+		t.distributed = engines[t.Name] == "Distributed"
 		missing, extra, retyped := t.Diff(have)
 		if len(missing)+len(extra)+len(retyped) == 0 {
 			continue

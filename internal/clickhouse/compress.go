@@ -60,6 +60,53 @@ func (c *compressor) append(dst, src []byte) []byte {
 	return dst
 }
 
+// blockWriter assembles a compressed stream from pieces: bytes to
+// compress, gathered into blocks of up to nativeBlock bytes, and
+// streams partly compressed already (nativeBatch).
+type blockWriter struct {
+	comp  compressor
+	stage []byte
+	out   []byte
+}
+
+func (w *blockWriter) reset() { w.stage, w.out = w.stage[:0], w.out[:0] }
+
+func (w *blockWriter) write(p []byte) {
+	for len(p) > 0 {
+		if w.stage == nil {
+			w.stage = make([]byte, 0, nativeBlock)
+		}
+		n := min(len(p), nativeBlock-len(w.stage))
+		w.stage = append(w.stage, p[:n]...)
+		p = p[n:]
+		if len(w.stage) == nativeBlock {
+			w.flush()
+		}
+	}
+}
+
+// stream appends a stream: its compressed blocks after what is staged,
+// then its bytes still to compress.
+func (w *blockWriter) stream(s *stream) {
+	if len(s.z) > 0 {
+		w.flush()
+		w.out = append(w.out, s.z...)
+	}
+	w.write(s.buf)
+}
+
+func (w *blockWriter) flush() {
+	w.out = w.comp.append(w.out, w.stage)
+	w.stage = w.stage[:0]
+}
+
+// finish compresses what is staged and returns the compressed stream
+// (valid until the next reset).
+func (w *blockWriter) finish() []byte {
+	w.flush()
+	return w.out
+}
+
 // decompressNative undoes append (tests, and a check of what is sent).
 func decompressNative(b []byte) ([]byte, error) {
 	var out []byte

@@ -20,7 +20,9 @@ import (
 // Every typed value goes through it untouched: integers and hex bit
 // fields in their width, floats as their bits, times as nanoseconds.
 
-// Encoder appends typed rows (sink.Row) of a table in RowBinary.
+// Encoder appends typed rows (sink.Row) of a table in RowBinary. The run
+// sends Native (NativeEncoder); this row-wise encoder is the reference the
+// tests hold the Native one against, value for value.
 type Encoder struct {
 	t *Table
 	// prefix is the encoded sensor and captureFile of every row.
@@ -52,7 +54,8 @@ func (e *Encoder) Append(b []byte, row *sink.Row) []byte {
 			for p := range s.Parts {
 				b = binary.AppendUvarint(b, uint64(reps))
 				for rep := 0; rep < reps; rep++ {
-					b = e.appendNullable(b, s.Parts[p], row.Part(shapes, c, rep, p), row)
+					v := row.Part(shapes, c, rep, p)
+					b = e.appendNullable(b, &s.Parts[p], &v, row)
 				}
 			}
 		case s.Compound():
@@ -61,12 +64,13 @@ func (e *Encoder) Append(b []byte, row *sink.Row) []byte {
 				if reps > 0 {
 					v = row.Part(shapes, c, 0, p)
 				}
-				b = e.appendNullable(b, s.Parts[p], v, row)
+				b = e.appendNullable(b, &s.Parts[p], &v, row)
 			}
 		case s.Repeated:
 			b = binary.AppendUvarint(b, uint64(reps))
 			for rep := 0; rep < reps; rep++ {
-				b = e.appendNullable(b, s.Parts[0], row.Part(shapes, c, rep, 0), row)
+				v := row.Part(shapes, c, rep, 0)
+				b = e.appendNullable(b, &s.Parts[0], &v, row)
 			}
 		default:
 			v := sink.TypedValue{}
@@ -75,13 +79,13 @@ func (e *Encoder) Append(b []byte, row *sink.Row) []byte {
 			}
 			if e.t.notNull[c] {
 				var ok bool
-				if b, ok = appendValue(b, s.Parts[0], v, row); !ok {
+				if b, ok = appendValue(b, &s.Parts[0], &v, row); !ok {
 					e.KeyZeroed++
-					b = appendZero(b, s.Parts[0])
+					b = appendZero(b, &s.Parts[0])
 				}
 				continue
 			}
-			b = e.appendNullable(b, s.Parts[0], v, row)
+			b = e.appendNullable(b, &s.Parts[0], &v, row)
 		}
 	}
 	return b
@@ -89,7 +93,7 @@ func (e *Encoder) Append(b []byte, row *sink.Row) []byte {
 
 // appendNullable appends a Nullable value: 1 for NULL (a missing value, or
 // a time outside Int64 nanoseconds, as in Parquet), else 0 and the value.
-func (e *Encoder) appendNullable(b []byte, p column.Part, v sink.TypedValue, row *sink.Row) []byte {
+func (e *Encoder) appendNullable(b []byte, p *column.Part, v *sink.TypedValue, row *sink.Row) []byte {
 	n := len(b)
 	b = append(b, 0)
 	b, ok := appendValue(b, p, v, row)
@@ -101,7 +105,7 @@ func (e *Encoder) appendNullable(b []byte, p column.Part, v sink.TypedValue, row
 
 // appendValue appends a value of part p; ok is false (and nothing is
 // appended) when it has none.
-func appendValue(b []byte, p column.Part, v sink.TypedValue, row *sink.Row) ([]byte, bool) {
+func appendValue(b []byte, p *column.Part, v *sink.TypedValue, row *sink.Row) ([]byte, bool) {
 	if v.Kind == 0 {
 		return b, false
 	}
@@ -128,10 +132,10 @@ func appendValue(b []byte, p column.Part, v sink.TypedValue, row *sink.Row) ([]b
 	case column.KindDuration:
 		return le.AppendUint64(b, math.Float64bits(v.Seconds())), true
 	}
-	return appendString(b, row.Str(v)), true
+	return appendString(b, row.Str(*v)), true
 }
 
-func appendZero(b []byte, p column.Part) []byte {
+func appendZero(b []byte, p *column.Part) []byte {
 	switch p.Kind {
 	case column.KindUint, column.KindHex, column.KindInt:
 		return append(b, make([]byte, p.Bits/8)...)
@@ -249,17 +253,29 @@ func (d *decoder) json(b []byte, t *Type, depth int) ([]byte, error) {
 			return b, errShort
 		}
 		s, _ := d.take(int(n))
-		if utf8.Valid(s) {
-			return sink.AppendJSONString(b, s), nil
-		}
-		b = append(b, `{"base64":"`...)
-		b = base64.StdEncoding.AppendEncode(b, s)
-		return append(b, `"}`...), nil
+		return appendJSONBytes(b, s), nil
 	}
 	s, err := d.take(t.Bytes)
 	if err != nil {
 		return b, err
 	}
+	return appendJSONNumber(b, t, s), nil
+}
+
+// appendJSONBytes appends a String value as JSON: a string, or
+// {"base64": "..."} when it is not valid UTF-8.
+func appendJSONBytes(b, s []byte) []byte {
+	if utf8.Valid(s) {
+		return sink.AppendJSONString(b, s)
+	}
+	b = append(b, `{"base64":"`...)
+	b = base64.StdEncoding.AppendEncode(b, s)
+	return append(b, `"}`...)
+}
+
+// appendJSONNumber appends an integer or Float64 of type t, little-endian
+// in s (t.Bytes long), as JSON.
+func appendJSONNumber(b []byte, t *Type, s []byte) []byte {
 	var u uint64
 	for k := len(s) - 1; k >= 0; k-- {
 		u = u<<8 | uint64(s[k])
@@ -269,20 +285,20 @@ func (d *decoder) json(b []byte, t *Type, depth int) ([]byte, error) {
 		f := math.Float64frombits(u)
 		switch {
 		case math.IsNaN(f) && math.Signbit(f):
-			return append(b, `"-nan"`...), nil
+			return append(b, `"-nan"`...)
 		case math.IsNaN(f):
-			return append(b, `"nan"`...), nil
+			return append(b, `"nan"`...)
 		case math.IsInf(f, 1):
-			return append(b, `"inf"`...), nil
+			return append(b, `"inf"`...)
 		case math.IsInf(f, -1):
-			return append(b, `"-inf"`...), nil
+			return append(b, `"-inf"`...)
 		}
-		return strconv.AppendFloat(b, f, 'g', -1, 64), nil
+		return strconv.AppendFloat(b, f, 'g', -1, 64)
 	case t.Signed:
 		shift := 64 - 8*uint(t.Bytes)
-		return strconv.AppendInt(b, int64(u<<shift)>>shift, 10), nil
+		return strconv.AppendInt(b, int64(u<<shift)>>shift, 10)
 	}
-	return strconv.AppendUint(b, u, 10), nil
+	return strconv.AppendUint(b, u, 10)
 }
 
 // AppendRowFromJSON encodes one JSON object (a line of the failed-batch

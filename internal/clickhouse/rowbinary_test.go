@@ -35,16 +35,39 @@ var testColumns = []column.Column{
 	{Name: "empty", Type: "U32"},
 }
 
-// collect is a sink.Output that encodes rows in RowBinary.
+// collect is a sink.Output that encodes rows in RowBinary, and in Native:
+// all rows in one block (native), and each row in a block of its own
+// (perRow).
 type collect struct {
-	rb  *sink.RowBuilder
-	enc *Encoder
-	b   []byte
-	n   int
+	rb     *sink.RowBuilder
+	enc    *Encoder
+	b      []byte
+	n      int
+	nenc   *NativeEncoder
+	all    *nativeBatch
+	perRow [][]byte
 }
 
 func (c *collect) Replay(tape []byte) {
-	c.rb.Replay(tape, func(r *sink.Row) { c.b = c.enc.Append(c.b, r); c.n++ })
+	c.rb.Replay(tape, func(r *sink.Row) {
+		c.b = c.enc.Append(c.b, r)
+		c.n++
+		c.nenc.Append(c.all, r)
+		one := c.nenc.newBatch()
+		c.nenc.Append(one, r)
+		c.perRow = append(c.perRow, nativeBytes(one))
+	})
+}
+
+// nativeBytes is a batch in Native, uncompressed.
+func nativeBytes(b *nativeBatch) []byte {
+	var w blockWriter
+	b.writeTo(&w)
+	plain, err := decompressNative(w.finish())
+	if err != nil {
+		panic(err)
+	}
+	return plain
 }
 func (c *collect) Flush() error   { return nil }
 func (c *collect) Close() error   { return nil }
@@ -55,11 +78,20 @@ func (c *collect) Written() int64 { return 0 }
 // returns their RowBinary encoding.
 func testRows(t *testing.T) (*Table, []byte) {
 	t.Helper()
+	tb, c := testRowsCollected(t)
+	return tb, c.b
+}
+
+// testRowsCollected records the two test rows and returns them encoded
+// both ways.
+func testRowsCollected(t *testing.T) (*Table, *collect) {
+	t.Helper()
 	tb, err := NewTable(Flows, "flows", testColumns)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &collect{rb: sink.NewRowBuilder(tb.Shapes), enc: NewEncoder(tb, 7, "cap.pcap")}
+	c := &collect{rb: sink.NewRowBuilder(tb.Shapes), enc: NewEncoder(tb, 7, "cap.pcap"), nenc: NewNativeEncoder(tb, 7, "cap.pcap")}
+	c.all = c.nenc.newBatch()
 	a := sink.NewAsyncOutputs(c)
 	ip := [16]byte{10, 0, 0, 1}
 	// Row 1: every value set.
@@ -127,8 +159,13 @@ func testRows(t *testing.T) (*Table, []byte) {
 	if c.n != 2 {
 		t.Fatalf("%d rows", c.n)
 	}
-	return tb, c.b
+	return tb, c
 }
+
+// testRowsJSON is the test rows in the failed-batch file.
+const testRowsJSON = `{"sensor":7,"captureFile":"cap.pcap","dir":"A","flowInd":42,"flowStat":4611686018427387970,"timeFirst":1700000000123456789,"timeLast":null,"duration":-1.4720039648466725e+09,"u8":255,"i32":-5,"h16":580,"f":0.10000000149011612,"d":"-nan","s":"quote\" tab\t .","sc":"eth:ipv4","raw":{"base64":"cmF3/w=="},"mac":"02:00:00:09:00:01","ip":"10.0.0.1","a_b":[1,2147483648],"reps":[1,65535],"x_y.x":[3],"x_y.y":["x"],"empty":null}
+{"sensor":7,"captureFile":"cap.pcap","dir":"B","flowInd":43,"flowStat":0,"timeFirst":1000000000,"timeLast":null,"duration":null,"u8":null,"i32":null,"h16":null,"f":null,"d":null,"s":null,"sc":null,"raw":null,"mac":null,"ip":null,"a_b":[null,null],"reps":[],"x_y.x":[],"x_y.y":[],"empty":null}
+`
 
 // TestRowBinaryJSONRoundTrip: rows encoded in RowBinary become the
 // failed-batch file's JSON with every value exact, and that JSON encodes
@@ -156,9 +193,7 @@ func TestRowBinaryJSONRoundTrip(t *testing.T) {
 	if len(rest) != 0 {
 		t.Fatalf("%d bytes left", len(rest))
 	}
-	want := `{"sensor":7,"captureFile":"cap.pcap","dir":"A","flowInd":42,"flowStat":4611686018427387970,"timeFirst":1700000000123456789,"timeLast":null,"duration":-1.4720039648466725e+09,"u8":255,"i32":-5,"h16":580,"f":0.10000000149011612,"d":"-nan","s":"quote\" tab\t .","sc":"eth:ipv4","raw":{"base64":"cmF3/w=="},"mac":"02:00:00:09:00:01","ip":"10.0.0.1","a_b":[1,2147483648],"reps":[1,65535],"x_y.x":[3],"x_y.y":["x"],"empty":null}
-{"sensor":7,"captureFile":"cap.pcap","dir":"B","flowInd":43,"flowStat":0,"timeFirst":1000000000,"timeLast":null,"duration":null,"u8":null,"i32":null,"h16":null,"f":null,"d":null,"s":null,"sc":null,"raw":null,"mac":null,"ip":null,"a_b":[null,null],"reps":[],"x_y.x":[],"x_y.y":[],"empty":null}
-`
+	want := testRowsJSON
 	if string(js) != want {
 		t.Errorf("JSON:\n%s\nwant:\n%s", js, want)
 	}

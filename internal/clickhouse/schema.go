@@ -1,6 +1,6 @@
 // Package clickhouse streams flowsift's rows into ClickHouse over its
 // HTTP interface (docs/clickhouse.md): the table layout derived from the
-// column declarations, the RowBinary encoding of typed rows, batching,
+// column declarations, the Native encoding of typed rows, batching,
 // retries, and the failed-batch file that clickhouse-send re-sends.
 package clickhouse
 
@@ -52,6 +52,9 @@ type Table struct {
 	Key []string
 	// defs are the column definitions of CREATE TABLE.
 	defs []string
+	// distributed is set by CheckTables for a Distributed table: its
+	// batches go as one block each (Output).
+	distributed bool
 }
 
 // TableName is the name of a kind's table with the --clickhouse-table
