@@ -13,8 +13,10 @@ import (
 // The run is a pipeline over two cores:
 //
 //	reader goroutine: capture records → copied into a batch → decoded
-//	main goroutine:   timeouts, flow table, plugins, rows recorded (sink.Async)
-//	writer goroutines: rows formatted as text and written (one per file)
+//	main goroutine:   timeouts, flow table, plugins, rows recorded (sink.Async;
+//	                  a Parquet packet file alone is filled in place, sink.NewRows)
+//	writer goroutines: rows formatted and written (one per file and format;
+//	                  Parquet pages compressed on one more)
 //
 // Batches cycle between the reader and the main goroutine over two
 // channels (one channel operation per batch, not per packet); each batch
