@@ -327,11 +327,7 @@ func (d *decoder) jsonBlock(b []byte, cols []Col, types []*Type) ([]byte, int, e
 	for r := 0; r < int(nrows); r++ {
 		b = append(b, '{')
 		for i, c := range cols {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = sink.AppendJSONString(b, []byte(c.Name))
-			b = append(b, ':')
+			b = appendJSONKey(b, i, c.Name)
 			b = views[i].json(b, r)
 		}
 		b = append(b, '}', '\n')

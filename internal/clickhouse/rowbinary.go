@@ -164,17 +164,23 @@ func AppendJSONRow(b []byte, cols []Col, types []*Type, data []byte) ([]byte, in
 	d := decoder{data: data}
 	b = append(b, '{')
 	for i, c := range cols {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = sink.AppendJSONString(b, []byte(c.Name))
-		b = append(b, ':')
+		b = appendJSONKey(b, i, c.Name)
 		var err error
 		if b, err = d.json(b, types[i], 0); err != nil {
 			return b, d.i, fmt.Errorf("column %s: %w", c.Name, err)
 		}
 	}
 	return append(b, '}', '\n'), d.i, nil
+}
+
+// appendJSONKey appends column i's key of a failed-batch JSON object (and
+// the comma before every key but the first).
+func appendJSONKey(b []byte, i int, name string) []byte {
+	if i > 0 {
+		b = append(b, ',')
+	}
+	b = sink.AppendJSONString(b, []byte(name))
+	return append(b, ':')
 }
 
 type decoder struct {
