@@ -16,6 +16,7 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"unsafe"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -176,6 +177,8 @@ type Writer struct {
 	// closed; RowGroupRows the rows per row group.
 	PageSize     int
 	RowGroupRows int64
+	// prefetch is prefetchPages' list of addresses.
+	prefetch []uintptr
 }
 
 type rowGroup struct {
@@ -204,6 +207,7 @@ func New(w io.Writer, fields []*Node, createdBy string, kv [][2]string) (*Writer
 	for _, f := range fields {
 		wr.addColumns(f, nil, 0, 0)
 	}
+	wr.prefetch = make([]uintptr, 0, len(wr.cols))
 	wr.write([]byte("PAR1"))
 	if wr.err != nil {
 		wr.Close()
@@ -349,6 +353,9 @@ func (c *Column) EndBytes(b []byte) {
 // row groups are closed at row boundaries.
 func (w *Writer) EndRow() {
 	w.rows++
+	if w.rows&(prefetchRows-1) == 0 {
+		w.prefetchPages()
+	}
 	if w.rows&255 == 0 {
 		for _, c := range w.cols {
 			if len(c.vals)+len(c.defs.b)+len(c.reps.b) >= w.PageSize-c.early {
@@ -359,6 +366,30 @@ func (w *Writer) EndRow() {
 	if w.rows >= w.RowGroupRows {
 		w.flushRowGroup()
 	}
+}
+
+// Every prefetchRows rows the writer asks for the cache line
+// prefetchAhead bytes past the end of each column's open page. A row
+// appends to some fifty pages (a packet file), each its own stream of
+// writes: too many streams for the processor's prefetchers, so nearly
+// every new line of a page was a cache miss on the writing goroutine,
+// waited for value after value. Asked for a few rows ahead, the lines
+// are there when the values come (packet mode with Parquet 0.88× the
+// wall time of text, 0.96× without).
+const (
+	prefetchRows  = 4 // a power of two
+	prefetchAhead = 128
+)
+
+// prefetchPages asks for the next lines of the open pages.
+func (w *Writer) prefetchPages() {
+	a := w.prefetch[:0]
+	for _, c := range w.cols {
+		if n := len(c.vals) + prefetchAhead; n < cap(c.vals) {
+			a = append(a, uintptr(unsafe.Pointer(unsafe.SliceData(c.vals)))+uintptr(n))
+		}
+	}
+	prefetchW(a)
 }
 
 // pageCap is the capacity of a page's value buffer: room for a page and
