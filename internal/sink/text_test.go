@@ -3,6 +3,8 @@ package sink
 import (
 	"bytes"
 	"math"
+	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -118,5 +120,42 @@ func TestRowNoAllocs(t *testing.T) {
 	})
 	if n != 0 {
 		t.Errorf("allocations per row: %v", n)
+	}
+}
+
+// TestAppendFixedAgainstStrconv checks the fast %.Nf path against
+// strconv's exact algorithm: random values of every magnitude, values
+// next to the rounding points of 6 and 9 decimals, and exact halves
+// (odd multiples of 2^-(prec+1) ... whose decimal expansion ends in 5).
+func TestAppendFixedAgainstStrconv(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var vals []float64
+	for i := 0; i < 200000; i++ {
+		vals = append(vals, math.Float64frombits(rng.Uint64()))
+		e := rng.IntN(40) - 20
+		vals = append(vals, rng.Float64()*math.Pow(10, float64(e)))
+		vals = append(vals, -rng.Float64()*math.Pow(10, float64(rng.IntN(12)-4)))
+		k := float64(rng.Int64N(1 << 40))
+		for _, sc := range []float64{1e6, 1e9} {
+			x := (k + 0.5) / sc
+			vals = append(vals, x, math.Nextafter(x, 0), math.Nextafter(x, 2*x), -x)
+		}
+		m := float64(2*rng.Int64N(1<<30) + 1)
+		vals = append(vals, m/1024, m/128, m/(1<<20), -m/1024)
+	}
+	vals = append(vals, 0, math.Copysign(0, -1), 1e-300, -1e-300, 0.0009765625, 0.0078125,
+		4503599.6270496, 4503599627.3704955, 9007199254.740992, 1<<52, 1e15, 5e-10, 4.9999999999e-10,
+		math.SmallestNonzeroFloat64, math.MaxFloat64, 0.25e-9, 0.2500000001e-9)
+	for _, v := range vals {
+		for _, prec := range []int{0, 1, 3, 6, 9} {
+			got := string(AppendFixed(nil, v, prec))
+			want := strconv.FormatFloat(v, 'f', prec, 64)
+			if math.IsInf(v, 0) || math.IsNaN(v) {
+				continue
+			}
+			if got != want {
+				t.Fatalf("AppendFixed(%v (%#x), %d) = %s, strconv %s", v, math.Float64bits(v), prec, got, want)
+			}
+		}
 	}
 }
