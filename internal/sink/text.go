@@ -144,8 +144,8 @@ func (t *Text) Sub()       { t.buf = append(t.buf, '_') }
 func (t *Text) Rep()       { t.buf = append(t.buf, ';') }
 func (t *Text) Dir(b byte) { t.buf = append(t.buf, b) }
 
-func (t *Text) U(v uint64) { t.buf = strconv.AppendUint(t.buf, v, 10) }
-func (t *Text) I(v int64)  { t.buf = strconv.AppendInt(t.buf, v, 10) }
+func (t *Text) U(v uint64) { t.buf = appendUint(t.buf, v) }
+func (t *Text) I(v int64)  { t.buf = appendInt(t.buf, v) }
 
 const hexDigits = "0123456789abcdef"
 
@@ -248,7 +248,7 @@ func AppendFixed(b []byte, v float64, prec int) []byte {
 				b = append(b, '-')
 			}
 			scale := uint64(pow10u[prec])
-			b = strconv.AppendUint(b, n/scale, 10)
+			b = appendUint(b, n/scale)
 			if prec == 0 {
 				return b
 			}
@@ -257,7 +257,7 @@ func AppendFixed(b []byte, v float64, prec int) []byte {
 			for d := scale / 10; d > 1 && frac < d; d /= 10 {
 				b = append(b, '0')
 			}
-			return strconv.AppendUint(b, frac, 10)
+			return appendUint(b, frac)
 		}
 	}
 	return strconv.AppendFloat(b, v, 'f', prec, 64)
@@ -295,12 +295,12 @@ func (t *Text) Time(sec uint64, nsec uint32) { t.buf = AppendTime(t.buf, sec, ns
 
 // AppendTime appends "sec.nnnnnnnnn" (%u.%09u).
 func AppendTime(b []byte, sec uint64, nsec uint32) []byte {
-	b = strconv.AppendUint(b, sec, 10)
+	b = appendUint(b, sec)
 	b = append(b, '.')
 	for d := uint32(100000000); d > 1 && nsec < d; d /= 10 {
 		b = append(b, '0')
 	}
-	return strconv.AppendUint(b, uint64(nsec), 10)
+	return appendUint(b, uint64(nsec))
 }
 
 func (t *Text) Str(s []byte) {
@@ -352,7 +352,7 @@ func appendIPv4(b []byte, a []byte) []byte {
 		if i > 0 {
 			b = append(b, '.')
 		}
-		b = strconv.AppendUint(b, uint64(a[i]), 10)
+		b = appendUint(b, uint64(a[i]))
 	}
 	return b
 }
