@@ -8,6 +8,8 @@ import (
 	"flowsift/internal/capture/live"
 	"flowsift/internal/decode"
 	"flowsift/internal/filter"
+	"flowsift/internal/prefetch"
+	"unsafe"
 )
 
 // The run is a pipeline over two cores:
@@ -142,6 +144,7 @@ func (rd *reader) run() {
 				b.data = make([]byte, 0, need)
 			}
 		}
+		rd.prefetchNext(b, need)
 		start := len(b.data)
 		b.data = append(b.data, rd.rec.Data...)
 		p := &b.pkts[b.n]
@@ -168,6 +171,25 @@ func (rd *reader) run() {
 		b.n++
 	}
 }
+
+// prefetchNext asks for the memory the next frame will be written to:
+// its packet struct and the start of its place in the batch buffer. The
+// main goroutine read both when the batch went round last, on the other
+// processor: without the hint, the reader stalled on line after line of
+// them (flow mode: CPU time 0.885 → 0.776 s, docs/performance.md).
+func (rd *reader) prefetchNext(b *batch, need int) {
+	if b.n+1 < batchPkts {
+		prefetch.WriteRange(uintptr(unsafe.Pointer(&b.pkts[b.n+1])), unsafe.Sizeof(b.pkts[0]))
+	}
+	if next := len(b.data) + need; next+nextFrameAhead <= cap(b.data) {
+		prefetch.WriteRange(uintptr(unsafe.Pointer(unsafe.SliceData(b.data)))+uintptr(next), nextFrameAhead)
+	}
+}
+
+// nextFrameAhead is how much of the next frame's place prefetchNext asks
+// for: the headers, which the main goroutine reads; a longer payload is a
+// sequential copy the processor follows by itself.
+const nextFrameAhead = 256
 
 // warnings returns the decoder warnings raised by packet i of the batch
 // (usually none); w is the cursor over b.warnAt, advanced past packet i.

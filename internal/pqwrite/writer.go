@@ -18,6 +18,8 @@ import (
 	"math/bits"
 	"unsafe"
 
+	"flowsift/internal/prefetch"
+
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -389,7 +391,7 @@ func (w *Writer) prefetchPages() {
 			a = append(a, uintptr(unsafe.Pointer(unsafe.SliceData(c.vals)))+uintptr(n))
 		}
 	}
-	prefetchW(a)
+	prefetch.Write(a)
 }
 
 // pageCap is the capacity of a page's value buffer: room for a page and

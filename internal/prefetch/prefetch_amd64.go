@@ -1,0 +1,16 @@
+package prefetch
+
+// Write asks for the lines at addrs, to be written.
+//
+//go:noescape
+func Write(addrs []uintptr)
+
+// WriteRange asks for the lines of the n bytes from addr, to be written.
+//
+//go:noescape
+func WriteRange(addr, n uintptr)
+
+// ReadRange asks for the lines of the n bytes from addr, to be read.
+//
+//go:noescape
+func ReadRange(addr, n uintptr)
