@@ -268,6 +268,7 @@ func (a *Async) EndRow() {
 	if len(a.b) >= tapeFlush {
 		a.handOff(false)
 	}
+	prefetchTail(a.b)
 }
 
 func (a *Async) op(tag byte) { a.b = append(a.b, tag) }

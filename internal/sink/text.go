@@ -61,6 +61,7 @@ func (t *Text) EndRow() {
 	t.buf = append(t.buf, '\n')
 	t.first = true
 	t.maybeFlush()
+	prefetchTail(t.buf)
 }
 
 func (t *Text) maybeFlush() {
