@@ -9,8 +9,3 @@ func Write(addrs []uintptr)
 //
 //go:noescape
 func WriteRange(addr, n uintptr)
-
-// ReadRange asks for the lines of the n bytes from addr, to be read.
-//
-//go:noescape
-func ReadRange(addr, n uintptr)

@@ -24,8 +24,8 @@ TEXT ·WriteRange(SB), NOSPLIT, $0-16
 	MOVQ n+8(FP), CX
 	TESTQ CX, CX
 	JZ rdone
-	// last = the line of addr+n-1, the top line if that wraps around:
-	// the loop ends on equality, so no address overflows it.
+	// From the first line to the last one (the top line when addr+n-1
+	// wraps around); the loop ends on equality, so no address overflows.
 	LEAQ -1(AX)(CX*1), DX
 	CMPQ DX, AX
 	JAE rnowrap
@@ -40,26 +40,4 @@ rloop:
 	ADDQ $64, AX
 	JMP rloop
 rdone:
-	RET
-
-// func ReadRange(addr, n uintptr)
-TEXT ·ReadRange(SB), NOSPLIT, $0-16
-	MOVQ addr+0(FP), AX
-	MOVQ n+8(FP), CX
-	TESTQ CX, CX
-	JZ qdone
-	LEAQ -1(AX)(CX*1), DX
-	CMPQ DX, AX
-	JAE qnowrap
-	MOVQ $-1, DX
-qnowrap:
-	ANDQ $~63, AX
-	ANDQ $~63, DX
-qloop:
-	PREFETCHT0 (AX)
-	CMPQ AX, DX
-	JEQ qdone
-	ADDQ $64, AX
-	JMP qloop
-qdone:
 	RET

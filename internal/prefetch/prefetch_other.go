@@ -7,7 +7,3 @@ func Write([]uintptr) {}
 
 // WriteRange asks for the lines of the n bytes from addr: nothing here.
 func WriteRange(addr, n uintptr) {}
-
-// ReadRange asks for the lines of the n bytes from addr, to be read:
-// nothing here.
-func ReadRange(addr, n uintptr) {}
