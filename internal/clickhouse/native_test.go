@@ -36,6 +36,45 @@ func TestNativeJSON(t *testing.T) {
 	}
 }
 
+// TestJSONToNative: the failed-batch file's JSON rows, encoded by the
+// table's types as clickhouse-send does (jsonBlock), are byte for byte the
+// Native block the run's encoder wrote; bad lines are refused.
+func TestJSONToNative(t *testing.T) {
+	tb, c := testRowsCollected(t)
+	types := make([]*Type, len(tb.Cols))
+	for i, col := range tb.Cols {
+		types[i], _ = ParseType(col.Type)
+	}
+	b := newJSONBlock(tb.Cols, types)
+	lines := strings.Split(strings.TrimSuffix(testRowsJSON, "\n"), "\n")
+	for _, line := range lines {
+		if err := b.addRow([]byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := b.appendTo(nil), nativeBytes(c.all); !bytes.Equal(got, want) {
+		t.Errorf("JSON → Native differs:\n%x\n%x", got, want)
+	}
+	// The block is empty again, and one row is the per-row block.
+	if err := b.addRow([]byte(lines[1])); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.appendTo(nil); !bytes.Equal(got, c.perRow[1]) {
+		t.Errorf("second row alone:\n%x\n%x", got, c.perRow[1])
+	}
+	for _, bad := range []string{
+		`{"sensor":1}`, // columns missing
+		strings.Replace(lines[0], `"empty":null`, `"empty":null,"other":1`, 1), // a column too many
+		strings.Replace(lines[0], `"sensor":7`, `"sensor":"7"`, 1),             // a string for a number
+		strings.Replace(lines[0], `"sensor":7`, `"sensor":4294967296`, 1),      // beyond UInt32
+		`[1,2]`, `{"sensor":`,
+	} {
+		if err := newJSONBlock(tb.Cols, types).addRow([]byte(bad)); err == nil {
+			t.Errorf("accepted: %s", bad)
+		}
+	}
+}
+
 // TestNativeLayout: the bytes of one small column in Native, by hand.
 func TestNativeLayout(t *testing.T) {
 	tb, c := testRowsCollected(t)
@@ -101,9 +140,9 @@ func TestBatchStream(t *testing.T) {
 	}
 }
 
-// FuzzAppendJSONRowsNative: any bytes decode without panicking; every
-// row decoded encodes (as clickhouse-send does) and decodes back to the
-// same JSON.
+// FuzzAppendJSONRowsNative: any bytes decode without panicking; the rows
+// decoded encode (as clickhouse-send does) and decode back to the same
+// JSON.
 func FuzzAppendJSONRowsNative(f *testing.F) {
 	cols, types := fuzzTypes(f)
 	tb, err := NewTable(Flows, "flows", testColumns)
@@ -119,18 +158,41 @@ func FuzzAppendJSONRowsNative(f *testing.F) {
 		if err != nil {
 			return
 		}
+		b := newJSONBlock(cols, types)
 		for _, line := range bytes.Split(bytes.TrimSuffix(js, []byte("\n")), []byte("\n")) {
 			if len(line) == 0 {
 				continue
 			}
-			row, err := AppendRowFromJSON(nil, cols, types, line)
-			if err != nil {
+			if err := b.addRow(line); err != nil {
 				t.Fatalf("decoded row does not encode: %v\n%s", err, line)
 			}
-			again, used, err := AppendJSONRow(nil, cols, types, row)
-			if err != nil || used != len(row) || string(bytes.TrimSpace(again)) != string(line) {
-				t.Fatalf("round trip differs (%v):\n%s\n%s", err, line, again)
-			}
+		}
+		if b.rows == 0 {
+			return
+		}
+		rows := b.rows
+		again, n, err := AppendJSONRowsNative(nil, cols, types, b.appendTo(nil))
+		if err != nil || n != rows || string(again) != string(js) {
+			t.Fatalf("round trip differs (%v, %d rows of %d):\n%s\n%s", err, n, rows, js, again)
+		}
+	})
+}
+
+// FuzzJSONBlock: any line of a failed-batch file is refused or added,
+// never a panic; a block of added lines is valid Native that decodes to
+// as many rows.
+func FuzzJSONBlock(f *testing.F) {
+	cols, types := fuzzTypes(f)
+	f.Add([]byte(`{"sensor":1}`))
+	f.Add([]byte(`{"a":[1,2,{"base64":"AA=="}]}`))
+	f.Add([]byte(strings.Split(testRowsJSON, "\n")[0]))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		b := newJSONBlock(cols, types)
+		if b.addRow(line) != nil {
+			return
+		}
+		if _, n, err := AppendJSONRowsNative(nil, cols, types, b.appendTo(nil)); err != nil || n != 1 {
+			t.Fatalf("added line does not decode (%v, %d rows): %s", err, n, line)
 		}
 	})
 }

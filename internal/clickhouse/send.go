@@ -33,10 +33,11 @@ type SendResult struct {
 }
 
 // SendFile sends the rows of a failed-batch file (JSON Lines) to table in
-// batches of batchRows, each encoded in RowBinary by the table's column
-// types. When a batch is finally refused, the file is rewritten with the
-// rows not accepted (the batches before are in the table) and the error
-// returned; when every row is accepted the file is removed.
+// batches of batchRows, each a Native block encoded by the table's column
+// types (jsonBlock), as the run's inserts are. When a batch is finally
+// refused, the file is rewritten with the rows not accepted (the batches
+// before are in the table) and the error returned; when every row is
+// accepted the file is removed.
 func SendFile(ctx context.Context, c *Client, table, path string, batchRows int) (SendResult, error) {
 	var res SendResult
 	cols, err := c.Columns(ctx, table)
@@ -52,7 +53,7 @@ func SendFile(ctx context.Context, c *Client, table, path string, batchRows int)
 			return res, fmt.Errorf("table %s: %v", table, err)
 		}
 	}
-	query := "INSERT INTO " + quote(table) + " (" + (&Table{Cols: cols}).ColumnNames() + ") FORMAT RowBinary"
+	query := "INSERT INTO " + quote(table) + " (" + (&Table{Cols: cols}).ColumnNames() + ") FORMAT Native"
 	f, err := os.Open(path)
 	if err != nil {
 		return res, err
@@ -60,12 +61,12 @@ func SendFile(ctx context.Context, c *Client, table, path string, batchRows int)
 	defer f.Close()
 	rd := bufio.NewReaderSize(f, 1<<20)
 	var comp compressor
-	var z []byte
-	var rowBuf []byte
+	var native []byte
+	block := newJSONBlock(cols, types)
 	// Encode the whole file first: a bad line stops everything before a
 	// single row is sent.
 	type chunk struct {
-		rb         []byte
+		z          []byte // the Native block, compressed
 		rows       int
 		start, end int64 // byte range of its lines in the file
 	}
@@ -80,17 +81,17 @@ func SendFile(ctx context.Context, c *Client, table, path string, batchRows int)
 			n := int64(len(line))
 			trimmed := bytes.TrimSpace(line)
 			if len(trimmed) > 0 {
-				rowBuf, err = AppendRowFromJSON(rowBuf[:0], cols, types, trimmed)
-				if err != nil {
+				if err := block.addRow(trimmed); err != nil {
 					return res, fmt.Errorf("%s:%d: %v", path, lineNo, err)
 				}
-				cur.rb = append(cur.rb, rowBuf...)
 				cur.rows++
 				res.Rows++
 			}
 			off += n
 			cur.end = off
 			if cur.rows >= batchRows {
+				native = block.appendTo(native[:0])
+				cur.z = comp.append(nil, native)
 				chunks = append(chunks, cur)
 				cur = chunk{start: off, end: off}
 			}
@@ -103,11 +104,12 @@ func SendFile(ctx context.Context, c *Client, table, path string, batchRows int)
 		}
 	}
 	if cur.rows > 0 {
+		native = block.appendTo(native[:0])
+		cur.z = comp.append(nil, native)
 		chunks = append(chunks, cur)
 	}
 	for i, ch := range chunks {
-		z = comp.append(z[:0], ch.rb)
-		if _, err := c.InsertRetry(ctx, query, z); err != nil {
+		if _, err := c.InsertRetry(ctx, query, ch.z); err != nil {
 			// Keep the lines from this batch on.
 			if werr := rewriteFrom(f, path, chunks[i].start); werr != nil {
 				return res, fmt.Errorf("%v; and %s could not be rewritten: %v", err, path, werr)

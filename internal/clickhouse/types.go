@@ -8,8 +8,8 @@ import (
 // Type is a parsed ClickHouse type: the few that flowsift's tables use
 // (integers, Float64, String, Nullable, Array, Tuple). The failed-batch
 // file and clickhouse-send are driven by it: a batch not accepted is
-// decoded (Native) and a JSON row encoded (RowBinary) by the table's
-// column types.
+// decoded, and the file's JSON rows encoded again (jsonBlock), in Native
+// by the table's column types.
 type Type struct {
 	Base  string // UInt8..UInt64, Int8..Int64, Float64, String, Nullable, Array, Tuple
 	Elems []*Type
