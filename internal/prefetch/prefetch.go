@@ -7,5 +7,7 @@
 //	Write(addrs)         the lines at addrs
 //	WriteRange(addr, n)  the lines of the n bytes from addr
 //
-// On amd64 they are PREFETCHW; elsewhere they do nothing.
+// On amd64 they are PREFETCHW (AMD's since the K6-2; Intel's before
+// Broadwell execute it as a no-op without the CPUID bit, which is why
+// 64-bit Windows 8.1 could require it); elsewhere they do nothing.
 package prefetch
