@@ -223,12 +223,8 @@ func (c *Client) Columns(ctx context.Context, table string) ([]Col, error) {
 // tableColumns lists the columns of tables in one query (a round trip
 // costs more than the query).
 func (c *Client) tableColumns(ctx context.Context, tables []string) (map[string][]Col, error) {
-	names := make([]string, len(tables))
-	for i, t := range tables {
-		names[i] = quoteString(t)
-	}
-	body, err := c.Query(ctx, "SELECT table, name, type FROM system.columns WHERE database = currentDatabase() AND table IN ("+
-		strings.Join(names, ", ")+") FORMAT TSV")
+	body, err := c.Query(ctx, "SELECT table, name, type FROM system.columns WHERE database = currentDatabase() AND table IN "+
+		sqlList(tables)+" FORMAT TSV")
 	if err != nil {
 		return nil, err
 	}
@@ -246,14 +242,19 @@ func (c *Client) tableColumns(ctx context.Context, tables []string) (map[string]
 	return m, nil
 }
 
+// sqlList is names as an SQL list of string literals: ('a', 'b').
+func sqlList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = quoteString(n)
+	}
+	return "(" + strings.Join(q, ", ") + ")"
+}
+
 // tableEngines gives the engine of each of tables that exists.
 func (c *Client) tableEngines(ctx context.Context, tables []string) (map[string]string, error) {
-	names := make([]string, len(tables))
-	for i, t := range tables {
-		names[i] = quoteString(t)
-	}
-	body, err := c.Query(ctx, "SELECT name, engine FROM system.tables WHERE database = currentDatabase() AND name IN ("+
-		strings.Join(names, ", ")+") FORMAT TSV")
+	body, err := c.Query(ctx, "SELECT name, engine FROM system.tables WHERE database = currentDatabase() AND name IN "+
+		sqlList(tables)+" FORMAT TSV")
 	if err != nil {
 		return nil, err
 	}

@@ -2,10 +2,6 @@ package clickhouse_test
 
 import (
 	"bytes"
-	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"testing"
 
 	"flowsift/internal/clickhouse"
@@ -23,33 +19,18 @@ func TestNativeAgainstServer(t *testing.T) {
 	s.start()
 	ddl, rowBinary, native, perRow := clickhouse.EncodedTestRows(t)
 	s.execScript(ddl)
-	post := func(query string, body []byte) []byte {
+	ask := func(query, params string, body []byte) []byte {
 		t.Helper()
-		u := fmt.Sprintf("http://127.0.0.1:%d/?database=default&decompress=1&query=%s", s.http, url.QueryEscape(query))
-		resp, err := http.Post(u, "application/octet-stream", bytes.NewReader(clickhouse.Compress(body)))
+		b, err := s.post(query, params, body)
 		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 {
-			t.Fatalf("%s: %s", query, b)
+			t.Fatalf("%s: %v", query, err)
 		}
 		return b
 	}
-	get := func(query string) []byte {
-		t.Helper()
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/?database=default&max_block_size=100&query=%s", s.http, url.QueryEscape(query)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 {
-			t.Fatalf("%s: %s", query, b)
-		}
-		return b
-	}
+	// Inserts compressed, as flowsift sends them; answers in blocks of 100
+	// rows at most.
+	post := func(query string, body []byte) []byte { return ask(query, "&decompress=1", clickhouse.Compress(body)) }
+	get := func(query string) []byte { return ask(query, "&max_block_size=100", nil) }
 	post("INSERT INTO flows FORMAT RowBinary", rowBinary)
 	if got := get("SELECT * FROM flows ORDER BY flowInd FORMAT Native"); !bytes.Equal(got, native) {
 		t.Errorf("server's Native:\n%x\nflowsift's:\n%x", got, native)

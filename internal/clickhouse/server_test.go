@@ -216,16 +216,24 @@ func (s *server) query(sql string) string {
 }
 
 func (s *server) try(sql string) (string, error) {
-	resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/?database=default&query=%s", s.http, url.QueryEscape(sql)), "text/plain", nil)
+	body, err := s.post(sql, "", nil)
+	return string(body), err
+}
+
+// post sends sql with the further URL settings params (each "&name=value")
+// and body; it returns the answer, or the server's error.
+func (s *server) post(sql, params string, body []byte) ([]byte, error) {
+	u := fmt.Sprintf("http://127.0.0.1:%d/?database=default%s&query=%s", s.http, params, url.QueryEscape(sql))
+	resp, err := http.Post(u, "application/octet-stream", bytes.NewReader(body))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	answer, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 {
-		return "", errors.New(strings.TrimSpace(string(body)))
+		return nil, errors.New(strings.TrimSpace(string(answer)))
 	}
-	return string(body), nil
+	return answer, nil
 }
 
 // execScript runs the statements of a clickhouse-schema output (the HTTP

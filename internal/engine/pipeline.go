@@ -3,13 +3,13 @@ package engine
 import (
 	"errors"
 	"io"
+	"unsafe"
 
 	"flowsift/internal/capture"
 	"flowsift/internal/capture/live"
 	"flowsift/internal/decode"
 	"flowsift/internal/filter"
 	"flowsift/internal/prefetch"
-	"unsafe"
 )
 
 // The run is a pipeline over two cores:

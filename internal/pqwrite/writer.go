@@ -376,8 +376,8 @@ func (w *Writer) EndRow() {
 // writes: too many streams for the processor's prefetchers, so nearly
 // every new line of a page was a cache miss on the writing goroutine,
 // waited for value after value. Asked for a few rows ahead, the lines
-// are there when the values come (packet mode with Parquet 0.88× the
-// wall time of text, 0.96× without).
+// are there when the values come (packet mode with Parquet: 0.91× the
+// wall time, docs/performance.md).
 const (
 	prefetchRows  = 4 // a power of two
 	prefetchAhead = 128

@@ -46,6 +46,15 @@ func appendUint(b []byte, v uint64) []byte {
 	return b
 }
 
+// appendUintPadded is appendUint with at least width digits, zeros in
+// front (%0*u): the fraction of a time or a fixed-point number.
+func appendUintPadded(b []byte, v uint64, width int) []byte {
+	for d := width - 1; d > 0 && v < pow10s[d]; d-- {
+		b = append(b, '0')
+	}
+	return appendUint(b, v)
+}
+
 // appendInt is strconv.AppendInt(b, v, 10).
 func appendInt(b []byte, v int64) []byte {
 	if v < 0 {

@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -34,6 +35,13 @@ func TestAppendUintAgainstStrconv(t *testing.T) {
 		s := int64(v)
 		if got, want := string(appendInt([]byte("y"), s)), "y"+strconv.FormatInt(s, 10); got != want {
 			t.Fatalf("appendInt(%d) = %q, want %q", s, got, want)
+		}
+	}
+	for _, v := range vals[:400] {
+		for _, width := range []int{1, 6, 9, 12} {
+			if got, want := string(appendUintPadded(nil, v, width)), fmt.Sprintf("%0*d", width, v); got != want {
+				t.Fatalf("appendUintPadded(%d, %d) = %q, want %q", v, width, got, want)
+			}
 		}
 	}
 	for _, s := range []int64{math.MinInt64, math.MinInt64 + 1, -1, -9, -10, math.MaxInt64} {

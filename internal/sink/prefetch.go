@@ -15,8 +15,8 @@ const rowPrefetch = 1 << 10
 // processors: the tape recorder and the text formatter write lines the
 // other goroutine read last, each of which had to come from the other
 // processor's cache, one stall after the other. Asked for a row ahead, the
-// lines are there when the row comes (flow mode 0.85x the wall time and
-// 0.74x the CPU time, packet mode 0.73x; docs/performance.md).
+// lines are there when the row comes (flow mode 0.89x the wall time and
+// 0.86x the CPU time, packet mode 0.70x and 0.72x; docs/performance.md).
 func prefetchTail(b []byte) {
 	if room := cap(b) - len(b); room > 0 {
 		prefetch.WriteRange(uintptr(unsafe.Pointer(unsafe.SliceData(b)))+uintptr(len(b)), uintptr(min(room, rowPrefetch)))

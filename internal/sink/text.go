@@ -248,23 +248,16 @@ func AppendFixed(b []byte, v float64, prec int) []byte {
 			if math.Signbit(v) {
 				b = append(b, '-')
 			}
-			scale := uint64(pow10u[prec])
+			scale := pow10s[prec]
 			b = appendUint(b, n/scale)
 			if prec == 0 {
 				return b
 			}
-			b = append(b, '.')
-			frac := n % scale
-			for d := scale / 10; d > 1 && frac < d; d /= 10 {
-				b = append(b, '0')
-			}
-			return appendUint(b, frac)
+			return appendUintPadded(append(b, '.'), n%scale, prec)
 		}
 	}
 	return strconv.AppendFloat(b, v, 'f', prec, 64)
 }
-
-var pow10u = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
 
 // scaledRound returns a×10^prec rounded to the nearest integer, ties to
 // even, as the exact decimal value of a rounds in strconv and C's printf:
@@ -274,14 +267,15 @@ var pow10u = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
 // one fused multiply-add), and p + r decides the rounding. ok is false
 // when the result needs more than 52 bits (strconv then).
 func scaledRound(a float64, prec int) (n uint64, ok bool) {
-	p := a * pow10u[prec]
+	scale := float64(pow10s[prec]) // exact
+	p := a * scale
 	if !(p < 1<<52) {
 		return 0, false
 	}
 	if p < 0.25 {
 		return 0, true // also where r could underflow
 	}
-	r := math.FMA(a, pow10u[prec], -p)
+	r := math.FMA(a, scale, -p)
 	f := math.Round(p) // halves away from zero
 	n = uint64(f)
 	if p-f == -0.5 { // p is a half: r, then evenness, decides
@@ -296,12 +290,7 @@ func (t *Text) Time(sec uint64, nsec uint32) { t.buf = AppendTime(t.buf, sec, ns
 
 // AppendTime appends "sec.nnnnnnnnn" (%u.%09u).
 func AppendTime(b []byte, sec uint64, nsec uint32) []byte {
-	b = appendUint(b, sec)
-	b = append(b, '.')
-	for d := uint32(100000000); d > 1 && nsec < d; d /= 10 {
-		b = append(b, '0')
-	}
-	return appendUint(b, uint64(nsec))
+	return appendUintPadded(append(appendUint(b, sec), '.'), uint64(nsec), 9)
 }
 
 func (t *Text) Str(s []byte) {
