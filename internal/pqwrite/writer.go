@@ -164,8 +164,13 @@ type Writer struct {
 	cols   []*Column
 	zstd   *zstd.Encoder
 	// The compression goroutine: pages in, pages back for reuse.
-	jobs       chan *pageJob
-	free       chan *pageJob
+	jobs chan []*pageJob
+	free chan *pageJob
+	// pending are the pages closed since the last hand-off; lists are
+	// the emptied lists back from the compression goroutine (a fixed set,
+	// each with room for a page of every column and a row group's end).
+	pending    []*pageJob
+	lists      chan []*pageJob
 	compressed chan struct{}
 	closed     bool
 	rows       int64 // rows of the open row group
@@ -204,11 +209,17 @@ func New(w io.Writer, fields []*Node, createdBy string, kv [][2]string) (*Writer
 		return nil, err
 	}
 	wr := &Writer{w: w, schema: fields, zstd: enc, kv: kv, created: createdBy, PageSize: 32 << 10, RowGroupRows: 128 << 10,
-		jobs: make(chan *pageJob, 16), free: make(chan *pageJob, 20), compressed: make(chan struct{})}
-	go wr.compress()
+		jobs: make(chan []*pageJob, handOffs), lists: make(chan []*pageJob, handOffs+1), compressed: make(chan struct{})}
 	for _, f := range fields {
 		wr.addColumns(f, nil, 0, 0)
 	}
+	// Every page of the lists in flight comes back for reuse.
+	wr.free = make(chan *pageJob, (handOffs+2)*(len(wr.cols)+1))
+	wr.pending = make([]*pageJob, 0, len(wr.cols)+1)
+	for range handOffs + 1 {
+		wr.lists <- make([]*pageJob, 0, len(wr.cols)+1)
+	}
+	go wr.compress()
 	wr.prefetch = make([]uintptr, 0, len(wr.cols))
 	wr.write([]byte("PAR1"))
 	if wr.err != nil {
@@ -364,6 +375,7 @@ func (w *Writer) EndRow() {
 				c.flushPage()
 			}
 		}
+		w.handOff()
 	}
 	if w.rows >= w.RowGroupRows {
 		w.flushRowGroup()
@@ -432,7 +444,25 @@ func (c *Column) flushPage() {
 		c.vals = make([]byte, 0, max(w.pageCap(), cap(j.vals)))
 	}
 	c.nvals, c.pageNulls, c.pageRow = 0, 0, w.rows
-	w.jobs <- j
+	w.pending = append(w.pending, j)
+}
+
+// handOffs is how many lists of pages may wait for the compression
+// goroutine: its lag behind the rows, and so the pages in memory, stay
+// bounded.
+const handOffs = 4
+
+// handOff sends the pages closed since the last hand-off to the
+// compression goroutine as one list: one wake-up for the pages of a size
+// check instead of one per page (packet mode with Parquet: 0.94x the
+// wall time, docs/performance.md). Of the handOffs+2 lists, at most
+// handOffs wait and one is compressed, so one comes back.
+func (w *Writer) handOff() {
+	if len(w.pending) == 0 {
+		return
+	}
+	w.jobs <- w.pending
+	w.pending = <-w.lists
 }
 
 // blocks is a column's compressed pages of the open row group, in blocks
@@ -483,85 +513,102 @@ type pageJob struct {
 // pages were closed.
 func (w *Writer) compress() {
 	defer close(w.compressed)
-	var zbuf, body, expanded []byte
-	h := &thrift{}
-	for j := range w.jobs {
-		c := j.c
-		if c == nil {
-			w.writeRowGroup(j.groupRows)
-			continue
+	s := &scratch{}
+	for list := range w.jobs {
+		for _, j := range list {
+			w.compressPage(j, s)
 		}
-		c.nulls += int64(j.nulls)
-		vals := j.vals
-		if c.Expand != nil {
-			expanded = c.Expand(expanded[:0], vals)
-			vals = expanded
-		}
-		c.stats.add(c, vals)
-		h.b, h.last = h.b[:0], h.last[:0]
-		h.begin()
-		var raw, levels int
-		if c.maxRep > 0 {
-			// Lists: a version 1 page, levels compressed with the values.
-			// Their repetition levels alternate with every row (0, then 1
-			// for each further element): uncompressed they would outweigh
-			// the compressed values.
-			le := binary.LittleEndian
-			body = le.AppendUint32(body[:0], uint32(j.repLen))
-			body = append(body, j.levels[:j.repLen]...)
-			body = le.AppendUint32(body, uint32(len(j.levels)-j.repLen))
-			body = append(body, j.levels[j.repLen:]...)
-			body = append(body, vals...)
-			zbuf = w.zstd.EncodeAll(body, zbuf[:0])
-			raw = len(body)
-			h.i32(1, 0) // DATA_PAGE
-			h.i32(2, int32(len(body)))
-			h.i32(3, int32(len(zbuf)))
-			h.structField(5)
-			h.i32(1, int32(j.nvals))
-			h.i32(2, 0) // PLAIN
-			h.i32(3, 3) // RLE
-			h.i32(4, 3) // RLE
-			h.end()
-		} else {
-			// A version 2 page: the levels (a run or a few) stay
-			// uncompressed, the values are compressed from their own
-			// buffer.
-			compressed := len(vals) > 0
-			zbuf = zbuf[:0]
-			if compressed {
-				zbuf = w.zstd.EncodeAll(vals, zbuf)
-			}
-			levels = len(j.levels)
-			raw = levels + len(vals)
-			h.i32(1, 3) // DATA_PAGE_V2
-			h.i32(2, int32(raw))
-			h.i32(3, int32(levels+len(zbuf)))
-			h.structField(8)
-			h.i32(1, int32(j.nvals))
-			h.i32(2, int32(j.nulls))
-			h.i32(3, int32(j.rows))
-			h.i32(4, 0) // PLAIN
-			h.i32(5, int32(len(j.levels)-j.repLen))
-			h.i32(6, int32(j.repLen))
-			h.boolean(7, compressed)
-			h.end()
-		}
+		clear(list)
+		w.lists <- list[:0]
+	}
+}
+
+// scratch is the compression goroutine's reusable buffers.
+type scratch struct {
+	zbuf, body, expanded []byte
+	h                    thrift
+}
+
+// compressPage compresses one page, or, with j.c nil, writes the row
+// group its pages complete.
+func (w *Writer) compressPage(j *pageJob, s *scratch) {
+	c := j.c
+	if c == nil {
+		w.writeRowGroup(j.groupRows)
+		return
+	}
+	zbuf, body, expanded, h := s.zbuf, s.body, s.expanded, &s.h
+	c.nulls += int64(j.nulls)
+	vals := j.vals
+	if c.Expand != nil {
+		expanded = c.Expand(expanded[:0], vals)
+		vals = expanded
+	}
+	c.stats.add(c, vals)
+	h.b, h.last = h.b[:0], h.last[:0]
+	h.begin()
+	var raw, levels int
+	if c.maxRep > 0 {
+		// Lists: a version 1 page, levels compressed with the values.
+		// Their repetition levels alternate with every row (0, then 1
+		// for each further element): uncompressed they would outweigh
+		// the compressed values.
+		le := binary.LittleEndian
+		body = le.AppendUint32(body[:0], uint32(j.repLen))
+		body = append(body, j.levels[:j.repLen]...)
+		body = le.AppendUint32(body, uint32(len(j.levels)-j.repLen))
+		body = append(body, j.levels[j.repLen:]...)
+		body = append(body, vals...)
+		zbuf = w.zstd.EncodeAll(body, zbuf[:0])
+		raw = len(body)
+		h.i32(1, 0) // DATA_PAGE
+		h.i32(2, int32(len(body)))
+		h.i32(3, int32(len(zbuf)))
+		h.structField(5)
+		h.i32(1, int32(j.nvals))
+		h.i32(2, 0) // PLAIN
+		h.i32(3, 3) // RLE
+		h.i32(4, 3) // RLE
 		h.end()
-		c.pages.append(h.b, &w.spareBlocks)
-		c.pages.append(j.levels[:levels], &w.spareBlocks)
-		c.pages.append(zbuf, &w.spareBlocks)
-		c.rawSize += int64(len(h.b) + raw)
-		c.numValues += int64(j.nvals)
-		select {
-		case c.spare <- j.vals:
-		default:
+	} else {
+		// A version 2 page: the levels (a run or a few) stay
+		// uncompressed, the values are compressed from their own
+		// buffer.
+		compressed := len(vals) > 0
+		zbuf = zbuf[:0]
+		if compressed {
+			zbuf = w.zstd.EncodeAll(vals, zbuf)
 		}
-		j.c, j.vals = nil, nil
-		select {
-		case w.free <- j:
-		default:
-		}
+		levels = len(j.levels)
+		raw = levels + len(vals)
+		h.i32(1, 3) // DATA_PAGE_V2
+		h.i32(2, int32(raw))
+		h.i32(3, int32(levels+len(zbuf)))
+		h.structField(8)
+		h.i32(1, int32(j.nvals))
+		h.i32(2, int32(j.nulls))
+		h.i32(3, int32(j.rows))
+		h.i32(4, 0) // PLAIN
+		h.i32(5, int32(len(j.levels)-j.repLen))
+		h.i32(6, int32(j.repLen))
+		h.boolean(7, compressed)
+		h.end()
+	}
+	h.end()
+	c.pages.append(h.b, &w.spareBlocks)
+	c.pages.append(j.levels[:levels], &w.spareBlocks)
+	c.pages.append(zbuf, &w.spareBlocks)
+	c.rawSize += int64(len(h.b) + raw)
+	c.numValues += int64(j.nvals)
+	s.zbuf, s.body, s.expanded = zbuf, body, expanded
+	select {
+	case c.spare <- j.vals:
+	default:
+	}
+	j.c, j.vals = nil, nil
+	select {
+	case w.free <- j:
+	default:
 	}
 }
 
@@ -588,7 +635,8 @@ func (w *Writer) flushRowGroup() {
 		c.flushPage()
 		c.pageRow = 0
 	}
-	w.jobs <- &pageJob{groupRows: w.rows}
+	w.pending = append(w.pending, &pageJob{groupRows: w.rows})
+	w.handOff()
 	w.rows = 0
 }
 
