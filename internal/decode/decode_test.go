@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"strings"
 	"testing"
+
+	"flowsift/internal/header"
 )
 
 // Frame builders for hand-made packets.
@@ -491,5 +493,39 @@ func TestDecodeNoAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%v allocations per run", allocs)
+	}
+}
+
+// TestL4Sums: with Config.L4Sums the decoder sums exactly the L4 bytes
+// (not the Ethernet padding behind them), and only when all of them were
+// captured; without it, or for a frame without L4 bytes, nothing.
+func TestL4Sums(t *testing.T) {
+	seg := cat(tcp(43000, 80, 20), []byte("hello"))
+	f := pad(cat(eth(0x0800), ipv4(6, len(seg), 0x4000), seg), 60)
+	f[len(f)-1] = 0xee // padding: must not count
+	cfg := DefaultConfig()
+	cfg.L4Sums = true
+	d := NewDecoder(cfg)
+	p := decodeWith(d, LinkEthernet, f, 0)
+	want := uint64(0)
+	for i := 0; i+1 < len(seg); i += 2 {
+		want += uint64(seg[i])<<8 | uint64(seg[i+1])
+	}
+	want += uint64(seg[len(seg)-1]) << 8 // odd length: high byte of a last word
+	if !p.L4Summed || header.Fold(p.L4Sum) != header.Fold(want) {
+		t.Errorf("L4Sum %#x summed %v, want %#x", header.Fold(p.L4Sum), p.L4Summed, header.Fold(want))
+	}
+	// Snapped inside the segment: no sum.
+	p = decodeWith(d, LinkEthernet, f[:14+20+22], len(f))
+	if p.L4Summed || p.L4Sum != 0 {
+		t.Errorf("snapped segment summed: %#x", p.L4Sum)
+	}
+	// Cleared for the next packet, off without the option.
+	p = decodeWith(d, LinkEthernet, cat(eth(0x0806), make([]byte, 28)), 0)
+	if p.L4Summed {
+		t.Error("ARP frame has an L4 sum")
+	}
+	if p := decodeFrame(t, LinkEthernet, f, 0); p.L4Summed {
+		t.Error("summed without Config.L4Sums")
 	}
 }

@@ -71,6 +71,11 @@ type Config struct {
 	// RARPBodyIsPadding counts a RARP frame's whole Ethernet payload as
 	// padding, like T2 (a 60-byte frame pads 46, not 18; docs/compat.md).
 	RARPBodyIsPadding bool
+	// L4Sums fills Packet.L4Sum: the transport checksum check (tcpFlags)
+	// then reads the sum instead of the segment, which is in the decoding
+	// goroutine's cache but not in the one of the goroutine that runs the
+	// plugins.
+	L4Sums bool
 }
 
 // DefaultConfig returns Tranalyzer 0.9.3's default dissector settings.
@@ -203,6 +208,9 @@ func (d *Decoder) Decode(p *Packet) {
 		d.link()
 	}
 	d.finish()
+	if d.cfg.L4Sums && p.L4Len > 0 && p.L4Off > 0 && p.SnapL4Len >= p.L4Len && p.L4Off+p.L4Len <= len(p.Data) {
+		p.L4Sum, p.L4Summed = header.Sum(p.Data[p.L4Off:p.L4Off+p.L4Len]), true
+	}
 }
 
 // staleSize bounds the emulation of reads beyond the capture: such reads

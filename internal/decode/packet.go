@@ -156,10 +156,15 @@ type Packet struct {
 	L4HdrLen  int // "l4HdrOff" of core.md §4.2
 	L4Len     int // L3Len − L3HdrLen
 	SnapL4Len int // captured bytes from L4 on (clipped)
-	SrcPort   uint16
-	DstPort   uint16
-	UDPLen    uint16 // UDP/UDP-Lite length field (first or unfragmented packets), else 0
-	TCPFlags  uint8  // TCP flags byte (byte 13) when captured, else 0
+	// L4Sum is the one's-complement sum (header.Sum) of the L4 bytes
+	// Data[L4Off:L4Off+L4Len] when L4Summed: with Config.L4Sums, for a
+	// packet whose L4 bytes are all captured.
+	L4Sum    uint64
+	L4Summed bool
+	SrcPort  uint16
+	DstPort  uint16
+	UDPLen   uint16 // UDP/UDP-Lite length field (first or unfragmented packets), else 0
+	TCPFlags uint8  // TCP flags byte (byte 13) when captured, else 0
 
 	// Layer 7.
 	L7Off     int    // offset of the L7 payload in Data

@@ -211,6 +211,7 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	dcfg.StaleBytes = o.Sets["core.FIXT2BUGS"] == "0"
 	// It also counts a RARP body as padding (docs/compat.md).
 	dcfg.RARPBodyIsPadding = dcfg.StaleBytes
+	dcfg.L4Sums = r.env.L4Sums
 	r.dec = decode.NewDecoder(dcfg)
 	capacity := flow.DefaultCapacity
 	if o.HashFactor > 1 {

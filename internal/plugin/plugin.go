@@ -71,6 +71,9 @@ type Env struct {
 	// every flow direction's endpoint state (nil in plugin tests that run
 	// without the engine).
 	TCP *tcptrack.Tracker
+	// L4Sums is set at construction by a plugin that reads
+	// decode.Packet.L4Sum: the engine then has the decoder fill it.
+	L4Sums bool
 }
 
 // SubnetLookup is the geo/organisation database (basicFlow.md §4).

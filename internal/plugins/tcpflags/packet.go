@@ -442,7 +442,13 @@ func (p *Plugin) l4Checksum(s *state, pk *decode.Packet, iv *ipView, v *pktVals,
 			// T2 sums everything and then subtracts the checksum field,
 			// also when the field lies past the summed bytes (golden
 			// 10_frag_crafted_ipv4 packets 77/78: an 8-byte first fragment).
-			s.l4Sum = fold(sum16(d[l4:l4+n], -1) + uint64(^s.l4HdrChk))
+			// The decoder has summed the same bytes, where they are in
+			// cache (Packet.L4Sum).
+			sum := pk.L4Sum
+			if !pk.L4Summed || l4 != pk.L4Off || n != pk.L4Len {
+				sum = sum16(d[l4:l4+n], -1)
+			}
+			s.l4Sum = fold(sum + uint64(^s.l4HdrChk))
 		}
 		if pk.Proto == protoUDP || pk.Proto == protoUDPLite {
 			if pk.SnapL4Len != int(u16(d, l4+4)) {

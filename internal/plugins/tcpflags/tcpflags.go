@@ -262,6 +262,9 @@ type Plugin struct {
 // New builds the plugin with the given configuration.
 func New(env *plugin.Env, c config) *Plugin {
 	p := &Plugin{env: env, cfg: c, ja4tBuf: make([]byte, 0, 64+4*maxJA4T)}
+	if env != nil {
+		env.L4Sums = true // l4Checksum
+	}
 	if !c.fix {
 		p.shadow = make([]byte, shadowSize)
 	}
