@@ -25,7 +25,9 @@ func FuzzDecode(f *testing.F) {
 			f.Add(c.Data, uint8(i))
 		}
 	}
-	d := NewDecoder(DefaultConfig())
+	cfg := DefaultConfig()
+	cfg.L4Sums = true
+	d := NewDecoder(cfg)
 	f.Fuzz(func(t *testing.T, data []byte, sel uint8) {
 		link := fuzzLinks[int(sel)%len(fuzzLinks)]
 		wire := len(data) + int(sel)%3*100 // sometimes snapped
@@ -50,6 +52,9 @@ func FuzzDecode(f *testing.F) {
 		ip := p.Kind == KindIPv4 || p.Kind == KindIPv6
 		if ip && (p.L7Len < 0 && p.Kind == KindIPv4 && p.PktLen != 0 || !(p.L7Len < 0 && p.Kind == KindIPv4) && p.PktLen != uint16(p.L7Len)) {
 			t.Fatalf("PktLen %d for l7 %d", p.PktLen, p.L7Len)
+		}
+		if p.L4Summed && header.Fold(p.L4Sum) != header.Fold(header.Sum(p.Data[p.L4Off:p.L4Off+p.L4Len])) {
+			t.Fatalf("L4Sum %#x of %d bytes at %d", p.L4Sum, p.L4Len, p.L4Off)
 		}
 		_ = p.L7()
 		_ = header.TCP(p.Data[p.L4Off:]).Options()
