@@ -454,7 +454,7 @@ const handOffs = 4
 
 // handOff sends the pages closed since the last hand-off to the
 // compression goroutine as one list: one wake-up for the pages of a size
-// check instead of one per page (packet mode with Parquet: 0.94x the
+// check instead of one per page (packet mode with Parquet: 0.95-0.98x the
 // wall time, docs/performance.md). Of the handOffs+2 lists, at most
 // handOffs wait and one is compressed, so one comes back.
 func (w *Writer) handOff() {
