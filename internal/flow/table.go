@@ -2,8 +2,10 @@ package flow
 
 import (
 	"slices"
+	"unsafe"
 
 	"flowsift/internal/decode"
+	"flowsift/internal/prefetch"
 )
 
 // DefaultCapacity is Tranalyzer's hash table size (flows in memory) for
@@ -144,6 +146,11 @@ func (t *Table) insertAfter(f, at *Flow) { // f goes on the tail side of at
 func (t *Table) touch(f *Flow) {
 	if t.head.next == f {
 		return
+	}
+	if f.next.sentinel {
+		// f was the oldest flow of a timeout walk: the next packet's walk
+		// reads the flow that now is (cache-cold among thousands).
+		prefetch.WriteRange(uintptr(unsafe.Pointer(f.prev)), unsafe.Sizeof(*f))
 	}
 	t.unlink(f)
 	t.insertAfter(f, &t.head)
