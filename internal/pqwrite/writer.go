@@ -87,6 +87,12 @@ type Column struct {
 	// first value.
 	Expand func(dst, vals []byte) []byte
 
+	// bytes8: an unsigned list column of at most 8 bits (IP and TCP
+	// options) keeps a byte per value, widened to INT32 in the
+	// compression goroutine: the packet goroutine writes a quarter of
+	// the bytes.
+	bytes8 bool
+
 	// The row group's compressed pages, their sizes, values and
 	// statistics: written by the compression goroutine, on cache lines of
 	// their own.
@@ -253,7 +259,8 @@ func (w *Writer) addColumns(n *Node, path []string, def, rep int) {
 		// them at staggered sizes spreads the pages over the rows, and the
 		// compression goroutine gets a steady flow instead of bursts.
 		early: len(w.cols) * 37 % 16 * (w.PageSize / 32),
-		defs:  levelRuns{width: levelWidth(def)}, reps: levelRuns{width: levelWidth(rep)}})
+		defs:  levelRuns{width: levelWidth(def)}, reps: levelRuns{width: levelWidth(rep)},
+		bytes8: rep > 0 && n.Physical == Int32 && n.Logical == Unsigned && n.Bits > 0 && n.Bits <= 8})
 }
 
 // Columns returns the leaf writers in schema order.
@@ -305,6 +312,10 @@ func (c *Column) catchUp() {
 // Int32 appends a present INT32 value (unsigned ones as their bits).
 func (c *Column) Int32(rep int, v int32) {
 	c.level(rep)
+	if c.bytes8 {
+		c.vals = append(c.vals, byte(v))
+		return
+	}
 	c.vals = binary.LittleEndian.AppendUint32(c.vals, uint32(v))
 }
 
@@ -341,6 +352,10 @@ func (c *Column) Uint8s(rep int, b []byte) {
 	c.reps.addRun(1, len(b)-1)
 	c.defs.addRun(c.full, len(b))
 	c.nvals += len(b)
+	if c.bytes8 {
+		c.vals = append(c.vals, b...)
+		return
+	}
 	for _, x := range b {
 		c.vals = binary.LittleEndian.AppendUint32(c.vals, uint32(x))
 	}
@@ -447,6 +462,14 @@ func (c *Column) flushPage() {
 	w.pending = append(w.pending, j)
 }
 
+// widen8 appends the bytes of vals as little-endian INT32 values.
+func widen8(dst, vals []byte) []byte {
+	for _, x := range vals {
+		dst = append(dst, x, 0, 0, 0)
+	}
+	return dst
+}
+
 // handOffs is how many lists of pages may wait for the compression
 // goroutine: its lag behind the rows, and so the pages in memory, stay
 // bounded.
@@ -540,7 +563,10 @@ func (w *Writer) compressPage(j *pageJob, s *scratch) {
 	zbuf, body, expanded, h := s.zbuf, s.body, s.expanded, &s.h
 	c.nulls += int64(j.nulls)
 	vals := j.vals
-	if c.Expand != nil {
+	if c.bytes8 {
+		expanded = widen8(expanded[:0], vals)
+		vals = expanded
+	} else if c.Expand != nil {
 		expanded = c.Expand(expanded[:0], vals)
 		vals = expanded
 	}

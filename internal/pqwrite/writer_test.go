@@ -271,3 +271,94 @@ func TestStatsPages(t *testing.T) {
 		t.Errorf("unsigned: min %d max %d", su.umin, su.umax)
 	}
 }
+
+// TestByteLists: a list of unsigned 8-bit values (IP and TCP options)
+// is appended a byte per value (Uint8s and Int32 alike) and widened to
+// INT32 when its pages are compressed; read back, values, levels and
+// statistics are those written, over several pages and row groups.
+func TestByteLists(t *testing.T) {
+	fields := []*Node{{Name: "opts", List: true, Children: []*Node{{Name: "element", Optional: true, Physical: Int32, Logical: Unsigned, Bits: 8}}}}
+	var buf bytes.Buffer
+	w, err := New(&buf, fields, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.PageSize = 256
+	w.RowGroupRows = 700
+	c := w.Columns()[0]
+	if !c.bytes8 {
+		t.Fatal("list of 8-bit values not kept as bytes")
+	}
+	want := func(i int) []byte { // row i's list; empty when i%5 == 0
+		b := make([]byte, i%5)
+		for k := range b {
+			b[k] = byte(i*7 + k*31 + 200)
+		}
+		return b
+	}
+	const rows = 2000
+	for i := range rows {
+		switch b := want(i); {
+		case len(b) == 0:
+			c.Null(0, 0)
+		case i%2 == 0:
+			c.Uint8s(0, b)
+		default:
+			for k, x := range b {
+				c.Int32(min(k, 1), int32(x))
+			}
+		}
+		w.EndRow()
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pf, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pf.RowGroups()) != 3 {
+		t.Fatalf("%d row groups", len(pf.RowGroups()))
+	}
+	r := 0
+	rbuf := make([]parquet.Row, 64)
+	for g, rg := range pf.RowGroups() {
+		rr := rg.Rows()
+		var values []parquet.Value
+		for {
+			n, err := rr.ReadRows(rbuf)
+			for _, row := range rbuf[:n] {
+				b := want(r)
+				if len(b) == 0 {
+					if len(row) != 1 || !row[0].IsNull() {
+						t.Fatalf("row %d: %v, want an empty list", r, row)
+					}
+				} else {
+					if len(row) != len(b) {
+						t.Fatalf("row %d: %v, want %v", r, row, b)
+					}
+					for k, v := range row {
+						if v.Uint32() != uint32(b[k]) || v.RepetitionLevel() != min(k, 1) {
+							t.Fatalf("row %d element %d: %v, want %d", r, k, v, b[k])
+						}
+					}
+				}
+				for _, v := range row {
+					values = append(values, v.Clone())
+				}
+				r++
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		rr.Close()
+		checkStats(t, g, 0, c, values, pf.Metadata().RowGroups[g].Columns[0].MetaData.Statistics)
+	}
+	if r != rows {
+		t.Fatalf("read %d rows", r)
+	}
+}
