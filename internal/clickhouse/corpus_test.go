@@ -53,9 +53,7 @@ func runCLI(args ...string) (int, string, string) {
 // turned back into text by its type.
 func TestCorpusOneServer(t *testing.T) {
 	caps := generatedCaptures(t)
-	ports := freePorts(t, 2)
-	s := newServer(t, ports[0], ports[1], "")
-	s.start()
+	s := startServer(t)
 	code, schema, stderr := runCLI("clickhouse-schema", "-s")
 	if code != 0 {
 		t.Fatalf("clickhouse-schema: %d %s", code, stderr)

@@ -53,9 +53,7 @@ func TestServerStoppedMidRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ports := freePorts(t, 2)
-	s := newServer(t, ports[0], ports[1], "")
-	s.start()
+	s := startServer(t)
 	_, schema, _ := runCLI("clickhouse-schema", "-s")
 	s.execScript(schema)
 

@@ -14,9 +14,7 @@ import (
 // in RowBinary byte for byte as flowsift's RowBinary encoder wrote them,
 // and the blocks of one insert make one part.
 func TestNativeAgainstServer(t *testing.T) {
-	ports := freePorts(t, 2)
-	s := newServer(t, ports[0], ports[1], "")
-	s.start()
+	s := startServer(t)
 	ddl, rowBinary, native, perRow := clickhouse.EncodedTestRows(t)
 	s.execScript(ddl)
 	ask := func(query, params string, body []byte) []byte {

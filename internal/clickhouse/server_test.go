@@ -83,6 +83,15 @@ func freePorts(t *testing.T, n int) []int {
 	return ports
 }
 
+// startServer starts a single server (no cluster) on free ports.
+func startServer(t *testing.T) *server {
+	t.Helper()
+	ports := freePorts(t, 2)
+	s := newServer(t, ports[0], ports[1], "")
+	s.start()
+	return s
+}
+
 // newServer prepares a server in its own folder; remote is the
 // remote_servers XML ("" for none).
 func newServer(t *testing.T, httpPort, tcpPort int, remote string) *server {

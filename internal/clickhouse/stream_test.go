@@ -19,9 +19,7 @@ import (
 // again whole, refused again, and kept; once the table exists,
 // clickhouse-send delivers every row, once.
 func TestStreamRefusedEarly(t *testing.T) {
-	ports := freePorts(t, 2)
-	s := newServer(t, ports[0], ports[1], "")
-	s.start()
+	s := startServer(t)
 	cols := []column.Column{{Name: "flowInd", Type: "U64"}, {Name: "timeFirst", Type: "U64.U32"}, {Name: "hdrDesc", Type: "SC:R"}}
 	tb, err := clickhouse.NewTable(clickhouse.Flows, "late_flows", cols)
 	if err != nil {

@@ -498,7 +498,8 @@ func TestDecodeNoAllocs(t *testing.T) {
 
 // TestL4Sums: with Config.L4Sums the decoder sums exactly the L4 bytes
 // (not the Ethernet padding behind them), and only when all of them were
-// captured; without it, or for a frame without L4 bytes, nothing.
+// captured and the packet is not a later fragment; without it, or for a
+// frame without L4 bytes, nothing.
 func TestL4Sums(t *testing.T) {
 	seg := cat(tcp(43000, 80, 20), []byte("hello"))
 	f := pad(cat(eth(0x0800), ipv4(6, len(seg), 0x4000), seg), 60)
@@ -519,6 +520,11 @@ func TestL4Sums(t *testing.T) {
 	p = decodeWith(d, LinkEthernet, f[:14+20+22], len(f))
 	if p.L4Summed || p.L4Sum != 0 {
 		t.Errorf("snapped segment summed: %#x", p.L4Sum)
+	}
+	// A later fragment: no transport header, no sum.
+	p = decodeWith(d, LinkEthernet, cat(eth(0x0800), ipv4(6, len(seg), 0x0001), seg), 0)
+	if p.FragOff == 0 || p.L4Summed {
+		t.Errorf("later fragment (offset %d) summed: %v", p.FragOff, p.L4Summed)
 	}
 	// Cleared for the next packet, off without the option.
 	p = decodeWith(d, LinkEthernet, cat(eth(0x0806), make([]byte, 28)), 0)

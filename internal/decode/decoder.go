@@ -208,7 +208,9 @@ func (d *Decoder) Decode(p *Packet) {
 		d.link()
 	}
 	d.finish()
-	if d.cfg.L4Sums && p.L4Len > 0 && p.L4Off > 0 && p.SnapL4Len >= p.L4Len && p.L4Off+p.L4Len <= len(p.Data) {
+	// A later fragment holds no transport header: its bytes are summed
+	// with those of its datagram, by the plugin that reassembles them.
+	if d.cfg.L4Sums && p.FragOff == 0 && p.L4Len > 0 && p.L4Off > 0 && p.SnapL4Len >= p.L4Len && p.L4Off+p.L4Len <= len(p.Data) {
 		p.L4Sum, p.L4Summed = header.Sum(p.Data[p.L4Off:p.L4Off+p.L4Len]), true
 	}
 }

@@ -158,7 +158,8 @@ type Packet struct {
 	SnapL4Len int // captured bytes from L4 on (clipped)
 	// L4Sum is the one's-complement sum (header.Sum) of the L4 bytes
 	// Data[L4Off:L4Off+L4Len] when L4Summed: with Config.L4Sums, for a
-	// packet whose L4 bytes are all captured.
+	// packet whose L4 bytes are all captured and that is not a later
+	// fragment.
 	L4Sum    uint64
 	L4Summed bool
 	SrcPort  uint16

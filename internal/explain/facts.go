@@ -4,6 +4,7 @@ import (
 	"flowsift/internal/column"
 	"flowsift/internal/decode"
 	"flowsift/internal/flow"
+	"flowsift/internal/header"
 	"flowsift/internal/plugin"
 	"flowsift/internal/report"
 	"flowsift/internal/tcptrack"
@@ -109,6 +110,7 @@ func registerFacts(r *plugin.Registry, counts bool) {
 	r.Add(&plugin.Registration{
 		Name: factsName, Order: 999, Version: "1",
 		New: func(env *plugin.Env, _ plugin.Settings) (plugin.Plugin, error) {
+			env.L4Sums = true // l4ChecksumOK
 			return &facts{env: env, counts: counts}, nil
 		},
 	})
@@ -403,25 +405,14 @@ func l4ChecksumOK(p *decode.Packet) (ok, checked bool) {
 		if v6 {
 			n = 16
 		}
-		sum += sum16(p.SrcIP[:n]) + sum16(p.DstIP[:n]) + uint64(p.Proto) + uint64(len(l4))
+		sum += header.Sum(p.SrcIP[:n]) + header.Sum(p.DstIP[:n]) + uint64(p.Proto) + uint64(len(l4))
 	}
-	sum += sum16(l4)
-	for sum>>16 != 0 {
-		sum = sum&0xffff + sum>>16
+	if p.L4Summed { // the decoder summed the same bytes
+		sum += p.L4Sum
+	} else {
+		sum += header.Sum(l4)
 	}
-	return sum == 0xffff, true
-}
-
-func sum16(b []byte) uint64 {
-	var s uint64
-	for len(b) >= 2 {
-		s += uint64(b[0])<<8 | uint64(b[1])
-		b = b[2:]
-	}
-	if len(b) == 1 {
-		s += uint64(b[0]) << 8
-	}
-	return s
+	return header.Fold(sum) == 0xffff, true
 }
 
 // keepAlive follows keep-alive probes (an empty or one-byte segment one

@@ -84,13 +84,13 @@ type Column struct {
 	// their PLAIN encoding, in the compression goroutine: values may be
 	// appended in a compact form (an address's bytes rather than its
 	// text) and formatted off the writer's goroutine. Set it before the
-	// first value.
+	// first value (a bytes8 column has the writer's own).
 	Expand func(dst, vals []byte) []byte
 
 	// bytes8: an unsigned list column of at most 8 bits (IP and TCP
-	// options) keeps a byte per value, widened to INT32 in the
-	// compression goroutine: the packet goroutine writes a quarter of
-	// the bytes.
+	// options) keeps a byte per value, widened to INT32 by its Expand
+	// (widen8) in the compression goroutine: the packet goroutine
+	// writes one append of the option bytes instead of a store per byte.
 	bytes8 bool
 
 	// The row group's compressed pages, their sizes, values and
@@ -259,8 +259,10 @@ func (w *Writer) addColumns(n *Node, path []string, def, rep int) {
 		// them at staggered sizes spreads the pages over the rows, and the
 		// compression goroutine gets a steady flow instead of bursts.
 		early: len(w.cols) * 37 % 16 * (w.PageSize / 32),
-		defs:  levelRuns{width: levelWidth(def)}, reps: levelRuns{width: levelWidth(rep)},
-		bytes8: rep > 0 && n.Physical == Int32 && n.Logical == Unsigned && n.Bits > 0 && n.Bits <= 8})
+		defs:  levelRuns{width: levelWidth(def)}, reps: levelRuns{width: levelWidth(rep)}})
+	if c := w.cols[len(w.cols)-1]; rep > 0 && n.Physical == Int32 && n.Logical == Unsigned && n.Bits > 0 && n.Bits <= 8 {
+		c.bytes8, c.Expand = true, widen8
+	}
 }
 
 // Columns returns the leaf writers in schema order.
@@ -563,10 +565,7 @@ func (w *Writer) compressPage(j *pageJob, s *scratch) {
 	zbuf, body, expanded, h := s.zbuf, s.body, s.expanded, &s.h
 	c.nulls += int64(j.nulls)
 	vals := j.vals
-	if c.bytes8 {
-		expanded = widen8(expanded[:0], vals)
-		vals = expanded
-	} else if c.Expand != nil {
+	if c.Expand != nil {
 		expanded = c.Expand(expanded[:0], vals)
 		vals = expanded
 	}

@@ -96,33 +96,41 @@ func TestWriterReadBack(t *testing.T) {
 	// Values and levels; every column chunk's statistics against the
 	// values read back.
 	r := 0
-	rbuf := make([]parquet.Row, 100)
 	for g, rg := range pf.RowGroups() {
-		rr := rg.Rows()
 		var values [10][]parquet.Value
-		for {
-			n, err := rr.ReadRows(rbuf)
-			for _, row := range rbuf[:n] {
-				checkRow(t, r, row)
-				r++
-				for _, v := range row {
-					values[v.Column()] = append(values[v.Column()], v.Clone())
-				}
+		eachRow(t, rg, func(row parquet.Row) {
+			checkRow(t, r, row)
+			r++
+			for _, v := range row {
+				values[v.Column()] = append(values[v.Column()], v.Clone())
 			}
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		rr.Close()
+		})
 		for c, vs := range values {
 			checkStats(t, g, c, w.Columns()[c], vs, pf.Metadata().RowGroups[g].Columns[c].MetaData.Statistics)
 		}
 	}
 	if r != rows {
 		t.Fatalf("read %d rows", r)
+	}
+}
+
+// eachRow calls fn with every row of rg in turn.
+func eachRow(t *testing.T, rg parquet.RowGroup, fn func(parquet.Row)) {
+	t.Helper()
+	rr := rg.Rows()
+	defer rr.Close()
+	buf := make([]parquet.Row, 64)
+	for {
+		n, err := rr.ReadRows(buf)
+		for _, row := range buf[:n] {
+			fn(row)
+		}
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -321,41 +329,29 @@ func TestByteLists(t *testing.T) {
 		t.Fatalf("%d row groups", len(pf.RowGroups()))
 	}
 	r := 0
-	rbuf := make([]parquet.Row, 64)
 	for g, rg := range pf.RowGroups() {
-		rr := rg.Rows()
 		var values []parquet.Value
-		for {
-			n, err := rr.ReadRows(rbuf)
-			for _, row := range rbuf[:n] {
-				b := want(r)
-				if len(b) == 0 {
-					if len(row) != 1 || !row[0].IsNull() {
-						t.Fatalf("row %d: %v, want an empty list", r, row)
-					}
-				} else {
-					if len(row) != len(b) {
-						t.Fatalf("row %d: %v, want %v", r, row, b)
-					}
-					for k, v := range row {
-						if v.Uint32() != uint32(b[k]) || v.RepetitionLevel() != min(k, 1) {
-							t.Fatalf("row %d element %d: %v, want %d", r, k, v, b[k])
-						}
+		eachRow(t, rg, func(row parquet.Row) {
+			b := want(r)
+			if len(b) == 0 {
+				if len(row) != 1 || !row[0].IsNull() {
+					t.Fatalf("row %d: %v, want an empty list", r, row)
+				}
+			} else {
+				if len(row) != len(b) {
+					t.Fatalf("row %d: %v, want %v", r, row, b)
+				}
+				for k, v := range row {
+					if v.Uint32() != uint32(b[k]) || v.RepetitionLevel() != min(k, 1) {
+						t.Fatalf("row %d element %d: %v, want %d", r, k, v, b[k])
 					}
 				}
-				for _, v := range row {
-					values = append(values, v.Clone())
-				}
-				r++
 			}
-			if err == io.EOF {
-				break
+			for _, v := range row {
+				values = append(values, v.Clone())
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		rr.Close()
+			r++
+		})
 		checkStats(t, g, 0, c, values, pf.Metadata().RowGroups[g].Columns[0].MetaData.Statistics)
 	}
 	if r != rows {
