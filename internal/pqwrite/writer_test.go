@@ -70,13 +70,7 @@ func TestWriterReadBack(t *testing.T) {
 		cols[9].Int64(1, int64(i))
 		w.EndRow()
 	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	pf, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pf := closeAndOpen(t, w, &buf)
 	if pf.NumRows() != rows || len(pf.RowGroups()) != 3 {
 		t.Fatalf("%d rows in %d row groups", pf.NumRows(), len(pf.RowGroups()))
 	}
@@ -112,6 +106,19 @@ func TestWriterReadBack(t *testing.T) {
 	if r != rows {
 		t.Fatalf("read %d rows", r)
 	}
+}
+
+// closeAndOpen completes w, written to buf, and opens it with parquet-go.
+func closeAndOpen(t *testing.T, w *Writer, buf *bytes.Buffer) *parquet.File {
+	t.Helper()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pf, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pf
 }
 
 // eachRow calls fn with every row of rg in turn.
@@ -318,13 +325,7 @@ func TestByteLists(t *testing.T) {
 		}
 		w.EndRow()
 	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	pf, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pf := closeAndOpen(t, w, &buf)
 	if len(pf.RowGroups()) != 3 {
 		t.Fatalf("%d row groups", len(pf.RowGroups()))
 	}
