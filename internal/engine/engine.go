@@ -317,8 +317,7 @@ func (r *runner) flowRow(w interface {
 }, f *flow.Flow, dir byte) {
 	w.Col()
 	w.Dir(dir)
-	w.Col()
-	w.U(f.FlowInd)
+	w.ColU(f.FlowInd)
 	for _, pl := range r.plugins {
 		pl.FlowOutput(f, w)
 	}
@@ -511,10 +510,8 @@ func (r *runner) packet(p *decode.Packet, warnings []byte) {
 	tcp.Begin(f, p)
 	if r.pktOut != nil {
 		w := r.pktOut
-		w.Col()
-		w.U(p.Num)
-		w.Col()
-		w.U(f.FlowInd)
+		w.ColU(p.Num)
+		w.ColU(f.FlowInd)
 		for _, pl := range r.plugins {
 			pl.Packet(f, p, w)
 		}
@@ -522,10 +519,8 @@ func (r *runner) packet(p *decode.Packet, warnings []byte) {
 		w.Content(p.L7())
 		w.EndRow()
 	} else if w := r.pktRec; w != nil {
-		w.Col()
-		w.U(p.Num)
-		w.Col()
-		w.U(f.FlowInd)
+		w.ColU(p.Num)
+		w.ColU(f.FlowInd)
 		for _, pl := range r.plugins {
 			pl.Packet(f, p, w)
 		}

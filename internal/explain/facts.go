@@ -271,8 +271,7 @@ func (x *facts) FlowOutput(f *flow.Flow, w column.Writer) {
 		uint64(d.csumChecked), uint64(d.csumBad), d.csumPkt, uint64(x.kaUnanswered(f, d)),
 		uint64(d.zwEpisodes), uint64(d.zwTotal + d.zwOpen()), uint64(d.rstTime), uint64(d.lastOther),
 		uint64(d.blips), d.blipPkt, uint64(d.blipTTL), d.blipData, uint64(d.badFlags), d.badFlagsPkt} {
-		w.Col()
-		w.U(v)
+		w.ColU(v)
 	}
 	w.Col()
 	for i, v := range d.ttls {
@@ -282,12 +281,9 @@ func (x *facts) FlowOutput(f *flow.Flow, w column.Writer) {
 		w.H(v, 16)
 	}
 	if x.counts {
-		w.Col()
-		w.U(d.pkts)
-		w.Col()
-		w.U(d.l7Bytes)
-		w.Col()
-		w.U(uint64(d.maxL7))
+		w.ColU(d.pkts)
+		w.ColU(d.l7Bytes)
+		w.ColU(uint64(d.maxL7))
 	}
 }
 

@@ -329,6 +329,18 @@ func (a *Async) HexBytes(b []byte) {
 	a.bytesB(tHexBytes, b)
 }
 
+func (a *Async) ColU(v uint64) {
+	a.b = binary.LittleEndian.AppendUint64(append(a.b, tCol, tU), v)
+}
+
+func (a *Async) ColI(v int64) {
+	a.b = binary.LittleEndian.AppendUint64(append(a.b, tCol, tI), uint64(v))
+}
+
+func (a *Async) ColH(v uint64, digits int) {
+	a.b = binary.LittleEndian.AppendUint64(append(a.b, tCol, tH, byte(digits)), v)
+}
+
 func (a *Async) H(v uint64, digits int) {
 	b := append(a.b, tH, byte(digits))
 	a.b = binary.LittleEndian.AppendUint64(b, v)

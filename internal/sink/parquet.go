@@ -241,6 +241,31 @@ func (p *Parquet) Col() {
 	}
 }
 
+// ColU implements column.Writer: Col and U, with the plain numeric
+// column's short path.
+func (p *Parquet) ColU(v uint64) {
+	st := &p.st
+	if uint(st.col) < uint(len(p.cols)) && (st.reps == 0 || st.set != p.cols[st.col].all) {
+		p.endCell(st)
+	}
+	st.col++
+	st.part = 0
+	if c := st.col; uint(c) < uint(len(p.cols)) {
+		if lf := p.cols[c].plainNum; lf != nil {
+			st.reps, st.set = 1, 1
+			st.plainNum = nil
+			lf.col.PlainInt(lf.op == opInt32, v)
+			return
+		}
+	}
+	st.reps, st.set = 0, 0
+	st.plainNum = nil
+	p.num(v)
+}
+
+func (p *Parquet) ColI(v int64)              { p.ColU(uint64(v)) }
+func (p *Parquet) ColH(v uint64, digits int) { p.ColU(v) }
+
 // Sub implements column.Writer.
 func (p *Parquet) Sub() {
 	p.st.part++

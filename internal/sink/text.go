@@ -148,6 +148,10 @@ func (t *Text) Dir(b byte) { t.buf = append(t.buf, b) }
 func (t *Text) U(v uint64) { t.buf = appendUint(t.buf, v) }
 func (t *Text) I(v int64)  { t.buf = appendInt(t.buf, v) }
 
+func (t *Text) ColU(v uint64)             { t.Col(); t.U(v) }
+func (t *Text) ColI(v int64)              { t.Col(); t.I(v) }
+func (t *Text) ColH(v uint64, digits int) { t.Col(); t.H(v, digits) }
+
 const hexDigits = "0123456789abcdef"
 
 func (t *Text) H(v uint64, digits int) {

@@ -218,8 +218,7 @@ func (bf *Plugin) Packet(f *flow.Flow, p *decode.Packet, pw column.Writer) {
 		bf.env.Status |= decode.StatTimeJump
 	}
 
-	pw.Col()
-	pw.H(f.Status, 16)
+	pw.ColH(f.Status, 16)
 	pw.Col()
 	pw.Time(uint64(uint32(p.TsSec)), p.TsNsec)
 	pw.Col()
@@ -228,8 +227,7 @@ func (bf *Plugin) Packet(f *flow.Flow, p *decode.Packet, pw column.Writer) {
 	pw.Fixed9(trip(f, p))
 	pw.Col()
 	pw.Fixed9(secDiff(p.TsSec, p.TsNsec, f.FirstSec, f.FirstNsec))
-	pw.Col()
-	pw.U(uint64(p.NumHdrs))
+	pw.ColU(uint64(p.NumHdrs))
 	pw.Col()
 	pw.Raw(p.Desc())
 	if bf.cfg.VLAN {
@@ -254,8 +252,7 @@ func (bf *Plugin) Packet(f *flow.Flow, p *decode.Packet, pw column.Writer) {
 		}
 	}
 	if bf.cfg.EthType {
-		pw.Col()
-		pw.H(uint64(p.EthType), 4)
+		pw.ColH(uint64(p.EthType), 4)
 	}
 
 	if f.IPVer != 4 && f.IPVer != 6 {
@@ -272,8 +269,7 @@ func (bf *Plugin) Packet(f *flow.Flow, p *decode.Packet, pw column.Writer) {
 	ports := hasPorts(f.Key.Proto)
 	bf.packetEndpoint(pw, f.IPVer, &f.Key.SrcIP, f.SrcSubnet, ports, p.SrcPort)
 	bf.packetEndpoint(pw, f.IPVer, &f.Key.DstIP, f.DstSubnet, ports, p.DstPort)
-	pw.Col()
-	pw.U(uint64(p.Proto))
+	pw.ColU(uint64(p.Proto))
 }
 
 // packetEndpoint writes one side's address, country, organisation and port
@@ -296,16 +292,14 @@ func (bf *Plugin) packetEndpoint(pw column.Writer, ver uint8, addr *[16]byte, su
 // FlowOutput writes the flow-file columns.
 func (bf *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 	s := bf.flows.At(f.Slot)
-	w.Col()
-	w.H(f.Status, 16)
+	w.ColH(f.Status, 16)
 	w.Col()
 	w.Time(uint64(uint32(f.FirstSec)), f.FirstNsec)
 	w.Col()
 	w.Time(uint64(uint32(f.LastSec)), f.LastNsec)
 	w.Col()
 	w.Time(f.DurSec, f.DurNsec)
-	w.Col()
-	w.U(uint64(s.nDesc))
+	w.ColU(uint64(s.nDesc))
 	w.Col()
 	for i := uint8(0); i < s.nDesc; i++ {
 		if i > 0 {
@@ -337,8 +331,7 @@ func (bf *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 		}
 	}
 	if bf.cfg.EthType {
-		w.Col()
-		w.H(uint64(f.EthType), 4)
+		w.ColH(uint64(f.EthType), 4)
 	}
 	if bf.cfg.VLAN {
 		w.Col()
@@ -363,8 +356,7 @@ func (bf *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 		w.Col()
 		w.StrString(bf.org(f.SrcSubnet))
 	}
-	w.Col()
-	w.U(uint64(sp))
+	w.ColU(uint64(sp))
 	w.Col()
 	w.IP(f.IPVer, &f.Key.DstIP)
 	if bf.cfg.Subnet {
@@ -373,10 +365,8 @@ func (bf *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 		w.Col()
 		w.StrString(bf.org(f.DstSubnet))
 	}
-	w.Col()
-	w.U(uint64(dp))
-	w.Col()
-	w.U(uint64(proto))
+	w.ColU(uint64(dp))
+	w.ColU(uint64(proto))
 }
 
 // Report implements plugin.Plugin: basicFlow has no report lines.

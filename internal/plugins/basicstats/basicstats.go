@@ -205,22 +205,15 @@ func (bs *Plugin) Packet(f *flow.Flow, p *decode.Packet, pw column.Writer) {
 	if pw == nil {
 		return
 	}
-	pw.Col()
-	pw.U(uint64(p.WireLen))
-	pw.Col()
-	pw.I(int64(p.SnapL3Len))
-	pw.Col()
-	pw.I(int64(p.SnapL4Len))
-	pw.Col()
-	pw.I(int64(p.SnapL7Len))
-	pw.Col()
-	pw.I(int64(p.L3Len))
-	pw.Col()
-	pw.U(uint64(p.UDPLen))
+	pw.ColU(uint64(p.WireLen))
+	pw.ColI(int64(p.SnapL3Len))
+	pw.ColI(int64(p.SnapL4Len))
+	pw.ColI(int64(p.SnapL7Len))
+	pw.ColI(int64(p.L3Len))
+	pw.ColU(uint64(p.UDPLen))
 	pw.Col()
 	pw.U(uint64(uint16(p.L7Len))) // T2 prints it as uint16: −12 shows 65524
-	pw.Col()
-	pw.I(int64(p.PadLen))
+	pw.ColI(int64(p.PadLen))
 }
 
 // iatOf is basicStats.md §1's inter-arrival time: float32 seconds from an
@@ -262,25 +255,18 @@ func (bs *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 	}
 
 	c := &bs.cfg
-	w.Col()
-	w.U(s.n)
+	w.ColU(s.n)
 	if c.RevCnt {
-		w.Col()
-		w.U(o)
+		w.ColU(o)
 	}
-	w.Col()
-	w.I(s.pad)
-	w.Col()
-	w.U(s.bytes)
+	w.ColI(s.pad)
+	w.ColU(s.bytes)
 	if c.RevCnt {
-		w.Col()
-		w.U(ob)
+		w.ColU(ob)
 	}
 	if c.PlStats {
-		w.Col()
-		w.U(uint64(s.minPl))
-		w.Col()
-		w.U(uint64(s.maxPl))
+		w.ColU(uint64(s.minPl))
+		w.ColU(uint64(s.maxPl))
 		w.Col()
 		w.F32(avg)
 		if c.StdDev {

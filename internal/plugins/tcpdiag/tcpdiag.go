@@ -244,8 +244,7 @@ func (p *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 	r := p.result(f, d, o)
 	p.account(d, &r)
 	u := func(v int32) {
-		w.Col()
-		w.U(uint64(max(v, 0)))
+		w.ColU(uint64(max(v, 0)))
 	}
 	u(r.segs)
 	u(r.lost)
@@ -257,8 +256,7 @@ func (p *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 	u(r.capLoss)
 	w.Col()
 	w.StrClassString(VantageNames[r.vantage])
-	w.Col()
-	w.H(uint64(r.findings), 4)
+	w.ColH(uint64(r.findings), 4)
 	u(r.lostUp)
 	u(r.lostDown)
 	u(d.rto)

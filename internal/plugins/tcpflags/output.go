@@ -57,28 +57,19 @@ func (p *Plugin) writePacket(w column.Writer, pk *decode.Packet, s *state, v *pk
 	v6 := pk.Kind == decode.KindIPv6
 	w.Col()
 	p.writeToS(w, v.tos)
-	w.Col()
-	w.U(uint64(v.ipID))
-	w.Col()
-	w.I(int64(v.ipIDDiff))
-	w.Col()
-	w.H(uint64(v.ipFrag), 4)
-	w.Col()
-	w.U(uint64(v.ttl))
+	w.ColU(uint64(v.ipID))
+	w.ColI(int64(v.ipIDDiff))
+	w.ColH(uint64(v.ipFrag), 4)
+	w.ColU(uint64(v.ttl))
 	if p.cfg.ipChecksum > 0 {
-		w.Col()
-		w.H(uint64(v.ipHdrChk), 4)
-		w.Col()
-		w.H(uint64(v.ipCalChk), 4)
+		w.ColH(uint64(v.ipHdrChk), 4)
+		w.ColH(uint64(v.ipCalChk), 4)
 	}
 	if p.cfg.ipChecksum > 1 {
-		w.Col()
-		w.H(uint64(v.l4HdrChk), 4)
-		w.Col()
-		w.H(uint64(v.l4CalChk), 4)
+		w.ColH(uint64(v.l4HdrChk), 4)
+		w.ColH(uint64(v.l4CalChk), 4)
 	}
-	w.Col()
-	w.H(uint64(v.ipFlags), 4)
+	w.ColH(uint64(v.ipFlags), 4)
 	hhLen, dLen := 0, 0
 	if v6 {
 		if pk.IP6HHOff != 0 {
@@ -88,20 +79,17 @@ func (p *Plugin) writePacket(w column.Writer, pk *decode.Packet, s *state, v *pk
 			dLen = pk.IP6DLen
 		}
 	}
-	w.Col()
-	w.I(int64(hhLen))
+	w.ColI(int64(hhLen))
 	w.Col()
 	if hhLen > 0 {
 		writeBytes(w, d, pk.IP6HHOff, hhLen)
 	}
-	w.Col()
-	w.I(int64(dLen))
+	w.ColI(int64(dLen))
 	w.Col()
 	if dLen > 0 {
 		writeBytes(w, d, pk.IP6DOff, dLen)
 	}
-	w.Col()
-	w.I(int64(v.ipOptLen))
+	w.ColI(int64(v.ipOptLen))
 	w.Col()
 	if !v6 && v.ipOptLen > 0 {
 		writeBytes(w, d, v.ipOptOff, v.ipOptLen)
@@ -113,8 +101,7 @@ func (p *Plugin) writePacket(w column.Writer, pk *decode.Packet, s *state, v *pk
 				w.Col()
 			}
 		}
-		w.Col()
-		w.H(0, 4)
+		w.ColH(0, 4)
 		for i := 0; i < 5; i++ {
 			w.Col()
 		}
@@ -127,8 +114,7 @@ func (p *Plugin) writePacket(w column.Writer, pk *decode.Packet, s *state, v *pk
 				w.Col()
 			}
 		}
-		w.Col()
-		w.I(0)
+		w.ColI(0)
 		w.Col()
 		return
 	}
@@ -143,53 +129,32 @@ func (p *Plugin) writePacket(w column.Writer, pk *decode.Packet, s *state, v *pk
 		p.seqAckVal(w, seq)
 		p.seqAckVal(w, ack)
 		p.seqAckVal(w, smax)
-		w.Col()
-		w.I(int64(v.seqDiff))
-		w.Col()
-		w.I(int64(v.ackDiff))
-		w.Col()
-		w.U(uint64(v.seqLen))
-		w.Col()
-		w.U(uint64(v.ackLen))
-		w.Col()
-		w.I(int64(s.seqBytes))
-		w.Col()
-		w.I(int64(s.ackBytes))
-		w.Col()
-		w.I(int64(s.mlen))
-		w.Col()
-		w.U(uint64(s.inflight))
+		w.ColI(int64(v.seqDiff))
+		w.ColI(int64(v.ackDiff))
+		w.ColU(uint64(v.seqLen))
+		w.ColU(uint64(v.ackLen))
+		w.ColI(int64(s.seqBytes))
+		w.ColI(int64(s.ackBytes))
+		w.ColI(int64(s.mlen))
+		w.ColU(uint64(s.inflight))
 	}
-	w.Col()
-	w.H(uint64(v.local), 4)
-	w.Col()
-	w.H(uint64(v.flags), 4)
-	w.Col()
-	w.H(uint64(v.anomaly), 4)
-	w.Col()
-	w.U(uint64(v.win))
-	w.Col()
-	w.U(uint64(v.ws))
-	w.Col()
-	w.U(uint64(s.mss))
+	w.ColH(uint64(v.local), 4)
+	w.ColH(uint64(v.flags), 4)
+	w.ColH(uint64(v.anomaly), 4)
+	w.ColU(uint64(v.win))
+	w.ColU(uint64(v.ws))
+	w.ColU(uint64(s.mss))
 	if p.cfg.natBt {
-		w.Col()
-		w.U(uint64(s.tsVal))
-		w.Col()
-		w.U(uint64(s.tsEcr))
+		w.ColU(uint64(s.tsVal))
+		w.ColU(uint64(s.tsEcr))
 	}
 	if p.cfg.mptcp {
-		w.Col()
-		w.U(uint64(v.mpTyp))
-		w.Col()
-		w.H(uint64(v.mpF), 2)
-		w.Col()
-		w.U(uint64(v.mpAID))
-		w.Col()
-		w.H(uint64(v.mpD), 2)
+		w.ColU(uint64(v.mpTyp))
+		w.ColH(uint64(v.mpF), 2)
+		w.ColU(uint64(v.mpAID))
+		w.ColH(uint64(v.mpD), 2)
 	}
-	w.Col()
-	w.I(int64(v.optLen))
+	w.ColI(int64(v.optLen))
 	w.Col()
 	if v.optLen > 0 {
 		writeBytes(w, d, v.optOff, v.optLen)

@@ -168,8 +168,7 @@ func (ts *Plugin) Packet(f *flow.Flow, p *decode.Packet, pw column.Writer) {
 		step(P, R, flags, uint64(seg.Seq), uint64(seg.Ack))
 	}
 	if pw != nil {
-		pw.Col()
-		pw.H(uint64(P.d.anom), 2)
+		pw.ColH(uint64(P.d.anom), 2)
 	}
 }
 
@@ -355,8 +354,7 @@ func (ts *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 		}
 		ts.agg |= a
 	}
-	w.Col()
-	w.H(uint64(a), 2)
+	w.ColH(uint64(a), 2)
 }
 
 // Report writes the aggregate line when any TCP flow had anomalies.
