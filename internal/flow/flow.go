@@ -31,36 +31,43 @@ func (k Key) Reverse() Key {
 // a *Flow stays valid until the flow is removed; plugins keep per-flow state
 // in a Store indexed by Slot.
 type Flow struct {
-	Key     Key
-	Slot    int32 // index into the flow storage and every plugin's Store
-	Partner *Flow // reverse direction, nil for a lone flow
-	FlowInd uint64
-	Status  uint64 // flowStat of this direction
-	IPVer   uint8  // 4, 6, or 0 for L2 flows
-	EthType uint16 // ethertype of the flow (0x0800/0x86dd, or the L2 type)
+	// Fields are ordered so that the record has no padding (152 bytes per
+	// flow direction, tens of thousands alive at once) and the timeout
+	// walk's fields (sentinel, Last*, Timeout, prev, Partner) sit together.
+	Key      Key
+	IPVer    uint8 // 4, 6, or 0 for L2 flows
+	sentinel bool
+	Slot     int32 // index into the flow storage and every plugin's Store
 
-	FirstSec  uint64
-	FirstNsec uint32
-	LastSec   uint64
-	LastNsec  uint32
-	Timeout   float32 // idle timeout in seconds (tcpStates changes it)
+	LastSec  uint64
+	LastNsec uint32
+	Timeout  float32 // idle timeout in seconds (tcpStates changes it)
+
+	// LRU list, owned by the table.
+	prev, next *Flow
+	Partner    *Flow // reverse direction, nil for a lone flow
+
+	FlowInd  uint64
+	Status   uint64 // flowStat of this direction
+	FirstSec uint64
 
 	// Filled in right before output.
 	DurSec  uint64
 	DurNsec uint32
 
+	FirstNsec uint32
+
 	// Subnet lookup results (basicFlow §4), 0 = not found.
 	SrcSubnet uint32
 	DstSubnet uint32
 
-	// LRU list and bookkeeping, owned by the table.
-	prev, next *Flow
-	sentinel   bool
-	sentT      float32
-	live       bool
-	pendingID  uint32 // IP id of this flow's pending fragment entry
-	pending    bool
-	lastIPID   uint32
+	// Table bookkeeping.
+	pendingID uint32 // IP id of this flow's pending fragment entry
+	lastIPID  uint32
+	sentT     float32
+	EthType   uint16 // ethertype of the flow (0x0800/0x86dd, or the L2 type)
+	live      bool
+	pending   bool
 }
 
 // Inverted reports flowStat bit 0 (did not initiate the connection).

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -338,5 +339,20 @@ func TestPacketPathNoAllocs(t *testing.T) {
 	})
 	if n != 0 {
 		t.Errorf("allocations per packet: %v", n)
+	}
+}
+
+// TestFlowRecordHasNoPadding keeps the per-flow record dense: tens of
+// thousands of flows are alive at once, and every byte is paid per flow
+// direction (docs/performance.md). New fields go where they fill no hole.
+func TestFlowRecordHasNoPadding(t *testing.T) {
+	ty := reflect.TypeOf(Flow{})
+	var sum uintptr
+	for i := 0; i < ty.NumField(); i++ {
+		sum += ty.Field(i).Type.Size()
+	}
+	dense := (sum + uintptr(ty.Align()) - 1) &^ (uintptr(ty.Align()) - 1)
+	if ty.Size() != dense {
+		t.Errorf("Flow is %d bytes, its fields %d (%d aligned): reorder the fields", ty.Size(), sum, dense)
 	}
 }

@@ -100,11 +100,11 @@ type state struct {
 	n, bytes       uint64
 	pad            int64
 	minPl, maxPl   uint16
+	lastNsec       uint32 // here and not by lastSec: no padding (per-flow memory)
 	minIAT, maxIAT float32
 	avgIAT, varIAT float32
 	avgPl, varPl   float32
 	lastSec        uint64
-	lastNsec       uint32
 	srcMAC         [6]byte // first packet's source MAC (L2 talker line)
 }
 

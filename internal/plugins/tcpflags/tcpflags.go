@@ -176,10 +176,9 @@ type state struct {
 	prevIPID            uint16
 	prevTTL, minTTL     uint8
 	maxTTL, ttlChg      uint8
-	tos                 uint8
 	ipFlags             uint16
 	ipOptCnt            uint16
-	ipOptCl             uint8
+	ipOptCl, tos        uint8
 	ipOptNum            uint32
 	ip6HHCnt, ip6DCnt   uint16
 	ip6HHMask, ip6DMask uint32
@@ -223,8 +222,8 @@ type state struct {
 	tsVal, tsEcr      uint32
 	tsMax, tsFirst    uint32
 	tsFirstSec        uint64
-	tsFirstNsec       uint32
 	tsLastSec         uint64
+	tsFirstNsec       uint32
 	tsLastNsec        uint32
 	ja4tN             uint8
 	ja4t              [ja4tInline]uint8 // more kinds in Plugin.ja4tMore
