@@ -70,3 +70,33 @@ func TestExpireFastPathMatchesWalk(t *testing.T) {
 		}
 	}
 }
+
+// TestAdjacentSentinelsStayPut: while no flow is idle for the shortest
+// timeout, all sentinels stand together behind the newest flows, and the
+// walks must take their fast path. Re-seating each sentinel ahead of the
+// others after a walk that stopped at once changed what stood before every
+// other sentinel, so that none could skip its walk: each packet walked
+// and relinked all but one of them.
+func TestAdjacentSentinelsStayPut(t *testing.T) {
+	h := newHarness(t, 0)
+	a, b, c := ip4(10, 0, 0, 1), ip4(10, 0, 0, 2), ip4(10, 0, 0, 3)
+	// An older flow stays the oldest (the one before the sentinels) while
+	// a connection of two newer ones goes on.
+	h.feed(tcp(1000, 0, c, b, 2000, 80, 0x02))
+	h.feed(tcp(1000, 1e6, a, b, 1000, 80, 0x02))
+	h.feed(tcp(1000, 2e6, b, a, 80, 1000, 0x12))
+	walks := h.tab.walks
+	for i := 3; i < 50; i++ {
+		if i%2 == 0 {
+			h.feed(tcp(1000, uint32(i)*1e6, a, b, 1000, 80, 0x10))
+		} else {
+			h.feed(tcp(1000, uint32(i)*1e6, b, a, 80, 1000, 0x10))
+		}
+	}
+	if n := h.tab.walks - walks; n != 0 {
+		t.Errorf("%d timeout walks over 47 packets, want 0 (%d sentinels)", n, len(h.tab.sentinels))
+	}
+	if len(h.rows) != 0 {
+		t.Errorf("%d rows, want none", len(h.rows))
+	}
+}

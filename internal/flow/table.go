@@ -50,13 +50,15 @@ type Table struct {
 
 	head, tail Flow // list ends; head side = most recently touched
 	sentinels  []*Flow
+	sentStore  []Flow // the sentinels, in one block (isSentinel)
 	// fast[i] lets Expire skip sentinels[i]'s walk when it provably stops
 	// at once (see Expire); maxTime and gen guard it against time going
 	// backwards.
 	fast    []fastStop
 	maxTime uint64 // latest packet time seen (ns)
 	gen     uint64 // bumped whenever a flow's last time goes backwards
-	noFast  bool   // tests: always walk
+	noFast  bool   // tests: always walk, always re-seat (the plain algorithm)
+	walks   uint64 // timeout walks that ran (not skipped by fast)
 
 	nextInd uint64
 	frags   fragTable
@@ -102,8 +104,10 @@ func NewTableTimeouts(capacity int, out OutputFunc, global *uint64, timeout floa
 		}
 	}
 	t.fast = make([]fastStop, len(known))
-	for _, T := range known {
-		s := &Flow{sentinel: true, sentT: T}
+	t.sentStore = make([]Flow, len(known))
+	for i, T := range known {
+		s := &t.sentStore[i]
+		*s = Flow{sentinel: true, sentT: T}
 		t.insertBefore(s, &t.tail)
 		t.sentinels = append(t.sentinels, s)
 	}
@@ -163,12 +167,31 @@ func idle(nowSec uint64, nowNsec uint32, f *Flow) float32 {
 	return float32(float64(ds) + dn)
 }
 
+// flowBefore returns the nearest element on the head side of s that is not
+// a sentinel: the flow a walk from s visits first, or the head. Sentinels
+// with no flow between them are common (no flow idle for 10 s, say) and
+// few. Sentinels are told by their address, so the flow found is not read
+// (it is cache-cold).
+func (t *Table) flowBefore(s *Flow) *Flow {
+	e := s.prev
+	for t.isSentinel(e) {
+		e = e.prev
+	}
+	return e
+}
+
+// isSentinel reports whether e is one of t's sentinels (t.sentStore).
+func (t *Table) isSentinel(e *Flow) bool {
+	return uintptr(unsafe.Pointer(e))-uintptr(unsafe.Pointer(unsafe.SliceData(t.sentStore))) <
+		uintptr(len(t.sentStore))*unsafe.Sizeof(Flow{})
+}
+
 // fastStop caches a sentinel walk that stopped at once: the walk stops at
-// its first flow, whose idle time is below T. While the element before the
-// sentinel is still stop and no flow's last time went backwards, every
-// flow that can sit there was last seen at or after the cached one, so the
-// walk stops at once again until deadline. The check reads only the
-// sentinel, not the (cache-cold) flow.
+// its first flow, whose idle time is below T. While the first flow before
+// the sentinel (flowBefore) is still stop and no flow's last time went
+// backwards, every flow that can sit there was last seen at or after the
+// cached one, so the walk stops at once again until deadline. The check
+// reads only sentinels, not the (cache-cold) flow.
 type fastStop struct {
 	stop     *Flow
 	deadline uint64 // ns
@@ -211,9 +234,10 @@ func (t *Table) Expire(nowSec uint64, nowNsec uint32) {
 	now, _ := nsTime(nowSec, nowNsec)
 	for i, s := range t.sentinels {
 		c := &t.fast[i]
-		if s.prev == c.stop && c.gen == t.gen && now < c.deadline && !t.noFast {
+		if c.gen == t.gen && now < c.deadline && !t.noFast && t.flowBefore(s) == c.stop {
 			continue
 		}
+		t.walks++
 		T := s.sentT
 		e := s.prev
 		for e != &t.head {
@@ -237,8 +261,12 @@ func (t *Table) Expire(nowSec uint64, nowNsec uint32) {
 			}
 			e = nxt
 		}
-		// Re-seat the sentinel right behind the element where the walk stopped.
-		if s.prev != e {
+		// Re-seat the sentinel right behind the element where the walk
+		// stopped, unless only sentinels lie between: their order among
+		// themselves changes no walk, and moving one ahead of the others
+		// would change what stands before each of them, so that none could
+		// take the fast path on the next packet.
+		if t.noFast && s.prev != e || t.flowBefore(s) != e {
 			t.unlink(s)
 			t.insertAfter(s, e)
 		}
