@@ -211,8 +211,7 @@ func (bs *Plugin) Packet(f *flow.Flow, p *decode.Packet, pw column.Writer) {
 	pw.ColI(int64(p.SnapL7Len))
 	pw.ColI(int64(p.L3Len))
 	pw.ColU(uint64(p.UDPLen))
-	pw.Col()
-	pw.U(uint64(uint16(p.L7Len))) // T2 prints it as uint16: −12 shows 65524
+	pw.ColU(uint64(uint16(p.L7Len))) // T2 prints it as uint16: −12 shows 65524
 	pw.ColI(int64(p.PadLen))
 }
 
