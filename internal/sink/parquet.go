@@ -242,7 +242,9 @@ func (p *Parquet) Col() {
 }
 
 // ColU implements column.Writer: Col and U, with the plain numeric
-// column's short path.
+// column's short path. The cell check is Col's, written out again: as a
+// function of its own it is too large to inline, and a call per cell is
+// what this method saves.
 func (p *Parquet) ColU(v uint64) {
 	st := &p.st
 	if uint(st.col) < uint(len(p.cols)) && (st.reps == 0 || st.set != p.cols[st.col].all) {
