@@ -437,9 +437,29 @@ var contentMap, contentEsc = func() (m, e [256]byte) {
 	return m, e
 }()
 
+// plainText marks the bytes AppendSanitized copies unchanged: printable
+// ASCII but the backslash and the quote.
+var plainText = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '\\' && c != '"'
+	}
+	return t
+}()
+
 // AppendSanitized applies txtSink's UTF-8 sanitiser (core.md §12.1).
 func AppendSanitized(b []byte, s []byte) []byte {
 	for i := 0; i < len(s); {
+		// Most text is plain: copy each run of it in one append.
+		j := i
+		for j < len(s) && plainText[s[j]] {
+			j++
+		}
+		if j > i {
+			b = append(b, s[i:j]...)
+			if i = j; i == len(s) {
+				break
+			}
+		}
 		c := s[i]
 		if c < 0x80 {
 			b = appendASCIIEscaped(b, c)

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
+	"unicode/utf8"
 )
 
 func row(f func(t *Text)) string {
@@ -156,6 +157,53 @@ func TestAppendFixedAgainstStrconv(t *testing.T) {
 			if got != want {
 				t.Fatalf("AppendFixed(%v (%#x), %d) = %s, strconv %s", v, math.Float64bits(v), prec, got, want)
 			}
+		}
+	}
+}
+
+// sanitizedByteByByte is AppendSanitized as it was before plain runs were
+// copied whole: every byte decided on its own.
+func sanitizedByteByByte(b, s []byte) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < 0x80 {
+			b = appendASCIIEscaped(b, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && n <= 1 {
+			b = append(b, '.')
+			i++
+			continue
+		}
+		b = append(b, s[i:i+n]...)
+		i += n
+	}
+	return b
+}
+
+func TestAppendSanitizedRuns(t *testing.T) {
+	cases := []string{"", "eth:ipv4:tcp", `a"b\c`, "tab\there\n", "\x00\x1f\x7f",
+		"Zürich", "caf\xc3", "\xff\xfeok", "日本", "plain text then \x01"}
+	for _, c := range cases {
+		if got, want := AppendSanitized([]byte("x"), []byte(c)), sanitizedByteByByte([]byte("x"), []byte(c)); !bytes.Equal(got, want) {
+			t.Errorf("%q: got %q, want %q", c, got, want)
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte("ab \\\"\t\x00\x7f\xc3\xa9\xe6\x97\xa5\xff\x80")
+	for i := 0; i < 20000; i++ {
+		s := make([]byte, rng.IntN(24))
+		for j := range s {
+			if rng.IntN(3) == 0 {
+				s[j] = byte(rng.IntN(256))
+			} else {
+				s[j] = alphabet[rng.IntN(len(alphabet))]
+			}
+		}
+		if got, want := AppendSanitized(nil, s), sanitizedByteByByte(nil, s); !bytes.Equal(got, want) {
+			t.Fatalf("%q: got %q, want %q", s, got, want)
 		}
 	}
 }
