@@ -75,3 +75,13 @@ func BenchmarkAppendUint(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkAppendG7 formats the values of a flow row's float columns:
+// mostly whole numbers, some fractions.
+func BenchmarkAppendG7(b *testing.B) {
+	vals := []float32{0, 1, 60, 29200, 65535, 0.4190502, 2.386349, 7.1008e-05, 0, 3}
+	buf := make([]byte, 0, 64)
+	for i := 0; i < b.N; i++ {
+		buf = AppendG7(buf[:0], vals[i%len(vals)])
+	}
+}

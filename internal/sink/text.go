@@ -220,6 +220,14 @@ func AppendG7(b []byte, v float32) []byte {
 	if !isFinite(f) {
 		return appendNonFinite(b, f)
 	}
+	// Whole numbers below 10^7 (counts, zeros, window sizes: most cells of
+	// the flow file) print as integers.
+	if f == math.Trunc(f) && math.Abs(f) < 1e7 {
+		if f == 0 && math.Signbit(f) {
+			return append(b, '-', '0')
+		}
+		return appendInt(b, int64(f))
+	}
 	// Go's 'g' with an explicit precision matches C's %g: exponent form when
 	// exp < -4 or exp >= precision, trailing zeros removed, two-digit exponent.
 	return strconv.AppendFloat(b, f, 'g', 7, 64)

@@ -207,3 +207,21 @@ func TestAppendSanitizedRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendG7WholeNumbers: the integer path gives strconv's %.7g text.
+func TestAppendG7WholeNumbers(t *testing.T) {
+	vals := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 9999999, -9999999, 1e7, -1e7, 16777216, 65535, 0.5, 1.5, 1e-7}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 100000; i++ {
+		vals = append(vals, float32(rng.IntN(30000000)-15000000), math.Float32frombits(rng.Uint32()))
+	}
+	for _, v := range vals {
+		want := strconv.AppendFloat(nil, float64(v), 'g', 7, 64)
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			continue
+		}
+		if got := AppendG7(nil, v); !bytes.Equal(got, want) {
+			t.Fatalf("%v (%#x): got %s, want %s", v, math.Float32bits(v), got, want)
+		}
+	}
+}
