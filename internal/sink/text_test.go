@@ -161,24 +161,16 @@ func TestAppendFixedAgainstStrconv(t *testing.T) {
 	}
 }
 
-// sanitizedByteByByte is AppendSanitized as it was before plain runs were
-// copied whole: every byte decided on its own.
+// sanitizedByteByByte is what AppendSanitized must give, decided a byte at
+// a time: the bytes of no valid UTF-8 become '.', then every ASCII byte is
+// escaped on its own.
 func sanitizedByteByByte(b, s []byte) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < 0x80 {
+	for _, c := range AppendValidUTF8(nil, s) {
+		if c < utf8.RuneSelf {
 			b = appendASCIIEscaped(b, c)
-			i++
-			continue
+		} else {
+			b = append(b, c)
 		}
-		r, n := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && n <= 1 {
-			b = append(b, '.')
-			i++
-			continue
-		}
-		b = append(b, s[i:i+n]...)
-		i += n
 	}
 	return b
 }
