@@ -33,11 +33,12 @@ func (k Key) Reverse() Key {
 type Flow struct {
 	// Fields are ordered so that the record has no padding (152 bytes per
 	// flow direction, tens of thousands alive at once) and the timeout
-	// walk's fields (sentinel, Last*, Timeout, prev, Partner) sit together.
-	Key      Key
-	IPVer    uint8 // 4, 6, or 0 for L2 flows
-	sentinel bool
-	Slot     int32 // index into the flow storage and every plugin's Store
+	// walk's fields (Last*, Timeout, prev, Partner) sit together. The
+	// table's sentinels are Flows too, told apart by their address
+	// (Table.isSentinel).
+	Key   Key
+	IPVer uint8 // 4, 6, or 0 for L2 flows
+	Slot  int32 // index into the flow storage and every plugin's Store
 
 	LastSec  uint64
 	LastNsec uint32
@@ -64,8 +65,8 @@ type Flow struct {
 	// Table bookkeeping.
 	pendingID uint32 // IP id of this flow's pending fragment entry
 	lastIPID  uint32
-	sentT     float32
-	EthType   uint16 // ethertype of the flow (0x0800/0x86dd, or the L2 type)
+	sentT     float32 // a sentinel's timeout
+	EthType   uint16  // ethertype of the flow (0x0800/0x86dd, or the L2 type)
 	live      bool
 	pending   bool
 }

@@ -107,7 +107,7 @@ func NewTableTimeouts(capacity int, out OutputFunc, global *uint64, timeout floa
 	t.sentStore = make([]Flow, len(known))
 	for i, T := range known {
 		s := &t.sentStore[i]
-		*s = Flow{sentinel: true, sentT: T}
+		s.sentT = T
 		t.insertBefore(s, &t.tail)
 		t.sentinels = append(t.sentinels, s)
 	}
@@ -151,7 +151,7 @@ func (t *Table) touch(f *Flow) {
 	if t.head.next == f {
 		return
 	}
-	if f.next.sentinel {
+	if t.isSentinel(f.next) {
 		// f was the oldest flow of a timeout walk: the next packet's walk
 		// reads the flow that now is (cache-cold among thousands).
 		prefetch.WriteRange(uintptr(unsafe.Pointer(f.prev)), unsafe.Sizeof(*f))
@@ -241,7 +241,7 @@ func (t *Table) Expire(nowSec uint64, nowNsec uint32) {
 		T := s.sentT
 		e := s.prev
 		for e != &t.head {
-			if e.sentinel {
+			if t.isSentinel(e) {
 				e = e.prev
 				continue
 			}
@@ -294,7 +294,7 @@ func (t *Table) cacheStop(c *fastStop, e *Flow, T float32) {
 func (t *Table) Flush() {
 	e := t.tail.prev
 	for e != &t.head {
-		if e.sentinel {
+		if t.isSentinel(e) {
 			e = e.prev
 			continue
 		}
@@ -575,7 +575,7 @@ func invertHeuristic(p *decode.Packet) bool {
 // autopilot frees the least recently touched flow pair (table full).
 func (t *Table) autopilot() {
 	for e := t.tail.prev; e != &t.head; e = e.prev {
-		if e.sentinel {
+		if t.isSentinel(e) {
 			continue
 		}
 		e.Status |= decode.StatAutopilot

@@ -97,11 +97,12 @@ func (r *Recorder) RawString(s string)      { r.str(tRaw, s) }
 func (r *Recorder) Content([]byte) {}
 
 func (r *Recorder) H(v uint64, digits int) { r.u64(tU, v) }
+func (r *Recorder) F32(v float32)          { r.u64(tF64, math.Float64bits(float64(v))) }
 
 func (r *Recorder) ColU(v uint64)             { r.Col(); r.U(v) }
 func (r *Recorder) ColI(v int64)              { r.Col(); r.I(v) }
 func (r *Recorder) ColH(v uint64, digits int) { r.Col(); r.H(v, digits) }
-func (r *Recorder) F32(v float32)             { r.u64(tF64, math.Float64bits(float64(v))) }
+
 func (r *Recorder) Time(sec uint64, nsec uint32) {
 	if r.on {
 		b := binary.LittleEndian.AppendUint64(append(r.b, tTime), sec)

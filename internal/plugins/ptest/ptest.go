@@ -38,14 +38,14 @@ func (r *Row) Rep()       { r.cur.WriteByte(';') }
 func (r *Row) Dir(b byte) { r.cur.WriteByte(b) }
 func (r *Row) U(v uint64) { r.cur.WriteString(strconv.FormatUint(v, 10)) }
 func (r *Row) I(v int64)  { r.cur.WriteString(strconv.FormatInt(v, 10)) }
-
-func (r *Row) ColU(v uint64)             { r.Col(); r.U(v) }
-func (r *Row) ColI(v int64)              { r.Col(); r.I(v) }
-func (r *Row) ColH(v uint64, digits int) { r.Col(); r.H(v, digits) }
 func (r *Row) H(v uint64, digits int) {
 	s := strconv.FormatUint(v, 16)
 	r.cur.WriteString("0x" + strings.Repeat("0", max(0, digits-len(s))) + s)
 }
+
+func (r *Row) ColU(v uint64)             { r.Col(); r.U(v) }
+func (r *Row) ColI(v int64)              { r.Col(); r.I(v) }
+func (r *Row) ColH(v uint64, digits int) { r.Col(); r.H(v, digits) }
 
 // F32 is C's %.7g for the values the tests use.
 func (r *Row) F32(v float32) { r.cur.WriteString(G7(float64(v))) }
