@@ -271,7 +271,7 @@ func (p *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 	w.H(uint64(s.anomaly), 4)
 	if p.cfg.flgCnt {
 		col()
-		for i, c := range s.flgCnt {
+		for i, c := range p.flgCnts.At(f.Slot) {
 			if i > 0 {
 				w.Sub()
 			}

@@ -50,6 +50,9 @@ type pktVals struct {
 func (p *Plugin) NewFlow(f *flow.Flow, pk *decode.Packet) {
 	s := p.store.At(f.Slot)
 	*s = state{}
+	if p.cfg.flgCnt {
+		*p.flgCnts.At(f.Slot) = [16]uint16{}
+	}
 	s.lastSec, s.lastNsec = pk.TsSec, pk.TsNsec
 	s.ipMinID = 0xffff
 	s.rttMin = 65535
@@ -615,7 +618,7 @@ func (p *Plugin) tcpPacket(f *flow.Flow, s, o *state, pk *decode.Packet, v *pktV
 		s.rttState = rttStop
 	}
 	if p.cfg.flgCnt {
-		countFlags(&s.flgCnt, F)
+		countFlags(p.flgCnts.At(p.slot), F)
 	}
 
 	// §5.7 options.

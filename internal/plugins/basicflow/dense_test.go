@@ -1,0 +1,9 @@
+package basicflow
+
+import (
+	"testing"
+
+	"flowsift/internal/plugins/ptest"
+)
+
+func TestStateIsDense(t *testing.T) { ptest.Dense(t, state{}) }
