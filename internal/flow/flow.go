@@ -31,11 +31,12 @@ func (k Key) Reverse() Key {
 // a *Flow stays valid until the flow is removed; plugins keep per-flow state
 // in a Store indexed by Slot.
 type Flow struct {
-	// Fields are ordered so that the record has no padding (152 bytes per
+	// Fields are ordered so that the record has no padding (136 bytes per
 	// flow direction, tens of thousands alive at once) and the timeout
 	// walk's fields (Last*, Timeout, prev, Partner) sit together. The
 	// table's sentinels are Flows too, told apart by their address
-	// (Table.isSentinel).
+	// (Table.isSentinel); a sentinel's Timeout is the timeout it stands
+	// for. What can be derived (the duration) is not stored.
 	Key   Key
 	IPVer uint8 // 4, 6, or 0 for L2 flows
 	Slot  int32 // index into the flow storage and every plugin's Store
@@ -52,10 +53,6 @@ type Flow struct {
 	Status   uint64 // flowStat of this direction
 	FirstSec uint64
 
-	// Filled in right before output.
-	DurSec  uint64
-	DurNsec uint32
-
 	FirstNsec uint32
 
 	// Subnet lookup results (basicFlow §4), 0 = not found.
@@ -65,10 +62,20 @@ type Flow struct {
 	// Table bookkeeping.
 	pendingID uint32 // IP id of this flow's pending fragment entry
 	lastIPID  uint32
-	sentT     float32 // a sentinel's timeout
-	EthType   uint16  // ethertype of the flow (0x0800/0x86dd, or the L2 type)
+	EthType   uint16 // ethertype of the flow (0x0800/0x86dd, or the L2 type)
 	live      bool
 	pending   bool
+}
+
+// Duration is the time from the first to the last packet of f.
+func (f *Flow) Duration() (sec uint64, nsec uint32) {
+	sec = f.LastSec - f.FirstSec
+	ns := int64(f.LastNsec) - int64(f.FirstNsec)
+	if ns < 0 {
+		ns += 1e9
+		sec--
+	}
+	return sec, uint32(ns)
 }
 
 // Inverted reports flowStat bit 0 (did not initiate the connection).

@@ -107,7 +107,7 @@ func NewTableTimeouts(capacity int, out OutputFunc, global *uint64, timeout floa
 	t.sentStore = make([]Flow, len(known))
 	for i, T := range known {
 		s := &t.sentStore[i]
-		s.sentT = T
+		s.Timeout = T
 		t.insertBefore(s, &t.tail)
 		t.sentinels = append(t.sentinels, s)
 	}
@@ -115,7 +115,7 @@ func NewTableTimeouts(capacity int, out OutputFunc, global *uint64, timeout floa
 	ord := make([]*Flow, len(t.sentinels))
 	copy(ord, t.sentinels)
 	for i := 1; i < len(ord); i++ {
-		for j := i; j > 0 && ord[j].sentT > ord[j-1].sentT; j-- {
+		for j := i; j > 0 && ord[j].Timeout > ord[j-1].Timeout; j-- {
 			ord[j], ord[j-1] = ord[j-1], ord[j]
 		}
 	}
@@ -238,7 +238,7 @@ func (t *Table) Expire(nowSec uint64, nowNsec uint32) {
 			continue
 		}
 		t.walks++
-		T := s.sentT
+		T := s.Timeout
 		e := s.prev
 		for e != &t.head {
 			if t.isSentinel(e) {
@@ -310,7 +310,6 @@ func (t *Table) Flush() {
 // terminate outputs f's pair in A/B order and removes both flows (§10).
 func (t *Table) terminate(f *Flow) {
 	p := f.Partner
-	finish(f)
 	if p == nil {
 		if f.Status&decode.StatInverted != 0 {
 			t.Stats.LoneInvert++
@@ -319,7 +318,6 @@ func (t *Table) terminate(f *Flow) {
 		t.remove(f)
 		return
 	}
-	finish(p)
 	if f.Status&decode.StatInverted != 0 {
 		t.out(p, 'A')
 		t.out(f, 'B')
@@ -329,17 +327,6 @@ func (t *Table) terminate(f *Flow) {
 	}
 	t.remove(f)
 	t.remove(p)
-}
-
-// finish computes the duration right before output.
-func finish(f *Flow) {
-	sec := f.LastSec - f.FirstSec
-	ns := int64(f.LastNsec) - int64(f.FirstNsec)
-	if ns < 0 {
-		ns += 1e9
-		sec--
-	}
-	f.DurSec, f.DurNsec = sec, uint32(ns)
 }
 
 func (t *Table) remove(f *Flow) {

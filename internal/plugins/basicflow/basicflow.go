@@ -298,7 +298,7 @@ func (bf *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 	w.Col()
 	w.Time(uint64(uint32(f.LastSec)), f.LastNsec)
 	w.Col()
-	w.Time(f.DurSec, f.DurNsec)
+	w.Time(f.Duration())
 	w.ColU(uint64(s.nDesc))
 	w.Col()
 	for i := uint8(0); i < s.nDesc; i++ {

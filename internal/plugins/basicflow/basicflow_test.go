@@ -59,7 +59,6 @@ func TestTutorialRow(t *testing.T) {
 	f := ipv4Flow(0)
 	feed(bf, f, pkt(1258594163, 408285000, "eth:ipv4:tcp", 3), false)
 	feed(bf, f, pkt(1258594164, 100000000, "eth:ipv4:tcp", 3), false)
-	f.DurSec, f.DurNsec = 0, 691715000
 	want := "0x0000000000004000\t1258594163.408285000\t1258594164.100000000\t0.691715000\t1\t3\teth:ipv4:tcp\t" +
 		"00:08:74:38:01:b4\t00:19:e3:e7:5d:23\t0x0800\t\t192.168.1.105\t07\t\"Private network\"\t49330\t" +
 		"143.166.11.10\t-\t\"-\"\t64334\t6"

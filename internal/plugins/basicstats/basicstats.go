@@ -235,7 +235,8 @@ func (bs *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 	if s.n != 0 {
 		avg = float32(float32(s.bytes) / float32(s.n))
 	}
-	d := float32(float64(uint32(f.DurSec)) + float64(f.DurNsec)/1e9)
+	dSec, dNsec := f.Duration()
+	d := float32(float64(uint32(dSec)) + float64(dNsec)/1e9)
 	var pktps, bytps float32
 	if d != 0 {
 		pktps = float32(float32(s.n) / d)

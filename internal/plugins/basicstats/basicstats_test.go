@@ -30,12 +30,6 @@ func run(bs *Plugin, f *flow.Flow, pkts []pk) {
 		bs.Packet(f, p, nil)
 		f.LastSec, f.LastNsec = x.sec, x.nsec
 	}
-	sec, nsec := f.LastSec-f.FirstSec, int64(f.LastNsec)-int64(f.FirstNsec)
-	if nsec < 0 {
-		sec--
-		nsec += 1e9
-	}
-	f.DurSec, f.DurNsec = sec, uint32(nsec)
 }
 
 func row(bs *Plugin, f *flow.Flow) string {
