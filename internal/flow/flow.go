@@ -31,7 +31,7 @@ func (k Key) Reverse() Key {
 // a *Flow stays valid until the flow is removed; plugins keep per-flow state
 // in a Store indexed by Slot.
 type Flow struct {
-	// Fields are ordered so that the record has no padding (136 bytes per
+	// Fields are ordered so that the record has no padding (152 bytes per
 	// flow direction, tens of thousands alive at once) and the timeout
 	// walk's fields (Last*, Timeout, prev, Partner) sit together. The
 	// table's sentinels are Flows too, told apart by their address
@@ -52,8 +52,13 @@ type Flow struct {
 	FlowInd  uint64
 	Status   uint64 // flowStat of this direction
 	FirstSec uint64
+	// Time of the flow's packet before the current one (the first packet's
+	// own time while it is the only one): the inter-arrival times of
+	// basicFlow, basicStats and tcpFlags all start from it.
+	PrevSec uint64
 
 	FirstNsec uint32
+	PrevNsec  uint32
 
 	// Subnet lookup results (basicFlow §4), 0 = not found.
 	SrcSubnet uint32
@@ -65,6 +70,21 @@ type Flow struct {
 	EthType   uint16 // ethertype of the flow (0x0800/0x86dd, or the L2 type)
 	live      bool
 	pending   bool
+}
+
+// Start records the first packet of a new flow, at sec.nsec.
+func (f *Flow) Start(sec uint64, nsec uint32) {
+	f.FirstSec, f.FirstNsec = sec, nsec
+	f.LastSec, f.LastNsec = sec, nsec
+	f.PrevSec, f.PrevNsec = sec, nsec
+}
+
+// Arrive records a later packet of f, at sec.nsec: the time of the packet
+// before moves to Prev. The table calls Start or Arrive for every packet
+// before the plugins see it.
+func (f *Flow) Arrive(sec uint64, nsec uint32) {
+	f.PrevSec, f.PrevNsec = f.LastSec, f.LastNsec
+	f.LastSec, f.LastNsec = sec, nsec
 }
 
 // Duration is the time from the first to the last packet of f.

@@ -214,7 +214,7 @@ func nsTime(sec uint64, nsec uint32) (uint64, bool) {
 
 // setLast records a packet time on f, noting times that go backwards.
 func (t *Table) setLast(f *Flow, sec uint64, nsec uint32) {
-	f.LastSec, f.LastNsec = sec, nsec
+	f.Arrive(sec, nsec)
 	t.seen(sec, nsec)
 }
 
@@ -484,8 +484,8 @@ func (t *Table) lookupOrCreate(p *decode.Packet, key *Key) (*Flow, Result) {
 	f := t.alloc()
 	f.Key = *key
 	f.live = true
-	f.FirstSec, f.FirstNsec = p.TsSec, p.TsNsec
-	t.setLast(f, p.TsSec, p.TsNsec)
+	f.Start(p.TsSec, p.TsNsec)
+	t.seen(p.TsSec, p.TsNsec)
 	f.Timeout = t.timeout
 	switch p.Kind {
 	case decode.KindL2:

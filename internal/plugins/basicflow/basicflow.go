@@ -138,10 +138,6 @@ type state struct {
 	nDstMAC uint8
 	vlan    [decode.MaxVLANRecorded]uint16
 	nVLAN   uint8
-	// Previous packet of this flow, for pktIAT.
-	prevSec  uint64
-	prevNsec uint32
-	seen     bool
 }
 
 // Plugin is the basicFlow instance of one run.
@@ -193,8 +189,8 @@ func (bf *Plugin) NewFlow(f *flow.Flow, p *decode.Packet) {
 	}
 }
 
-// Packet updates the descriptions, MACs and previous-packet time, and in
-// packet mode writes the packet columns.
+// Packet updates the descriptions and MACs, and in packet mode writes the
+// packet columns.
 func (bf *Plugin) Packet(f *flow.Flow, p *decode.Packet, pw column.Writer) {
 	s := bf.flows.At(f.Slot)
 	bf.addDesc(s, f, p)
@@ -204,14 +200,10 @@ func (bf *Plugin) Packet(f *flow.Flow, p *decode.Packet, pw column.Writer) {
 		s.nDstMAC = addMAC(&s.dstMAC, s.nDstMAC, p.DstMAC)
 	}
 
-	var iat float64
-	if s.seen {
-		iat = secDiff(p.TsSec, p.TsNsec, s.prevSec, s.prevNsec)
-	}
-	s.prevSec, s.prevNsec, s.seen = p.TsSec, p.TsNsec, true
 	if pw == nil {
 		return
 	}
+	iat := secDiff(p.TsSec, p.TsNsec, f.PrevSec, f.PrevNsec)
 	if iat < 0 {
 		// Timestamp jump: only basicFlow's packet mode sets it here.
 		f.Status |= decode.StatTimeJump

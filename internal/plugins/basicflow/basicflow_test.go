@@ -26,11 +26,13 @@ func pkt(sec uint64, nsec uint32, desc string, hdrs uint16) *decode.Packet {
 	return p
 }
 
-// feed mimics the core: first/last seen, status OR, then the plugin.
+// feed mimics the core: packet times, status OR, then the plugin.
 func feed(bf *Plugin, f *flow.Flow, p *decode.Packet, packetMode bool) string {
 	if f.FirstSec == 0 && f.FirstNsec == 0 {
-		f.FirstSec, f.FirstNsec = p.TsSec, p.TsNsec
+		f.Start(p.TsSec, p.TsNsec)
 		bf.NewFlow(f, p)
+	} else {
+		f.Arrive(p.TsSec, p.TsNsec)
 	}
 	f.Status |= p.Status
 	var row *ptest.Row
@@ -40,7 +42,6 @@ func feed(bf *Plugin, f *flow.Flow, p *decode.Packet, packetMode bool) string {
 	} else {
 		bf.Packet(f, p, nil)
 	}
-	f.LastSec, f.LastNsec = p.TsSec, p.TsNsec
 	if row == nil {
 		return ""
 	}

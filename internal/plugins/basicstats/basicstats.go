@@ -100,11 +100,9 @@ type state struct {
 	n, bytes       uint64
 	pad            int64
 	minPl, maxPl   uint16
-	lastNsec       uint32 // here and not by lastSec: no padding (per-flow memory)
 	minIAT, maxIAT float32
 	avgIAT, varIAT float32
 	avgPl, varPl   float32
-	lastSec        uint64
 	srcMAC         [6]byte // first packet's source MAC (L2 talker line)
 }
 
@@ -161,12 +159,10 @@ func (bs *Plugin) PacketColumns() []column.Column { return packetCols }
 func (bs *Plugin) NewFlow(f *flow.Flow, p *decode.Packet) {
 	s := bs.flows.At(f.Slot)
 	*s = state{
-		minPl:    65535,
-		minIAT:   4.0e12,
-		avgPl:    float32(p.PktLen),
-		lastSec:  p.TsSec,
-		lastNsec: p.TsNsec,
-		srcMAC:   p.SrcMAC,
+		minPl:  65535,
+		minIAT: 4.0e12,
+		avgPl:  float32(p.PktLen),
+		srcMAC: p.SrcMAC,
 	}
 }
 
@@ -183,14 +179,13 @@ func (bs *Plugin) Packet(f *flow.Flow, p *decode.Packet, pw column.Writer) {
 	if pl > s.maxPl {
 		s.maxPl = pl
 	}
-	iat := iatOf(p.TsSec, p.TsNsec, s.lastSec, s.lastNsec)
+	iat := iatOf(p.TsSec, p.TsNsec, f.PrevSec, f.PrevNsec)
 	if iat < s.minIAT {
 		s.minIAT = iat
 	}
 	if iat > s.maxIAT {
 		s.maxIAT = iat
 	}
-	s.lastSec, s.lastNsec = p.TsSec, p.TsNsec
 
 	// Every float32 operation is rounded explicitly: T2 (SSE2, no FMA)
 	// rounds each one, and Go could otherwise fuse multiply-adds.

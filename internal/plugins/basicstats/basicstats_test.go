@@ -24,11 +24,12 @@ func run(bs *Plugin, f *flow.Flow, pkts []pk) {
 	for i, x := range pkts {
 		p := &decode.Packet{TsSec: x.sec, TsNsec: x.nsec, PktLen: x.pl}
 		if i == 0 {
-			f.FirstSec, f.FirstNsec = x.sec, x.nsec
+			f.Start(x.sec, x.nsec)
 			bs.NewFlow(f, p)
+		} else {
+			f.Arrive(x.sec, x.nsec)
 		}
 		bs.Packet(f, p, nil)
-		f.LastSec, f.LastNsec = x.sec, x.nsec
 	}
 }
 

@@ -157,8 +157,10 @@ func (c *conv) send(s seg) []string {
 				c.b.Partner, c.a.Partner = c.a, c.b
 				c.b.Status |= decode.StatInverted
 			}
-			c.b.FirstSec, c.b.FirstNsec = p.TsSec, p.TsNsec
+			c.b.Start(p.TsSec, p.TsNsec)
 			c.pl.NewFlow(c.b, p)
+		} else {
+			c.b.Arrive(p.TsSec, p.TsNsec)
 		}
 		f = c.b
 	} else {
@@ -167,12 +169,13 @@ func (c *conv) send(s seg) []string {
 			if c.b != nil {
 				c.b.Partner, c.a.Partner = c.a, c.b
 			}
-			c.a.FirstSec, c.a.FirstNsec = p.TsSec, p.TsNsec
+			c.a.Start(p.TsSec, p.TsNsec)
 			c.pl.NewFlow(c.a, p)
+		} else {
+			c.a.Arrive(p.TsSec, p.TsNsec)
 		}
 		f = c.a
 	}
-	f.LastSec, f.LastNsec = p.TsSec, p.TsNsec
 	var row ptest.Row
 	c.pl.Packet(f, p, &row)
 	fields := row.Done()

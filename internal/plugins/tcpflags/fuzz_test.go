@@ -73,10 +73,11 @@ func FuzzTCPOptions(f *testing.F) {
 				fl = b
 			}
 			if fl.FirstSec == 0 {
-				fl.FirstSec, fl.FirstNsec = p.TsSec, p.TsNsec
+				fl.Start(p.TsSec, p.TsNsec)
 				pl.NewFlow(fl, p)
+			} else {
+				fl.Arrive(p.TsSec, p.TsNsec)
 			}
-			fl.LastSec, fl.LastNsec = p.TsSec, p.TsNsec
 			env.Packets++
 			var row ptest.Row
 			pl.Packet(fl, p, &row)

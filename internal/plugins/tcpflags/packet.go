@@ -53,7 +53,6 @@ func (p *Plugin) NewFlow(f *flow.Flow, pk *decode.Packet) {
 	if p.cfg.flgCnt {
 		*p.flgCnts.At(f.Slot) = [16]uint16{}
 	}
-	s.lastSec, s.lastNsec = pk.TsSec, pk.TsNsec
 	s.ipMinID = 0xffff
 	s.rttMin = 65535
 	if f.IsL2() || pk.Kind == decode.KindL2 || pk.Kind == decode.KindNone {
@@ -301,8 +300,8 @@ func (p *Plugin) Packet(f *flow.Flow, pk *decode.Packet, pw column.Writer) {
 	}
 
 	// §5.4
-	secs := uint32(pk.TsSec) - uint32(s.lastSec)
-	dt := float32(float64(secs) + float64(int64(pk.TsNsec)-int64(s.lastNsec))/1e9)
+	secs := uint32(pk.TsSec) - uint32(f.PrevSec)
+	dt := float32(float64(secs) + float64(int64(pk.TsNsec)-int64(f.PrevNsec))/1e9)
 	if local&0x0001 != 0 {
 		if dt == 0 {
 			ipf |= 0x4000
@@ -312,7 +311,6 @@ func (p *Plugin) Packet(f *flow.Flow, pk *decode.Packet, pw column.Writer) {
 			p.env.Status |= decode.StatTimeJump
 		}
 	}
-	s.lastSec, s.lastNsec = pk.TsSec, pk.TsNsec
 
 	// §5.5 fragments.
 	if p.cfg.frag {

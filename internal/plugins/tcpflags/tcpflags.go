@@ -165,18 +165,16 @@ func (p *Plugin) addJA4T(s *state, k uint8) {
 }
 
 // state is one flow direction's tcpFlags state (§4). Fields are grouped by
-// size, widest first, so that the record has no padding (272 bytes; tens of
+// size, widest first, so that the record has no padding (256 bytes; tens of
 // thousands are alive at once); the comments name the spec section of each.
 type state struct {
 	// 8 bytes.
-	lastSec               uint64 // time of the previous packet (§5.4)
 	seqBytes, ackBytes    uint64 // §5.9
 	mlen                  uint64 // §5.9
 	tsFirstSec, tsLastSec uint64 // §5.7
 
 	// 4 bytes.
 	pktCount                               float32
-	lastNsec                               uint32
 	ipOptNum                               uint32
 	ip6HHMask, ip6DMask                    uint32
 	l4Sum                                  uint32  // L4 checksum across fragments (§5.3)
