@@ -42,8 +42,10 @@ type Stats struct {
 type Table struct {
 	Stats Stats
 
-	flows    Store[Flow]
-	free     []int32
+	flows Store[Flow]
+	// free is the last removed flow; removed flows chain through their
+	// next field, so reusing slots needs no list that grows.
+	free     *Flow
 	nextSlot int32
 	index    index
 	capacity int
@@ -339,15 +341,16 @@ func (t *Table) remove(f *Flow) {
 	t.index.remove(f, t.index.hash(&f.Key))
 	f.live = false
 	f.Partner = nil
-	t.free = append(t.free, f.Slot)
+	f.next = t.free
+	t.free = f
 	t.Stats.Live--
 }
 
 func (t *Table) alloc() *Flow {
 	var slot int32
-	if n := len(t.free); n > 0 {
-		slot = t.free[n-1]
-		t.free = t.free[:n-1]
+	if f := t.free; f != nil {
+		slot = f.Slot
+		t.free = f.next
 	} else {
 		slot = t.nextSlot
 		t.nextSlot++
