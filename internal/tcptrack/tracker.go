@@ -6,54 +6,41 @@ import (
 )
 
 // Endpoint is what one direction of a TCP connection has sent, as seen in
-// the capture. Sequence values ending in Ext are extended to 64 bits
+// the capture, as far as some plugin reads it: each field costs every TCP
+// flow direction of a run that keeps endpoints, so what no plugin reads
+// is not kept. Sequence values ending in Ext are extended to 64 bits
 // (SeqExt) so that comparisons survive wrap-around.
 type Endpoint struct {
-	// Fields are ordered by size so that the struct packs into two cache
-	// lines (one is touched per packet of every TCP flow direction).
+	// One cache line (TestEndpointIsOneLine), ordered by size: every TCP
+	// packet touches its own direction's endpoint and its partner's.
 
-	// Sequence space. ref anchors SeqExt; SndNxtExt is the end of the
-	// latest segment, SndMaxExt the highest end sent.
+	// Sequence space: ref anchors SeqExt; SndMaxExt is the highest end
+	// sent.
 	ref       uint64
-	SndNxtExt uint64
 	SndMaxExt uint64
-	// Acknowledgements of the partner's data: the highest, extended in the
-	// partner's sequence space (Ack below is the latest one).
-	AckMaxExt uint64
 
-	SynTime   int64 // first SYN (or SYN/ACK) of this direction, ns
-	FirstTime int64
-	LastTime  int64
-	Pkts      uint64
-	DataSegs  uint64
-
-	ISN uint32
 	Ack uint32 // latest acknowledgement number
 	// Window: the raw value (Win), the scale announced in this direction's
 	// SYN (WS; WSOK when both SYNs carried the option, RFC 7323 §2.2) and
 	// the effective window of the latest segment.
 	EffWin    uint32
-	TSval     uint32
+	TSval     uint32 // of the latest segment with timestamps
 	TSecr     uint32
 	IPIDSteps uint32 // consecutive IP IDs of this direction within ±256 of each other
 	IPIDOther uint32 // those that did not
 	IPIDUnit  uint32 // steps of exactly +1
 
 	Win      uint16
-	MSS      uint16
 	LastIPID uint16
 	WS       uint8
 
 	Active     bool // a TCP segment of this direction was seen
 	SynSeen    bool
 	SynAckSeen bool // the SYN carried ACK
-	FinSeen    bool
-	RstSeen    bool
-	AckSeen    bool
 	WSSeen     bool
 	WSOK       bool
-	SACKPerm   bool
-	TSOK       bool // timestamps seen
+
+	_ [10]byte // to a whole cache line
 }
 
 // SeqExt extends a sequence number of this endpoint to 64 bits around the
@@ -153,7 +140,7 @@ func (t *Tracker) End() {
 // Update folds segment s into endpoint e; peer (may be nil) is the other
 // direction, whose window scale agreement depends on both SYNs.
 func Update(e, peer *Endpoint, s *Segment) {
-	if s.IPv4 && e.Pkts > 0 {
+	if s.IPv4 && e.Active {
 		// Small steps either way: reordering before the capture point
 		// makes a counter step back now and then.
 		if d := int16(s.IPID - e.LastIPID); d != 0 && d >= -256 && d <= 256 {
@@ -166,55 +153,29 @@ func Update(e, peer *Endpoint, s *Segment) {
 		}
 	}
 	e.LastIPID = s.IPID
-	e.Pkts++
 	if !e.Active {
 		e.Active = true
-		e.FirstTime = s.Time
 		e.ref = 1<<32 + uint64(s.Seq)
-		e.SndNxtExt, e.SndMaxExt = e.ref, e.ref
+		e.SndMaxExt = e.ref
 	}
-	e.LastTime = s.Time
 	seq := e.SeqExt(s.Seq)
 	if s.Flags&FlagSYN != 0 {
-		if !e.SynSeen {
-			e.SynSeen = true
-			e.SynTime = s.Time
-			e.ISN = s.Seq
-		}
+		e.SynSeen = true
 		e.SynAckSeen = e.SynAckSeen || s.Flags&FlagACK != 0
-		if s.OptsOK {
-			if s.HasWS {
-				e.WSSeen, e.WS = true, min(s.WS, 14)
-			}
-			if s.HasMSS {
-				e.MSS = s.MSS
-			}
-			e.SACKPerm = e.SACKPerm || s.SACKPerm
+		if s.OptsOK && s.HasWS {
+			e.WSSeen, e.WS = true, min(s.WS, 14)
 		}
 		if peer != nil && e.WSSeen && peer.WSSeen {
 			e.WSOK, peer.WSOK = true, true
 		}
 	}
 	end := seq + uint64(s.SeqLen())
-	e.SndNxtExt = end
 	if end > e.SndMaxExt {
 		e.SndMaxExt = end
 		e.ref = end
 	}
-	if s.Flags&FlagFIN != 0 {
-		e.FinSeen = true
-	}
-	if s.Flags&FlagRST != 0 {
-		e.RstSeen = true
-	}
 	if s.Flags&FlagACK != 0 {
-		e.AckSeen = true
 		e.Ack = s.Ack
-		if peer != nil && peer.Active {
-			if a := peer.SeqExt(s.Ack); a > e.AckMaxExt {
-				e.AckMaxExt = a
-			}
-		}
 	}
 	e.Win = s.Win
 	e.EffWin = uint32(s.Win)
@@ -222,10 +183,6 @@ func Update(e, peer *Endpoint, s *Segment) {
 		e.EffWin <<= e.WS
 	}
 	if s.HasTS {
-		e.TSOK = true
 		e.TSval, e.TSecr = s.TSval, s.TSecr
-	}
-	if s.PayloadLen > 0 {
-		e.DataSegs++
 	}
 }

@@ -3,6 +3,7 @@ package tcptrack
 import (
 	"encoding/binary"
 	"testing"
+	"unsafe"
 
 	"flowsift/internal/decode"
 	"flowsift/internal/flow"
@@ -148,7 +149,15 @@ func TestTrackerEndpointsOnDemand(t *testing.T) {
 		t.Fatal("state before the first packet")
 	}
 	tr.End()
-	if e := tr.Endpoint(a); !e.Active || !e.SynSeen || e.ISN != 5 {
+	if e := tr.Endpoint(a); !e.Active || !e.SynSeen || e.SndMaxExt != e.SeqExt(5)+1 {
 		t.Errorf("after End: %+v", e)
+	}
+}
+
+// TestEndpointIsOneLine keeps an endpoint on one cache line: a packet
+// touches its own direction's and its partner's.
+func TestEndpointIsOneLine(t *testing.T) {
+	if n := unsafe.Sizeof(Endpoint{}); n != 64 {
+		t.Errorf("Endpoint is %d bytes, want 64", n)
 	}
 }
