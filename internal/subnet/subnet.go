@@ -9,6 +9,7 @@
 package subnet
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -31,15 +32,124 @@ type Record struct {
 // lookups allocation-free.
 type prefixKey [16]byte
 
-// family holds the ranges of one IP version, grouped by prefix length so
-// the longest matching prefix is found by probing lengths from the longest.
+// family holds the ranges of one IP version, grouped by prefix length
+// (longestPrefix probes the lengths from the longest), and the same ranges
+// flattened into disjoint spans for Lookup: a binary search over a few
+// dozen bounds instead of a hashed map probe per prefix length (an address
+// outside every range, the usual case, probed every length).
 type family struct {
 	bits  int                          // 32 or 128
 	lens  []int                        // distinct prefix lengths, descending
 	byLen map[int]map[prefixKey]uint32 // length → masked address → record
-	maps  []map[prefixKey]uint32       // byLen[lens[i]], so a lookup walks a slice, not a map
+	maps  []map[prefixKey]uint32       // byLen[lens[i]], so a probe walks a slice, not a map
 	count int                          // ranges loaded
 	rev   string                       // revision printed in the start-up line
+
+	// Span i runs from starts[i] to the next start (or the end of the
+	// address space); its addresses have record recs[i]. starts[0] is 0.
+	starts []addr128
+	recs   []uint32
+}
+
+// addr128 is an address as a number (IPv4 in lo), so spans compare fast.
+type addr128 struct{ hi, lo uint64 }
+
+func (a addr128) less(b addr128) bool { return a.hi < b.hi || a.hi == b.hi && a.lo < b.lo }
+
+// next returns a+1 and false when a is the last address of the space.
+func (a addr128) next(bits int) (addr128, bool) {
+	if bits == 32 {
+		return addr128{lo: a.lo + 1}, a.lo < 0xffffffff
+	}
+	if a.lo != ^uint64(0) {
+		return addr128{a.hi, a.lo + 1}, true
+	}
+	return addr128{a.hi + 1, 0}, a.hi != ^uint64(0)
+}
+
+func toAddr128(k *prefixKey, n int) addr128 {
+	if n == 4 {
+		return addr128{lo: uint64(binary.BigEndian.Uint32(k[:4]))}
+	}
+	return addr128{binary.BigEndian.Uint64(k[:8]), binary.BigEndian.Uint64(k[8:])}
+}
+
+func fromAddr128(a addr128, n int) prefixKey {
+	var k prefixKey
+	if n == 4 {
+		binary.BigEndian.PutUint32(k[:4], uint32(a.lo))
+	} else {
+		binary.BigEndian.PutUint64(k[:8], a.hi)
+		binary.BigEndian.PutUint64(k[8:], a.lo)
+	}
+	return k
+}
+
+// flatten rebuilds the spans from the prefix maps: every range start and
+// every address right after a range's end begins a span, and a span's
+// record is the longest prefix holding its first address (no range starts
+// or ends inside a span, so it holds for all of them).
+func (f *family) flatten() {
+	n := f.bits / 8
+	bounds := []addr128{{}}
+	for l, m := range f.byLen {
+		for k := range m {
+			start := toAddr128(&k, n)
+			last := k
+			for i := l; i < f.bits; i++ {
+				last[i/8] |= 0x80 >> (i % 8)
+			}
+			bounds = append(bounds, start)
+			if after, ok := toAddr128(&last, n).next(f.bits); ok {
+				bounds = append(bounds, after)
+			}
+		}
+	}
+	sort.Slice(bounds, func(i, j int) bool { return bounds[i].less(bounds[j]) })
+	f.starts, f.recs = f.starts[:0], f.recs[:0]
+	for i, b := range bounds {
+		if i > 0 && b == bounds[i-1] {
+			continue
+		}
+		k := fromAddr128(b, n)
+		rec := f.longestPrefix(&k, n)
+		if len(f.recs) > 0 && f.recs[len(f.recs)-1] == rec {
+			continue
+		}
+		f.starts = append(f.starts, b)
+		f.recs = append(f.recs, rec)
+	}
+}
+
+// longestPrefix returns the record of the longest prefix holding the
+// address in k[:n] by probing each prefix length.
+func (f *family) longestPrefix(k *prefixKey, n int) uint32 {
+	for i, l := range f.lens {
+		var key prefixKey
+		copy(key[:n], k[:n])
+		maskKey(&key, l)
+		if rec, ok := f.maps[i][key]; ok {
+			return rec
+		}
+	}
+	return 0
+}
+
+// span returns the record of the span holding a.
+func (f *family) span(a addr128) uint32 {
+	lo, hi := 0, len(f.starts) // starts[lo] <= a < starts[hi]
+	for hi-lo > 1 {
+		mid := int(uint(lo+hi) >> 1)
+		if a.less(f.starts[mid]) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	if len(f.recs) == 0 {
+		return 0
+	}
+	return f.recs[lo]
 }
 
 // DB implements plugin.SubnetLookup.
@@ -100,6 +210,7 @@ func (d *DB) Add(cidr string, r Record) error {
 		fam.count++
 	}
 	m[key] = rec
+	fam.flatten()
 	return nil
 }
 
@@ -107,31 +218,21 @@ func (d *DB) Add(cidr string, r Record) error {
 // (ver 4: addr[:4]); 0 when none does or for the unspecified address,
 // which Tranalyzer never looks up.
 func (d *DB) Lookup(ver uint8, addr *[16]byte) uint32 {
-	fam := &d.v6
-	n := 16
-	if ver == 4 {
-		fam = &d.v4
-		n = 4
-	} else if ver != 6 {
+	var a addr128
+	var fam *family
+	switch ver {
+	case 4:
+		fam, a = &d.v4, addr128{lo: uint64(binary.BigEndian.Uint32(addr[:4]))}
+	case 6:
+		fam, a = &d.v6, addr128{binary.BigEndian.Uint64(addr[:8]), binary.BigEndian.Uint64(addr[8:])}
+	default:
 		return 0
 	}
-	zero := true
-	for _, b := range addr[:n] {
-		if b != 0 {
-			zero = false
-			break
-		}
-	}
-	if zero {
+	if a == (addr128{}) {
 		return 0
 	}
-	for i, l := range fam.lens {
-		var key prefixKey
-		copy(key[:n], addr[:n])
-		maskKey(&key, l)
-		if rec, ok := fam.maps[i][key]; ok {
-			return rec
-		}
+	if rec := fam.span(a); rec != 0 {
+		return rec
 	}
 	if len(d.geo) > 0 {
 		return d.geoLookup(ver, addr)

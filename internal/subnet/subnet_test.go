@@ -2,9 +2,11 @@ package subnet
 
 import (
 	"bufio"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -147,5 +149,70 @@ func TestGoldenPairs(t *testing.T) {
 	}
 	if len(seen) < 100 {
 		t.Errorf("only %d addresses checked", len(seen))
+	}
+}
+
+// TestSpansMatchLongestPrefix checks the flattened spans of Lookup against
+// probing every prefix length, on the built-in table and on random nested
+// ranges: at every range's first and last address, their neighbours, and
+// random addresses.
+func TestSpansMatchLongestPrefix(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	random := New()
+	for i := 0; i < 300; i++ {
+		var a [16]byte
+		for j := range a {
+			a[j] = byte(rng.IntN(4)) // few distinct bytes: ranges nest and touch
+		}
+		if i%2 == 0 {
+			p := netip.PrefixFrom(netip.AddrFrom4([4]byte(a[:4])), rng.IntN(33))
+			random.Add(p.Masked().String(), Record{Country: "x", Org: strconv.Itoa(i)})
+		} else {
+			p := netip.PrefixFrom(netip.AddrFrom16(a), rng.IntN(129))
+			random.Add(p.Masked().String(), Record{Country: "y", Org: strconv.Itoa(i)})
+		}
+	}
+	for name, d := range map[string]*DB{"builtin": Builtin(), "random": random} {
+		for ver, fam := range map[uint8]*family{4: &d.v4, 6: &d.v6} {
+			n := fam.bits / 8
+			var probes []addr128
+			for _, s := range fam.starts {
+				probes = append(probes, s)
+				if nx, ok := s.next(fam.bits); ok {
+					probes = append(probes, nx)
+				}
+				if s != (addr128{}) {
+					probes = append(probes, addr128{s.hi, s.lo - 1}, addr128{s.hi - 1, ^uint64(0)})
+				}
+			}
+			for i := 0; i < 20000; i++ {
+				var k prefixKey
+				for j := range k[:n] {
+					k[j] = byte(rng.IntN(4))
+				}
+				if i%2 == 0 {
+					for j := range k[:n] {
+						k[j] = byte(rng.Uint32())
+					}
+				}
+				probes = append(probes, toAddr128(&k, n))
+			}
+			checked := 0
+			for _, a := range probes {
+				if ver == 4 && a.hi != 0 || ver == 4 && a.lo > 0xffffffff || a == (addr128{}) {
+					continue
+				}
+				k := fromAddr128(a, n)
+				var addr [16]byte
+				copy(addr[:], k[:])
+				if got, want := d.Lookup(ver, &addr), fam.longestPrefix(&k, n); got != want {
+					t.Fatalf("%s IPv%d %x: spans give record %d, prefixes %d", name, ver, k[:n], got, want)
+				}
+				checked++
+			}
+			if checked < 20000 {
+				t.Errorf("%s IPv%d: only %d addresses checked", name, ver, checked)
+			}
+		}
 	}
 }
