@@ -513,6 +513,11 @@ func parse(argv []string, stdout, stderr io.Writer) (o *engine.Options, code int
 	if o.Filter != "" && !filter.Available {
 		return fail("BPF filters are unavailable: this flowsift was built without cgo (libpcap)")
 	}
+	if o.Filter != "" {
+		if err := filter.Ready(); err != nil {
+			return fail("%v", err)
+		}
+	}
 	switch {
 	case o.ReadFile != "":
 		o.Inputs = []string{inputs}

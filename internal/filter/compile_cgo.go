@@ -3,12 +3,46 @@
 package filter
 
 /*
-#cgo LDFLAGS: -lpcap
+#cgo linux LDFLAGS: -ldl
+#include <dlfcn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <pcap/pcap.h>
+
+// libpcap is opened on first use (dlopen), not linked: only -F needs it,
+// and loading it with its eight dependencies cost every run about 4 ms of
+// start-up (docs/performance.md). These point into it once load succeeded.
+static pcap_t *(*fopen_offline_p)(FILE *, char *);
+static pcap_t *(*open_dead_p)(int, int);
+static int (*compile_p)(pcap_t *, struct bpf_program *, const char *, int, bpf_u_int32);
+static char *(*geterr_p)(pcap_t *);
+static void (*close_p)(pcap_t *);
+static void (*freecode_p)(struct bpf_program *);
+static int (*offline_filter_p)(const struct bpf_program *, const struct pcap_pkthdr *, const u_char *);
+
+// load opens libpcap under the names distributions give it; it returns
+// NULL or a message (static storage) saying why not.
+static const char *load(void) {
+	static const char *names[] = {"libpcap.so.1", "libpcap.so.0.8", "libpcap.so.8", "libpcap.so",
+		"libpcap.A.dylib", "libpcap.dylib", NULL};
+	void *lib = NULL;
+	for (int i = 0; names[i] != NULL && lib == NULL; i++)
+		lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+	if (lib == NULL)
+		return "libpcap not found (libpcap.so.1, libpcap.so.0.8, libpcap.so.8, libpcap.so, libpcap.dylib)";
+	fopen_offline_p = dlsym(lib, "pcap_fopen_offline");
+	open_dead_p = dlsym(lib, "pcap_open_dead");
+	compile_p = dlsym(lib, "pcap_compile");
+	geterr_p = dlsym(lib, "pcap_geterr");
+	close_p = dlsym(lib, "pcap_close");
+	freecode_p = dlsym(lib, "pcap_freecode");
+	offline_filter_p = dlsym(lib, "pcap_offline_filter");
+	if (!fopen_offline_p || !open_dead_p || !compile_p || !geterr_p || !close_p || !freecode_p || !offline_filter_p)
+		return "the libpcap found lacks pcap_compile or its helpers";
+	return NULL;
+}
 
 // open_file opens, as libpcap opens a capture file, an in-memory pcap file
 // header of the given link type (LINKTYPE_) whose byte order is the
@@ -36,7 +70,7 @@ static pcap_t *open_file(unsigned linktype, unsigned snaplen, int swapped, char 
 		strcpy(errbuf, "fmemopen failed");
 		return NULL;
 	}
-	pcap_t *p = pcap_fopen_offline(fp, errbuf);
+	pcap_t *p = fopen_offline_p(fp, errbuf);
 	if (p == NULL)
 		fclose(fp);
 	return p;
@@ -48,20 +82,22 @@ static pcap_t *open_file(unsigned linktype, unsigned snaplen, int swapped, char 
 // interface); *err receives libpcap's message (freed by the caller).
 static int compile(int file, int swapped, unsigned linktype, int dlt, int snaplen, const char *expr, struct bpf_program *prog, char **err) {
 	char errbuf[PCAP_ERRBUF_SIZE];
-	pcap_t *p = file ? open_file(linktype, snaplen, swapped, errbuf) : pcap_open_dead(dlt, snaplen);
+	pcap_t *p = file ? open_file(linktype, snaplen, swapped, errbuf) : open_dead_p(dlt, snaplen);
 	if (p == NULL) {
 		*err = strdup(file ? errbuf : "pcap_open_dead failed");
 		return -1;
 	}
 	// Netmask 0, as tcpdump uses when it does not know the network's.
-	if (pcap_compile(p, prog, expr, 1, 0) < 0) {
-		*err = strdup(pcap_geterr(p));
-		pcap_close(p);
+	if (compile_p(p, prog, expr, 1, 0) < 0) {
+		*err = strdup(geterr_p(p));
+		close_p(p);
 		return -1;
 	}
-	pcap_close(p);
+	close_p(p);
 	return 0;
 }
+
+static void freecode(struct bpf_program *prog) { freecode_p(prog); }
 
 static struct bpf_insn *insn(struct bpf_program *prog, unsigned i) { return &prog->bf_insns[i]; }
 
@@ -71,17 +107,30 @@ static int reference_match(struct bpf_program *prog, const unsigned char *data, 
 	h.ts.tv_usec = 0;
 	h.caplen = caplen;
 	h.len = wirelen;
-	return pcap_offline_filter(prog, &h, data) != 0;
+	return offline_filter_p(prog, &h, data) != 0;
 }
 */
 import "C"
 
 import (
 	"errors"
+	"sync"
 	"unsafe"
 
 	"flowsift/internal/capture"
 )
+
+// loadLibpcap opens libpcap once; its error says why filters cannot work.
+var loadLibpcap = sync.OnceValue(func() error {
+	if msg := C.load(); msg != nil {
+		return errors.New("BPF filters need libpcap: " + C.GoString(msg))
+	}
+	return nil
+})
+
+// Ready reports why filter expressions cannot be compiled here (libpcap
+// missing), or nil.
+func Ready() error { return loadLibpcap() }
 
 // Available reports whether this build can compile filter expressions.
 const Available = true
@@ -90,6 +139,9 @@ const Available = true
 // optimiser, for a capture of link type linkType (LINKTYPE_) read from a
 // file as libpcap reads it, or live.
 func compile(expr string, linkType uint32, src Source, snaplen int) ([]Instruction, error) {
+	if err := loadLibpcap(); err != nil {
+		return nil, err
+	}
 	cexpr := C.CString(expr)
 	defer C.free(unsafe.Pointer(cexpr))
 	var prog C.struct_bpf_program
@@ -107,7 +159,7 @@ func compile(expr string, linkType uint32, src Source, snaplen int) ([]Instructi
 		C.free(unsafe.Pointer(cerr))
 		return nil, errors.New(msg)
 	}
-	defer C.pcap_freecode(&prog)
+	defer C.freecode(&prog)
 	ins := make([]Instruction, prog.bf_len)
 	for i := range ins {
 		in := C.insn(&prog, C.uint(i))
@@ -121,6 +173,9 @@ func compile(expr string, linkType uint32, src Source, snaplen int) ([]Instructi
 func referenceMatch(ins []Instruction, data []byte, wireLen uint32) bool {
 	if len(ins) == 0 {
 		return true
+	}
+	if err := loadLibpcap(); err != nil {
+		panic(err)
 	}
 	cins := (*C.struct_bpf_insn)(C.malloc(C.size_t(len(ins)) * C.size_t(unsafe.Sizeof(C.struct_bpf_insn{}))))
 	defer C.free(unsafe.Pointer(cins))

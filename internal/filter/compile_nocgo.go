@@ -10,6 +10,9 @@ const Available = false
 
 var errUnavailable = errors.New("BPF filters are unavailable: this flowsift was built without cgo (libpcap); rebuild with CGO_ENABLED=1 and libpcap-dev installed")
 
+// Ready reports why filter expressions cannot be compiled here.
+func Ready() error { return errUnavailable }
+
 func compile(expr string, linkType uint32, src Source, snaplen int) ([]Instruction, error) {
 	return nil, errUnavailable
 }
