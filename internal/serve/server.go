@@ -150,7 +150,9 @@ func (s *Server) Handler() http.Handler {
 
 // assetsTag identifies this binary's embedded assets: the browser
 // revalidates them with it (304) instead of downloading them per page.
-var assetsTag = func() string {
+// It is computed on first use: hashing the assets at package start-up
+// cost every run of every command.
+var assetsTag = sync.OnceValue(func() string {
 	h := sha256.New()
 	fs.WalkDir(assets, ".", func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
@@ -161,12 +163,12 @@ var assetsTag = func() string {
 		return nil
 	})
 	return `"` + hex.EncodeToString(h.Sum(nil)[:12]) + `"`
-}()
+})
 
 func withETag(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-cache")
-		w.Header().Set("ETag", assetsTag)
+		w.Header().Set("ETag", assetsTag())
 		h.ServeHTTP(w, r)
 	})
 }

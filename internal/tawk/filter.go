@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 
 	"github.com/benhoyt/goawk/interp"
@@ -86,8 +85,8 @@ func Select(expr string, file []byte) ([]int, error) {
 	return rows, nil
 }
 
-var dollarRe = regexp.MustCompile(`\$[ \t]*([A-Za-z_][A-Za-z_0-9]*)?`)
-var lengthRe = regexp.MustCompile(`\blength\b[ \t]*(\()?`)
+var dollarRe = lazyRegexp(`\$[ \t]*([A-Za-z_][A-Za-z_0-9]*)?`)
+var lengthRe = lazyRegexp(`\blength\b[ \t]*(\()?`)
 
 // onlyNamedColumns reports whether expr reads the record through $name
 // references only (no $0, $N, $(expr), NF, COL, bare length, and no
@@ -105,20 +104,20 @@ func onlyNamedColumns(expr string, names []string) ([]int, bool) {
 		}
 	}
 	used := map[int]bool{}
-	for _, m := range dollarRe.FindAllStringSubmatch(expr, -1) {
+	for _, m := range dollarRe().FindAllStringSubmatch(expr, -1) {
 		i, ok := index[m[1]]
 		if !ok {
 			return nil, false
 		}
 		used[i] = true
 	}
-	for _, m := range lengthRe.FindAllStringSubmatch(expr, -1) {
+	for _, m := range lengthRe().FindAllStringSubmatch(expr, -1) {
 		if m[1] == "" {
 			return nil, false // length without parentheses is length($0)
 		}
 	}
 	ids := map[string]bool{}
-	for _, id := range identRe.FindAllString(expr, -1) {
+	for _, id := range identRe().FindAllString(expr, -1) {
 		switch id {
 		case "NF", "COL", "FILENAME", "getline", "RS", "FS":
 			return nil, false

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // libFunc is one function of tawk's library: documented (help), and
@@ -160,7 +161,7 @@ var library = []libFunc{
 	{"_validate_col", "_validate_col(names[, default])", "number of the first existing column of 'a;b;c', else default, else error", `function _validate_col(names, dflt,   n, a, i) { n = split(names, a, ";"); for (i = 1; i <= n; i++) if (a[i] in COL) return COL[a[i]]; if (dflt != "") return dflt; _t2die("Column '" names "' not found") }`},
 }
 
-var identRe = regexp.MustCompile(`[A-Za-z_][A-Za-z_0-9]*`)
+var identRe = lazyRegexp(`[A-Za-z_][A-Za-z_0-9]*`)
 
 // libSource returns the awk definitions needed by a program that uses the
 // identifiers in used and defines the functions in defined: only what is
@@ -178,7 +179,7 @@ func libSource(used, defined map[string]bool) string {
 			return
 		}
 		need[n] = true
-		for _, id := range identRe.FindAllString(f.src, -1) {
+		for _, id := range identRe().FindAllString(f.src, -1) {
 			if id != n {
 				visit(id)
 			}
@@ -198,4 +199,11 @@ func libSource(used, defined map[string]bool) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// lazyRegexp compiles expr on first use: tawk is one command of the
+// flowsift binary, and regular expressions compiled at package start-up
+// were paid by every run of every command.
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }

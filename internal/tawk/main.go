@@ -359,7 +359,7 @@ func splitAwkArgs(args []string) (*awkCmd, error) {
 	}
 	c.operands = rest
 	for _, as := range c.assigns {
-		if name, _, ok := strings.Cut(as, "="); !ok || !identRe.MatchString(name) || identRe.FindString(name) != name {
+		if name, _, ok := strings.Cut(as, "="); !ok || !identRe().MatchString(name) || identRe().FindString(name) != name {
 			return nil, fail(2, "tawk: invalid -v assignment '%s'", as)
 		}
 	}
@@ -566,7 +566,7 @@ func compile(o *options, cmd *awkCmd, names []string, funcs map[string]any, inNa
 
 	// Assemble: prelude (header rule, COL), user program, library.
 	defined := map[string]bool{}
-	for _, m := range funcDefRe.FindAllStringSubmatch(info.src, -1) {
+	for _, m := range funcDefRe().FindAllStringSubmatch(info.src, -1) {
 		defined[m[1]] = true
 	}
 	setName := ""
@@ -599,7 +599,7 @@ func compile(o *options, cmd *awkCmd, names []string, funcs map[string]any, inNa
 	return prog, cols, nil
 }
 
-var funcDefRe = regexp.MustCompile(`(?m)\bfunc(?:tion)?\s+([A-Za-z_][A-Za-z_0-9]*)`)
+var funcDefRe = lazyRegexp(`(?m)\bfunc(?:tion)?\s+([A-Za-z_][A-Za-z_0-9]*)`)
 
 // unescapeAssign applies awk's escape processing to a -v value.
 func unescapeAssign(v string) string {

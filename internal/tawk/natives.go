@@ -588,28 +588,28 @@ func ipInRange(ip, lo, hi string) bool {
 }
 
 var (
-	reInt   = regexp.MustCompile(`^[-+]?[0-9]+$`)
-	reUint  = regexp.MustCompile(`^[0-9]+$`)
-	reFloat = regexp.MustCompile(`^[-+]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)([eE][-+]?[0-9]+)?$`)
-	reHex   = regexp.MustCompile(`^0[xX][0-9a-fA-F]+$`)
-	reIPHex = regexp.MustCompile(`^0[xX][0-9a-fA-F]{8}$`)
+	reInt   = lazyRegexp(`^[-+]?[0-9]+$`)
+	reUint  = lazyRegexp(`^[0-9]+$`)
+	reFloat = lazyRegexp(`^[-+]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)([eE][-+]?[0-9]+)?$`)
+	reHex   = lazyRegexp(`^0[xX][0-9a-fA-F]+$`)
+	reIPHex = lazyRegexp(`^0[xX][0-9a-fA-F]{8}$`)
 )
 
 func isKind(v, kind string) bool {
 	v = strings.TrimSpace(v)
 	switch kind {
 	case "num":
-		return reFloat.MatchString(v) || reHex.MatchString(v)
+		return reFloat().MatchString(v) || reHex().MatchString(v)
 	case "int":
-		return reInt.MatchString(v)
+		return reInt().MatchString(v)
 	case "uint":
-		return reUint.MatchString(v)
+		return reUint().MatchString(v)
 	case "float":
-		return reFloat.MatchString(v) && !reInt.MatchString(v)
+		return reFloat().MatchString(v) && !reInt().MatchString(v)
 	case "iphex":
-		return reIPHex.MatchString(v)
+		return reIPHex().MatchString(v)
 	case "ipnum":
-		return reUint.MatchString(v) && toUint(v) <= math.MaxUint32
+		return reUint().MatchString(v) && toUint(v) <= math.MaxUint32
 	}
 	a, err := netip.ParseAddr(unquote(v))
 	if err != nil {

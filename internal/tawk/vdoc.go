@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -209,14 +208,14 @@ func validDocValue(name, val string) bool {
 		}
 	}
 	for _, p := range parts {
-		if !docValueRe.MatchString(p) {
+		if !docValueRe().MatchString(p) {
 			return false
 		}
 	}
 	return true
 }
 
-var docValueRe = regexp.MustCompile(`^(0[xX][0-9a-fA-F]+|[0-9]+)$`)
+var docValueRe = lazyRegexp(`^(0[xX][0-9a-fA-F]+|[0-9]+)$`)
 
 // writeVarDoc prints the -V block for "name[=value]", with Tranalyzer's
 // colours when colour is set; it reports false when no table documents
