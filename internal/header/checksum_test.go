@@ -2,6 +2,7 @@ package header
 
 import (
 	"math/rand"
+	"strconv"
 	"testing"
 )
 
@@ -42,3 +43,21 @@ func TestSumMatchesWordSum(t *testing.T) {
 		t.Fatal("Fold")
 	}
 }
+
+// BenchmarkSum sums a full-size TCP segment's bytes and a small one's.
+func BenchmarkSum(b *testing.B) {
+	for _, n := range []int{1480, 40} {
+		buf := make([]byte, n)
+		rand.New(rand.NewSource(1)).Read(buf)
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			b.SetBytes(int64(n))
+			var s uint64
+			for b.Loop() {
+				s += Sum(buf)
+			}
+			sink = s
+		})
+	}
+}
+
+var sink uint64
