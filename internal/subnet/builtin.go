@@ -60,15 +60,17 @@ const (
 func Builtin() *DB {
 	d := New()
 	for _, r := range builtinV4 {
-		if err := d.Add(r.cidr, Record{Country: r.cc, Org: r.org}); err != nil {
+		if _, err := d.add(r.cidr, Record{Country: r.cc, Org: r.org}); err != nil {
 			panic(err) // static table
 		}
 	}
 	for _, r := range builtinV6 {
-		if err := d.Add(r.cidr, Record{Country: r.cc, Org: r.org}); err != nil {
+		if _, err := d.add(r.cidr, Record{Country: r.cc, Org: r.org}); err != nil {
 			panic(err)
 		}
 	}
+	d.v4.flatten()
+	d.v6.flatten()
 	d.SetRevision(4, builtinRevV4)
 	d.SetRevision(6, builtinRevV6)
 	return d

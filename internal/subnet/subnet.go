@@ -176,9 +176,20 @@ func New() *DB {
 // Add inserts a range given in CIDR notation. A later Add of the same
 // prefix replaces the earlier record.
 func (d *DB) Add(cidr string, r Record) error {
-	p, err := netip.ParsePrefix(cidr)
+	fam, err := d.add(cidr, r)
 	if err != nil {
 		return err
+	}
+	fam.flatten()
+	return nil
+}
+
+// add inserts a range without rebuilding the spans (Builtin adds its
+// table, then flattens each family once) and returns its family.
+func (d *DB) add(cidr string, r Record) (*family, error) {
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return nil, err
 	}
 	p = p.Masked()
 	if len(r.Org) > OrgMax {
@@ -210,8 +221,7 @@ func (d *DB) Add(cidr string, r Record) error {
 		fam.count++
 	}
 	m[key] = rec
-	fam.flatten()
-	return nil
+	return fam, nil
 }
 
 // Lookup returns the record of the most specific range containing addr
