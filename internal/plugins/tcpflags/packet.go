@@ -359,7 +359,7 @@ func (p *Plugin) Packet(f *flow.Flow, pk *decode.Packet, pw column.Writer) {
 		return
 	}
 
-	p.tcpPacket(f, s, o, pk, &v, local, dt, l4)
+	p.tcpPacket(s, o, pk, &v, local, dt, l4)
 	if pw != nil {
 		p.writePacket(pw, pk, s, &v)
 	}
@@ -517,7 +517,37 @@ func (p *Plugin) rttUpdate(s, o *state, of *flow.Flow, pk *decode.Packet) {
 }
 
 // tcpPacket is §5.6–§5.9 for a TCP packet (or a fragment passing the gate).
-func (p *Plugin) tcpPacket(f *flow.Flow, s, o *state, pk *decode.Packet, v *pktVals, local uint16, dt float32, l4 int) {
+func (p *Plugin) tcpPacket(s, o *state, pk *decode.Packet, v *pktVals, local uint16, dt float32, l4 int) {
+	h := p.tcpHeader(pk, l4)
+	v.tcp = true
+	v.l7 = h.L
+	v.seq, v.ack, v.seqMax = h.seq, h.ack, s.seqMax
+	flags, anomaly := p.flagState(s, o, h.F, h.L, dt)
+	if p.cfg.flgCnt {
+		countFlags(p.flgCnts.At(p.slot), h.F)
+	}
+	local = p.tcpOptions(s, o, pk, v, local, h.F, h.hdrLen, l4)
+	var W uint32
+	W, local = p.window(s, v, local, h.win, h.F)
+	local, anomaly = p.seqAck(s, o, v, &h, W, local, anomaly, dt)
+	if anomaly&0x1000 != 0 || s.anomaly&0x1000 != 0 {
+		anomaly &^= 0x003f
+	}
+	v.local, v.flags, v.anomaly = local, flags, anomaly
+}
+
+// tcpSeg is the TCP header as tcpPacket works from it.
+type tcpSeg struct {
+	F        uint8
+	win      uint16
+	seq, ack uint32
+	L        int // payload length, as T2 counts it
+	hdrLen   int // data offset in bytes
+}
+
+// tcpHeader reads the TCP header of pk at l4: from the shared tracker when
+// it parsed the captured header, else as T2 reads it from its buffer.
+func (p *Plugin) tcpHeader(pk *decode.Packet, l4 int) tcpSeg {
 	d := p.cur
 	var F uint8
 	var seq, ack uint32
@@ -550,13 +580,13 @@ func (p *Plugin) tcpPacket(f *flow.Flow, s, o *state, pk *decode.Packet, v *pktV
 			L = 0
 		}
 	}
-	v.tcp = true
-	v.l7 = L
-	v.seq, v.ack, v.seqMax = seq, ack, s.seqMax
+	return tcpSeg{F: F, win: win, seq: seq, ack: ack, L: L, hdrLen: hdrLen}
+}
 
-	// §5.6
-	var anomaly uint16
-	flags := uint16(F)
+// flagState is §5.6: the packet's flag word and anomalies, and the
+// handshake state RTT and in-flight counting follow.
+func (p *Plugin) flagState(s, o *state, F uint8, L int, dt float32) (flags, anomaly uint16) {
+	flags = uint16(F)
 	if F&0x3f == 0 {
 		flags |= 0x0800
 		anomaly |= 0x1000
@@ -615,11 +645,11 @@ func (p *Plugin) tcpPacket(f *flow.Flow, s, o *state, pk *decode.Packet, v *pktV
 	default:
 		s.rttState = rttStop
 	}
-	if p.cfg.flgCnt {
-		countFlags(p.flgCnts.At(p.slot), F)
-	}
+	return flags, anomaly
+}
 
-	// §5.7 options.
+// tcpOptions is §5.7: the options of a header of hdrLen bytes at l4.
+func (p *Plugin) tcpOptions(s, o *state, pk *decode.Packet, v *pktVals, local uint16, F uint8, hdrLen, l4 int) uint16 {
 	optLen := hdrLen - 20
 	v.optLen, v.optOff = optLen, l4+20
 	if optLen > 0 {
@@ -630,8 +660,12 @@ func (p *Plugin) tcpPacket(f *flow.Flow, s, o *state, pk *decode.Packet, v *pktV
 			local = p.options(s, o, pk, v, local, F, l4+20, optLen)
 		}
 	}
+	return local
+}
 
-	// §5.8 window.
+// window is §5.8: the effective window W of raw window win, and its
+// statistics.
+func (p *Plugin) window(s *state, v *pktVals, local, win uint16, F uint8) (uint32, uint16) {
 	W := uint32(win)
 	if local&0x0200 != 0 {
 		W = uint32(win) * uint32(uint16(1)<<s.wsShift)
@@ -682,8 +716,12 @@ func (p *Plugin) tcpPacket(f *flow.Flow, s, o *state, pk *decode.Packet, v *pktV
 	if local&0x0200 != 0 {
 		v.ws = uint16(1) << s.wsShift
 	}
+	return W, local
+}
 
-	// §5.9 sequence / ack analysis.
+// seqAck is §5.9: sequence and acknowledgement analysis.
+func (p *Plugin) seqAck(s, o *state, v *pktVals, h *tcpSeg, W uint32, local, anomaly uint16, dt float32) (uint16, uint16) {
+	F, seq, ack, L := h.F, h.seq, h.ack, h.L
 	if o != nil && F&fSFR == 0 {
 		if o.winLast == 0 && L == 1 {
 			local |= 0x0040
@@ -768,10 +806,7 @@ func (p *Plugin) tcpPacket(f *flow.Flow, s, o *state, pk *decode.Packet, v *pktV
 		o.prevFlags&fRST == 0 && s.flagsAgg&fSYN != 0 {
 		local |= 0x0400
 	}
-	if anomaly&0x1000 != 0 || s.anomaly&0x1000 != 0 {
-		anomaly &^= 0x003f
-	}
-	v.local, v.flags, v.anomaly = local, flags, anomaly
+	return local, anomaly
 }
 
 // rtoThreshold is the "timeout retransmission" inter-distance (§5.9 2b).
