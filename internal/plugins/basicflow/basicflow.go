@@ -120,24 +120,20 @@ var packetCols = []column.Column{
 	{Name: "l4Proto", Type: "U8", Desc: "Layer 4 protocol"},
 }
 
-// desc is one stored header description: its text is interned in the
-// plugin's run-wide table (a handful of distinct descriptions serve all
-// flows), which keeps the per-flow record small.
-type desc struct {
-	id   uint32
-	hdrs uint16
-}
-
-// state is basicFlow's per-flow record.
+// state is basicFlow's per-flow record. A stored header description is
+// its text's id in the plugin's run-wide table (a handful of distinct
+// descriptions serve all flows) and its header count, kept in two arrays
+// so that no padding follows each id.
 type state struct {
-	descs   [maxDesc]desc
-	nDesc   uint8
-	srcMAC  [maxMAC][6]byte
-	dstMAC  [maxMAC][6]byte
-	nSrcMAC uint8
-	nDstMAC uint8
-	vlan    [decode.MaxVLANRecorded]uint16
-	nVLAN   uint8
+	descIDs  [maxDesc]uint32
+	descHdrs [maxDesc]uint16
+	nDesc    uint8
+	srcMAC   [maxMAC][6]byte
+	dstMAC   [maxMAC][6]byte
+	nSrcMAC  uint8
+	nDstMAC  uint8
+	vlan     [decode.MaxVLANRecorded]uint16
+	nVLAN    uint8
 }
 
 // Plugin is the basicFlow instance of one run.
@@ -297,14 +293,14 @@ func (bf *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 		if i > 0 {
 			w.Rep()
 		}
-		w.U(uint64(s.descs[i].hdrs))
+		w.U(uint64(s.descHdrs[i]))
 	}
 	w.Col()
 	for i := uint8(0); i < s.nDesc; i++ {
 		if i > 0 {
 			w.Rep()
 		}
-		w.StrClassString(bf.texts[s.descs[i].id])
+		w.StrClassString(bf.texts[s.descIDs[i]])
 	}
 	if bf.cfg.MAC {
 		w.Col()
@@ -388,15 +384,13 @@ func (bf *Plugin) addDesc(s *state, f *flow.Flow, p *decode.Packet) {
 	}
 	text := p.Desc()
 	for i := uint8(0); i < s.nDesc; i++ {
-		d := &s.descs[i]
-		if bf.texts[d.id] == string(text) {
-			d.hdrs = p.NumHdrs
+		if bf.texts[s.descIDs[i]] == string(text) {
+			s.descHdrs[i] = p.NumHdrs
 			return
 		}
 	}
-	d := &s.descs[s.nDesc]
-	d.id = bf.intern(text)
-	d.hdrs = p.NumHdrs
+	s.descIDs[s.nDesc] = bf.intern(text)
+	s.descHdrs[s.nDesc] = p.NumHdrs
 	s.nDesc++
 }
 

@@ -109,10 +109,11 @@ type dir struct {
 	finSeen bool
 	finAckd bool
 	finScan bool
-	// Sequence numbers widened to 64 bits: T2 compares seq+1 without
-	// 32-bit wrap-around, so a SYN at 0xffffffff is never acknowledged.
-	synSeq uint64
-	finSeq uint64
+	// T2 compares seq+1 without 32-bit wrap-around, so a SYN at
+	// 0xffffffff is never acknowledged: the numbers are kept in 32 bits
+	// (per-flow memory) and widened to 64 where one is added.
+	synSeq uint32
+	finSeq uint32
 }
 
 // Plugin is the tcpStates instance of one run.
@@ -205,11 +206,11 @@ func step(P, R side, F uint8, seq, ack uint64) {
 		switch {
 		case sfr == fSYN:
 			P.d.synSeen = true
-			P.d.synSeq = seq
+			P.d.synSeq = uint32(seq)
 			P.set(stNew)
 			if F&fACK != 0 {
 				if hasR {
-					if ack == R.d.synSeq+1 {
+					if ack == uint64(R.d.synSeq)+1 {
 						R.d.synAckd = true
 					} else {
 						establishBad(P, R)
@@ -220,7 +221,7 @@ func step(P, R side, F uint8, seq, ack uint64) {
 				}
 			}
 		case hasR && arsf == fACK:
-			if ack == R.d.synSeq+1 {
+			if ack == uint64(R.d.synSeq)+1 {
 				R.d.synAckd = true
 				if P.d.synAckd {
 					P.set(stEstablished)
@@ -244,12 +245,12 @@ func step(P, R side, F uint8, seq, ack uint64) {
 			}
 		case arsf == fFIN|fACK:
 			P.d.finSeen = true
-			P.d.finSeq = seq
+			P.d.finSeq = uint32(seq)
 			P.d.anom |= MalConEst
 			P.set(stClosing)
 			if hasR {
 				R.d.anom |= MalConEst
-				if R.d.finSeen && R.d.finSeq+1 == ack {
+				if R.d.finSeen && uint64(R.d.finSeq)+1 == ack {
 					R.d.finAckd = true
 				}
 			} else {
@@ -275,9 +276,9 @@ func step(P, R side, F uint8, seq, ack uint64) {
 		}
 		if F&fFIN != 0 {
 			P.d.finSeen = true
-			P.d.finSeq = seq
+			P.d.finSeq = uint32(seq)
 			P.set(stClosing)
-			if F&fACK != 0 && hasR && R.d.finSeen && ack == R.d.finSeq+1 {
+			if F&fACK != 0 && hasR && R.d.finSeen && ack == uint64(R.d.finSeq)+1 {
 				R.d.finAckd = true
 			}
 		}
@@ -289,7 +290,7 @@ func step(P, R side, F uint8, seq, ack uint64) {
 		if F&fRST != 0 {
 			reset(P, R)
 		}
-		if F&fACK != 0 && hasR && R.d.finSeen && ack == R.d.finSeq+1 {
+		if F&fACK != 0 && hasR && R.d.finSeen && ack == uint64(R.d.finSeq)+1 {
 			R.d.finAckd = true
 		}
 		if P.d.finSeen && P.d.finAckd && hasR && R.d.finSeen && R.d.finAckd {
