@@ -401,7 +401,7 @@ func l4ChecksumOK(p *decode.Packet) (ok, checked bool) {
 		if v6 {
 			n = 16
 		}
-		sum += header.Sum(p.SrcIP[:n]) + header.Sum(p.DstIP[:n]) + uint64(p.Proto) + uint64(len(l4))
+		sum += header.PseudoSum(p.SrcIP[:n], p.DstIP[:n], p.Proto, uint32(len(l4)))
 	}
 	if p.L4Summed { // the decoder summed the same bytes
 		sum += p.L4Sum

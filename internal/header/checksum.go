@@ -39,6 +39,13 @@ func Sum(b []byte) uint64 {
 	return r
 }
 
+// PseudoSum is the unfolded sum of the TCP/UDP pseudo header (RFC 9293
+// §3.1, RFC 8200 §8.1): the source and destination addresses (4 or 16
+// bytes), the protocol and the transport length.
+func PseudoSum(src, dst []byte, proto uint8, length uint32) uint64 {
+	return Sum(src) + Sum(dst) + uint64(proto) + uint64(length>>16) + uint64(length&0xffff)
+}
+
 // Fold reduces an unfolded one's-complement sum to 16 bits.
 func Fold(s uint64) uint32 {
 	for s>>16 != 0 {

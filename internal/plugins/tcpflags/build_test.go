@@ -6,6 +6,7 @@ import (
 
 	"flowsift/internal/decode"
 	"flowsift/internal/flow"
+	"flowsift/internal/header"
 	"flowsift/internal/plugin"
 	"flowsift/internal/plugins/ptest"
 )
@@ -71,7 +72,7 @@ func build(s seg) *decode.Packet {
 	copy(d[12:], src[:])
 	copy(d[16:], dst[:])
 	copy(d[20:], s.ipOpts)
-	ck := ^uint16(fold(sum16(d[:ihl], 10)))
+	ck := ^uint16(header.Fold(sum16(d[:ihl], 10)))
 	if s.badL3 {
 		ck ^= 0x1111
 	}
@@ -100,7 +101,7 @@ func build(s seg) *decode.Packet {
 	}
 	var ps uint64
 	ps += sum16(src[:], -1) + sum16(dst[:], -1) + uint64(proto) + uint64(len(l4))
-	c := ^uint16(fold(sum16(l4, field) + ps))
+	c := ^uint16(header.Fold(sum16(l4, field) + ps))
 	if s.badL4 {
 		c ^= 0x00ff
 	}

@@ -23,13 +23,11 @@ func u32(d []byte, i int) uint32 {
 // sum16 is the RFC 1071 one's-complement sum of b (unfolded), with the
 // 16-bit word at even offset skip treated as zero (skip < 0: none). The
 // value is congruent to the plain sum of the 16-bit words modulo 0xffff and
-// zero only if that sum is, which is all fold and its callers rely on.
+// zero only if that sum is, which is all header.Fold and its callers rely
+// on.
 func sum16(b []byte, skip int) uint64 {
 	if skip >= 0 && skip&1 == 0 && skip+1 < len(b) {
 		return header.Sum(b[:skip]) + header.Sum(b[skip+2:])
 	}
 	return header.Sum(b)
 }
-
-// fold reduces an unfolded one's-complement sum to 16 bits.
-func fold(s uint64) uint32 { return header.Fold(s) }

@@ -4,6 +4,7 @@ import (
 	"flowsift/internal/column"
 	"flowsift/internal/decode"
 	"flowsift/internal/flow"
+	"flowsift/internal/header"
 )
 
 // carryMask lists the tcpFStat bits carried from packet to packet (§5.1).
@@ -283,7 +284,7 @@ func (p *Plugin) Packet(f *flow.Flow, pk *decode.Packet, pw column.Writer) {
 			if iv.snap < ihl {
 				ipf |= 0x1000 | 0x0400
 			} else {
-				v.ipCalChk = ^uint16(fold(sum16(d[l3:l3+ihl], 10)))
+				v.ipCalChk = ^uint16(header.Fold(sum16(d[l3:l3+ihl], 10)))
 				if v.ipCalChk != v.ipHdrChk {
 					ipf |= 0x0400
 				}
@@ -447,9 +448,9 @@ func (p *Plugin) l4Checksum(s *state, pk *decode.Packet, iv *ipView, v *pktVals,
 			// cache (Packet.L4Sum).
 			sum := pk.L4Sum
 			if !pk.L4Summed || l4 != pk.L4Off || n != pk.L4Len {
-				sum = sum16(d[l4:l4+n], -1)
+				sum = header.Sum(d[l4 : l4+n])
 			}
-			s.l4Sum = fold(sum + uint64(^s.l4HdrChk))
+			s.l4Sum = header.Fold(sum + uint64(^s.l4HdrChk))
 		}
 		if pk.Proto == protoUDP || pk.Proto == protoUDPLite {
 			if pk.SnapL4Len != int(u16(d, l4+4)) {
@@ -465,11 +466,11 @@ func (p *Plugin) l4Checksum(s *state, pk *decode.Packet, iv *ipView, v *pktVals,
 			if pk.FragOff != 0 {
 				ln = uint32(s.l4TotLen)
 			}
-			sum += pseudoSum(iv, pk.Proto, ln)
+			sum += header.PseudoSum(iv.src, iv.dst, pk.Proto, ln)
 		}
 		// The partial sum keeps the pseudo header (reproduces T2's
 		// accumulation over later fragments of a headless flow).
-		s.l4Sum = fold(sum)
+		s.l4Sum = header.Fold(sum)
 		v.l4HdrChk = s.l4HdrChk
 		if s.l4Sum == 0xffff {
 			v.l4CalChk = 0xffff
@@ -482,12 +483,6 @@ func (p *Plugin) l4Checksum(s *state, pk *decode.Packet, iv *ipView, v *pktVals,
 		local &^= 0x1000
 	}
 	return local, ipf
-}
-
-// pseudoSum is the unfolded sum of the IPv4/IPv6 pseudo header.
-func pseudoSum(iv *ipView, proto uint8, ln uint32) uint64 {
-	return sum16(iv.src, -1) + sum16(iv.dst, -1) + uint64(proto) +
-		uint64(ln>>16) + uint64(ln&0xffff)
 }
 
 // rttUpdate is the RTT part of §5.5: P's packet times the partner O.

@@ -3,6 +3,8 @@ package tcpflags
 import (
 	"math/rand"
 	"testing"
+
+	"flowsift/internal/header"
 )
 
 // sum16Ref is the word-by-word definition sum16 must agree with.
@@ -52,9 +54,9 @@ func TestSum16MatchesWordSum(t *testing.T) {
 			extra = uint64(rng.Intn(1 << 17))
 		}
 		got, want := sum16(b, skip), sum16Ref(b, skip)
-		if fold(got+extra) != fold(want+extra) || (got == 0) != (want == 0) {
+		if header.Fold(got+extra) != header.Fold(want+extra) || (got == 0) != (want == 0) {
 			t.Fatalf("len %d skip %d extra %d: fold %#x, want %#x (raw %d, %d)", n, skip, extra,
-				fold(got+extra), fold(want+extra), got, want)
+				header.Fold(got+extra), header.Fold(want+extra), got, want)
 		}
 	}
 }

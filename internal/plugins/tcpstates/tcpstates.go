@@ -109,12 +109,14 @@ type dir struct {
 	finSeen bool
 	finAckd bool
 	finScan bool
-	// T2 compares seq+1 without 32-bit wrap-around, so a SYN at
-	// 0xffffffff is never acknowledged: the numbers are kept in 32 bits
-	// (per-flow memory) and widened to 64 where one is added.
-	synSeq uint32
-	finSeq uint32
+	synSeq  uint32 // compared by acks
+	finSeq  uint32
 }
+
+// acks reports whether ack acknowledges the SYN or FIN at seq. T2 adds one
+// without 32-bit wrap-around, so a SYN or FIN at 0xffffffff is never
+// acknowledged.
+func acks(ack, seq uint32) bool { return uint64(ack) == uint64(seq)+1 }
 
 // Plugin is the tcpStates instance of one run.
 type Plugin struct {
@@ -166,7 +168,7 @@ func (ts *Plugin) Packet(f *flow.Flow, p *decode.Packet, pw column.Writer) {
 		if !seg.HasFlags && p.L4Off+13 < len(p.Data) {
 			flags = p.Data[p.L4Off+13]
 		}
-		step(P, R, flags, uint64(seg.Seq), uint64(seg.Ack))
+		step(P, R, flags, seg.Seq, seg.Ack)
 	}
 	if pw != nil {
 		pw.ColH(uint64(P.d.anom), 2)
@@ -193,7 +195,7 @@ func tcpHeader(f *flow.Flow, p *decode.Packet) bool {
 
 // step applies one packet with flags F, sequence and acknowledgement
 // numbers to direction P and its partner R (R.d nil when absent).
-func step(P, R side, F uint8, seq, ack uint64) {
+func step(P, R side, F uint8, seq, ack uint32) {
 	arsf := F & (fACK | fRST | fSYN | fFIN)
 	sfr := F & (fSYN | fFIN | fRST)
 	hasR := R.d != nil
@@ -206,11 +208,11 @@ func step(P, R side, F uint8, seq, ack uint64) {
 		switch {
 		case sfr == fSYN:
 			P.d.synSeen = true
-			P.d.synSeq = uint32(seq)
+			P.d.synSeq = seq
 			P.set(stNew)
 			if F&fACK != 0 {
 				if hasR {
-					if ack == uint64(R.d.synSeq)+1 {
+					if acks(ack, R.d.synSeq) {
 						R.d.synAckd = true
 					} else {
 						establishBad(P, R)
@@ -221,7 +223,7 @@ func step(P, R side, F uint8, seq, ack uint64) {
 				}
 			}
 		case hasR && arsf == fACK:
-			if ack == uint64(R.d.synSeq)+1 {
+			if acks(ack, R.d.synSeq) {
 				R.d.synAckd = true
 				if P.d.synAckd {
 					P.set(stEstablished)
@@ -245,12 +247,12 @@ func step(P, R side, F uint8, seq, ack uint64) {
 			}
 		case arsf == fFIN|fACK:
 			P.d.finSeen = true
-			P.d.finSeq = uint32(seq)
+			P.d.finSeq = seq
 			P.d.anom |= MalConEst
 			P.set(stClosing)
 			if hasR {
 				R.d.anom |= MalConEst
-				if R.d.finSeen && uint64(R.d.finSeq)+1 == ack {
+				if R.d.finSeen && acks(ack, R.d.finSeq) {
 					R.d.finAckd = true
 				}
 			} else {
@@ -276,9 +278,9 @@ func step(P, R side, F uint8, seq, ack uint64) {
 		}
 		if F&fFIN != 0 {
 			P.d.finSeen = true
-			P.d.finSeq = uint32(seq)
+			P.d.finSeq = seq
 			P.set(stClosing)
-			if F&fACK != 0 && hasR && R.d.finSeen && ack == uint64(R.d.finSeq)+1 {
+			if F&fACK != 0 && hasR && R.d.finSeen && acks(ack, R.d.finSeq) {
 				R.d.finAckd = true
 			}
 		}
@@ -290,7 +292,7 @@ func step(P, R side, F uint8, seq, ack uint64) {
 		if F&fRST != 0 {
 			reset(P, R)
 		}
-		if F&fACK != 0 && hasR && R.d.finSeen && ack == uint64(R.d.finSeq)+1 {
+		if F&fACK != 0 && hasR && R.d.finSeen && acks(ack, R.d.finSeq) {
 			R.d.finAckd = true
 		}
 		if P.d.finSeen && P.d.finAckd && hasR && R.d.finSeen && R.d.finAckd {
