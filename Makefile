@@ -19,3 +19,10 @@ bench:
 .PHONY: bench-formats
 bench-formats:
 	go run ./tools/bench -runs 5 -formats "text;parquet;text,parquet"
+
+# Profile-guided optimisation: CPU profiles of the benchmark's modes,
+# merged into cmd/flowsift/default.pgo, which go build reads
+# (docs/performance.md). Rerun after large changes of the hot path.
+.PHONY: pgo
+pgo:
+	go run ./tools/bench -pgo cmd/flowsift/default.pgo -runs 5

@@ -14,13 +14,20 @@ import (
 	"flowsift/internal/tcol"
 )
 
+// stopProfile ends the CPU profile of a -tags cpuprofile build
+// (cpuprofile.go); a no-op otherwise.
+var stopProfile = func() {}
+
 func main() {
-	name := filepath.Base(os.Args[0])
-	switch name {
+	var code int
+	switch filepath.Base(os.Args[0]) {
 	case "tawk":
-		os.Exit(tawk.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		code = tawk.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	case "tcol":
-		os.Exit(tcol.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		code = tcol.Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	default:
+		code = cli.Main(os.Args, os.Stdin, os.Stdout, os.Stderr)
 	}
-	os.Exit(cli.Main(os.Args, os.Stdin, os.Stdout, os.Stderr))
+	stopProfile()
+	os.Exit(code)
 }

@@ -99,11 +99,16 @@ func main() {
 	targets := flag.Bool("targets", false, "issue 15: alternate cat, flow mode (default and GOMAXPROCS=1), flow mode with tcpDiag, packet mode (and -scale, -ref-*) run by run, and check the targets")
 	refFlows := flag.String("ref-flows", "", "with -targets: a reference command for flow mode run alternately, {cap} and {out} replaced (e.g. a Tranalyzer command line)")
 	refPackets := flag.String("ref-packets", "", "with -targets: the same for packet mode")
+	pgo := flag.String("pgo", "", "collect CPU profiles of flow mode, packet mode (text and parquet) and tcpDiag on the capture (-runs rounds) and merge them into this file: cmd/flowsift/default.pgo, read by go build (profile-guided optimisation)")
 	formats := flag.String("formats", "", `compare --format sets, ';'-separated (e.g. "text;parquet;text,parquet"): runs interleaved, medians, ratios to the first set, file sizes`)
 	flag.Parse()
 
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		fatal(err)
+	}
+	if *pgo != "" {
+		collectPGO(*dir, capture(*dir, *k), *runs, *pgo)
+		return
 	}
 	bin := filepath.Join(*dir, "flowsift")
 	if err := buildInstalled(bin); err != nil {
