@@ -97,6 +97,7 @@ func main() {
 	modes := flag.String("modes", "flows,packets,diag", "modes to run: flows, packets, diag (flow mode with tcpDiag, run in pairs with flow mode), explain (flowsift explain, alternated with flow mode without and with tcpDiag; not in the default set)")
 	nflows := flag.Int("flows", 0, "only measure memory per flow on a capture of this many flows (e.g. 2000000)")
 	targets := flag.Bool("targets", false, "issue 15: alternate cat, flow mode (default and GOMAXPROCS=1), flow mode with tcpDiag, packet mode (and -scale, -ref-*) run by run, and check the targets")
+	warmup := flag.Bool("warmup", true, "with -targets: run each command once, unmeasured, right before each measured run (equal memory conditions for every command)")
 	refFlows := flag.String("ref-flows", "", "with -targets: a reference command for flow mode run alternately, {cap} and {out} replaced (e.g. a Tranalyzer command line)")
 	refPackets := flag.String("ref-packets", "", "with -targets: the same for packet mode")
 	pgo := flag.String("pgo", "", "collect CPU profiles of flow mode, packet mode (text and parquet) and tcpDiag on the capture (-runs rounds) and merge them into this file: cmd/flowsift/default.pgo, read by go build (profile-guided optimisation)")
@@ -127,7 +128,7 @@ func main() {
 	fmt.Printf("machine: %d CPUs, load average %s\n", runtime.NumCPU(), loadAvg())
 
 	if *targets {
-		runTargets(bin, capPath, *dir, *runs, *scale, *refFlows, *refPackets)
+		runTargets(bin, capPath, *dir, *runs, *scale, *refFlows, *refPackets, *warmup)
 		return
 	}
 	if *formats != "" {
