@@ -12,13 +12,7 @@ import (
 // collects default.pgo with) and checks that a run writes a CPU profile
 // go tool pprof reads, with samples of the run's own functions.
 func TestCPUProfileBuild(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
+	goBin := goForBuild(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "flowsift")
 	build := exec.Command(goBin, "build", "-tags", "cpuprofile", "-o", bin, ".")

@@ -13,13 +13,7 @@ import (
 // with a fresh GOPATH whose bin folder is not on PATH (and no GOBIN): it
 // must install flowsift and create the tawk and tcol links there.
 func TestREADMEInstallLine(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
+	goBin := goForBuild(t)
 	f, err := os.Open("../../README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -49,4 +43,18 @@ func TestREADMEInstallLine(t *testing.T) {
 			t.Errorf("%s link: %q, %v", name, target, err)
 		}
 	}
+}
+
+// goForBuild returns the go command for a test that builds flowsift, and
+// skips the test with -short or without one.
+func goForBuild(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	return goBin
 }
