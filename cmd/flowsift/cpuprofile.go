@@ -22,8 +22,9 @@ func init() {
 		fmt.Fprintln(os.Stderr, "flowsift: cpu profile:", err)
 		os.Exit(2)
 	}
-	// 100 Hz leaves a one-second run with a hundred samples; profile
-	// guided optimisation wants call edges with weight.
+	// 100 Hz leaves a one-second run with a hundred samples; profile-guided
+	// optimisation wants call edges with weight. (The runtime then warns
+	// that StartCPUProfile's own 100 Hz is not applied.)
 	runtime.SetCPUProfileRate(1000)
 	if err := pprof.StartCPUProfile(f); err != nil {
 		fmt.Fprintln(os.Stderr, "flowsift: cpu profile:", err)

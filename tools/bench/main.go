@@ -69,22 +69,11 @@ func buildInstalled(bin string) error {
 	if err != nil {
 		return err
 	}
-	buf := make([]byte, 64<<10)
-	for {
-		n, rerr := in.Read(buf)
-		if n > 0 {
-			if _, err := out.Write(buf[:n]); err != nil {
-				out.Close()
-				return err
-			}
-		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			out.Close()
-			return rerr
-		}
+	// Plain 64 KiB writes: with the bare files io.Copy would hand the copy
+	// to the kernel (copy_file_range), which picks its own folio sizes.
+	if _, err := io.CopyBuffer(struct{ io.Writer }{out}, struct{ io.Reader }{in}, make([]byte, 64<<10)); err != nil {
+		out.Close()
+		return err
 	}
 	return out.Close()
 }
