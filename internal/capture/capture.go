@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 )
 
@@ -118,6 +119,8 @@ type File struct {
 	osf     *os.File
 	gz      *gzip.Reader
 	br      *bufio.Reader
+	raw     *bufio.Reader // under gz, for a gzip file
+	ended   atomic.Bool   // Next returned io.EOF: no read is in flight
 	size    int64
 	off     int64 // bytes consumed of the uncompressed stream
 	gzipped bool
@@ -166,7 +169,7 @@ func Open(path string) (*File, error) {
 	}
 	f := &File{name: path, osf: osf, size: st.Size()}
 	if err := f.init(osf); err != nil {
-		osf.Close()
+		f.Close()
 		return nil, err
 	}
 	if f.gzipped && st.Mode().IsRegular() && f.size >= 18 {
@@ -185,9 +188,47 @@ func Open(path string) (*File, error) {
 func NewReader(name string, r io.Reader) (*File, error) {
 	f := &File{name: name}
 	if err := f.init(r); err != nil {
+		f.Close()
 		return nil, err
 	}
 	return f, nil
+}
+
+// readBuffers keeps the read buffers of closed files for the next Open: a
+// run over many captures (-R) would otherwise allocate and clear 1 MiB per
+// file (2 with gzip), 1.7 GB and 133 collections for the corpus's 173
+// captures read ten times.
+var readBuffers struct {
+	sync.Mutex
+	free []*bufio.Reader
+}
+
+// keptReadBuffers: a gzip file's two, or two plain files read at once.
+const keptReadBuffers = 2
+
+func newReadBuffer(r io.Reader) *bufio.Reader {
+	readBuffers.Lock()
+	if n := len(readBuffers.free); n > 0 {
+		br := readBuffers.free[n-1]
+		readBuffers.free = readBuffers.free[:n-1]
+		readBuffers.Unlock()
+		br.Reset(r)
+		return br
+	}
+	readBuffers.Unlock()
+	return bufio.NewReaderSize(r, bufSize)
+}
+
+func recycleReadBuffer(br *bufio.Reader) {
+	if br == nil {
+		return
+	}
+	br.Reset(nil) // no reference to the closed file
+	readBuffers.Lock()
+	if len(readBuffers.free) < keptReadBuffers {
+		readBuffers.free = append(readBuffers.free, br)
+	}
+	readBuffers.Unlock()
 }
 
 func errText(err error) string {
@@ -252,6 +293,7 @@ func (f *File) Close() error {
 	var err error
 	if f.gz != nil {
 		err = f.gz.Close()
+		f.gz = nil
 	}
 	if f.osf != nil {
 		if e := f.osf.Close(); err == nil {
@@ -259,7 +301,15 @@ func (f *File) Close() error {
 		}
 		f.osf = nil
 	}
-	f.done = true
+	f.done = true // Next returns io.EOF from now on, without its buffers
+	// Only a file read to its end gives its buffers back: one closed while
+	// a reader may still be blocked in a read (an interrupted run reading
+	// a pipe) leaves them to that reader.
+	if f.ended.Load() {
+		recycleReadBuffer(f.br)
+		recycleReadBuffer(f.raw)
+	}
+	f.br, f.raw = nil, nil
 	return err
 }
 
@@ -275,7 +325,7 @@ func (f *File) headerErr(msg string, err error) *Error {
 }
 
 func (f *File) init(r io.Reader) error {
-	f.br = bufio.NewReaderSize(r, bufSize)
+	f.br = newReadBuffer(r)
 	m, err := f.br.Peek(2)
 	if len(m) == 2 && m[0] == 0x1f && m[1] == 0x8b {
 		gz, err := gzip.NewReader(f.br)
@@ -284,7 +334,7 @@ func (f *File) init(r io.Reader) error {
 		}
 		f.gz = gz
 		f.gzipped = true
-		f.br = bufio.NewReaderSize(gz, bufSize)
+		f.raw, f.br = f.br, newReadBuffer(gz)
 	} else if len(m) == 0 {
 		if err != nil && err != io.EOF {
 			return f.headerErr("unreadable: "+errText(err), err)
@@ -437,12 +487,19 @@ func isEOF(err error) bool { return err == nil || err == io.EOF || err == io.Err
 // again.
 func (f *File) Next(rec *Record) error {
 	if f.done || f.stop != nil && f.stop.Load() {
+		f.ended.Store(true)
 		return io.EOF
 	}
+	var err error
 	if f.ng {
-		return f.nextNg(rec)
+		err = f.nextNg(rec)
+	} else {
+		err = f.nextPcap(rec)
 	}
-	return f.nextPcap(rec)
+	if err == io.EOF {
+		f.ended.Store(true)
+	}
+	return err
 }
 
 // ioFail reports a short read: a truncated file is a non-fatal error (the

@@ -1,14 +1,17 @@
 package capture
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -491,5 +494,78 @@ func TestLargeRecords(t *testing.T) {
 	recs, errs = readAll(t, f)
 	if len(recs) != 0 || len(errs) != 1 || cap(f.scratch) > 2<<20 {
 		t.Errorf("%d recs %v scratch %d", len(recs), errMsgs(errs), cap(f.scratch))
+	}
+}
+
+// TestReadBuffersReused: the read buffers of a file read to its end serve
+// the next file (a run over many captures does not allocate 1 MiB per
+// file), and nothing the earlier file left in them reaches the next one.
+func TestReadBuffersReused(t *testing.T) {
+	capture := func(fill string) (b []byte, want []got) {
+		p := newPcap(binary.LittleEndian, magicMicro, 2, 4, 0, 1)
+		for i := 0; i < 3000; i++ {
+			data := strings.Repeat(fill, 100+i%50)
+			p.rec(uint32(i), 0, uint32(len(data)), uint32(len(data)), []byte(data))
+			want = append(want, got{uint64(i), 0, uint32(len(data)), uint32(len(data)), 1, data})
+		}
+		return p.b, want
+	}
+	a, wantA := capture("a")
+	b, wantB := capture("b")
+
+	// A gzip file, read to the end: both of its buffers go back.
+	fa := openBytes(t, gz(t, a))
+	bufs := map[*bufio.Reader]bool{fa.br: true, fa.raw: true}
+	if recs, errs := readAll(t, fa); len(errs) != 0 || !slices.Equal(recs, wantA) {
+		t.Fatalf("gzip file: %d records, errors %v", len(recs), errMsgs(errs))
+	}
+	fa.Close()
+	readBuffers.Lock()
+	kept := 0
+	for _, br := range readBuffers.free {
+		if bufs[br] {
+			kept++
+		}
+	}
+	readBuffers.Unlock()
+	if kept != 2 {
+		t.Errorf("%d of the gzip file's two read buffers kept for the next file", kept)
+	}
+	// A plain file closed before its end keeps its buffer out of reuse: a
+	// reader may still be blocked in a read into it.
+	fb := openBytes(t, b)
+	if !bufs[fb.br] {
+		t.Errorf("the next file got a new read buffer, not a closed file's")
+	}
+	half := fb.br
+	var r Record
+	for i := 0; i < 100; i++ {
+		if err := fb.Next(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fb.Close()
+	if err := fb.Next(&r); err != io.EOF {
+		t.Errorf("Next after Close: %v, want io.EOF", err)
+	}
+	readBuffers.Lock()
+	for _, br := range readBuffers.free {
+		if br == half {
+			t.Errorf("the buffer of a file closed before its end was kept for reuse")
+		}
+	}
+	readBuffers.Unlock()
+	// The next files read exactly their own records.
+	for _, tc := range []struct {
+		name string
+		file []byte
+		want []got
+	}{{"plain", a, wantA}, {"gzip after plain", gz(t, b), wantB}, {"plain after gzip", b, wantB}} {
+		f := openBytes(t, tc.file)
+		recs, errs := readAll(t, f)
+		f.Close()
+		if len(errs) != 0 || !slices.Equal(recs, tc.want) {
+			t.Errorf("%s: %d records (want %d), errors %v", tc.name, len(recs), len(tc.want), errMsgs(errs))
+		}
 	}
 }
