@@ -2,11 +2,11 @@ package flow
 
 import (
 	"fmt"
-	"reflect"
 	"strings"
 	"testing"
 
 	"flowsift/internal/decode"
+	"flowsift/internal/plugins/ptest"
 )
 
 // row is one output row as the table produced it.
@@ -342,17 +342,6 @@ func TestPacketPathNoAllocs(t *testing.T) {
 	}
 }
 
-// TestFlowRecordHasNoPadding keeps the per-flow record dense: tens of
-// thousands of flows are alive at once, and every byte is paid per flow
-// direction (docs/performance.md). New fields go where they fill no hole.
-func TestFlowRecordHasNoPadding(t *testing.T) {
-	ty := reflect.TypeOf(Flow{})
-	var sum uintptr
-	for i := 0; i < ty.NumField(); i++ {
-		sum += ty.Field(i).Type.Size()
-	}
-	dense := (sum + uintptr(ty.Align()) - 1) &^ (uintptr(ty.Align()) - 1)
-	if ty.Size() != dense {
-		t.Errorf("Flow is %d bytes, its fields %d (%d aligned): reorder the fields", ty.Size(), sum, dense)
-	}
-}
+// TestFlowRecordHasNoPadding keeps the per-flow record dense, like the
+// plugins' records.
+func TestFlowRecordHasNoPadding(t *testing.T) { ptest.Dense(t, Flow{}) }

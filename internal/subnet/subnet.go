@@ -228,16 +228,17 @@ func (d *DB) add(cidr string, r Record) (*family, error) {
 // (ver 4: addr[:4]); 0 when none does or for the unspecified address,
 // which Tranalyzer never looks up.
 func (d *DB) Lookup(ver uint8, addr *[16]byte) uint32 {
-	var a addr128
 	var fam *family
+	var n int
 	switch ver {
 	case 4:
-		fam, a = &d.v4, addr128{lo: uint64(binary.BigEndian.Uint32(addr[:4]))}
+		fam, n = &d.v4, 4
 	case 6:
-		fam, a = &d.v6, addr128{binary.BigEndian.Uint64(addr[:8]), binary.BigEndian.Uint64(addr[8:])}
+		fam, n = &d.v6, 16
 	default:
 		return 0
 	}
+	a := toAddr128((*prefixKey)(addr), n)
 	if a == (addr128{}) {
 		return 0
 	}

@@ -52,11 +52,8 @@ type result struct {
 // page cache's state, not flowsift (docs/performance.md, seventh session).
 func buildInstalled(bin string) error {
 	linked := bin + ".link"
-	build := exec.Command("go", "build", "-o", linked, "./cmd/flowsift")
-	build.Dir = moduleRoot()
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("go build: %v", err)
+	if err := goBuild(linked); err != nil {
+		return err
 	}
 	defer os.Remove(linked)
 	in, err := os.Open(linked)
@@ -76,6 +73,17 @@ func buildInstalled(bin string) error {
 		return err
 	}
 	return out.Close()
+}
+
+// goBuild builds ./cmd/flowsift into out, with extra go build flags.
+func goBuild(out string, flags ...string) error {
+	build := exec.Command("go", append(append([]string{"build"}, flags...), "-o", out, "./cmd/flowsift")...)
+	build.Dir = moduleRoot()
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("%s: %v", build, err)
+	}
+	return nil
 }
 
 func main() {

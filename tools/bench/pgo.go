@@ -21,11 +21,8 @@ var pgoModes = [][]string{
 // tool pprof -proto), for profile-guided optimisation (docs/performance.md).
 func collectPGO(dir, capPath string, runs int, out string) {
 	bin := filepath.Join(dir, "flowsift-cpuprofile")
-	build := exec.Command("go", "build", "-tags", "cpuprofile", "-o", bin, "./cmd/flowsift")
-	build.Dir = moduleRoot()
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fatal(fmt.Errorf("go build -tags cpuprofile: %v", err))
+	if err := goBuild(bin, "-tags", "cpuprofile"); err != nil {
+		fatal(err)
 	}
 	profDir := filepath.Join(dir, "pgo")
 	os.RemoveAll(profDir)
