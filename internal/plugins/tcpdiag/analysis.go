@@ -8,12 +8,14 @@ import (
 // dir is the diagnosis state of one flow direction: what it sent, as far
 // as this capture tells.
 type dir struct {
-	// Layout: five 64-byte lines (the record is padded to 320 bytes, so in
-	// a store chunk every record starts on a line). Every TCP packet reads
-	// lines 0 and 1 of its own direction and of the partner's; new data
-	// adds line 2; the rest is touched by rarer events. The record is
-	// cold on most packets (tens of thousands of flows interleave), so
-	// each line touched is a cache miss.
+	// Layout: three 64-byte lines (the record is padded to 192 bytes, so
+	// in a store chunk every record starts on a line). Every TCP packet
+	// reads lines 0 and 1 of its own direction and of the partner's; the
+	// handshake and rarer events touch line 2. The record is cold on most
+	// packets (tens of thousands of flows interleave), so each line
+	// touched is a cache miss. What only a direction that sends data needs
+	// is in its sendRec, taken from a pool: most directions of a busy
+	// capture never send data (scans, refused and idle connections).
 
 	// Line 0.
 	lastTime, lastTx int64
@@ -45,36 +47,49 @@ type dir struct {
 	accounted                   bool
 	lastAckID                   uint16 // as receiver: the previous ACK, to tell a repeated one
 
-	// Line 2: new data.
+	// Line 2: the handshake and rarer events.
+	minEcho, zwTime, synTime int64
+	synSeq                   uint32
+	rec                      int32 // 1 + index of the sendRec, 0 = none yet
+	ce, dupUp, rto           int32
+	_                        [20]byte // to 192 bytes
+}
+
+// sendRec is what a direction that sent data (or whose data the receiver
+// reported) keeps besides its dir, taken from a pool on first need
+// (Plugin.rec) and given back when the flow's row is written. Line 0 holds
+// what every data segment reads, line 1 what rarer events count.
+type sendRec struct {
+	// Line 0.
+	lo                  uint64 // first data byte known (right after the SYN, or the first seen)
 	tsRef, maxTS, maxID uint64
 	// One new segment at a time is timed to its acknowledgement (Karn:
 	// dropped when its bytes are retransmitted).
-	probeEnd                             uint64
-	probeTime                            int64
-	segSize                              uint32
-	haveMaxID, haveMax, tsInit, probeSet bool
-	lo                                   uint64 // first data byte known (right after the SYN, or the first seen)
-	loTime                               int64  // the first data frame's time and send-order keys
+	probeEnd           uint64
+	probeTime          int64
+	segSize            uint32
+	winLtd, reordUp    int32
+	haveMaxID, haveMax bool
+	tsInit, probeSet   bool
 
-	// Lines 3 and 4: rarer events and the counters.
-	loID, loTS                  uint64
-	minEcho, minAckDelay        int64
-	zwTime, synTime             int64
-	synSeq                      uint32
-	loKF                        uint8
-	retx, spur                  int32
-	lostUp, lostDown            int32
-	reordUp, reordE2E           int32
-	dupUp, dupDown, ce, capLoss int32
-	rto, winLtd                 int32
-	_                           [20]byte // to 320 bytes
+	// Line 1.
+	loTime            int64 // the first data frame's time and send-order keys
+	loID, loTS        uint64
+	minAckDelay       int64
+	retx, spur        int32
+	lostUp, lostDown  int32
+	reordE2E, dupDown int32
+	capLoss           int32
+	loKF              uint8
 }
 
-func (d *dir) nseg(bytes uint64) int32 {
-	s := uint64(d.segSize)
-	if s == 0 {
+// nseg converts bytes to segments of the largest size sent (x may be nil:
+// no data sent yet, one segment).
+func (x *sendRec) nseg(bytes uint64) int32 {
+	if x == nil || x.segSize == 0 {
 		return 1
 	}
+	s := uint64(x.segSize)
 	return int32(max(1, (bytes+s/2)/s))
 }
 
@@ -111,8 +126,7 @@ func (p *Plugin) segment(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint,
 	if d.hi == 0 && seg.Flags&tcptrack.FlagSYN != 0 {
 		// Data starts right after the SYN: a first data frame further on
 		// leaves a hole.
-		d.hi = self.SeqExt(seg.Seq) + 1
-		d.lo = d.hi
+		d.hi = self.SeqExt(seg.Seq) + 1 // and lo, when a sendRec is made
 	}
 	if o != nil && seg.Flags&(tcptrack.FlagSYN|tcptrack.FlagRST) == 0 {
 		// This segment's window is the one the partner's data sees.
@@ -173,15 +187,15 @@ func (p *Plugin) echoTiming(d, o *dir, seg *tcptrack.Segment, t int64) {
 
 // timingVantage places the capture point on d's path from the
 // data-to-ACK delay and the echo delay when the handshake did not.
-func (p *Plugin) timingVantage(d, o *dir) {
-	if d.vantKnown || d.minAckDelay <= 0 || d.minEcho <= 0 || d.segs < 8 {
+func (p *Plugin) timingVantage(d, o *dir, x *sendRec) {
+	if d.vantKnown || x.minAckDelay <= 0 || d.minEcho <= 0 || d.segs < 8 {
 		return
 	}
 	v := VantageMiddle
 	switch {
-	case d.minAckDelay > 4*d.minEcho:
+	case x.minAckDelay > 4*d.minEcho:
 		v = VantageSender
-	case d.minEcho > 4*d.minAckDelay:
+	case d.minEcho > 4*x.minAckDelay:
 		v = VantageReceiver
 	}
 	d.vant, d.vantKnown = v, true
@@ -314,8 +328,8 @@ func (p *Plugin) rttGuess(f *flow.Flow, d, o *dir) int64 {
 	if r := p.hsRTT(f, d, o); r > 0 {
 		return r
 	}
-	if d.minAckDelay > 0 {
-		return d.minAckDelay
+	if x := p.recIf(d); x != nil && x.minAckDelay > 0 {
+		return x.minAckDelay
 	}
 	return 20e6
 }
@@ -328,22 +342,23 @@ func (p *Plugin) data(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint, se
 		s++ // data on a SYN follows the SYN's sequence number
 	}
 	e := s + L
-	if uint32(L) > d.segSize {
-		d.segSize = uint32(L)
+	sr := p.rec(d)
+	if uint32(L) > sr.segSize {
+		sr.segSize = uint32(L)
 	}
-	p.timingVantage(d, o)
+	p.timingVantage(d, o, sr)
 	var idKey, tsKey uint64
 	var kf uint8
 	if seg.IPv4 && d.idInit {
 		idKey, kf = d.idExt(seg.IPID), kf|keyID
 	}
 	if seg.HasTS {
-		if !d.tsInit {
-			d.tsInit, d.tsRef = true, 1<<32+uint64(seg.TSval)
+		if !sr.tsInit {
+			sr.tsInit, sr.tsRef = true, 1<<32+uint64(seg.TSval)
 		}
-		x := uint64(int64(d.tsRef) + int64(int32(seg.TSval-uint32(d.tsRef))))
-		if x > d.tsRef {
-			d.tsRef = x
+		x := uint64(int64(sr.tsRef) + int64(int32(seg.TSval-uint32(sr.tsRef))))
+		if x > sr.tsRef {
+			sr.tsRef = x
 		}
 		tsKey, kf = x, kf|keyTS
 	}
@@ -352,29 +367,29 @@ func (p *Plugin) data(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint, se
 	// a frame sent before one already seen was overtaken. Timestamps tick
 	// in milliseconds: equal ones tell nothing.
 	overtaken := false
-	if useID && d.haveMaxID && idKey < d.maxID {
+	if useID && sr.haveMaxID && idKey < sr.maxID {
 		overtaken = true
-	} else if !useID && kf&keyTS != 0 && d.haveMax && tsKey < d.maxTS {
+	} else if !useID && kf&keyTS != 0 && sr.haveMax && tsKey < sr.maxTS {
 		overtaken = true
 	}
-	if kf&keyID != 0 && (!d.haveMaxID || idKey > d.maxID) {
-		d.maxID, d.haveMaxID = idKey, true
+	if kf&keyID != 0 && (!sr.haveMaxID || idKey > sr.maxID) {
+		sr.maxID, sr.haveMaxID = idKey, true
 	}
-	if kf&keyTS != 0 && (!d.haveMax || tsKey > d.maxTS) {
-		d.maxTS, d.haveMax = tsKey, true
+	if kf&keyTS != 0 && (!sr.haveMax || tsKey > sr.maxTS) {
+		sr.maxTS, sr.haveMax = tsKey, true
 	}
 	if overtaken {
-		d.reordUp++
+		sr.reordUp++
 	}
 
-	if d.hi != 0 && s < d.lo {
+	if d.hi != 0 && s < sr.lo {
 		// Below the first data seen of a connection whose start was not
 		// captured: as if the first frame had jumped over these bytes.
-		p.board(d).insert(rng{Start: s, End: d.lo, Time: d.loTime, IDKey: d.loID, TSKey: d.loTS, KeyFlags: d.loKF, Kind: rHole})
-		d.lo = s
+		p.board(d).insert(rng{Start: s, End: sr.lo, Time: sr.loTime, IDKey: sr.loID, TSKey: sr.loTS, KeyFlags: sr.loKF, Kind: rHole})
+		sr.lo = s
 	}
 	if d.hi == 0 {
-		d.lo, d.loTime, d.loID, d.loTS, d.loKF = s, t, idKey, tsKey, kf
+		sr.lo, sr.loTime, sr.loID, sr.loTS, sr.loKF = s, t, idKey, tsKey, kf
 	}
 	if d.hi == 0 || s >= d.hi {
 		if d.hi != 0 && s > d.hi {
@@ -385,11 +400,11 @@ func (p *Plugin) data(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint, se
 		if overtaken { // new data, yet something sent after it came first
 			p.class = ClassReordered
 		}
-		if !d.probeSet {
-			d.probeEnd, d.probeTime, d.probeSet = e, t, true
+		if !sr.probeSet {
+			sr.probeEnd, sr.probeTime, sr.probeSet = e, t, true
 		}
-		if o != nil && d.fb && peer != nil && peer.EffWin > 0 && e-d.ackMax+uint64(d.segSize) > uint64(peer.EffWin) {
-			d.winLtd++
+		if o != nil && d.fb && peer != nil && peer.EffWin > 0 && e-d.ackMax+uint64(sr.segSize) > uint64(peer.EffWin) {
+			sr.winLtd++
 			d.findings |= FindWindowLimited
 		}
 		return
@@ -425,7 +440,7 @@ func (p *Plugin) data(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint, se
 			// The original, late: reordered before the capture point.
 			p.class = ClassReordered
 			if !overtaken { // the frame that made the hole was sent later
-				d.reordUp++
+				sr.reordUp++
 			}
 			p.cutKind(b, rHole, s, e)
 			return
@@ -434,13 +449,13 @@ func (p *Plugin) data(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint, se
 		if p.receiverHas(d, b, s, e) {
 			// The receiver had these bytes: the capture missed the
 			// original (counted when acknowledged), the network did not.
-			d.spur++
+			sr.spur++
 			p.class = ClassSpurious
 			p.cutKind(b, rHole, s, e)
 			b.expectDSACK(s, e, t)
 			return
 		}
-		d.lostUp++
+		sr.lostUp++
 		p.class = ClassRetx
 		lo, hi := max(s, h.Start), min(e, h.End)
 		p.cutKind(b, rHole, s, e)
@@ -454,10 +469,10 @@ func (p *Plugin) data(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint, se
 			// delayed, so that retransmission was spurious.
 			p.class = ClassReordered
 			if !overtaken {
-				d.reordUp++
+				sr.reordUp++
 			}
-			d.lostUp--
-			d.spur++
+			sr.lostUp--
+			sr.spur++
 			r.Kind = rSpur
 			r.Time = t
 			b.expectDSACK(s, e, t)
@@ -466,7 +481,7 @@ func (p *Plugin) data(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint, se
 	}
 	p.retransmission(f, d, o, s, t)
 	if p.receiverHas(d, b, s, e) || (d.vantKnown && d.vant == VantageReceiver) {
-		d.spur++
+		sr.spur++
 		p.class = ClassSpurious
 		b.expectDSACK(s, e, t)
 		return
@@ -478,9 +493,10 @@ func (p *Plugin) data(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint, se
 // retransmission counts a retransmission and whether a timeout caused it
 // (silence of the sender longer than Linux' 200 ms floor and two RTTs).
 func (p *Plugin) retransmission(f *flow.Flow, d, o *dir, s uint64, t int64) {
-	d.retx++
-	if d.probeSet && s < d.probeEnd {
-		d.probeSet = false
+	sr := p.rec(d)
+	sr.retx++
+	if sr.probeSet && s < sr.probeEnd {
+		sr.probeSet = false
 	}
 	if d.lastTx != 0 && t-d.lastTx > max(200e6, 2*p.rttGuess(f, d, o)) {
 		d.rto++

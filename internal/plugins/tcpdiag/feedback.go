@@ -40,11 +40,11 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, perSoc
 			news = append(news, span{o.ackMax, a})
 		}
 		o.ackMax = a
-		if o.probeSet && a >= o.probeEnd {
-			if dl := t - o.probeTime; dl > 0 && (o.minAckDelay == 0 || dl < o.minAckDelay) {
-				o.minAckDelay = dl
+		if sr := p.recIf(o); sr != nil && sr.probeSet && a >= sr.probeEnd {
+			if dl := t - sr.probeTime; dl > 0 && (sr.minAckDelay == 0 || dl < sr.minAckDelay) {
+				sr.minAckDelay = dl
 			}
-			o.probeSet = false
+			sr.probeSet = false
 		}
 	}
 	for i := first; i < n; i++ {
@@ -79,7 +79,7 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, perSoc
 		seg.Flags&(tcptrack.FlagSYN|tcptrack.FlagFIN|tcptrack.FlagRST) == 0 && o.hi > a {
 		var explained int64
 		for _, sp := range news {
-			explained += int64(o.nseg(sp.End - sp.Start))
+			explained += int64(p.recIf(o).nseg(sp.End - sp.Start))
 		}
 		explained += int64(first)
 		acks := int64(1)
@@ -89,7 +89,7 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, perSoc
 		for n := acks - explained; n > 0; n-- {
 			p.board(o).noteDiscard(a, o.hi)
 			if o.arrMax > a {
-				o.reordE2E++
+				p.rec(o).reordE2E++
 			}
 		}
 	}
@@ -104,6 +104,7 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, perSoc
 
 // arrived handles bytes [sp) that the receiver reports as newly received.
 func (p *Plugin) arrived(f *flow.Flow, o, r *dir, sp span, t int64) {
+	sr := p.rec(o)
 	if sp.End > o.hi {
 		// Acknowledged beyond anything captured: the capture missed the
 		// top segments (a FIN's sequence number is no data: 1 byte slack).
@@ -115,16 +116,16 @@ func (p *Plugin) arrived(f *flow.Flow, o, r *dir, sp span, t int64) {
 				// had been captured. Its originals were sent before that
 				// frame; the bound on their keys allows for them.
 				h := rng{Start: o.hi, End: lo, Time: t, Kind: rHole}
-				if o.haveMaxID {
-					h.IDKey, h.KeyFlags = o.maxID+uint64(o.nseg(lo-o.hi))+2, keyID
+				if sr.haveMaxID {
+					h.IDKey, h.KeyFlags = sr.maxID+uint64(sr.nseg(lo-o.hi))+2, keyID
 				}
-				if o.tsInit {
-					h.TSKey = o.tsRef + uint64(max(1, p.rttGuess(f, o, r)/2e6))
+				if sr.tsInit {
+					h.TSKey = sr.tsRef + uint64(max(1, p.rttGuess(f, o, r)/2e6))
 					h.KeyFlags |= keyTS
 				}
 				p.board(o).insert(h)
 			}
-			o.capLoss += o.nseg(sp.End - lo)
+			sr.capLoss += sr.nseg(sp.End - lo)
 			o.hi = sp.End
 		}
 		sp.End = min(sp.End, o.hi)
@@ -145,16 +146,16 @@ func (p *Plugin) arrived(f *flow.Flow, o, r *dir, sp span, t int64) {
 			switch rg.Kind {
 			case rHole:
 				// Received but never captured.
-				o.capLoss += o.nseg(ov)
+				sr.capLoss += sr.nseg(ov)
 				b.cut(i, sp.Start, sp.End)
 				i = 0
 				continue
 			case rPend:
 				if p.earlyAck(f, o, r, rg, t) || b.takeDiscard(rg.Start) {
-					o.spur++
+					sr.spur++
 					rg.Kind = rSpur
 				} else {
-					o.lostDown++
+					sr.lostDown++
 					rg.Kind = rLost
 					p.retxArrival(rg.Start, rg.Hi)
 				}
@@ -216,7 +217,7 @@ func (p *Plugin) orderArrivals(o *dir) {
 	for _, e := range ev {
 		if e.retx {
 			if o.arrMax > e.key {
-				o.reordE2E++
+				p.rec(o).reordE2E++
 			}
 			o.arrMax = max(o.arrMax, e.key)
 			continue
@@ -235,7 +236,8 @@ func (p *Plugin) orderArrivals(o *dir) {
 				}
 			}
 			if n > 0 {
-				o.reordE2E += o.nseg(n)
+				sr := p.rec(o)
+				sr.reordE2E += sr.nseg(n)
 			}
 		}
 		o.arrMax = max(o.arrMax, e.end)
@@ -247,10 +249,11 @@ func (p *Plugin) orderArrivals(o *dir) {
 // acknowledgement sooner than half the data-to-ACK delay measured here
 // cannot come from the retransmission, so an earlier copy had arrived.
 func (p *Plugin) earlyAck(f *flow.Flow, o, r *dir, rg *rng, t int64) bool {
+	sr := p.recIf(o)
 	if o.vantKnown && o.vant == VantageReceiver {
 		return true
 	}
-	dl := o.minAckDelay
+	dl := sr.minAckDelay
 	if dl <= 0 {
 		dl = p.rttGuess(f, o, r)
 	}
@@ -259,6 +262,7 @@ func (p *Plugin) earlyAck(f *flow.Flow, o, r *dir, rg *rng, t int64) bool {
 
 // dsack handles a D-SACK block [l, h): the receiver got those bytes twice.
 func (p *Plugin) dsack(o *dir, l, h uint64, t int64) {
+	sr := p.rec(o)
 	if l >= o.hi {
 		return // the FIN's sequence number, no data: a repeated FIN
 	}
@@ -273,12 +277,12 @@ func (p *Plugin) dsack(o *dir, l, h uint64, t int64) {
 		}
 		switch rg.Kind {
 		case rPend:
-			o.spur++
+			sr.spur++
 			rg.Kind, rg.Time, rg.DS = rSpur, t, true
 			return
 		case rLost:
-			o.lostDown--
-			o.spur++
+			sr.lostDown--
+			sr.spur++
 			rg.Kind, rg.Time, rg.DS = rSpur, t, true
 			return
 		case rSpur, rFill:
@@ -288,7 +292,7 @@ func (p *Plugin) dsack(o *dir, l, h uint64, t int64) {
 			}
 		}
 	}
-	o.dupDown++
+	sr.dupDown++
 }
 
 // prune forgets decided ranges the receiver acknowledged long ago.
@@ -324,20 +328,24 @@ type result struct {
 
 // result puts the direction's counts together for its vantage point.
 func (p *Plugin) result(f *flow.Flow, d, o *dir) result {
+	sr := p.recIf(d)
+	if sr == nil {
+		sr = &sendRec{} // nothing sent: every count is zero
+	}
 	v := d.vant
 	if !d.vantKnown {
 		v = VantageUnknown
 	}
-	r := result{segs: d.segs, retx: d.retx, spur: d.spur, ce: d.ce, capLoss: d.capLoss, vantage: v}
-	r.lostUp, r.lostDown = d.lostUp, d.lostDown
-	dupUp, dupDown := d.dupUp, d.dupDown
+	r := result{segs: d.segs, retx: sr.retx, spur: sr.spur, ce: d.ce, capLoss: sr.capLoss, vantage: v}
+	r.lostUp, r.lostDown = sr.lostUp, sr.lostDown
+	dupUp, dupDown := d.dupUp, sr.dupDown
 	switch v {
 	case VantageReceiver:
 		// Nothing lies after the capture point. A D-SACK that nothing in
 		// the capture explains is a copy the receiver got and the capture
 		// missed: a retransmission of bytes it had (spurious).
 		r.lostDown, dupDown = 0, 0
-		if u := d.dupDown; u > 0 {
+		if u := sr.dupDown; u > 0 {
 			r.spur += u
 			r.retx += u
 			r.capLoss += u
@@ -376,9 +384,9 @@ func (p *Plugin) result(f *flow.Flow, d, o *dir) result {
 		}
 	}
 	r.lost = r.lostUp + r.lostDown
-	r.reord = d.reordUp
-	if v != VantageReceiver && d.fb && d.reordE2E > r.reord {
-		r.reord = d.reordE2E
+	r.reord = sr.reordUp
+	if v != VantageReceiver && d.fb && sr.reordE2E > r.reord {
+		r.reord = sr.reordE2E
 	}
 	r.dup = dupUp + dupDown
 	if d.zwSince != 0 {

@@ -6,9 +6,10 @@
 // the capture point sits. The words are those of docs/tcpdiag.md.
 //
 // It reads the shared TCP tracker (internal/tcptrack) and keeps only its
-// own diagnosis state: a small record per direction and, for directions
-// that leave the in-order path, a scoreboard of unfinished sequence ranges
-// from a pool.
+// own diagnosis state: a small record per direction (192 bytes), for
+// directions that send data a send record (128 bytes), and for directions
+// that leave the in-order path a scoreboard of unfinished sequence ranges;
+// send records and scoreboards come from pools.
 //
 // Evidence used, from whatever side the capture was taken:
 //   - the send order of frames: the IPv4 ID of a per-socket counter, else
@@ -144,12 +145,17 @@ var pktCols = []column.Column{
 
 // Plugin is the tcpDiag instance of a run.
 type Plugin struct {
-	env   *plugin.Env
-	dirs  flow.Store[dir]
-	pool  []*board
-	free  []int32
-	dups  dupCache
-	class uint8 // class of the current packet
+	env  *plugin.Env
+	dirs flow.Store[dir]
+	pool []*board
+	free []int32
+	// sendRecs of the directions that sent data, by dir.rec-1, and the
+	// indexes given back.
+	recs    flow.Store[sendRec]
+	nrecs   int32
+	recFree []int32
+	dups    dupCache
+	class   uint8 // class of the current packet
 	// Newly acknowledged spans of the ACK being read (see feedback).
 	news [maxSacked + 8]span
 	// Arrivals reported by the ACK being read (see orderArrivals).
@@ -189,6 +195,36 @@ func (p *Plugin) NewFlow(f *flow.Flow, _ *decode.Packet) {
 	*d = dir{}
 }
 
+// rec returns d's sendRec, taking a zeroed one from the pool on first use.
+func (p *Plugin) rec(d *dir) *sendRec {
+	if d.rec != 0 {
+		return p.recs.At(d.rec - 1)
+	}
+	var i int32
+	if n := len(p.recFree); n > 0 {
+		i = p.recFree[n-1]
+		p.recFree = p.recFree[:n-1]
+	} else {
+		i = p.nrecs
+		p.nrecs++
+	}
+	x := p.recs.At(i)
+	// Data starts right after a SYN seen (hi); the first data frame sets
+	// lo otherwise. Until a sendRec exists nothing moves hi.
+	*x = sendRec{lo: d.hi}
+	d.rec = i + 1
+	return x
+}
+
+// recIf returns d's sendRec, or nil while d has none: what reads it
+// must take nil for zero values.
+func (p *Plugin) recIf(d *dir) *sendRec {
+	if d.rec == 0 {
+		return nil
+	}
+	return p.recs.At(d.rec - 1)
+}
+
 // board returns d's scoreboard, taking one from the pool on first use.
 func (p *Plugin) board(d *dir) *board {
 	if d.sb == 0 {
@@ -210,6 +246,10 @@ func (p *Plugin) release(d *dir) {
 	if d.sb != 0 {
 		p.free = append(p.free, d.sb-1)
 		d.sb = 0
+	}
+	if d.rec != 0 {
+		p.recFree = append(p.recFree, d.rec-1)
+		d.rec = 0
 	}
 }
 
@@ -242,7 +282,11 @@ func (p *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 		o = p.dirs.At(f.Partner.Slot)
 	}
 	r := p.result(f, d, o)
-	p.account(d, &r)
+	var ackDelay int64
+	if sr := p.recIf(d); sr != nil {
+		ackDelay = sr.minAckDelay
+	}
+	p.account(d, &r) // gives d's records back to the pools
 	u := func(v int32) {
 		w.ColU(uint64(max(v, 0)))
 	}
@@ -263,7 +307,7 @@ func (p *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 	w.Col()
 	w.F64(float64(d.zwTime) / 1e9)
 	w.Col()
-	w.F64(nsToSec(d.minAckDelay))
+	w.F64(nsToSec(ackDelay))
 	w.Col()
 	w.F64(nsToSec(p.hsRTT(f, d, o)))
 }
