@@ -120,20 +120,26 @@ var packetCols = []column.Column{
 	{Name: "l4Proto", Type: "U8", Desc: "Layer 4 protocol"},
 }
 
-// state is basicFlow's per-flow record. A stored header description is
-// its text's id in the plugin's run-wide table (a handful of distinct
-// descriptions serve all flows) and its header count, kept in two arrays
-// so that no padding follows each id.
+// state is basicFlow's per-flow record (32 bytes). A stored header
+// description is its text's id in the plugin's run-wide table (a handful
+// of distinct descriptions serve all flows) and its header count. Nearly
+// every flow shows one description and one MAC pair: the first of each is
+// kept here, the others in an extra record from the plugin's pool
+// (extra), taken when a flow shows a second one.
 type state struct {
-	descIDs  [maxDesc]uint32
-	descHdrs [maxDesc]uint16
-	nDesc    uint8
-	srcMAC   [maxMAC][6]byte
-	dstMAC   [maxMAC][6]byte
-	nSrcMAC  uint8
-	nDstMAC  uint8
-	vlan     [decode.MaxVLANRecorded]uint16
-	nVLAN    uint8
+	descID                         uint32
+	descHdrs                       uint16
+	srcMAC, dstMAC                 [6]byte
+	vlan                           [decode.MaxVLANRecorded]uint16
+	nDesc, nSrcMAC, nDstMAC, nVLAN uint8
+	extra                          int32 // 1 + index of the extra record, 0 = none
+}
+
+// extra holds a flow's header descriptions and MACs after the first.
+type extra struct {
+	descIDs        [maxDesc - 1]uint32
+	descHdrs       [maxDesc - 1]uint16
+	srcMAC, dstMAC [maxMAC - 1][6]byte
 }
 
 // Plugin is the basicFlow instance of one run.
@@ -141,6 +147,10 @@ type Plugin struct {
 	env   *plugin.Env
 	cfg   Config
 	flows flow.Store[state]
+	// Extra records by state.extra-1, and the indexes given back.
+	extras    flow.Store[extra]
+	nExtras   int32
+	extraFree []int32
 	// The columns of this configuration.
 	flowCols, packetCols []column.Column
 	// Interned header descriptions: texts[id], and ids by text.
@@ -167,6 +177,9 @@ func (bf *Plugin) PacketColumns() []column.Column { return bf.packetCols }
 // subnet records of both addresses (basicFlow.md §3, §4).
 func (bf *Plugin) NewFlow(f *flow.Flow, p *decode.Packet) {
 	s := bf.flows.At(f.Slot)
+	if s.extra != 0 {
+		bf.extraFree = append(bf.extraFree, s.extra-1)
+	}
 	*s = state{}
 	s.nVLAN = p.NumVLANTCI
 	if int(s.nVLAN) > len(s.vlan) {
@@ -192,8 +205,7 @@ func (bf *Plugin) Packet(f *flow.Flow, p *decode.Packet, pw column.Writer) {
 	bf.addDesc(s, f, p)
 	macs := p.HasMAC && f.Status&decode.StatNoEthernet == 0
 	if macs {
-		s.nSrcMAC = addMAC(&s.srcMAC, s.nSrcMAC, p.SrcMAC)
-		s.nDstMAC = addMAC(&s.dstMAC, s.nDstMAC, p.DstMAC)
+		bf.addMACs(s, p.SrcMAC, p.DstMAC)
 	}
 
 	if pw == nil {
@@ -287,35 +299,42 @@ func (bf *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 	w.Time(uint64(uint32(f.LastSec)), f.LastNsec)
 	w.Col()
 	w.Time(f.Duration())
+	x := bf.extraOf(s)
 	w.ColU(uint64(s.nDesc))
 	w.Col()
 	for i := uint8(0); i < s.nDesc; i++ {
 		if i > 0 {
 			w.Rep()
 		}
-		w.U(uint64(s.descHdrs[i]))
+		_, hdrs := s.desc(x, i)
+		w.U(uint64(hdrs))
 	}
 	w.Col()
 	for i := uint8(0); i < s.nDesc; i++ {
 		if i > 0 {
 			w.Rep()
 		}
-		w.StrClassString(bf.texts[s.descIDs[i]])
+		id, _ := s.desc(x, i)
+		w.StrClassString(bf.texts[id])
 	}
 	if bf.cfg.MAC {
 		w.Col()
 		for i := uint8(0); i < s.nSrcMAC; i++ {
 			if i > 0 {
 				w.Rep()
+				w.MAC(x.srcMAC[i-1])
+			} else {
+				w.MAC(s.srcMAC)
 			}
-			w.MAC(s.srcMAC[i])
 		}
 		w.Col()
 		for i := uint8(0); i < s.nDstMAC; i++ {
 			if i > 0 {
 				w.Rep()
+				w.MAC(x.dstMAC[i-1])
+			} else {
+				w.MAC(s.dstMAC)
 			}
-			w.MAC(s.dstMAC[i])
 		}
 	}
 	if bf.cfg.EthType {
@@ -383,15 +402,79 @@ func (bf *Plugin) addDesc(s *state, f *flow.Flow, p *decode.Packet) {
 		return
 	}
 	text := p.Desc()
-	for i := uint8(0); i < s.nDesc; i++ {
-		if bf.texts[s.descIDs[i]] == string(text) {
-			s.descHdrs[i] = p.NumHdrs
+	if s.nDesc > 0 && bf.texts[s.descID] == string(text) {
+		s.descHdrs = p.NumHdrs
+		return
+	}
+	if s.nDesc == 0 {
+		s.descID, s.descHdrs = bf.intern(text), p.NumHdrs
+		s.nDesc = 1
+		return
+	}
+	x := bf.extraFor(s)
+	for i := uint8(1); i < s.nDesc; i++ {
+		if bf.texts[x.descIDs[i-1]] == string(text) {
+			x.descHdrs[i-1] = p.NumHdrs
 			return
 		}
 	}
-	s.descIDs[s.nDesc] = bf.intern(text)
-	s.descHdrs[s.nDesc] = p.NumHdrs
+	x.descIDs[s.nDesc-1] = bf.intern(text)
+	x.descHdrs[s.nDesc-1] = p.NumHdrs
 	s.nDesc++
+}
+
+// desc returns the id and header count of description i (x: the flow's
+// extra record, nil if it has none).
+func (s *state) desc(x *extra, i uint8) (uint32, uint16) {
+	if i == 0 {
+		return s.descID, s.descHdrs
+	}
+	return x.descIDs[i-1], x.descHdrs[i-1]
+}
+
+// addMACs records the packet's MACs (basicFlow.md §1.3): up to maxMAC
+// distinct ones per side, the first in the flow's record.
+func (bf *Plugin) addMACs(s *state, src, dst [6]byte) {
+	if s.nSrcMAC == 0 {
+		s.srcMAC, s.nSrcMAC = src, 1
+	} else if s.srcMAC != src {
+		x := bf.extraFor(s)
+		s.nSrcMAC = 1 + addMAC(&x.srcMAC, s.nSrcMAC-1, src)
+	}
+	if s.nDstMAC == 0 {
+		s.dstMAC, s.nDstMAC = dst, 1
+	} else if s.dstMAC != dst {
+		x := bf.extraFor(s)
+		s.nDstMAC = 1 + addMAC(&x.dstMAC, s.nDstMAC-1, dst)
+	}
+}
+
+// extraFor returns s's extra record, taking a zeroed one from the pool on
+// first use.
+func (bf *Plugin) extraFor(s *state) *extra {
+	if s.extra != 0 {
+		return bf.extras.At(s.extra - 1)
+	}
+	var i int32
+	if n := len(bf.extraFree); n > 0 {
+		i = bf.extraFree[n-1]
+		bf.extraFree = bf.extraFree[:n-1]
+	} else {
+		i = bf.nExtras
+		bf.nExtras++
+	}
+	x := bf.extras.At(i)
+	*x = extra{}
+	s.extra = i + 1
+	return x
+}
+
+// extraOf returns s's extra record, nil if it has none.
+func (bf *Plugin) extraOf(s *state) *extra {
+	if s.extra == 0 {
+		return nil
+	}
+	return bf.extras.At(s.extra - 1)
 }
 
 // intern returns the id of text, adding it on first sight (the lookup
@@ -408,7 +491,7 @@ func (bf *Plugin) intern(text []byte) uint32 {
 }
 
 // addMAC appends m to list (n entries) if it is new and there is room.
-func addMAC(list *[maxMAC][6]byte, n uint8, m [6]byte) uint8 {
+func addMAC(list *[maxMAC - 1][6]byte, n uint8, m [6]byte) uint8 {
 	for i := uint8(0); i < n; i++ {
 		if list[i] == m {
 			return n

@@ -216,3 +216,43 @@ func TestPacketNoAlloc(t *testing.T) {
 		t.Errorf("Packet allocates %v", n)
 	}
 }
+
+// TestExtraRecordsReused covers the pool of extra records (descriptions
+// and MACs after the first): a slot taken by a new flow gives its extra
+// record back, and the next flow that needs one gets it cleared, while
+// other flows keep theirs.
+func TestExtraRecordsReused(t *testing.T) {
+	bf := New(&plugin.Env{})
+	mac := func(p *decode.Packet, src, dst byte) *decode.Packet {
+		p.SrcMAC[5], p.DstMAC[5] = src, dst
+		return p
+	}
+	a, b := ipv4Flow(0), ipv4Flow(1)
+	feed(bf, a, mac(pkt(1, 0, "eth:ipv4:tcp", 3), 1, 1), false)
+	feed(bf, a, mac(pkt(1, 1, "eth:vlan:ipv4:tcp", 4), 2, 1), false)
+	feed(bf, a, mac(pkt(1, 2, "eth:ipv4:tcp", 3), 3, 2), false)
+	feed(bf, b, mac(pkt(1, 3, "eth:ipv4:udp", 3), 7, 7), false)
+	feed(bf, b, mac(pkt(1, 4, "eth:ipv4:udp", 3), 8, 7), false)
+
+	// A new flow in a's slot: nothing of a's extra record shows.
+	c := ipv4Flow(0)
+	feed(bf, c, mac(pkt(2, 0, "eth:ipv4:tcp", 3), 9, 9), false)
+	got := strings.Split(flowRow(bf, c), "\t")
+	if got[4] != "1" || got[6] != "eth:ipv4:tcp" || got[7] != "00:08:74:38:01:09" || got[8] != "00:19:e3:e7:5d:09" {
+		t.Errorf("new flow in a reused slot: %q %q %q %q", got[4], got[6], got[7], got[8])
+	}
+	// It takes a's extra record back, cleared.
+	feed(bf, c, mac(pkt(2, 1, "eth:ipv4:udp", 3), 10, 9), false)
+	got = strings.Split(flowRow(bf, c), "\t")
+	if got[4] != "2" || got[5] != "3;3" || got[6] != "eth:ipv4:tcp;eth:ipv4:udp" ||
+		got[7] != "00:08:74:38:01:09;00:08:74:38:01:0a" || got[8] != "00:19:e3:e7:5d:09" {
+		t.Errorf("reused extra record: %q %q %q %q %q", got[4], got[5], got[6], got[7], got[8])
+	}
+	got = strings.Split(flowRow(bf, b), "\t")
+	if got[4] != "1" || got[7] != "00:08:74:38:01:07;00:08:74:38:01:08" || got[8] != "00:19:e3:e7:5d:07" {
+		t.Errorf("other flow's extra record: %q %q %q", got[4], got[7], got[8])
+	}
+	if bf.nExtras != 2 {
+		t.Errorf("%d extra records made, want 2 (one reused)", bf.nExtras)
+	}
+}
