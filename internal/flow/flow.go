@@ -126,5 +126,42 @@ func (s *Store[T]) At(i int32) *T {
 	return &s.chunks[c][int(i)&(chunkSize-1)]
 }
 
+// Pool holds records for the flows that need them: a plugin's per-flow
+// state that most flows never use (a flow with a second MAC, a direction
+// that sends data) lives in a Pool instead of the plugin's Store, and the
+// Store's record keeps a reference to it. A reference is the record's
+// index plus one, so the zero value of a record means none. References
+// given back are reused; records stay at their address, like a Store's.
+type Pool[T any] struct {
+	recs Store[T]
+	n    int32
+	free []int32
+}
+
+// Get returns a zeroed record and its reference (never 0).
+func (p *Pool[T]) Get() (int32, *T) {
+	var i int32
+	if n := len(p.free); n > 0 {
+		i = p.free[n-1]
+		p.free = p.free[:n-1]
+	} else {
+		i = p.n
+		p.n++
+	}
+	x := p.recs.At(i)
+	var zero T
+	*x = zero
+	return i + 1, x
+}
+
+// At returns the record of reference ref (not 0).
+func (p *Pool[T]) At(ref int32) *T { return p.recs.At(ref - 1) }
+
+// Put gives reference ref (not 0) back for reuse.
+func (p *Pool[T]) Put(ref int32) { p.free = append(p.free, ref-1) }
+
+// Made is the number of records the pool has made (in use or free).
+func (p *Pool[T]) Made() int { return int(p.n) }
+
 // Bytes reports roughly how much memory the store holds (for reports).
 func (s *Store[T]) Len() int { return len(s.chunks) * chunkSize }

@@ -132,7 +132,7 @@ type state struct {
 	srcMAC, dstMAC                 [6]byte
 	vlan                           [decode.MaxVLANRecorded]uint16
 	nDesc, nSrcMAC, nDstMAC, nVLAN uint8
-	extra                          int32 // 1 + index of the extra record, 0 = none
+	extra                          int32 // reference into Plugin.extras, 0 = none
 }
 
 // extra holds a flow's header descriptions and MACs after the first.
@@ -144,13 +144,10 @@ type extra struct {
 
 // Plugin is the basicFlow instance of one run.
 type Plugin struct {
-	env   *plugin.Env
-	cfg   Config
-	flows flow.Store[state]
-	// Extra records by state.extra-1, and the indexes given back.
-	extras    flow.Store[extra]
-	nExtras   int32
-	extraFree []int32
+	env    *plugin.Env
+	cfg    Config
+	flows  flow.Store[state]
+	extras flow.Pool[extra] // by state.extra
 	// The columns of this configuration.
 	flowCols, packetCols []column.Column
 	// Interned header descriptions: texts[id], and ids by text.
@@ -178,7 +175,7 @@ func (bf *Plugin) PacketColumns() []column.Column { return bf.packetCols }
 func (bf *Plugin) NewFlow(f *flow.Flow, p *decode.Packet) {
 	s := bf.flows.At(f.Slot)
 	if s.extra != 0 {
-		bf.extraFree = append(bf.extraFree, s.extra-1)
+		bf.extras.Put(s.extra)
 	}
 	*s = state{}
 	s.nVLAN = p.NumVLANTCI
@@ -453,19 +450,10 @@ func (bf *Plugin) addMACs(s *state, src, dst [6]byte) {
 // first use.
 func (bf *Plugin) extraFor(s *state) *extra {
 	if s.extra != 0 {
-		return bf.extras.At(s.extra - 1)
+		return bf.extras.At(s.extra)
 	}
-	var i int32
-	if n := len(bf.extraFree); n > 0 {
-		i = bf.extraFree[n-1]
-		bf.extraFree = bf.extraFree[:n-1]
-	} else {
-		i = bf.nExtras
-		bf.nExtras++
-	}
-	x := bf.extras.At(i)
-	*x = extra{}
-	s.extra = i + 1
+	ref, x := bf.extras.Get()
+	s.extra = ref
 	return x
 }
 
@@ -474,7 +462,7 @@ func (bf *Plugin) extraOf(s *state) *extra {
 	if s.extra == 0 {
 		return nil
 	}
-	return bf.extras.At(s.extra - 1)
+	return bf.extras.At(s.extra)
 }
 
 // intern returns the id of text, adding it on first sight (the lookup

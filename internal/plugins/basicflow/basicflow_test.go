@@ -252,7 +252,7 @@ func TestExtraRecordsReused(t *testing.T) {
 	if got[4] != "1" || got[7] != "00:08:74:38:01:07;00:08:74:38:01:08" || got[8] != "00:19:e3:e7:5d:07" {
 		t.Errorf("other flow's extra record: %q %q %q", got[4], got[7], got[8])
 	}
-	if bf.nExtras != 2 {
-		t.Errorf("%d extra records made, want 2 (one reused)", bf.nExtras)
+	if n := bf.extras.Made(); n != 2 {
+		t.Errorf("%d extra records made, want 2 (one reused)", n)
 	}
 }

@@ -50,7 +50,7 @@ type dir struct {
 	// Line 2: the handshake and rarer events.
 	minEcho, zwTime, synTime int64
 	synSeq                   uint32
-	rec                      int32 // 1 + index of the sendRec, 0 = none yet
+	rec                      int32 // reference into Plugin.recs, 0 = none yet
 	ce, dupUp, rto           int32
 	_                        [20]byte // to 192 bytes
 }

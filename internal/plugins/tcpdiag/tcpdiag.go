@@ -145,17 +145,13 @@ var pktCols = []column.Column{
 
 // Plugin is the tcpDiag instance of a run.
 type Plugin struct {
-	env  *plugin.Env
-	dirs flow.Store[dir]
-	pool []*board
-	free []int32
-	// sendRecs of the directions that sent data, by dir.rec-1, and the
-	// indexes given back.
-	recs    flow.Store[sendRec]
-	nrecs   int32
-	recFree []int32
-	dups    dupCache
-	class   uint8 // class of the current packet
+	env   *plugin.Env
+	dirs  flow.Store[dir]
+	pool  []*board
+	free  []int32
+	recs  flow.Pool[sendRec] // of the directions that sent data, by dir.rec
+	dups  dupCache
+	class uint8 // class of the current packet
 	// Newly acknowledged spans of the ACK being read (see feedback).
 	news [maxSacked + 8]span
 	// Arrivals reported by the ACK being read (see orderArrivals).
@@ -198,21 +194,13 @@ func (p *Plugin) NewFlow(f *flow.Flow, _ *decode.Packet) {
 // rec returns d's sendRec, taking a zeroed one from the pool on first use.
 func (p *Plugin) rec(d *dir) *sendRec {
 	if d.rec != 0 {
-		return p.recs.At(d.rec - 1)
+		return p.recs.At(d.rec)
 	}
-	var i int32
-	if n := len(p.recFree); n > 0 {
-		i = p.recFree[n-1]
-		p.recFree = p.recFree[:n-1]
-	} else {
-		i = p.nrecs
-		p.nrecs++
-	}
-	x := p.recs.At(i)
+	ref, x := p.recs.Get()
 	// Data starts right after a SYN seen (hi); the first data frame sets
 	// lo otherwise. Until a sendRec exists nothing moves hi.
-	*x = sendRec{lo: d.hi}
-	d.rec = i + 1
+	x.lo = d.hi
+	d.rec = ref
 	return x
 }
 
@@ -222,7 +210,7 @@ func (p *Plugin) recIf(d *dir) *sendRec {
 	if d.rec == 0 {
 		return nil
 	}
-	return p.recs.At(d.rec - 1)
+	return p.recs.At(d.rec)
 }
 
 // board returns d's scoreboard, taking one from the pool on first use.
@@ -248,7 +236,7 @@ func (p *Plugin) release(d *dir) {
 		d.sb = 0
 	}
 	if d.rec != 0 {
-		p.recFree = append(p.recFree, d.rec-1)
+		p.recs.Put(d.rec)
 		d.rec = 0
 	}
 }

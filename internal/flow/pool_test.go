@@ -1,0 +1,37 @@
+package flow
+
+import "testing"
+
+// TestPoolReuse checks that references are never 0, that a reference
+// given back is handed out again with its record zeroed, and that records
+// keep their address while the pool grows past a chunk.
+func TestPoolReuse(t *testing.T) {
+	var p Pool[[3]uint32]
+	ref1, x1 := p.Get()
+	ref2, _ := p.Get()
+	if ref1 == 0 || ref2 == 0 || ref1 == ref2 {
+		t.Fatalf("references %d, %d", ref1, ref2)
+	}
+	x1[0], x1[2] = 7, 9
+	if p.At(ref1) != x1 || p.At(ref1)[2] != 9 {
+		t.Fatal("At does not return the record Get made")
+	}
+	p.Put(ref1)
+	ref3, x3 := p.Get()
+	if ref3 != ref1 || x3 != x1 {
+		t.Errorf("reference %d given back, got %d", ref1, ref3)
+	}
+	if *x3 != [3]uint32{} {
+		t.Errorf("reused record not zeroed: %v", *x3)
+	}
+	x3[1] = 5
+	for i := 0; i < 2*chunkSize; i++ {
+		p.Get()
+	}
+	if p.At(ref3) != x3 || x3[1] != 5 {
+		t.Error("record moved or changed while the pool grew")
+	}
+	if got, want := p.Made(), 2+2*chunkSize; got != want {
+		t.Errorf("Made %d, want %d", got, want)
+	}
+}
