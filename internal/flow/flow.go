@@ -157,6 +157,24 @@ func (p *Pool[T]) Get() (int32, *T) {
 // At returns the record of reference ref (not 0).
 func (p *Pool[T]) At(ref int32) *T { return p.recs.At(ref - 1) }
 
+// Of returns the record of reference ref, nil for 0 (none).
+func (p *Pool[T]) Of(ref int32) *T {
+	if ref == 0 {
+		return nil
+	}
+	return p.recs.At(ref - 1)
+}
+
+// For returns the record *ref refers to, making a zeroed one and storing
+// its reference in *ref if there is none yet (made).
+func (p *Pool[T]) For(ref *int32) (x *T, made bool) {
+	if *ref != 0 {
+		return p.recs.At(*ref - 1), false
+	}
+	*ref, x = p.Get()
+	return x, true
+}
+
 // Put gives reference ref (not 0) back for reuse.
 func (p *Pool[T]) Put(ref int32) { p.free = append(p.free, ref-1) }
 

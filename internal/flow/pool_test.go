@@ -31,7 +31,18 @@ func TestPoolReuse(t *testing.T) {
 	if p.At(ref3) != x3 || x3[1] != 5 {
 		t.Error("record moved or changed while the pool grew")
 	}
-	if got, want := p.Made(), 2+2*chunkSize; got != want {
+	var none int32
+	if p.Of(none) != nil || p.Of(ref3) != x3 {
+		t.Error("Of")
+	}
+	y, made := p.For(&none)
+	if !made || none == 0 || p.At(none) != y {
+		t.Errorf("For made %v, reference %d", made, none)
+	}
+	if y2, made := p.For(&none); made || y2 != y {
+		t.Error("For made a second record for the same reference")
+	}
+	if got, want := p.Made(), 3+2*chunkSize; got != want {
 		t.Errorf("Made %d, want %d", got, want)
 	}
 }

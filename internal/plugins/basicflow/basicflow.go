@@ -296,7 +296,7 @@ func (bf *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
 	w.Time(uint64(uint32(f.LastSec)), f.LastNsec)
 	w.Col()
 	w.Time(f.Duration())
-	x := bf.extraOf(s)
+	x := bf.extras.Of(s.extra)
 	w.ColU(uint64(s.nDesc))
 	w.Col()
 	for i := uint8(0); i < s.nDesc; i++ {
@@ -449,20 +449,8 @@ func (bf *Plugin) addMACs(s *state, src, dst [6]byte) {
 // extraFor returns s's extra record, taking a zeroed one from the pool on
 // first use.
 func (bf *Plugin) extraFor(s *state) *extra {
-	if s.extra != 0 {
-		return bf.extras.At(s.extra)
-	}
-	ref, x := bf.extras.Get()
-	s.extra = ref
+	x, _ := bf.extras.For(&s.extra)
 	return x
-}
-
-// extraOf returns s's extra record, nil if it has none.
-func (bf *Plugin) extraOf(s *state) *extra {
-	if s.extra == 0 {
-		return nil
-	}
-	return bf.extras.At(s.extra)
 }
 
 // intern returns the id of text, adding it on first sight (the lookup

@@ -193,25 +193,18 @@ func (p *Plugin) NewFlow(f *flow.Flow, _ *decode.Packet) {
 
 // rec returns d's sendRec, taking a zeroed one from the pool on first use.
 func (p *Plugin) rec(d *dir) *sendRec {
-	if d.rec != 0 {
-		return p.recs.At(d.rec)
+	x, made := p.recs.For(&d.rec)
+	if made {
+		// Data starts right after a SYN seen (hi); the first data frame
+		// sets lo otherwise. Until a sendRec exists nothing moves hi.
+		x.lo = d.hi
 	}
-	ref, x := p.recs.Get()
-	// Data starts right after a SYN seen (hi); the first data frame sets
-	// lo otherwise. Until a sendRec exists nothing moves hi.
-	x.lo = d.hi
-	d.rec = ref
 	return x
 }
 
 // recIf returns d's sendRec, or nil while d has none: what reads it
 // must take nil for zero values.
-func (p *Plugin) recIf(d *dir) *sendRec {
-	if d.rec == 0 {
-		return nil
-	}
-	return p.recs.At(d.rec)
-}
+func (p *Plugin) recIf(d *dir) *sendRec { return p.recs.Of(d.rec) }
 
 // board returns d's scoreboard, taking one from the pool on first use.
 func (p *Plugin) board(d *dir) *board {
