@@ -193,12 +193,13 @@ func (p *Plugin) NewFlow(f *flow.Flow, _ *decode.Packet) {
 
 // rec returns d's sendRec, taking a zeroed one from the pool on first use.
 func (p *Plugin) rec(d *dir) *sendRec {
-	x, made := p.recs.For(&d.rec)
-	if made {
-		// Data starts right after a SYN seen (hi); the first data frame
-		// sets lo otherwise. Until a sendRec exists nothing moves hi.
-		x.lo = d.hi
+	if d.rec != 0 { // every data segment: the look-up inlines, For does not
+		return p.recs.At(d.rec)
 	}
+	x, _ := p.recs.For(&d.rec)
+	// Data starts right after a SYN seen (hi); the first data frame sets
+	// lo otherwise. Until a sendRec exists nothing moves hi.
+	x.lo = d.hi
 	return x
 }
 
