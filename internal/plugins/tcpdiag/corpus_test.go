@@ -13,6 +13,7 @@ import (
 	"flowsift/internal/corpus"
 	"flowsift/internal/engine"
 	"flowsift/internal/plugins"
+	"flowsift/internal/plugins/tcpdiag"
 )
 
 // analyse runs the capture with tcpDiag (flow mode) and returns its rows.
@@ -275,5 +276,40 @@ func TestGeneratedExpectations(t *testing.T) {
 	}
 	if n < 8 {
 		t.Errorf("only %d clean captures found", n)
+	}
+}
+
+// TestPlainAckSameResults runs every truth and generated capture with
+// feedback's short path for plain acknowledgements (plainAck) and without
+// it: every flow row must be the same.
+func TestPlainAckSameResults(t *testing.T) {
+	root := shared(t)
+	var caps []string
+	for _, d := range []string{"truth", "generated"} {
+		m, err := filepath.Glob(filepath.Join(root, "corpus", d, "*.pcap"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		caps = append(caps, m...)
+	}
+	if len(caps) < 50 {
+		t.Fatalf("only %d captures found", len(caps))
+	}
+	defer tcpdiag.SetPlainAcks(true)
+	for _, c := range caps {
+		tcpdiag.SetPlainAcks(true)
+		short := analyse(t, c)
+		tcpdiag.SetPlainAcks(false)
+		long := analyse(t, c)
+		if len(short) != len(long) {
+			t.Fatalf("%s: %d rows against %d", c, len(short), len(long))
+		}
+		for i := range short {
+			for col, v := range long[i] {
+				if short[i][col] != v {
+					t.Errorf("%s row %d %s: %q with plainAck, %q without", filepath.Base(c), i, col, short[i][col], v)
+				}
+			}
+		}
 	}
 }
