@@ -97,7 +97,7 @@ func main() {
 	warmup := flag.Bool("warmup", true, "with -targets: run each command once, unmeasured, right before each measured run (equal memory conditions for every command)")
 	refFlows := flag.String("ref-flows", "", "with -targets: a reference command for flow mode run alternately, {cap} and {out} replaced (e.g. a Tranalyzer command line)")
 	refPackets := flag.String("ref-packets", "", "with -targets: the same for packet mode")
-	pgo := flag.String("pgo", "", "collect CPU profiles of flow mode, packet mode (text and parquet) and tcpDiag on the capture (-runs rounds) and merge them into this file: cmd/flowsift/default.pgo, read by go build (profile-guided optimisation)")
+	pgo := flag.String("pgo", "", "collect CPU profiles of the modes in pgoModes (flow and packet mode, text and Parquet, and tcpDiag) on the capture (-runs rounds) and merge them into this file: cmd/flowsift/default.pgo, read by go build (profile-guided optimisation)")
 	formats := flag.String("formats", "", `compare --format sets, ';'-separated (e.g. "text;parquet;text,parquet"): runs interleaved, medians, ratios to the first set, file sizes`)
 	flag.Parse()
 

@@ -83,6 +83,19 @@ type sendRec struct {
 	loKF              uint8
 }
 
+// acked takes an acknowledgement up to a at time t: the segment timed
+// since it was sent gives the data-to-ACK delay (x may be nil: nothing
+// sent, nothing timed).
+func (x *sendRec) acked(a uint64, t int64) {
+	if x == nil || !x.probeSet || a < x.probeEnd {
+		return
+	}
+	if dl := t - x.probeTime; dl > 0 && (x.minAckDelay == 0 || dl < x.minAckDelay) {
+		x.minAckDelay = dl
+	}
+	x.probeSet = false
+}
+
 // nseg converts bytes to segments of the largest size sent (x may be nil:
 // no data sent yet, one segment).
 func (x *sendRec) nseg(bytes uint64) int32 {
@@ -445,7 +458,7 @@ func (p *Plugin) data(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint, se
 			p.cutKind(b, rHole, s, e)
 			return
 		}
-		p.retransmission(f, d, o, s, t)
+		p.retransmission(f, d, o, sr, s, t)
 		if p.receiverHas(d, b, s, e) {
 			// The receiver had these bytes: the capture missed the
 			// original (counted when acknowledged), the network did not.
@@ -479,7 +492,7 @@ func (p *Plugin) data(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint, se
 			return
 		}
 	}
-	p.retransmission(f, d, o, s, t)
+	p.retransmission(f, d, o, sr, s, t)
 	if p.receiverHas(d, b, s, e) || (d.vantKnown && d.vant == VantageReceiver) {
 		sr.spur++
 		p.class = ClassSpurious
@@ -492,8 +505,7 @@ func (p *Plugin) data(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint, se
 
 // retransmission counts a retransmission and whether a timeout caused it
 // (silence of the sender longer than Linux' 200 ms floor and two RTTs).
-func (p *Plugin) retransmission(f *flow.Flow, d, o *dir, s uint64, t int64) {
-	sr := p.rec(d)
+func (p *Plugin) retransmission(f *flow.Flow, d, o *dir, sr *sendRec, s uint64, t int64) {
 	sr.retx++
 	if sr.probeSet && s < sr.probeEnd {
 		sr.probeSet = false

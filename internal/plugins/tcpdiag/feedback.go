@@ -44,12 +44,7 @@ func (p *Plugin) feedback(f *flow.Flow, o, r *dir, ep *tcptrack.Endpoint, perSoc
 			news = append(news, span{o.ackMax, a})
 		}
 		o.ackMax = a
-		if sr := p.recIf(o); sr != nil && sr.probeSet && a >= sr.probeEnd {
-			if dl := t - sr.probeTime; dl > 0 && (sr.minAckDelay == 0 || dl < sr.minAckDelay) {
-				sr.minAckDelay = dl
-			}
-			sr.probeSet = false
-		}
+		p.recIf(o).acked(a, t)
 	}
 	for i := first; i < n; i++ {
 		l, h := ep.SeqExt(seg.SACK[i].Left), ep.SeqExt(seg.SACK[i].Right)
@@ -113,28 +108,12 @@ var plainAcks = true
 // plainAck is feedback for the common acknowledgement: no SACK blocks, no
 // scoreboard, nothing beyond the highest byte captured, the previous ACK
 // without SACK blocks either. It does what feedback does then, without
-// its lists: the bytes newly acknowledged are one arrival in order.
+// its lists: the bytes newly acknowledged are one original arrival.
 func (p *Plugin) plainAck(o, r *dir, a uint64, seg *tcptrack.Segment, t int64) {
 	if old := o.ackMax; a > old {
 		o.ackMax = a
-		sr := p.rec(o)
-		if sr.probeSet && a >= sr.probeEnd {
-			if dl := t - sr.probeTime; dl > 0 && (sr.minAckDelay == 0 || dl < sr.minAckDelay) {
-				sr.minAckDelay = dl
-			}
-			sr.probeSet = false
-		}
-		// orderArrivals for the one arrival [old, a). Without a
-		// scoreboard arrMax does not pass ackMax (only SACK blocks and
-		// retransmissions, which take one, move it further), so this
-		// never counts today; it is kept so that plainAck stays what
-		// feedback would do.
-		if o.arrMax > old {
-			if m := min(a, o.arrMax) - old; m > 0 {
-				sr.reordE2E += sr.nseg(m)
-			}
-		}
-		o.arrMax = max(o.arrMax, a)
+		p.rec(o).acked(a, t) // arrived makes the record
+		p.original(o, old, a)
 	}
 	r.ofo = false
 	r.ackSeen, r.lastAckID = true, seg.IPID
@@ -260,27 +239,37 @@ func (p *Plugin) orderArrivals(o *dir) {
 			o.arrMax = max(o.arrMax, e.key)
 			continue
 		}
-		if o.arrMax > e.key {
-			// Original transmissions below the highest send position that
-			// arrived, less the bytes a retransmission carried.
-			lo, hi := e.key, min(e.end, o.arrMax)
-			n := hi - lo
-			if o.sb != 0 {
-				b := p.pool[o.sb-1]
-				for i := 0; i < b.n; i++ {
-					if b.r[i].Kind != rHole {
-						n -= min(n, b.overlap(i, lo, hi))
-					}
-				}
-			}
-			if n > 0 {
-				sr := p.rec(o)
-				sr.reordE2E += sr.nseg(n)
-			}
-		}
-		o.arrMax = max(o.arrMax, e.end)
+		p.original(o, e.key, e.end)
 	}
 	p.nev = 0
+}
+
+// original takes the arrival of original transmissions [key, end). It
+// inlines: mostly nothing was overtaken.
+func (p *Plugin) original(o *dir, key, end uint64) {
+	if o.arrMax > key {
+		p.overtaken(o, key, min(end, o.arrMax))
+	}
+	o.arrMax = max(o.arrMax, end)
+}
+
+// overtaken counts the original bytes [lo, hi) that arrived below the
+// highest send position that had arrived, less those a retransmission
+// carried.
+func (p *Plugin) overtaken(o *dir, lo, hi uint64) {
+	n := hi - lo
+	if o.sb != 0 {
+		b := p.pool[o.sb-1]
+		for i := 0; i < b.n; i++ {
+			if b.r[i].Kind != rHole {
+				n -= min(n, b.overlap(i, lo, hi))
+			}
+		}
+	}
+	if n > 0 {
+		sr := p.rec(o)
+		sr.reordE2E += sr.nseg(n)
+	}
 }
 
 // earlyAck decides a retransmission of bytes the capture had seen: an

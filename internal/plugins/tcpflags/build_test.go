@@ -99,8 +99,7 @@ func build(s seg) *decode.Packet {
 		field = 6
 		binary.BigEndian.PutUint16(l4[4:], uint16(l4h+s.payload+s.udpLenDiff))
 	}
-	var ps uint64
-	ps += sum16(src[:], -1) + sum16(dst[:], -1) + uint64(proto) + uint64(len(l4))
+	ps := header.PseudoSum(src[:], dst[:], proto, uint32(len(l4)))
 	c := ^uint16(header.Fold(sum16(l4, field) + ps))
 	if s.badL4 {
 		c ^= 0x00ff
