@@ -82,14 +82,16 @@ const MaxVLANRecorded = 3
 // Data. It is overwritten by every Decode call; nothing in it outlives the
 // packet except what plugins copy.
 type Packet struct {
+	// The fields the main goroutine reads for every packet come first, in
+	// the fewest cache lines (five): the reader goroutine writes a packet
+	// on one processor and the main goroutine reads it on the other, so
+	// each line read is a transfer between them. What only some packets
+	// need (IPv6 options, VLAN tags, the description's tail) comes last.
+
 	// Capture record.
-	Num      uint64 // 1-based index over the whole input, counting every record read
-	TsSec    uint64
-	TsNsec   uint32
-	CapLen   uint32 // captured bytes (len(Data))
-	WireLen  uint32 // on-wire length from the record header
-	LinkType uint32 // pcap DLT / LINKTYPE of the record's interface
-	Data     []byte // captured bytes; valid until the next packet
+	Num   uint64 // 1-based index over the whole input, counting every record read
+	TsSec uint64
+	Data  []byte // captured bytes; valid until the next packet
 	// View is Data continued past CapLen with the bytes T2 would read
 	// there (earlier frames' bytes left in libpcap's buffer, zeros at
 	// first; see Config.StaleBytes). Same offsets as Data. Code that must
@@ -99,80 +101,90 @@ type Packet struct {
 	View []byte
 
 	// Dissection result.
-	Status uint64 // flowStat bits raised by this packet (core.md §8)
-	Kind   uint8  // KindNone, KindL2, KindIPv4 or KindIPv6
-	// Ignored marks a frame shorter than its Ethernet header: like a
-	// caplen-0 record it counts as processed (and in the headers count,
-	// with 0 headers) but not as a packet without flow (golden trunc-hdr).
-	Ignored bool
+	Status  uint64 // flowStat bits raised by this packet (core.md §8)
+	TsNsec  uint32
+	CapLen  uint32 // captured bytes (len(Data))
+	WireLen uint32 // on-wire length from the record header
+	IPID    uint32 // IPv4 identification; IPv6 fragment identification
 
-	desc    [MaxDesc + 8]byte
-	descLen int
-	// NumHdrs counts every header, aggregated ones with their multiplicity.
-	NumHdrs uint16
-
-	// Layer 2.
-	HasMAC     bool // SrcMAC/DstMAC valid (Ethernet-like header, basicFlow.md §1.3)
-	SrcMAC     [6]byte
-	DstMAC     [6]byte
-	EthType    uint16 // innermost ethertype (0x0800/0x86dd for IP; LLC DSAP/SSAP for LLC)
-	VLANID     uint16 // 12-bit VID of the innermost tag (flow key)
-	NumVLAN    uint16 // VLAN tags walked in this packet
-	VLANTCI    [MaxVLANRecorded]uint16
-	NumVLANTCI uint8  // TCIs recorded per basicFlow.md §3
-	NumMPLS    uint16 // MPLS labels walked
-	L2HdrLen   int    // offset of the innermost L3 header (link + tunnel headers): bandwidth uses it
-	L2Payload  int    // L2 flows: offset where the payload after link header and type starts
-	// LinkHdrLen is the "link header length" T2 adds to an IPv4 packet's
-	// l3Len for the end-report bandwidth (core.md §13.3 item 27): from the
-	// start of the last Ethernet header walked (frame start if none) to
-	// the flow's IP header (golden erspan, EoMPLS, gre-erspan-vxlan).
-	LinkHdrLen int
+	// L4Sum is the one's-complement sum (header.Sum) of the L4 bytes
+	// Data[L4Off:L4Off+L4Len] when L4Summed: with Config.L4Sums, for a
+	// packet whose L4 bytes are all captured and that is not a later
+	// fragment.
+	L4Sum uint64
 
 	// Layer 3 (innermost IP header).
-	L3Off     int      // offset of the IP header in Data
-	L3HdrLen  int      // IHL·4 (IPv4) or 40 + extension headers walked (IPv6)
-	L3Len     int      // IP length used (core.md §4.2)
-	SnapL3Len int      // captured bytes from L3 on, clipped to L3Len
-	SrcIP     [16]byte // IPv4 in the first 4 bytes
-	DstIP     [16]byte
-	Proto     uint8 // innermost L4 protocol (IPv6: last next header walked)
-	TTL       uint8
-	ToS       uint8
-	IPID      uint32 // IPv4 identification; IPv6 fragment identification
-
-	// Fragments (core.md §6).
-	FragOff    uint16 // offset in 8-byte units (IPv4 or IPv6 fragment header)
-	MoreFrags  bool   // MF / M flag
-	HasFragHdr bool   // IPv6 fragment header present
-	FragWord   uint16 // IPv4 flags+offset word / IPv6 fragment offset word, host order
-	IP6HHOff   int    // IPv6 hop-by-hop options area (after the 2-byte header), 0 if absent
-	IP6HHLen   int    // its length: (hdr len + 1)·8 − 2
-	IP6DOff    int    // IPv6 destination options area, 0 if absent
-	IP6DLen    int
+	L3Off     int // offset of the IP header in Data
+	L3HdrLen  int // IHL·4 (IPv4) or 40 + extension headers walked (IPv6)
+	L3Len     int // IP length used (core.md §4.2)
+	SnapL3Len int // captured bytes from L3 on, clipped to L3Len
 
 	// Layer 4.
 	L4Off     int // offset of the L4 header in Data (valid when L4Len > 0 or SnapL4Len > 0)
 	L4HdrLen  int // "l4HdrOff" of core.md §4.2
 	L4Len     int // L3Len − L3HdrLen
 	SnapL4Len int // captured bytes from L4 on (clipped)
-	// L4Sum is the one's-complement sum (header.Sum) of the L4 bytes
-	// Data[L4Off:L4Off+L4Len] when L4Summed: with Config.L4Sums, for a
-	// packet whose L4 bytes are all captured and that is not a later
-	// fragment.
-	L4Sum    uint64
-	L4Summed bool
-	SrcPort  uint16
-	DstPort  uint16
-	UDPLen   uint16 // UDP/UDP-Lite length field (first or unfragmented packets), else 0
-	TCPFlags uint8  // TCP flags byte (byte 13) when captured, else 0
 
 	// Layer 7.
-	L7Off     int    // offset of the L7 payload in Data
-	L7Len     int    // L7 length from the headers (may be negative before clamping: see PktLen)
-	SnapL7Len int    // captured L7 bytes
-	PktLen    uint16 // per-packet length handed to plugins (L7 length, core.md §4.2; negative: 0 for IPv4, wrapped for IPv6)
-	PadLen    int    // Ethernet padding of this frame (basicStats padLen), may be negative
+	L7Off     int // offset of the L7 payload in Data
+	L7Len     int // L7 length from the headers (may be negative before clamping: see PktLen)
+	SnapL7Len int // captured L7 bytes
+	PadLen    int // Ethernet padding of this frame (basicStats padLen), may be negative
+
+	// LinkHdrLen is the "link header length" T2 adds to an IPv4 packet's
+	// l3Len for the end-report bandwidth (core.md §13.3 item 27): from the
+	// start of the last Ethernet header walked (frame start if none) to
+	// the flow's IP header (golden erspan, EoMPLS, gre-erspan-vxlan).
+	LinkHdrLen int
+	descLen    int
+
+	SrcIP  [16]byte // IPv4 in the first 4 bytes
+	DstIP  [16]byte
+	SrcMAC [6]byte
+	DstMAC [6]byte
+	// NumHdrs counts every header, aggregated ones with their multiplicity.
+	NumHdrs uint16
+	EthType uint16 // innermost ethertype (0x0800/0x86dd for IP; LLC DSAP/SSAP for LLC)
+	VLANID  uint16 // 12-bit VID of the innermost tag (flow key)
+	NumVLAN uint16 // VLAN tags walked in this packet
+
+	// Fragments (core.md §6).
+	FragOff  uint16 // offset in 8-byte units (IPv4 or IPv6 fragment header)
+	FragWord uint16 // IPv4 flags+offset word / IPv6 fragment offset word, host order
+
+	SrcPort uint16
+	DstPort uint16
+	UDPLen  uint16 // UDP/UDP-Lite length field (first or unfragmented packets), else 0
+	PktLen  uint16 // per-packet length handed to plugins (L7 length, core.md §4.2; negative: 0 for IPv4, wrapped for IPv6)
+
+	Kind uint8 // KindNone, KindL2, KindIPv4 or KindIPv6
+	// Ignored marks a frame shorter than its Ethernet header: like a
+	// caplen-0 record it counts as processed (and in the headers count,
+	// with 0 headers) but not as a packet without flow (golden trunc-hdr).
+	Ignored   bool
+	HasMAC    bool  // SrcMAC/DstMAC valid (Ethernet-like header, basicFlow.md §1.3)
+	Proto     uint8 // innermost L4 protocol (IPv6: last next header walked)
+	TTL       uint8
+	ToS       uint8
+	MoreFrags bool // MF / M flag
+	L4Summed  bool
+	TCPFlags  uint8 // TCP flags byte (byte 13) when captured, else 0
+
+	// The description: its first bytes are read for every packet.
+	desc [MaxDesc + 8]byte
+
+	// Rarer.
+	LinkType   uint32 // pcap DLT / LINKTYPE of the record's interface
+	HasFragHdr bool   // IPv6 fragment header present
+	NumVLANTCI uint8  // TCIs recorded per basicFlow.md §3
+	VLANTCI    [MaxVLANRecorded]uint16
+	NumMPLS    uint16 // MPLS labels walked
+	L2HdrLen   int    // offset of the innermost L3 header (link + tunnel headers): bandwidth uses it
+	L2Payload  int    // L2 flows: offset where the payload after link header and type starts
+	IP6HHOff   int    // IPv6 hop-by-hop options area (after the 2-byte header), 0 if absent
+	IP6HHLen   int    // its length: (hdr len + 1)·8 − 2
+	IP6DOff    int    // IPv6 destination options area, 0 if absent
+	IP6DLen    int
 }
 
 // Desc returns the header description (e.g. "eth:vlan{2}:ipv4:tcp").
