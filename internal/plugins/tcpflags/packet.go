@@ -60,7 +60,8 @@ func (p *Plugin) NewFlow(f *flow.Flow, pk *decode.Packet) {
 		return
 	}
 	d := p.frame(pk)
-	iv := viewIP(pk, d)
+	var iv ipView
+	iv.set(pk, d)
 	s.prevTTL, s.minTTL, s.maxTTL = iv.ttl, iv.ttl, iv.ttl
 	if pk.Kind == decode.KindIPv4 {
 		s.prevIPID = iv.id
@@ -97,21 +98,24 @@ type ipView struct {
 	src, dst              []byte
 }
 
-func viewIP(pk *decode.Packet, d []byte) ipView {
-	v := ipView{off: pk.L3Off, ihl: pk.L3HdrLen, snap: pk.SnapL3Len, l3Len: pk.L3Len,
-		ttl: pk.TTL, tos: pk.ToS, id: uint16(pk.IPID)}
+// set fills v with the IP header of pk, in place: built in a temporary and copied, the record was
+// read back with wide loads right after its narrow stores, which the
+// processor cannot forward (a stall per load on every packet).
+func (v *ipView) set(pk *decode.Packet, d []byte) {
+	v.off, v.ihl, v.snap, v.l3Len = pk.L3Off, pk.L3HdrLen, pk.SnapL3Len, pk.L3Len
+	v.ttl, v.tos, v.id = pk.TTL, pk.ToS, uint16(pk.IPID)
 	n := 4
 	if pk.Kind == decode.KindIPv6 {
 		n = 16
 	}
 	v.src, v.dst = pk.SrcIP[:n], pk.DstIP[:n]
 	if pk.Kind != decode.KindIPv4 || pk.Proto != protoGRE || pk.FragOff != 0 {
-		return v
+		return
 	}
 	g := l4Off(pk)
 	fl := u16(d, g)
 	if u16(d, g+2) != 0x0800 || fl&0x4000 != 0 {
-		return v
+		return
 	}
 	in := g + 4
 	for _, b := range [...]uint16{0x8000, 0x2000, 0x1000} {
@@ -120,7 +124,7 @@ func viewIP(pk *decode.Packet, d []byte) ipView {
 		}
 	}
 	if in+20 > len(pk.Data) || d[in]>>4 != 4 || d[in]&0x0f < 5 {
-		return v
+		return
 	}
 	v.off, v.ihl = in, int(d[in]&0x0f)*4
 	v.snap, v.l3Len = len(pk.Data)-in, int(u16(d, in+2))
@@ -129,7 +133,6 @@ func viewIP(pk *decode.Packet, d []byte) ipView {
 	}
 	v.ttl, v.tos, v.id = d[in+8], d[in+1], u16(d, in+4)
 	v.src, v.dst = d[in+12:in+16], d[in+16:in+20]
-	return v
 }
 
 // frame returns the bytes tcpFlags reads this packet's headers from, and
@@ -189,7 +192,8 @@ func (p *Plugin) Packet(f *flow.Flow, pk *decode.Packet, pw column.Writer) {
 	s.pktCount = float32(s.pktCount + 1)
 	local := s.stat & carryMask
 	var ipf uint16
-	iv := viewIP(pk, d)
+	var iv ipView
+	iv.set(pk, d)
 	l3 := iv.off
 	v6 := pk.Kind == decode.KindIPv6
 	v.ipFrag = pk.FragWord
@@ -513,7 +517,8 @@ func (p *Plugin) rttUpdate(s, o *state, of *flow.Flow, pk *decode.Packet) {
 
 // tcpPacket is §5.6–§5.9 for a TCP packet (or a fragment passing the gate).
 func (p *Plugin) tcpPacket(s, o *state, pk *decode.Packet, v *pktVals, local uint16, dt float32, l4 int) {
-	h := p.tcpHeader(pk, l4)
+	var h tcpSeg
+	p.tcpHeader(&h, pk, l4)
 	v.tcp = true
 	v.l7 = h.L
 	v.seq, v.ack, v.seqMax = h.seq, h.ack, s.seqMax
@@ -540,9 +545,11 @@ type tcpSeg struct {
 	hdrLen   int // data offset in bytes
 }
 
-// tcpHeader reads the TCP header of pk at l4: from the shared tracker when
-// it parsed the captured header, else as T2 reads it from its buffer.
-func (p *Plugin) tcpHeader(pk *decode.Packet, l4 int) tcpSeg {
+// tcpHeader reads the TCP header of pk at l4 into h: from the shared
+// tracker when it parsed the captured header, else as T2 reads it from its
+// buffer. (Filled in place, like ipView.set: a returned record was copied
+// with wide loads right after its narrow stores.)
+func (p *Plugin) tcpHeader(h *tcpSeg, pk *decode.Packet, l4 int) {
 	d := p.cur
 	var F uint8
 	var seq, ack uint32
@@ -575,7 +582,7 @@ func (p *Plugin) tcpHeader(pk *decode.Packet, l4 int) tcpSeg {
 			L = 0
 		}
 	}
-	return tcpSeg{F: F, win: win, seq: seq, ack: ack, L: L, hdrLen: hdrLen}
+	h.F, h.win, h.seq, h.ack, h.L, h.hdrLen = F, win, seq, ack, L, hdrLen
 }
 
 // flagState is §5.6: the packet's flag word and anomalies, and the
