@@ -19,6 +19,15 @@ type Key struct {
 	L2      bool
 }
 
+// equal is k == *o, field by field: the key looked up was just built with
+// narrow stores, which the wide loads of a whole-struct comparison
+// (runtime.memequal) would wait on (no store forwarding).
+func (k *Key) equal(o *Key) bool {
+	return k.SrcIP == o.SrcIP && k.DstIP == o.DstIP && k.SrcPort == o.SrcPort &&
+		k.DstPort == o.DstPort && k.VLAN == o.VLAN && k.L3Type == o.L3Type &&
+		k.Proto == o.Proto && k.L2 == o.L2
+}
+
 // Reverse returns the key of the opposite direction.
 func (k Key) Reverse() Key {
 	r := k

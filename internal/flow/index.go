@@ -54,7 +54,10 @@ func (x *index) hash(k *Key) uint32 {
 	le := binary.LittleEndian
 	s0, s1 := le.Uint64(k.SrcIP[:8]), le.Uint64(k.SrcIP[8:])
 	d0, d1 := le.Uint64(k.DstIP[:8]), le.Uint64(k.DstIP[8:])
-	w := uint64(k.SrcPort) | uint64(k.DstPort)<<16 | uint64(k.VLAN)<<32 | uint64(k.L3Type)<<48
+	// No two neighbouring fields in ascending order: the compiler would
+	// read them with one wide load, which cannot take its bytes from the
+	// separate narrow stores KeyOf just made (a stall on every lookup).
+	w := uint64(k.DstPort) | uint64(k.SrcPort)<<16 | uint64(k.L3Type)<<32 | uint64(k.VLAN)<<48
 	var l2 uint64
 	if k.L2 {
 		l2 = 1 << 8
@@ -84,7 +87,7 @@ func (x *index) lookup(k *Key, tag uint32) *Flow {
 			return nil
 		}
 		if e.tag == tag {
-			if f := x.flows.At(e.slot); f.Key == *k {
+			if f := x.flows.At(e.slot); f.Key.equal(k) {
 				return f
 			}
 		}
