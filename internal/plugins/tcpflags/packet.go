@@ -517,8 +517,7 @@ func (p *Plugin) rttUpdate(s, o *state, of *flow.Flow, pk *decode.Packet) {
 
 // tcpPacket is §5.6–§5.9 for a TCP packet (or a fragment passing the gate).
 func (p *Plugin) tcpPacket(s, o *state, pk *decode.Packet, v *pktVals, local uint16, dt float32, l4 int) {
-	var h tcpSeg
-	p.tcpHeader(&h, pk, l4)
+	h, win, hdrLen := p.tcpHeader(pk, l4)
 	v.tcp = true
 	v.l7 = h.L
 	v.seq, v.ack, v.seqMax = h.seq, h.ack, s.seqMax
@@ -526,34 +525,33 @@ func (p *Plugin) tcpPacket(s, o *state, pk *decode.Packet, v *pktVals, local uin
 	if p.cfg.flgCnt {
 		countFlags(p.flgCnts.At(p.slot), h.F)
 	}
-	local = p.tcpOptions(s, o, pk, v, local, h.F, h.hdrLen, l4)
+	local = p.tcpOptions(s, o, pk, v, local, h.F, hdrLen, l4)
 	var W uint32
-	W, local = p.window(s, v, local, h.win, h.F)
-	local, anomaly = p.seqAck(s, o, v, &h, W, local, anomaly, dt)
+	W, local = p.window(s, v, local, win, h.F)
+	local, anomaly = p.seqAck(s, o, v, h, W, local, anomaly, dt)
 	if anomaly&0x1000 != 0 || s.anomaly&0x1000 != 0 {
 		anomaly &^= 0x003f
 	}
 	v.local, v.flags, v.anomaly = local, flags, anomaly
 }
 
-// tcpSeg is the TCP header as tcpPacket works from it.
+// tcpSeg is what seqAck reads of the TCP header. Four fields at most, so
+// that the compiler keeps it in registers: a larger record lives in
+// memory, where its narrow stores were read back with wide loads right
+// after (no store forwarding: a stall on every packet).
 type tcpSeg struct {
 	F        uint8
-	win      uint16
 	seq, ack uint32
 	L        int // payload length, as T2 counts it
-	hdrLen   int // data offset in bytes
 }
 
-// tcpHeader reads the TCP header of pk at l4 into h: from the shared
-// tracker when it parsed the captured header, else as T2 reads it from its
-// buffer. (Filled in place, like ipView.set: a returned record was copied
-// with wide loads right after its narrow stores.)
-func (p *Plugin) tcpHeader(h *tcpSeg, pk *decode.Packet, l4 int) {
+// tcpHeader reads the TCP header of pk at l4, its window and its data
+// offset in bytes: from the shared tracker when it parsed the captured
+// header, else as T2 reads it from its buffer.
+func (p *Plugin) tcpHeader(pk *decode.Packet, l4 int) (h tcpSeg, win uint16, hdrLen int) {
 	d := p.cur
 	var F uint8
 	var seq, ack uint32
-	var win uint16
 	if tr := p.env.TCP; tr.Current(pk) && tr.Seg.HasFlags {
 		// The shared tracker parsed the captured header already.
 		F, seq, ack, win = tr.Seg.Flags, tr.Seg.Seq, tr.Seg.Ack, tr.Seg.Win
@@ -572,7 +570,7 @@ func (p *Plugin) tcpHeader(h *tcpSeg, pk *decode.Packet, l4 int) {
 	// l7Len follows it (golden 10_frag_crafted_ipv4 packet 77).
 	// A snapped header shorter than 20 bytes counts as 20 (golden
 	// tcp_header_heapoverflow: data offset 0 from a zero buffer).
-	hdrLen := int(u8(d, l4+12)>>4) * 4
+	hdrLen = int(u8(d, l4+12)>>4) * 4
 	if pk.FragOff == 0 && pk.SnapL4Len < 20 {
 		if hdrLen < 20 {
 			hdrLen = 20
@@ -582,7 +580,7 @@ func (p *Plugin) tcpHeader(h *tcpSeg, pk *decode.Packet, l4 int) {
 			L = 0
 		}
 	}
-	h.F, h.win, h.seq, h.ack, h.L, h.hdrLen = F, win, seq, ack, L, hdrLen
+	return tcpSeg{F: F, seq: seq, ack: ack, L: L}, win, hdrLen
 }
 
 // flagState is §5.6: the packet's flag word and anomalies, and the
@@ -722,7 +720,7 @@ func (p *Plugin) window(s *state, v *pktVals, local, win uint16, F uint8) (uint3
 }
 
 // seqAck is §5.9: sequence and acknowledgement analysis.
-func (p *Plugin) seqAck(s, o *state, v *pktVals, h *tcpSeg, W uint32, local, anomaly uint16, dt float32) (uint16, uint16) {
+func (p *Plugin) seqAck(s, o *state, v *pktVals, h tcpSeg, W uint32, local, anomaly uint16, dt float32) (uint16, uint16) {
 	F, seq, ack, L := h.F, h.seq, h.ack, h.L
 	if o != nil && F&fSFR == 0 {
 		if o.winLast == 0 && L == 1 {
