@@ -12,6 +12,9 @@ import (
 
 	"flowsift/internal/tawk"
 	"flowsift/internal/tcol"
+
+	// Timer slack 1 ns from the first thread on (scheduler hand-offs).
+	_ "flowsift/internal/timerslack"
 )
 
 // stopProfile ends the CPU profile of a -tags cpuprofile build

@@ -1,0 +1,5 @@
+//go:build !cgo || !linux
+
+package timerslack
+
+const enabled = false
