@@ -25,6 +25,8 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+
+	"flowsift/internal/cacheline"
 )
 
 const (
@@ -117,8 +119,11 @@ type iface struct {
 	ifDrop, osDrop uint64
 }
 
-// File reads one capture.
+// File reads one capture. Its reader updates it for every record, on
+// another processor than the flow table's: padded, so that nothing else
+// shares its cache lines (cacheline).
 type File struct {
+	_       cacheline.Pad
 	name    string
 	osf     *os.File
 	gz      *gzip.Reader
@@ -151,6 +156,7 @@ type File struct {
 	sawIDB  bool // an IDB was seen in the file (fixes linkType/snaplen)
 	mixed   bool // AllowMixedInterfaces
 	scratch []byte
+	_       cacheline.Pad
 }
 
 // Open opens a capture file ("-" is stdin) and reads its header.
@@ -220,7 +226,15 @@ func newReadBuffer(r io.Reader) *bufio.Reader {
 		return br
 	}
 	readBuffers.Unlock()
-	return bufio.NewReaderSize(r, bufSize)
+	// The Reader's indices change with every record: padded like File.
+	pr := &paddedReader{Reader: *bufio.NewReaderSize(r, bufSize)}
+	return &pr.Reader
+}
+
+type paddedReader struct {
+	_ cacheline.Pad
+	bufio.Reader
+	_ cacheline.Pad
 }
 
 func recycleReadBuffer(br *bufio.Reader) {

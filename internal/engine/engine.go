@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"flowsift/internal/cacheline"
 	"flowsift/internal/capture"
 	"flowsift/internal/capture/live"
 	"flowsift/internal/colour"
@@ -205,6 +206,8 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Read for every packet: on lines of its own (cacheline).
+	r.plugins = cacheline.Isolated(r.plugins)
 	dcfg := decode.DefaultConfig()
 	// Tranalyzer reads past short frames into bytes of earlier frames; only
 	// core.FIXT2BUGS=0 reproduces that (docs/compat.md).

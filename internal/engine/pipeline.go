@@ -5,6 +5,7 @@ import (
 	"io"
 	"unsafe"
 
+	"flowsift/internal/cacheline"
 	"flowsift/internal/capture"
 	"flowsift/internal/capture/live"
 	"flowsift/internal/decode"
@@ -68,8 +69,11 @@ type batch struct {
 	tickNsec uint32
 }
 
-// reader reads and decodes one capture file into batches.
+// reader reads and decodes one capture file into batches. It is written
+// for every packet on the reader's processor: padded, so that nothing the
+// main goroutine uses shares its lines (cacheline).
 type reader struct {
+	_          cacheline.Pad
 	f          source
 	filter     *filter.Filter              // packets it rejects are not processed at all
 	swapper    interface{ Swapped() bool } // capture files: byte order for filter.Match
@@ -78,6 +82,7 @@ type reader struct {
 	free, full chan *batch
 	rec        capture.Record
 	guard      decodeGuard // robust.go
+	_          cacheline.Pad
 }
 
 func newBatches() (free, full chan *batch) {
