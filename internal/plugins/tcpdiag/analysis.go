@@ -398,7 +398,7 @@ func (p *Plugin) data(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint, se
 	if d.hi != 0 && s < sr.lo {
 		// Below the first data seen of a connection whose start was not
 		// captured: as if the first frame had jumped over these bytes.
-		p.board(d).insert(rng{Start: s, End: sr.lo, Time: sr.loTime, IDKey: sr.loID, TSKey: sr.loTS, KeyFlags: sr.loKF, Kind: rHole})
+		p.board(d).insert(s).set(s, sr.lo, sr.loTime, sr.loID, sr.loTS, sr.loKF, rHole, 0)
 		sr.lo = s
 	}
 	if d.hi == 0 {
@@ -406,7 +406,7 @@ func (p *Plugin) data(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint, se
 	}
 	if d.hi == 0 || s >= d.hi {
 		if d.hi != 0 && s > d.hi {
-			p.board(d).insert(rng{Start: d.hi, End: s, Time: t, IDKey: idKey, TSKey: tsKey, KeyFlags: kf, Kind: rHole})
+			p.board(d).insert(d.hi).set(d.hi, s, t, idKey, tsKey, kf, rHole, 0)
 		}
 		d.hi = e
 		p.class = ClassNew
@@ -448,8 +448,8 @@ func (p *Plugin) data(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint, se
 		}
 	}
 	if hole >= 0 {
-		h := b.r[hole]
-		if p.sentBefore(f, d, o, useID, idKey, tsKey, kf, t, h) {
+		hs, he := b.r[hole].Start, b.r[hole].End
+		if p.sentBefore(f, d, o, useID, idKey, tsKey, kf, t, &b.r[hole]) {
 			// The original, late: reordered before the capture point.
 			p.class = ClassReordered
 			if !overtaken { // the frame that made the hole was sent later
@@ -470,9 +470,9 @@ func (p *Plugin) data(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint, se
 		}
 		sr.lostUp++
 		p.class = ClassRetx
-		lo, hi := max(s, h.Start), min(e, h.End)
+		lo, hi := max(s, hs), min(e, he)
 		p.cutKind(b, rHole, s, e)
-		b.insert(rng{Start: lo, End: hi, Time: t, IDKey: idKey, TSKey: tsKey, KeyFlags: kf, Kind: rFill, Hi: d.hi})
+		b.insert(lo).set(lo, hi, t, idKey, tsKey, kf, rFill, d.hi)
 		return
 	}
 	if fill >= 0 {
@@ -500,7 +500,7 @@ func (p *Plugin) data(f *flow.Flow, d, o *dir, self, peer *tcptrack.Endpoint, se
 		return
 	}
 	p.class = ClassRetx
-	b.insert(rng{Start: s, End: e, Time: t, IDKey: idKey, TSKey: tsKey, KeyFlags: kf, Kind: rPend, Hi: d.hi})
+	b.insert(s).set(s, e, t, idKey, tsKey, kf, rPend, d.hi)
 }
 
 // retransmission counts a retransmission and whether a timeout caused it
@@ -518,7 +518,7 @@ func (p *Plugin) retransmission(f *flow.Flow, d, o *dir, sr *sendRec, s uint64, 
 
 // sentBefore decides whether a frame filling hole h is the hole's original
 // (sent before the frame that jumped over it) rather than a retransmission.
-func (p *Plugin) sentBefore(f *flow.Flow, d, o *dir, useID bool, idKey, tsKey uint64, kf uint8, t int64, h rng) bool {
+func (p *Plugin) sentBefore(f *flow.Flow, d, o *dir, useID bool, idKey, tsKey uint64, kf uint8, t int64, h *rng) bool {
 	if useID && h.KeyFlags&keyID != 0 {
 		return idKey < h.IDKey
 	}

@@ -132,15 +132,16 @@ func (p *Plugin) arrived(f *flow.Flow, o, r *dir, sp span, t int64) {
 				// bytes nobody reported yet: a hole, as if the missed frame
 				// had been captured. Its originals were sent before that
 				// frame; the bound on their keys allows for them.
-				h := rng{Start: o.hi, End: lo, Time: t, Kind: rHole}
+				var idKey, tsKey uint64
+				var kf uint8
 				if sr.haveMaxID {
-					h.IDKey, h.KeyFlags = sr.maxID+uint64(sr.nseg(lo-o.hi))+2, keyID
+					idKey, kf = sr.maxID+uint64(sr.nseg(lo-o.hi))+2, keyID
 				}
 				if sr.tsInit {
-					h.TSKey = sr.tsRef + uint64(max(1, p.rttGuess(f, o, r)/2e6))
-					h.KeyFlags |= keyTS
+					tsKey = sr.tsRef + uint64(max(1, p.rttGuess(f, o, r)/2e6))
+					kf |= keyTS
 				}
-				p.board(o).insert(h)
+				p.board(o).insert(o.hi).set(o.hi, lo, t, idKey, tsKey, kf, rHole, 0)
 			}
 			sr.capLoss += sr.nseg(sp.End - lo)
 			o.hi = sp.End

@@ -33,6 +33,14 @@ type rng struct {
 	Hi         uint64 // rPend/rFill: highest byte sent when the retransmission left (send position)
 }
 
+// set fills r field by field (see board.insert): a composite literal
+// assigned through the pointer is built aside and copied.
+func (r *rng) set(start, end uint64, t int64, idKey, tsKey uint64, kf, kind uint8, hi uint64) {
+	r.Start, r.End, r.Time = start, end, t
+	r.IDKey, r.TSKey, r.KeyFlags = idKey, tsKey, kf
+	r.DS, r.Kind, r.Hi = false, kind, hi
+}
+
 const (
 	keyID uint8 = 1 << iota
 	keyTS
@@ -73,7 +81,11 @@ func (b *board) reset() { b.n, b.ns, b.ne, b.disc = 0, 0, 0, [4]discard{} }
 
 // insert adds r keeping the ranges sorted by Start; when full, the range
 // that changed least recently is dropped.
-func (b *board) insert(r rng) {
+// insert makes room for a range starting at start, in order, and returns
+// its slot for the caller to fill: a range built aside and passed in was
+// copied with wide loads right after its narrow stores (no store
+// forwarding, a stall per range).
+func (b *board) insert(start uint64) *rng {
 	if b.n == maxRanges {
 		old := 0
 		for i := 1; i < b.n; i++ {
@@ -84,12 +96,12 @@ func (b *board) insert(r rng) {
 		b.remove(old)
 	}
 	i := b.n
-	for i > 0 && b.r[i-1].Start > r.Start {
+	for i > 0 && b.r[i-1].Start > start {
 		b.r[i] = b.r[i-1]
 		i--
 	}
-	b.r[i] = r
 	b.n++
+	return &b.r[i]
 }
 
 func (b *board) remove(i int) {
@@ -105,19 +117,24 @@ func (b *board) cut(i int, s, e uint64) int {
 	if s >= e {
 		return 1
 	}
-	left, right := r, r
-	left.End, right.Start = s, e
 	b.remove(i)
 	n := 0
-	if right.Start < right.End {
-		b.insert(right)
+	if e < r.End {
+		b.insert(e).part(&r, e, r.End)
 		n++
 	}
-	if left.Start < left.End {
-		b.insert(left)
+	if r.Start < s {
+		b.insert(r.Start).part(&r, r.Start, s)
 		n++
 	}
 	return n
+}
+
+// part makes r the piece [start, end) of range of, field by field (see
+// board.insert).
+func (r *rng) part(of *rng, start, end uint64) {
+	r.set(start, end, of.Time, of.IDKey, of.TSKey, of.KeyFlags, of.Kind, of.Hi)
+	r.DS = of.DS
 }
 
 // overlap returns the number of bytes [s, e) shares with range i.
@@ -168,29 +185,29 @@ func (b *board) unsacked(s, e uint64, out []span) []span {
 func (b *board) addSacked(s, e uint64, out []span) []span {
 	out = b.unsacked(s, e, out)
 	// Merge.
+	// In place (j never passes i): built aside and copied back, the set
+	// was read with wide loads right after its narrow stores.
 	ns, ne := s, e
 	j := 0
-	var keep [maxSacked]span
 	for i := 0; i < b.ns; i++ {
 		k := b.sacked[i]
 		if k.End < ns || k.Start > ne {
-			keep[j] = k
+			b.sacked[j] = k
 			j++
 			continue
 		}
 		ns, ne = min(ns, k.Start), max(ne, k.End)
 	}
 	if j == maxSacked { // full: forget the lowest range
-		copy(keep[:], keep[1:j])
+		copy(b.sacked[:], b.sacked[1:j])
 		j--
 	}
 	i := j
-	for i > 0 && keep[i-1].Start > ns {
-		keep[i] = keep[i-1]
+	for i > 0 && b.sacked[i-1].Start > ns {
+		b.sacked[i] = b.sacked[i-1]
 		i--
 	}
-	keep[i] = span{ns, ne}
-	b.sacked = keep
+	b.sacked[i] = span{ns, ne}
 	b.ns = j + 1
 	return out
 }
