@@ -6,7 +6,8 @@
 // the other reads its neighbour for every packet, the line moves between
 // them each time (false sharing). Found that way: the plugin list, read
 // for every packet, sat beside the capture file's bufio.Reader, written
-// for every packet: 7-10 % of a flow-mode run (docs/performance.md).
+// for every packet: 8-9 % of a flow-mode run's wall time and a fifth of
+// its CPU time (docs/performance.md).
 package cacheline
 
 // Size is the cache line size assumed: 64 bytes on amd64 and most arm64

@@ -98,9 +98,10 @@ type ipView struct {
 	src, dst              []byte
 }
 
-// set fills v with the IP header of pk, in place: built in a temporary and copied, the record was
-// read back with wide loads right after its narrow stores, which the
-// processor cannot forward (a stall per load on every packet).
+// set fills v with the IP header of pk, in place: built in a temporary
+// and copied, the record was read back with wide loads right after its
+// narrow stores, which the processor cannot forward (a stall per load on
+// every packet).
 func (v *ipView) set(pk *decode.Packet, d []byte) {
 	v.off, v.ihl, v.snap, v.l3Len = pk.L3Off, pk.L3HdrLen, pk.SnapL3Len, pk.L3Len
 	v.ttl, v.tos, v.id = pk.TTL, pk.ToS, uint16(pk.IPID)
