@@ -10,6 +10,11 @@
 // its CPU time (docs/performance.md).
 package cacheline
 
+import (
+	"fmt"
+	"unsafe"
+)
+
 // Size is the cache line size assumed: 64 bytes on amd64 and most arm64
 // processors (128 on some, where the padding only halves the effect).
 const Size = 64
@@ -26,4 +31,24 @@ func Isolated[T any](s []T) []T {
 	b := make([]T, len(s)+2*n)
 	copy(b[n:], s)
 	return b[n : n+len(s) : n+len(s)]
+}
+
+// elemsPerLine is how many elements of v's type cover at least one line.
+func elemsPerLine[T any](v T) int {
+	sz := int(unsafe.Sizeof(v))
+	if sz == 0 {
+		return 0
+	}
+	return (Size + sz - 1) / sz
+}
+
+// CheckPadded tells whether a record of size bytes whose fields in use
+// start at offset first and end at offset end has a line of padding
+// before and after them (for tests of the records that start and end
+// with a Pad); the error says what is missing.
+func CheckPadded(size, first, end uintptr) error {
+	if first < Size || size < end || size-end < Size {
+		return fmt.Errorf("fields at %d..%d of %d bytes: want %d bytes of padding on each side", first, end, size, Size)
+	}
+	return nil
 }

@@ -47,3 +47,25 @@ func TestIsolated(t *testing.T) {
 		t.Fatalf("elemsPerLine([100]byte) = %d", got)
 	}
 }
+
+func TestCheckPadded(t *testing.T) {
+	type padded struct {
+		_ Pad
+		a uint64
+		_ Pad
+	}
+	var p padded
+	if err := CheckPadded(unsafe.Sizeof(p), unsafe.Offsetof(p.a), unsafe.Offsetof(p.a)+8); err != nil {
+		t.Error(err)
+	}
+	for _, c := range []struct{ size, first, end uintptr }{
+		{136, 0, 8},    // nothing before
+		{136, 64, 80},  // 56 bytes after
+		{72, 64, 72},   // nothing after
+		{128, 64, 200}, // fields past the end
+	} {
+		if CheckPadded(c.size, c.first, c.end) == nil {
+			t.Errorf("%+v taken for padded", c)
+		}
+	}
+}

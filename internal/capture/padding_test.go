@@ -12,15 +12,12 @@ import (
 // allocator puts beside them off their lines (package cacheline).
 func TestReaderStatePadded(t *testing.T) {
 	var f File
-	if off := unsafe.Offsetof(f.name); off < cacheline.Size {
-		t.Errorf("File: first field at %d", off)
-	}
-	if end := unsafe.Offsetof(f.scratch) + unsafe.Sizeof(f.scratch); unsafe.Sizeof(f)-end < cacheline.Size {
-		t.Errorf("File: %d bytes after the last field", unsafe.Sizeof(f)-end)
+	if err := cacheline.CheckPadded(unsafe.Sizeof(f), unsafe.Offsetof(f.name), unsafe.Offsetof(f.scratch)+unsafe.Sizeof(f.scratch)); err != nil {
+		t.Errorf("File: %v", err)
 	}
 	var pr paddedReader
-	if off := unsafe.Offsetof(pr.Reader); off < cacheline.Size || unsafe.Sizeof(pr)-off-unsafe.Sizeof(pr.Reader) < cacheline.Size {
-		t.Errorf("bufio.Reader at %d of %d", off, unsafe.Sizeof(pr))
+	if err := cacheline.CheckPadded(unsafe.Sizeof(pr), unsafe.Offsetof(pr.Reader), unsafe.Offsetof(pr.Reader)+unsafe.Sizeof(pr.Reader)); err != nil {
+		t.Errorf("bufio.Reader: %v", err)
 	}
 	br := newReadBuffer(nil)
 	defer recycleReadBuffer(br)

@@ -11,10 +11,7 @@ import (
 // processor: padded at both ends (package cacheline).
 func TestReaderPadded(t *testing.T) {
 	var rd reader
-	if off := unsafe.Offsetof(rd.f); off < cacheline.Size {
-		t.Errorf("first field at %d", off)
-	}
-	if end := unsafe.Offsetof(rd.guard) + unsafe.Sizeof(rd.guard); unsafe.Sizeof(rd)-end < cacheline.Size {
-		t.Errorf("%d bytes after the last field", unsafe.Sizeof(rd)-end)
+	if err := cacheline.CheckPadded(unsafe.Sizeof(rd), unsafe.Offsetof(rd.f), unsafe.Offsetof(rd.guard)+unsafe.Sizeof(rd.guard)); err != nil {
+		t.Error(err)
 	}
 }
