@@ -135,6 +135,14 @@ func (s *Store[T]) At(i int32) *T {
 	return &s.chunks[c][int(i)&(chunkSize-1)]
 }
 
+// Get returns the element for slot i, which At has reached before (the
+// slot's flow was created, the pool record made). Without At's growth the
+// compiler inlines it: a generic method is compiled once per shape and
+// At's copy is too large to inline, so every per-packet At was a call.
+func (s *Store[T]) Get(i int32) *T {
+	return &s.chunks[int(i)>>chunkBits][int(i)&(chunkSize-1)]
+}
+
 // Pool holds records for the flows that need them: a plugin's per-flow
 // state that most flows never use (a flow with a second MAC, a direction
 // that sends data) lives in a Pool instead of the plugin's Store, and the
@@ -164,21 +172,21 @@ func (p *Pool[T]) Get() (int32, *T) {
 }
 
 // At returns the record of reference ref (not 0).
-func (p *Pool[T]) At(ref int32) *T { return p.recs.At(ref - 1) }
+func (p *Pool[T]) At(ref int32) *T { return p.recs.Get(ref - 1) }
 
 // Of returns the record of reference ref, nil for 0 (none).
 func (p *Pool[T]) Of(ref int32) *T {
 	if ref == 0 {
 		return nil
 	}
-	return p.recs.At(ref - 1)
+	return p.recs.Get(ref - 1)
 }
 
 // For returns the record *ref refers to, making a zeroed one and storing
 // its reference in *ref if there is none yet (made).
 func (p *Pool[T]) For(ref *int32) (x *T, made bool) {
 	if *ref != 0 {
-		return p.recs.At(*ref - 1), false
+		return p.recs.Get(*ref - 1), false
 	}
 	*ref, x = p.Get()
 	return x, true

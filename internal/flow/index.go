@@ -87,7 +87,7 @@ func (x *index) lookup(k *Key, tag uint32) *Flow {
 			return nil
 		}
 		if e.tag == tag {
-			if f := x.flows.At(e.slot); f.Key.equal(k) {
+			if f := x.flows.Get(e.slot); f.Key.equal(k) {
 				return f
 			}
 		}

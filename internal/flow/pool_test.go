@@ -46,3 +46,20 @@ func TestPoolReuse(t *testing.T) {
 		t.Errorf("Made %d, want %d", got, want)
 	}
 }
+
+// TestStoreGet checks that Get returns At's element for every slot At has
+// reached, across chunks.
+func TestStoreGet(t *testing.T) {
+	var s Store[[5]uint16]
+	n := int32(2*chunkSize + 3)
+	s.At(n - 1)
+	for i := int32(0); i < n; i++ {
+		if s.Get(i) != s.At(i) {
+			t.Fatalf("slot %d: Get and At differ", i)
+		}
+	}
+	s.Get(n - 1)[4] = 9
+	if s.At(n - 1)[4] != 9 {
+		t.Fatal("Get's element is not At's")
+	}
+}

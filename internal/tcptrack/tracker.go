@@ -110,9 +110,10 @@ func (t *Tracker) Begin(f *flow.Flow, p *decode.Packet) {
 	if !t.keep {
 		return
 	}
-	t.self = t.eps.At(f.Slot)
+	// NewFlow reached both slots.
+	t.self = t.eps.Get(f.Slot)
 	if f.Partner != nil {
-		t.peer = t.eps.At(f.Partner.Slot)
+		t.peer = t.eps.Get(f.Partner.Slot)
 	}
 }
 

@@ -524,7 +524,7 @@ func (p *Plugin) tcpPacket(s, o *state, pk *decode.Packet, v *pktVals, local uin
 	v.seq, v.ack, v.seqMax = h.seq, h.ack, s.seqMax
 	flags, anomaly := p.flagState(s, o, h.F, h.L, dt)
 	if p.cfg.flgCnt {
-		countFlags(p.flgCnts.At(p.slot), h.F)
+		countFlags(p.flgCnts.Get(p.slot), h.F) // NewFlow reached the slot
 	}
 	local = p.tcpOptions(s, o, pk, v, local, h.F, hdrLen, l4)
 	var W uint32
