@@ -462,7 +462,7 @@ func (p *Plugin) result(f *flow.Flow, d, o *dir) result {
 // whatever the capture, and at 128 KiB the table stays in the processor's
 // second-level cache: the 512 KiB direct-mapped table before it missed on
 // most frames and pushed the flow table's lines out (a flow-mode run with
-// tcpDiag 0.91–0.93× the time, docs/performance.md).
+// tcpDiag 0.93–0.96× the time, docs/performance.md).
 //
 // How long an identity stays: until its set has taken dupWays newer ones,
 // which after n recorded frames of all flows happens with the probability
