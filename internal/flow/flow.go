@@ -132,7 +132,7 @@ func (s *Store[T]) At(i int32) *T {
 		hugepage.AdviseSlice(chunk)
 		s.chunks = append(s.chunks, chunk)
 	}
-	return &s.chunks[c][int(i)&(chunkSize-1)]
+	return s.Get(i)
 }
 
 // Get returns the element for slot i, which At has reached before (the

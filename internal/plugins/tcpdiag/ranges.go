@@ -79,12 +79,11 @@ type board struct {
 
 func (b *board) reset() { b.n, b.ns, b.ne, b.disc = 0, 0, 0, [4]discard{} }
 
-// insert adds r keeping the ranges sorted by Start; when full, the range
-// that changed least recently is dropped.
-// insert makes room for a range starting at start, in order, and returns
-// its slot for the caller to fill: a range built aside and passed in was
-// copied with wide loads right after its narrow stores (no store
-// forwarding, a stall per range).
+// insert makes room for a range starting at start, keeping the ranges
+// sorted by Start (when full, the range that changed least recently is
+// dropped), and returns its slot for the caller to fill: a range built
+// aside and passed in was copied with wide loads right after its narrow
+// stores (no store forwarding, a stall per range).
 func (b *board) insert(start uint64) *rng {
 	if b.n == maxRanges {
 		old := 0
