@@ -65,3 +65,26 @@ func BenchmarkPacketRows(b *testing.B) {
 }
 
 func itoa(i int) string { return string(rune('a'+i/26)) + string(rune('a'+i%26)) }
+
+// BenchmarkMinMax measures the page statistics of integer columns: a
+// page of 32-bit and one of 64-bit values.
+func BenchmarkMinMax(b *testing.B) {
+	page := make([]byte, 32<<10)
+	x := uint32(12345)
+	for i := range page {
+		x = x*1664525 + 1013904223
+		page[i] = byte(x >> 24)
+	}
+	b.Run("32", func(b *testing.B) {
+		b.SetBytes(int64(len(page)))
+		for b.Loop() {
+			minMax32(page, 1<<31)
+		}
+	})
+	b.Run("64", func(b *testing.B) {
+		b.SetBytes(int64(len(page)))
+		for b.Loop() {
+			minMax64(page, 1<<63)
+		}
+	})
+}

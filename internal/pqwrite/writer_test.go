@@ -359,3 +359,75 @@ func TestByteLists(t *testing.T) {
 		t.Fatalf("read %d rows", r)
 	}
 }
+
+// TestMinMax compares the page statistics of integer values with a plain
+// loop, for every length up to 80 values (the unrolled part and the rest)
+// and the extreme anywhere, signed (flipped) and unsigned.
+func TestMinMax(t *testing.T) {
+	x := uint64(88172645463325252)
+	next := func() uint64 { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return x }
+	for n := 1; n <= 80; n++ {
+		for _, flip := range []uint64{0, 1 << 63} {
+			v32 := make([]byte, 4*n)
+			v64 := make([]byte, 8*n)
+			for i := range n {
+				binary.LittleEndian.PutUint32(v32[4*i:], uint32(next()))
+				binary.LittleEndian.PutUint64(v64[8*i:], next())
+			}
+			lo32, hi32 := ^uint32(0), uint32(0)
+			lo64, hi64 := ^uint64(0), uint64(0)
+			for i := range n {
+				a := binary.LittleEndian.Uint32(v32[4*i:]) ^ uint32(flip>>32)
+				b := binary.LittleEndian.Uint64(v64[8*i:]) ^ flip
+				lo32, hi32 = min(lo32, a), max(hi32, a)
+				lo64, hi64 = min(lo64, b), max(hi64, b)
+			}
+			if lo, hi := minMax32(v32, uint32(flip>>32)); lo != lo32 || hi != hi32 {
+				t.Errorf("32-bit, %d values, flip %x: %x %x, want %x %x", n, flip, lo, hi, lo32, hi32)
+			}
+			if lo, hi := minMax64(v64, flip); lo != lo64 || hi != hi64 {
+				t.Errorf("64-bit, %d values, flip %x: %x %x, want %x %x", n, flip, lo, hi, lo64, hi64)
+			}
+		}
+	}
+}
+
+// TestStatsStrings compares the string statistics with a plain loop over
+// values that share long prefixes, are prefixes of each other, hold zero
+// bytes and come in runs: the 8-byte prefix shortcut must never skip a
+// new minimum or maximum.
+func TestStatsStrings(t *testing.T) {
+	x := uint64(2463534242)
+	next := func(n uint64) uint64 { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return x % n }
+	alphabet := []byte{0, 1, 'a', 'b', 0xff}
+	str := &Column{physical: ByteArray, logical: String}
+	for round := range 200 {
+		var s stats
+		var lo, hi []byte
+		have := false
+		for range 1 + next(5) {
+			var page []byte
+			for range 1 + next(40) {
+				v := []byte("192.168.")[:next(9)]
+				for range next(4) {
+					v = append(v, alphabet[next(uint64(len(alphabet)))])
+				}
+				for range 1 + next(3) {
+					page = binary.LittleEndian.AppendUint32(page, uint32(len(v)))
+					page = append(page, v...)
+					if !have || bytes.Compare(v, lo) < 0 {
+						lo = v
+					}
+					if !have || bytes.Compare(v, hi) > 0 {
+						hi = v
+					}
+					have = true
+				}
+			}
+			s.add(str, page)
+		}
+		if !bytes.Equal(s.bmin, lo) || !bytes.Equal(s.bmax, hi) {
+			t.Fatalf("round %d: min %q max %q, want %q %q", round, s.bmin, s.bmax, lo, hi)
+		}
+	}
+}
