@@ -18,11 +18,14 @@ type stats struct {
 	nulls      int64
 }
 
-// add takes a page's PLAIN values into the statistics. It runs in the
-// compression goroutine, off the path of every value.
-func (s *stats) add(c *Column, vals []byte) {
+// add takes a page's PLAIN values into the statistics and returns the
+// span of its integers (greatest minus least; the largest span for other
+// types and no values). It runs in the compression goroutine, off the
+// path of every value.
+func (s *stats) add(c *Column, vals []byte) (span uint64) {
+	span = math.MaxUint64
 	if len(vals) == 0 {
-		return
+		return span
 	}
 	le := binary.LittleEndian
 	switch {
@@ -72,17 +75,22 @@ func (s *stats) add(c *Column, vals []byte) {
 	case c.logical == Unsigned && c.physical == Int32:
 		lo, hi := minMax32(vals, 0)
 		s.addUint(uint64(lo), uint64(hi))
+		span = uint64(hi - lo)
 	case c.physical == Int32:
 		// Signed: flipping the sign bit orders them as unsigned numbers.
 		lo, hi := minMax32(vals, 1<<31)
 		s.addInt(int64(int32(lo^1<<31)), int64(int32(hi^1<<31)))
+		span = uint64(hi - lo)
 	case c.logical == Unsigned:
 		lo, hi := minMax64(vals, 0)
 		s.addUint(lo, hi)
+		span = hi - lo
 	default:
 		lo, hi := minMax64(vals, 1<<63)
 		s.addInt(int64(lo^1<<63), int64(hi^1<<63))
+		span = hi - lo
 	}
+	return span
 }
 
 // prefixKey is the first 8 bytes of v as a big-endian number, shorter

@@ -431,3 +431,65 @@ func TestStatsStrings(t *testing.T) {
 		}
 	}
 }
+
+// TestDeltaPages: pages of 64-bit integers that span less than 32 bits
+// are DELTA_BINARY_PACKED, others PLAIN, in one column chunk; read back,
+// the values (signed ones crossing zero, unsigned ones near the top, and
+// nulls) are those written, and the chunk lists both encodings.
+func TestDeltaPages(t *testing.T) {
+	fields := []*Node{
+		{Name: "s", Optional: true, Physical: Int64, Logical: Signed, Bits: 64},
+		{Name: "u", Optional: true, Physical: Int64, Logical: Unsigned, Bits: 64},
+	}
+	var buf bytes.Buffer
+	w, err := New(&buf, fields, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.PageSize = 1 << 10
+	const rows = 3000
+	x := uint64(88172645463325252)
+	value := func(i int) (int64, uint64) {
+		if i < 2000 {
+			// Narrow: consecutive around zero, and near the top.
+			return int64(i - 1000), math.MaxUint64 - uint64(i)*7
+		}
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		return int64(x), x
+	}
+	want := make([][2]parquet.Value, rows)
+	for i := range rows {
+		if i%11 == 0 {
+			w.Columns()[0].Null(0, 0)
+			w.Columns()[1].Null(0, 0)
+			want[i] = [2]parquet.Value{parquet.NullValue(), parquet.NullValue()}
+		} else {
+			s, u := value(i)
+			w.Columns()[0].Int64(0, s)
+			w.Columns()[1].Int64(0, int64(u))
+			want[i] = [2]parquet.Value{parquet.Int64Value(s), parquet.Int64Value(int64(u))}
+		}
+		w.EndRow()
+	}
+	pf := closeAndOpen(t, w, &buf)
+	for c := range 2 {
+		encs := pf.Metadata().RowGroups[0].Columns[c].MetaData.Encoding
+		if len(encs) != 3 || encs[0] != format.Plain || encs[1] != format.DeltaBinaryPacked || encs[2] != format.RLE {
+			t.Errorf("column %d: encodings %v", c, encs)
+		}
+	}
+	r := 0
+	eachRow(t, pf.RowGroups()[0], func(row parquet.Row) {
+		for c, v := range row {
+			if v.IsNull() != want[r][c].IsNull() || !v.IsNull() && v.Int64() != want[r][c].Int64() {
+				t.Fatalf("row %d column %d: %v, want %v", r, c, v, want[r][c])
+			}
+		}
+		r++
+	})
+	if r != rows {
+		t.Fatalf("read %d rows", r)
+	}
+}
