@@ -153,6 +153,21 @@ func minMax64(v []byte, flip uint64) (lo, hi uint64) {
 	return lo, hi
 }
 
+// addBytes takes the values of a bytes8 page (unsigned, a byte each)
+// into the statistics.
+func (s *stats) addBytes(v []byte) {
+	l0, h0 := v[0], v[0]
+	l1, h1 := l0, h0
+	for ; len(v) >= 4; v = v[4:] {
+		l0, l1 = min(l0, v[0], v[2]), min(l1, v[1], v[3])
+		h0, h1 = max(h0, v[0], v[2]), max(h1, v[1], v[3])
+	}
+	for _, x := range v {
+		l0, h0 = min(l0, x), max(h0, x)
+	}
+	s.addUint(uint64(min(l0, l1)), uint64(max(h0, h1)))
+}
+
 func (s *stats) addInt(lo, hi int64) {
 	if !s.have || lo < s.imin {
 		s.imin = lo

@@ -1,10 +1,11 @@
 // Package pqwrite writes Parquet files (Apache Parquet format 2): a schema
 // of optional scalars, optional groups and lists, column values appended
-// as typed values with their levels, PLAIN values with RLE levels in
-// version 2 data pages (values zstd-compressed, levels not; lists in
-// version 1 pages, levels compressed too), column chunk statistics and
-// key/value metadata. Memory is one row group of compressed pages plus one
-// open page per column.
+// as typed values with their levels, values PLAIN, DELTA_BINARY_PACKED
+// (narrow 64-bit integers) or RLE_DICTIONARY (repeated strings, byte
+// lists) with RLE levels in version 2 data pages (values zstd-compressed,
+// levels not; lists in version 1 pages, levels compressed too), column
+// chunk statistics and key/value metadata. Memory is one row group of
+// compressed pages and dictionaries plus one open page per column.
 //
 // It exists because flowsift writes every row of a capture, and a
 // value-at-a-time generic writer costs more than formatting the text file
@@ -26,9 +27,10 @@ import (
 
 // Encodings (parquet.thrift's Encoding).
 const (
-	encPlain = 0
-	encRLE   = 3
-	encDelta = 5 // DELTA_BINARY_PACKED
+	encPlain   = 0
+	encRLE     = 3
+	encDelta   = 5 // DELTA_BINARY_PACKED
+	encRLEDict = 8 // RLE_DICTIONARY
 )
 
 // Physical types.
@@ -92,13 +94,20 @@ type Column struct {
 	// their PLAIN encoding, in the compression goroutine: values may be
 	// appended in a compact form (an address's bytes rather than its
 	// text) and formatted off the writer's goroutine. Set it before the
-	// first value (a bytes8 column has the writer's own).
+	// first value.
 	Expand func(dst, vals []byte) []byte
 
+	// Dictionary, set before the first value, makes the column's pages
+	// dictionary encoded (dict.go): for byte arrays that repeat, such
+	// as addresses. Values are keyed by their bytes as appended, so
+	// that Expand runs once per distinct value.
+	Dictionary bool
+
 	// bytes8: an unsigned list column of at most 8 bits (IP and TCP
-	// options) keeps a byte per value, widened to INT32 by its Expand
-	// (widen8) in the compression goroutine: the packet goroutine
-	// writes one append of the option bytes instead of a store per byte.
+	// options) keeps a byte per value, and its pages are dictionary
+	// encoded against the dictionary 0..255 (bytes8Page): the packet
+	// goroutine writes one append of the option bytes instead of a
+	// store per byte, and the page's indexes are those bytes.
 	bytes8 bool
 
 	// The row group's compressed pages, their sizes, values and
@@ -109,7 +118,8 @@ type Column struct {
 	rawSize   int64
 	numValues int64
 	stats     stats
-	encodings uint8 // of the row group's values: 1<<encPlain | 1<<encDelta
+	encodings uint16 // of the row group's values: 1<<encPlain | ...
+	dict      dictionary
 }
 
 // levelRuns encodes levels in the RLE/bit-packing hybrid encoding (runs
@@ -201,6 +211,9 @@ type Writer struct {
 	RowGroupRows int64
 	// prefetch is prefetchPages' list of addresses.
 	prefetch []uintptr
+	// The compression goroutine's buffers for dictionary pages.
+	dictZ []byte
+	dictH thrift
 }
 
 type rowGroup struct {
@@ -211,8 +224,10 @@ type rowGroup struct {
 
 type chunkMeta struct {
 	offset, raw, compressed, values int64
+	data                            int64 // offset of the first data page
+	dict                            bool  // a dictionary page at offset
 	stats                           stats
-	encodings                       uint8
+	encodings                       uint16
 }
 
 // New returns a writer of a file with the given top-level fields.
@@ -271,7 +286,7 @@ func (w *Writer) addColumns(n *Node, path []string, def, rep int) {
 		early: len(w.cols) * 37 % 16 * (w.PageSize / 32),
 		defs:  levelRuns{width: levelWidth(def)}, reps: levelRuns{width: levelWidth(rep)}})
 	if c := w.cols[len(w.cols)-1]; rep > 0 && n.Physical == Int32 && n.Logical == Unsigned && n.Bits > 0 && n.Bits <= 8 {
-		c.bytes8, c.Expand = true, widen8
+		c.bytes8 = true
 	}
 }
 
@@ -474,6 +489,15 @@ func (c *Column) flushPage() {
 	w.pending = append(w.pending, j)
 }
 
+// dictPage returns a page of values (as appended) dictionary encoded in
+// dst's memory, if the column is and its dictionary has room.
+func (c *Column) dictPage(dst, vals []byte) ([]byte, bool) {
+	if !c.Dictionary || len(vals) == 0 {
+		return dst, false
+	}
+	return c.dict.encodePage(c, dst, vals)
+}
+
 // pageEncoding is the encoding of a page of the column's values whose
 // integers span span: DELTA_BINARY_PACKED for 64-bit integers that span
 // less than 32 bits (packet numbers, flow indexes, times, counters), PLAIN
@@ -498,14 +522,6 @@ func deltaEncode64(dst, vals []byte) []byte {
 	// for the integers they hold.
 	v := unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(vals))), len(vals)/8)
 	dst, _ = d.EncodeInt64(dst, v)
-	return dst
-}
-
-// widen8 appends the bytes of vals as little-endian INT32 values.
-func widen8(dst, vals []byte) []byte {
-	for _, x := range vals {
-		dst = append(dst, x, 0, 0, 0)
-	}
 	return dst
 }
 
@@ -588,7 +604,7 @@ func (w *Writer) compress() {
 // scratch is the compression goroutine's reusable buffers.
 type scratch struct {
 	zbuf, body, expanded, encoded []byte
-	h                    thrift
+	h                             thrift
 }
 
 // compressPage compresses one page, or, with j.c nil, writes the row
@@ -602,16 +618,26 @@ func (w *Writer) compressPage(j *pageJob, s *scratch) {
 	zbuf, body, expanded, h := s.zbuf, s.body, s.expanded, &s.h
 	c.nulls += int64(j.nulls)
 	vals := j.vals
-	if c.Expand != nil {
-		expanded = c.Expand(expanded[:0], vals)
-		vals = expanded
+	enc := int32(encPlain)
+	if c.bytes8 && len(vals) > 0 {
+		c.stats.addBytes(vals)
+		s.encoded = bytes8Page(s.encoded[:0], vals)
+		vals, enc = s.encoded, encRLEDict
+		c.dict.used = true
+	} else if b, ok := c.dictPage(s.encoded[:0], vals); ok {
+		s.encoded, vals, enc = b, b, encRLEDict
+	} else {
+		if c.Expand != nil {
+			expanded = c.Expand(expanded[:0], vals)
+			vals = expanded
+		}
+		enc = c.pageEncoding(c.stats.add(c, vals))
+		if enc == encDelta {
+			s.encoded = deltaEncode64(s.encoded[:0], vals)
+			vals = s.encoded
+		}
 	}
-	enc := c.pageEncoding(c.stats.add(c, vals))
 	c.encodings |= 1 << enc
-	if enc == encDelta {
-		s.encoded = deltaEncode64(s.encoded[:0], vals)
-		vals = s.encoded
-	}
 	h.b, h.last = h.b[:0], h.last[:0]
 	h.begin()
 	var raw, levels int
@@ -715,17 +741,49 @@ func (w *Writer) writeRowGroup(rows int64) {
 	for _, c := range w.cols {
 		m := chunkMeta{offset: w.off, raw: c.rawSize, compressed: c.pages.size, values: c.numValues, stats: c.stats, encodings: c.encodings}
 		m.stats.nulls = c.nulls
+		if c.dict.used {
+			// The dictionary page comes first; its values are PLAIN.
+			raw, written := w.writeDictPage(c)
+			m.dict, m.raw, m.compressed = true, m.raw+raw, m.compressed+written
+			m.encodings |= 1 << encPlain
+		}
+		m.data = w.off
 		for _, b := range c.pages.list {
 			w.write(b)
 		}
 		c.pages.reset(&w.spareBlocks)
 		g.cols = append(g.cols, m)
-		g.bytes += c.rawSize
+		g.bytes += m.raw
 		c.rawSize, c.numValues, c.nulls, c.encodings = 0, 0, 0, 0
+		c.dict.reset()
 		c.stats = stats{}
 	}
 	w.total += rows
 	w.groups = append(w.groups, g)
+}
+
+// writeDictPage writes column c's dictionary page (header, then its PLAIN
+// values zstd-compressed) and returns its size uncompressed and written.
+func (w *Writer) writeDictPage(c *Column) (raw, written int64) {
+	vals, n := c.dict.vals, len(c.dict.ends)
+	if c.bytes8 {
+		vals, n = byteDict[:], len(byteDict)/4
+	}
+	w.dictZ = w.zstd.EncodeAll(vals, w.dictZ[:0])
+	h := &w.dictH
+	h.b, h.last = h.b[:0], h.last[:0]
+	h.begin()
+	h.i32(1, 2) // DICTIONARY_PAGE
+	h.i32(2, int32(len(vals)))
+	h.i32(3, int32(len(w.dictZ)))
+	h.structField(7)
+	h.i32(1, int32(n))
+	h.i32(2, encPlain)
+	h.end()
+	h.end()
+	w.write(h.b)
+	w.write(w.dictZ)
+	return int64(len(h.b) + len(vals)), int64(len(h.b) + len(w.dictZ))
 }
 
 // Close writes the last row group and the footer, and stops the
@@ -765,7 +823,7 @@ func (w *Writer) Close() error {
 			t.structField(3)
 			t.i32(1, int32(c.physical))
 			// The encodings of the chunk's pages: values, then levels.
-			encs := [...]int32{encPlain, encDelta}
+			encs := [...]int32{encPlain, encRLEDict, encDelta}
 			used := 0
 			for _, e := range encs {
 				if m.encodings&(1<<e) != 0 {
@@ -787,7 +845,10 @@ func (w *Writer) Close() error {
 			t.i64(5, m.values)
 			t.i64(6, m.raw)
 			t.i64(7, m.compressed)
-			t.i64(9, m.offset)
+			t.i64(9, m.data)
+			if m.dict {
+				t.i64(11, m.offset)
+			}
 			m.stats.write(t, 12, c)
 			t.end()
 			t.end()

@@ -3,11 +3,13 @@ package pqwrite
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"math"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
+	pqthrift "github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 )
 
@@ -360,9 +362,10 @@ func TestByteLists(t *testing.T) {
 	}
 }
 
-// TestMinMax compares the page statistics of integer values with a plain
-// loop, for every length up to 80 values (the unrolled part and the rest)
-// and the extreme anywhere, signed (flipped) and unsigned.
+// TestMinMax compares the page statistics of integer values (32-bit,
+// 64-bit and bytes) with a plain loop, for every length up to 80 values
+// (the unrolled part and the rest) and the extreme anywhere, signed
+// (flipped) and unsigned.
 func TestMinMax(t *testing.T) {
 	x := uint64(88172645463325252)
 	next := func() uint64 { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return x }
@@ -387,6 +390,17 @@ func TestMinMax(t *testing.T) {
 			}
 			if lo, hi := minMax64(v64, flip); lo != lo64 || hi != hi64 {
 				t.Errorf("64-bit, %d values, flip %x: %x %x, want %x %x", n, flip, lo, hi, lo64, hi64)
+			}
+			// Bytes (bytes8 pages): the low bytes of the 64-bit values.
+			v8 := make([]byte, n)
+			lo8, hi8 := byte(255), byte(0)
+			for i := range n {
+				v8[i] = v64[8*i]
+				lo8, hi8 = min(lo8, v8[i]), max(hi8, v8[i])
+			}
+			var s stats
+			if s.addBytes(v8); s.umin != uint64(lo8) || s.umax != uint64(hi8) {
+				t.Errorf("bytes, %d values: %d %d, want %d %d", n, s.umin, s.umax, lo8, hi8)
 			}
 		}
 	}
@@ -492,4 +506,113 @@ func TestDeltaPages(t *testing.T) {
 	if r != rows {
 		t.Fatalf("read %d rows", r)
 	}
+}
+
+// TestDictionaryPages: a dictionary column (values expanded on the way,
+// as addresses are) over three row groups: the first repeats a few
+// values (dictionary pages only), the second outgrows the dictionary
+// (dictionary pages, then PLAIN ones), the third starts a dictionary
+// anew. Read back, every value is the expanded one written, and each
+// chunk lists the encodings it uses, its dictionary page and statistics
+// that match its values.
+func TestDictionaryPages(t *testing.T) {
+	fields := []*Node{{Name: "s", Optional: true, Physical: ByteArray, Logical: String}}
+	var buf bytes.Buffer
+	w, err := New(&buf, fields, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.PageSize = 4 << 10
+	w.RowGroupRows = maxDictEntries + 20000
+	c := w.Columns()[0]
+	c.Dictionary = true
+	expands := 0
+	c.Expand = func(dst, vals []byte) []byte {
+		for i := 0; i < len(vals); {
+			n := int(binary.LittleEndian.Uint32(vals[i:]))
+			dst = binary.LittleEndian.AppendUint32(dst, uint32(n+1))
+			dst = append(append(dst, '<'), vals[i+4:i+4+n]...)
+			i += 4 + n
+			expands++
+		}
+		return dst
+	}
+	value := func(r int) string {
+		switch g := r / int(w.RowGroupRows); {
+		case g == 1 && r%int(w.RowGroupRows) >= 1000:
+			return "d" + itoa(r) // outgrows the dictionary (entries)
+		default:
+			return "v" + itoa(r*7%37)
+		}
+	}
+	rows := 2*int(w.RowGroupRows) + 5000
+	for r := range rows {
+		if r%13 == 0 {
+			c.Null(0, 0)
+		} else {
+			c.Bytes(0, []byte(value(r)))
+		}
+		w.EndRow()
+	}
+	pf := closeAndOpen(t, w, &buf)
+	if expands >= rows {
+		t.Errorf("%d values expanded for %d rows", expands, rows)
+	}
+	// Per row group: the dictionary's size, and the encodings of the
+	// data pages in turn (runs of one encoding as one).
+	want := []string{"37 [RLE_DICTIONARY]", "65536 [RLE_DICTIONARY PLAIN]", "37 [RLE_DICTIONARY]"}
+	r := 0
+	for g, rg := range pf.RowGroups() {
+		md := pf.Metadata().RowGroups[g].Columns[0].MetaData
+		if fmt.Sprint(md.Encoding) != "[PLAIN RLE_DICTIONARY RLE]" || md.DictionaryPageOffset == 0 || md.DictionaryPageOffset >= md.DataPageOffset {
+			t.Errorf("row group %d: encodings %v, dictionary page at %d, data at %d", g, md.Encoding, md.DictionaryPageOffset, md.DataPageOffset)
+		}
+		if got := pageEncodings(t, buf.Bytes(), md); got != want[g] {
+			t.Errorf("row group %d: dictionary and data pages %s, want %s", g, got, want[g])
+		}
+		var vs []parquet.Value
+		eachRow(t, rg, func(row parquet.Row) {
+			v := row[0]
+			want := ""
+			if r%13 != 0 {
+				want = "<" + value(r)
+			}
+			if v.IsNull() != (r%13 == 0) || !v.IsNull() && string(v.ByteArray()) != want {
+				t.Fatalf("row %d: %v, want %q", r, v, want)
+			}
+			vs = append(vs, v.Clone())
+			r++
+		})
+		checkStats(t, g, 0, c, vs, md.Statistics)
+	}
+	if r != rows {
+		t.Fatalf("read %d rows of %d", r, rows)
+	}
+}
+
+// pageEncodings reads the page headers of a column chunk: the dictionary
+// page's number of values, then the data pages' encodings, a run of one
+// encoding given once.
+func pageEncodings(t *testing.T, file []byte, md format.ColumnMetaData) string {
+	t.Helper()
+	var dict int32
+	var encs []format.Encoding
+	off := md.DictionaryPageOffset
+	end := md.DictionaryPageOffset + md.TotalCompressedSize
+	for off < end {
+		r := bytes.NewReader(file[off:end])
+		var h format.PageHeader
+		if err := pqthrift.NewDecoder(new(pqthrift.CompactProtocol).NewReader(r)).Decode(&h); err != nil {
+			t.Fatalf("page header at %d: %v", off, err)
+		}
+		headerLen := int64(len(file[off:end])) - int64(r.Len())
+		if d, ok := h.DictionaryPageHeader.Get(); ok {
+			dict = d.NumValues
+		}
+		if d, ok := h.DataPageHeaderV2.Get(); ok && (len(encs) == 0 || encs[len(encs)-1] != d.Encoding) {
+			encs = append(encs, d.Encoding)
+		}
+		off += headerLen + int64(h.CompressedPageSize)
+	}
+	return fmt.Sprint(dict, " ", encs)
 }

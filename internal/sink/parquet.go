@@ -89,6 +89,11 @@ func NewParquet(w io.Writer, cols []column.Column, meta ParquetMeta) (*Parquet, 
 				lf.deferred = true
 				lf.col.Expand = expandDeferred
 			}
+			// Strings but the payload repeat row after row (addresses,
+			// organisations, header descriptions): each is formatted
+			// and summarised once per row group, and pages hold their
+			// indexes.
+			lf.col.Dictionary = lf.bytes && cols[i].Text != column.TextContent
 			switch part.Kind {
 			case column.KindUint, column.KindHex, column.KindInt:
 				lf.op = opInt32

@@ -1,0 +1,176 @@
+package pqwrite
+
+import (
+	"bytes"
+	"encoding/binary"
+
+	"github.com/parquet-go/parquet-go/encoding/rle"
+)
+
+// Dictionary encoding (RLE_DICTIONARY) of a column whose values repeat
+// (addresses, MACs): each row group's distinct values go once into a
+// dictionary page, and the data pages hold their indexes, bit-packed or
+// run-length encoded. The compression goroutine builds it from the values
+// as they were appended (an address's bytes), so a value is formatted
+// (Expand) and taken into the statistics once per row group instead of
+// once per row, and zstd compresses a few bits per value instead of its
+// text. A row group whose dictionary outgrows maxDictEntries or
+// maxDictBytes keeps it for the pages already encoded and writes the rest
+// PLAIN, as parquet-mr does.
+const (
+	maxDictEntries = 1 << 16
+	maxDictBytes   = 1 << 20
+)
+
+// dictionary is a column's dictionary of the open row group, owned by the
+// compression goroutine.
+type dictionary struct {
+	keys  []byte   // the values as appended, one after the other
+	ends  []uint32 // where each value's key ends in keys
+	table []uint32 // open addressing: an index + 1, 0 for free
+	vals  []byte   // the values PLAIN (expanded): the dictionary page
+	full  bool     // outgrown: the row group's further pages are PLAIN
+	used  bool     // some page of the row group refers to it
+	idx   []int32  // a page's indexes (scratch)
+}
+
+func (d *dictionary) reset() {
+	d.keys, d.ends, d.vals, d.idx = d.keys[:0], d.ends[:0], d.vals[:0], d.idx[:0]
+	clear(d.table)
+	d.full, d.used = false, false
+}
+
+func (d *dictionary) key(i int) []byte {
+	start := uint32(0)
+	if i > 0 {
+		start = d.ends[i-1]
+	}
+	return d.keys[start:d.ends[i]]
+}
+
+// hashKey mixes the bytes of v eight at a time.
+func hashKey(v []byte) uint64 {
+	h := uint64(len(v)) * 0x9e3779b97f4a7c15
+	for len(v) >= 8 {
+		h = (h ^ binary.LittleEndian.Uint64(v)) * 0xff51afd7ed558ccd
+		h ^= h >> 29
+		v = v[8:]
+	}
+	var tail [8]byte
+	copy(tail[:], v)
+	h = (h ^ binary.LittleEndian.Uint64(tail[:])) * 0xc4ceb9fe1a85ec53
+	return h ^ h>>32
+}
+
+// lookup returns the index of value v (as appended), adding it (expanded
+// by c, into the statistics) when new; false when the dictionary is full.
+func (d *dictionary) lookup(c *Column, v []byte, lenPrefixed []byte) (int32, bool) {
+	if len(d.table) == 0 || 2*(len(d.ends)+1) > len(d.table) {
+		d.grow()
+	}
+	mask := uint64(len(d.table) - 1)
+	for h := hashKey(v) & mask; ; h = (h + 1) & mask {
+		e := d.table[h]
+		if e == 0 {
+			if len(d.ends) >= maxDictEntries || len(d.vals) >= maxDictBytes {
+				d.full = true
+				return 0, false
+			}
+			i := len(d.ends)
+			d.keys = append(d.keys, v...)
+			d.ends = append(d.ends, uint32(len(d.keys)))
+			d.table[h] = uint32(i + 1)
+			at := len(d.vals)
+			if c.Expand != nil {
+				d.vals = c.Expand(d.vals, lenPrefixed)
+			} else {
+				d.vals = append(d.vals, lenPrefixed...)
+			}
+			c.stats.add(c, d.vals[at:])
+			return int32(i), true
+		}
+		if i := int(e - 1); bytes.Equal(d.key(i), v) {
+			return int32(i), true
+		}
+	}
+}
+
+// grow doubles the table (at least 1,024 slots) and places the keys anew.
+func (d *dictionary) grow() {
+	n := max(1024, 2*len(d.table))
+	if cap(d.table) >= n {
+		d.table = d.table[:n]
+		clear(d.table)
+	} else {
+		d.table = make([]uint32, n)
+	}
+	mask := uint64(n - 1)
+	for i := range d.ends {
+		h := hashKey(d.key(i)) & mask
+		for d.table[h] != 0 {
+			h = (h + 1) & mask
+		}
+		d.table[h] = uint32(i + 1)
+	}
+}
+
+// encodePage returns the page's values vals (length-prefixed, as
+// appended) as RLE_DICTIONARY data (bit width, then the indexes) in dst's
+// memory, or false when the dictionary is full: the page is then written
+// PLAIN, and so are the row group's further pages. A value equal to the
+// one before it costs one comparison.
+func (d *dictionary) encodePage(c *Column, dst, vals []byte) ([]byte, bool) {
+	if d.full {
+		return dst, false
+	}
+	idx := d.idx[:0]
+	var prev []byte
+	var prevIdx int32 = -1
+	le := binary.LittleEndian
+	for i := 0; i+4 <= len(vals); {
+		n := int(le.Uint32(vals[i:]))
+		whole := vals[i : i+4+n]
+		v := whole[4:]
+		i += 4 + n
+		if prevIdx >= 0 && bytes.Equal(v, prev) {
+			idx = append(idx, prevIdx)
+			continue
+		}
+		k, ok := d.lookup(c, v, whole)
+		if !ok {
+			d.idx = idx
+			return dst, false
+		}
+		idx = append(idx, k)
+		prev, prevIdx = v, k
+	}
+	d.idx = idx
+	d.used = true
+	var enc rle.DictionaryEncoding
+	dst, _ = enc.EncodeInt32(dst, idx)
+	return dst, true
+}
+
+// byteDict is the dictionary of a bytes8 column: the INT32 values 0..255,
+// PLAIN, so that a value's index is the value.
+var byteDict = func() (b [256 * 4]byte) {
+	for i := range 256 {
+		b[4*i] = byte(i)
+	}
+	return b
+}()
+
+// bytes8Page returns a bytes8 column's page of values (a byte each) as
+// RLE_DICTIONARY data against byteDict, in dst's memory: bit width 8,
+// then one bit-packed run whose groups of eight 8-bit indexes are the
+// bytes themselves (the last group padded with zeros).
+func bytes8Page(dst, vals []byte) []byte {
+	groups := (len(vals) + 7) / 8
+	dst = append(dst, 8)
+	dst = binary.AppendUvarint(dst, uint64(groups)<<1|1)
+	dst = append(dst, vals...)
+	for range groups*8 - len(vals) {
+		dst = append(dst, 0)
+	}
+	return dst
+}
