@@ -15,11 +15,14 @@ import (
 // (Expand) and taken into the statistics once per row group instead of
 // once per row, and zstd compresses a few bits per value instead of its
 // text. A row group whose dictionary outgrows maxDictEntries or
-// maxDictBytes keeps it for the pages already encoded and writes the rest
-// PLAIN, as parquet-mr does.
+// maxDictBytes, or whose values turn out not to repeat (fewer than two
+// values per entry after dictMinValues), keeps it for the pages already
+// encoded and writes the rest PLAIN, as parquet-mr does: a column of
+// distinct values (a flood of new addresses) costs no dictionary memory.
 const (
 	maxDictEntries = 1 << 16
 	maxDictBytes   = 1 << 20
+	dictMinValues  = 4096
 )
 
 // dictionary is a column's dictionary of the open row group, owned by the
@@ -31,13 +34,14 @@ type dictionary struct {
 	vals  []byte   // the values PLAIN (expanded): the dictionary page
 	full  bool     // outgrown: the row group's further pages are PLAIN
 	used  bool     // some page of the row group refers to it
+	seen  int      // values of the row group's dictionary pages
 	idx   []int32  // a page's indexes (scratch)
 }
 
 func (d *dictionary) reset() {
 	d.keys, d.ends, d.vals, d.idx = d.keys[:0], d.ends[:0], d.vals[:0], d.idx[:0]
 	clear(d.table)
-	d.full, d.used = false, false
+	d.full, d.used, d.seen = false, false, 0
 }
 
 func (d *dictionary) key(i int) []byte {
@@ -146,6 +150,9 @@ func (d *dictionary) encodePage(c *Column, dst, vals []byte) ([]byte, bool) {
 	}
 	d.idx = idx
 	d.used = true
+	if d.seen += len(idx); d.seen >= dictMinValues && 2*len(d.ends) > d.seen {
+		d.full = true
+	}
 	var enc rle.DictionaryEncoding
 	dst, _ = enc.EncodeInt32(dst, idx)
 	return dst, true

@@ -509,12 +509,13 @@ func TestDeltaPages(t *testing.T) {
 }
 
 // TestDictionaryPages: a dictionary column (values expanded on the way,
-// as addresses are) over three row groups: the first repeats a few
-// values (dictionary pages only), the second outgrows the dictionary
-// (dictionary pages, then PLAIN ones), the third starts a dictionary
-// anew. Read back, every value is the expanded one written, and each
-// chunk lists the encodings it uses, its dictionary page and statistics
-// that match its values.
+// as addresses are) over four row groups: the first repeats a few values
+// (dictionary pages only); the second repeats each value thrice until the
+// dictionary is full (dictionary pages, then PLAIN ones); the third never
+// repeats (the dictionary is given up after dictMinValues values); the
+// fourth starts a dictionary anew. Read back, every value is the expanded
+// one written, and each chunk lists the encodings it uses, its dictionary
+// page and statistics that match its values.
 func TestDictionaryPages(t *testing.T) {
 	fields := []*Node{{Name: "s", Optional: true, Physical: ByteArray, Logical: String}}
 	var buf bytes.Buffer
@@ -523,7 +524,7 @@ func TestDictionaryPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.PageSize = 4 << 10
-	w.RowGroupRows = maxDictEntries + 20000
+	w.RowGroupRows = 3*maxDictEntries + 20000
 	c := w.Columns()[0]
 	c.Dictionary = true
 	expands := 0
@@ -538,14 +539,16 @@ func TestDictionaryPages(t *testing.T) {
 		return dst
 	}
 	value := func(r int) string {
-		switch g := r / int(w.RowGroupRows); {
-		case g == 1 && r%int(w.RowGroupRows) >= 1000:
-			return "d" + itoa(r) // outgrows the dictionary (entries)
+		switch g, i := r/int(w.RowGroupRows), r%int(w.RowGroupRows); {
+		case g == 1 && i >= 1000:
+			return "d" + itoa(r/3) // thrice each, more than the dictionary holds
+		case g == 2:
+			return "e" + itoa(r) // no repeats
 		default:
 			return "v" + itoa(r*7%37)
 		}
 	}
-	rows := 2*int(w.RowGroupRows) + 5000
+	rows := 3*int(w.RowGroupRows) + 5000
 	for r := range rows {
 		if r%13 == 0 {
 			c.Null(0, 0)
@@ -560,14 +563,22 @@ func TestDictionaryPages(t *testing.T) {
 	}
 	// Per row group: the dictionary's size, and the encodings of the
 	// data pages in turn (runs of one encoding as one).
-	want := []string{"37 [RLE_DICTIONARY]", "65536 [RLE_DICTIONARY PLAIN]", "37 [RLE_DICTIONARY]"}
+	want := []string{"37 [RLE_DICTIONARY]", "65536 [RLE_DICTIONARY PLAIN]", "", "37 [RLE_DICTIONARY]"}
 	r := 0
 	for g, rg := range pf.RowGroups() {
 		md := pf.Metadata().RowGroups[g].Columns[0].MetaData
 		if fmt.Sprint(md.Encoding) != "[PLAIN RLE_DICTIONARY RLE]" || md.DictionaryPageOffset == 0 || md.DictionaryPageOffset >= md.DataPageOffset {
 			t.Errorf("row group %d: encodings %v, dictionary page at %d, data at %d", g, md.Encoding, md.DictionaryPageOffset, md.DataPageOffset)
 		}
-		if got := pageEncodings(t, buf.Bytes(), md); got != want[g] {
+		dict, encs := pageEncodings(t, buf.Bytes(), md)
+		got := fmt.Sprint(dict, " ", encs)
+		if g == 2 {
+			// Given up once the values seen reach dictMinValues: one
+			// page more at most.
+			if dict < dictMinValues || dict > 2*dictMinValues || fmt.Sprint(encs) != "[RLE_DICTIONARY PLAIN]" {
+				t.Errorf("row group 2 (no repeats): dictionary and data pages %s", got)
+			}
+		} else if got != want[g] {
 			t.Errorf("row group %d: dictionary and data pages %s, want %s", g, got, want[g])
 		}
 		var vs []parquet.Value
@@ -591,9 +602,9 @@ func TestDictionaryPages(t *testing.T) {
 }
 
 // pageEncodings reads the page headers of a column chunk: the dictionary
-// page's number of values, then the data pages' encodings, a run of one
+// page's number of values, and the data pages' encodings, a run of one
 // encoding given once.
-func pageEncodings(t *testing.T, file []byte, md format.ColumnMetaData) string {
+func pageEncodings(t *testing.T, file []byte, md format.ColumnMetaData) (int32, []format.Encoding) {
 	t.Helper()
 	var dict int32
 	var encs []format.Encoding
@@ -614,5 +625,5 @@ func pageEncodings(t *testing.T, file []byte, md format.ColumnMetaData) string {
 		}
 		off += headerLen + int64(h.CompressedPageSize)
 	}
-	return fmt.Sprint(dict, " ", encs)
+	return dict, encs
 }
