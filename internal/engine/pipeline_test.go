@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/binary"
+	"flowsift/internal/sink"
 	"io"
 	"os"
 	"path/filepath"
@@ -191,8 +192,26 @@ func TestPipelineNoAllocs(t *testing.T) {
 		testNoAllocs(t, pm, nil)
 		testNoAllocs(t, pm, nil, withDiag...)
 	}
-	// Packet rows written in place into a Parquet file alone.
+	// Packet rows into a Parquet file alone: through the tape, and on
+	// one processor written in place.
 	testNoAllocs(t, true, []string{"parquet"})
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	testNoAllocs(t, true, []string{"parquet"})
+}
+
+// TestParquetAloneInPlace: the packet file of Parquet alone is written
+// in place on one processor, through the tape on more.
+func TestParquetAloneInPlace(t *testing.T) {
+	lc := loadLoop(t)
+	for _, procs := range []int{1, 2} {
+		func() {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			r := newTestRunnerFormats(t, true, lc, []string{"parquet"})
+			if _, inPlace := r.pktOut.(*sink.Parquet); inPlace != (procs == 1) {
+				t.Errorf("GOMAXPROCS %d: packet rows are %T", procs, r.pktOut)
+			}
+		}()
+	}
 }
 
 func testNoAllocs(t *testing.T, pm bool, formats []string, pluginNames ...string) {
