@@ -8,7 +8,7 @@ import (
 )
 
 // Dictionary encoding (RLE_DICTIONARY) of a column whose values repeat
-// (addresses, MACs): each row group's distinct values go once into a
+// (addresses, MACs, organisations): each row group's distinct values go once into a
 // dictionary page, and the data pages hold their indexes, bit-packed or
 // run-length encoded. The compression goroutine builds it from the values
 // as they were appended (an address's bytes), so a value is formatted
