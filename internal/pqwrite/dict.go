@@ -28,14 +28,22 @@ const (
 // dictionary is a column's dictionary of the open row group, owned by the
 // compression goroutine.
 type dictionary struct {
-	keys  []byte   // the values as appended, one after the other
-	ends  []uint32 // where each value's key ends in keys
-	table []uint32 // open addressing: an index + 1, 0 for free
-	vals  []byte   // the values PLAIN (expanded): the dictionary page
-	full  bool     // outgrown: the row group's further pages are PLAIN
-	used  bool     // some page of the row group refers to it
-	seen  int      // values of the row group's dictionary pages
-	idx   []int32  // a page's indexes (scratch)
+	keys  []byte     // the values as appended, one after the other
+	ends  []uint32   // where each value's key ends in keys
+	table []dictSlot // open addressing
+	vals  []byte     // the values PLAIN (expanded): the dictionary page
+	full  bool       // outgrown: the row group's further pages are PLAIN
+	used  bool       // some page of the row group refers to it
+	seen  int        // values of the row group's dictionary pages
+	idx   []int32    // a page's indexes (scratch)
+}
+
+// dictSlot is a table slot: the key's first 16 bytes and its length, so
+// that a lookup of a short key (an address, a MAC) reads one slot and no
+// other memory; idx is the value's index + 1, 0 for a free slot.
+type dictSlot struct {
+	k0, k1 uint64
+	n, idx uint32
 }
 
 func (d *dictionary) reset() {
@@ -52,30 +60,48 @@ func (d *dictionary) key(i int) []byte {
 	return d.keys[start:d.ends[i]]
 }
 
-// hashKey mixes the bytes of v eight at a time.
-func hashKey(v []byte) uint64 {
-	h := uint64(len(v)) * 0x9e3779b97f4a7c15
-	for len(v) >= 8 {
-		h = (h ^ binary.LittleEndian.Uint64(v)) * 0xff51afd7ed558ccd
-		h ^= h >> 29
-		v = v[8:]
+// slotKey is the first 16 bytes of v (zero-padded) and v's hash. more is
+// v followed by what comes after it in its page, so that a short key is
+// two loads and masks rather than a copy.
+func slotKey(v, more []byte) (k0, k1, h uint64) {
+	le := binary.LittleEndian
+	if n := len(v); n <= 16 && len(more) >= 16 {
+		k0, k1 = le.Uint64(more), le.Uint64(more[8:])
+		switch {
+		case n < 8:
+			k0 &= 1<<(8*n) - 1
+			k1 = 0
+		case n < 16:
+			k1 &= 1<<(8*(n-8)) - 1
+		}
+	} else {
+		var b [16]byte
+		copy(b[:], v)
+		k0, k1 = le.Uint64(b[:]), le.Uint64(b[8:])
 	}
-	var tail [8]byte
-	copy(tail[:], v)
-	h = (h ^ binary.LittleEndian.Uint64(tail[:])) * 0xc4ceb9fe1a85ec53
-	return h ^ h>>32
+	h = (k0 ^ uint64(len(v))<<56) * 0x9e3779b97f4a7c15
+	h = (h ^ h>>29 ^ k1) * 0xff51afd7ed558ccd
+	for v := v[min(len(v), 16):]; len(v) > 0; v = v[min(len(v), 8):] {
+		var t [8]byte
+		copy(t[:], v)
+		h = (h ^ le.Uint64(t[:])) * 0xc4ceb9fe1a85ec53
+	}
+	return k0, k1, h ^ h>>32
 }
 
-// lookup returns the index of value v (as appended), adding it (expanded
-// by c, into the statistics) when new; false when the dictionary is full.
-func (d *dictionary) lookup(c *Column, v []byte, lenPrefixed []byte) (int32, bool) {
+// lookup returns the index of value v (as appended; more is v and what
+// follows it in its page, lenPrefixed v with its length before it),
+// adding it (expanded by c, into the statistics) when new; false when the
+// dictionary is full.
+func (d *dictionary) lookup(c *Column, v, more, lenPrefixed []byte) (int32, bool) {
 	if len(d.table) == 0 || 2*(len(d.ends)+1) > len(d.table) {
 		d.grow()
 	}
+	k0, k1, h := slotKey(v, more)
 	mask := uint64(len(d.table) - 1)
-	for h := hashKey(v) & mask; ; h = (h + 1) & mask {
-		e := d.table[h]
-		if e == 0 {
+	for h &= mask; ; h = (h + 1) & mask {
+		e := &d.table[h]
+		if e.idx == 0 {
 			if len(d.ends) >= maxDictEntries || len(d.vals) >= maxDictBytes {
 				d.full = true
 				return 0, false
@@ -83,7 +109,7 @@ func (d *dictionary) lookup(c *Column, v []byte, lenPrefixed []byte) (int32, boo
 			i := len(d.ends)
 			d.keys = append(d.keys, v...)
 			d.ends = append(d.ends, uint32(len(d.keys)))
-			d.table[h] = uint32(i + 1)
+			*e = dictSlot{k0, k1, uint32(len(v)), uint32(i + 1)}
 			at := len(d.vals)
 			if c.Expand != nil {
 				d.vals = c.Expand(d.vals, lenPrefixed)
@@ -93,8 +119,8 @@ func (d *dictionary) lookup(c *Column, v []byte, lenPrefixed []byte) (int32, boo
 			c.stats.add(c, d.vals[at:])
 			return int32(i), true
 		}
-		if i := int(e - 1); bytes.Equal(d.key(i), v) {
-			return int32(i), true
+		if e.k0 == k0 && e.k1 == k1 && int(e.n) == len(v) && (len(v) <= 16 || bytes.Equal(d.key(int(e.idx-1)), v)) {
+			return int32(e.idx - 1), true
 		}
 	}
 }
@@ -106,15 +132,15 @@ func (d *dictionary) grow() {
 		d.table = d.table[:n]
 		clear(d.table)
 	} else {
-		d.table = make([]uint32, n)
+		d.table = make([]dictSlot, n)
 	}
 	mask := uint64(n - 1)
 	for i := range d.ends {
-		h := hashKey(d.key(i)) & mask
-		for d.table[h] != 0 {
-			h = (h + 1) & mask
+		v := d.key(i)
+		k0, k1, h := slotKey(v, v)
+		for h &= mask; d.table[h].idx != 0; h = (h + 1) & mask {
 		}
-		d.table[h] = uint32(i + 1)
+		d.table[h] = dictSlot{k0, k1, uint32(len(v)), uint32(i + 1)}
 	}
 }
 
@@ -140,7 +166,7 @@ func (d *dictionary) encodePage(c *Column, dst, vals []byte) ([]byte, bool) {
 			idx = append(idx, prevIdx)
 			continue
 		}
-		k, ok := d.lookup(c, v, whole)
+		k, ok := d.lookup(c, v, vals[i-n:], whole)
 		if !ok {
 			d.idx = idx
 			return dst, false

@@ -513,7 +513,8 @@ func TestDeltaPages(t *testing.T) {
 // (dictionary pages only); the second repeats each value thrice until the
 // dictionary is full (dictionary pages, then PLAIN ones); the third never
 // repeats (the dictionary is given up after dictMinValues values); the
-// fourth starts a dictionary anew. Read back, every value is the expanded
+// fourth starts a dictionary anew, of values that differ only after their
+// 16th byte. Read back, every value is the expanded
 // one written, and each chunk lists the encodings it uses, its dictionary
 // page and statistics that match its values.
 func TestDictionaryPages(t *testing.T) {
@@ -544,6 +545,9 @@ func TestDictionaryPages(t *testing.T) {
 			return "d" + itoa(r/3) // thrice each, more than the dictionary holds
 		case g == 2:
 			return "e" + itoa(r) // no repeats
+		case g == 3:
+			// Longer than a table slot's key, the same first 16 bytes.
+			return "a shared prefix, then " + itoa(r*7%37)
 		default:
 			return "v" + itoa(r*7%37)
 		}
