@@ -17,7 +17,8 @@ import (
 //
 //	reader goroutine: capture records → copied into a batch → decoded
 //	main goroutine:   timeouts, flow table, plugins, rows recorded (sink.Async;
-//	                  a Parquet packet file alone is filled in place, sink.NewRows)
+//	                  on one processor a Parquet packet file alone is filled
+//	                  in place, sink.NewRows)
 //	writer goroutines: rows formatted and written (one per file and format;
 //	                  Parquet pages compressed on one more)
 //

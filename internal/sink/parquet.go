@@ -224,8 +224,9 @@ func (p *Parquet) Replay(b []byte) {
 	}
 }
 
-// The column.Writer methods: a Parquet file alone is written in place by
-// the plugins (NewRows), without a tape. Definition levels: a plain
+// The column.Writer methods: a Parquet file alone may be written in place
+// by the plugins (NewRows; the engine does so on one processor), without
+// a tape. Definition levels: a plain
 // column's value is at 1; a compound adds its group (2); a list adds its
 // repeated level and optional element (2, or 3 for compounds); a missing
 // value is one less, an empty cell or list 0.
