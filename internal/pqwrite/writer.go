@@ -489,13 +489,35 @@ func (c *Column) flushPage() {
 	w.pending = append(w.pending, j)
 }
 
-// dictPage returns a page of values (as appended) dictionary encoded in
-// dst's memory, if the column is and its dictionary has room.
-func (c *Column) dictPage(dst, vals []byte) ([]byte, bool) {
-	if !c.Dictionary || len(vals) == 0 {
-		return dst, false
+// encodePage takes a page's values, as appended, into the statistics and
+// returns them in the page's encoding (in s's buffers) with that
+// encoding: a byte list against the dictionary 0..255, a dictionary
+// column's indexes while its dictionary has room, else the values
+// expanded (Expand) and PLAIN or, for narrow 64-bit integers, delta
+// encoded.
+func (c *Column) encodePage(vals []byte, s *scratch) ([]byte, int32) {
+	if c.bytes8 && len(vals) > 0 {
+		c.stats.addBytes(vals)
+		s.encoded = bytes8Page(s.encoded[:0], vals)
+		c.dict.used = true
+		return s.encoded, encRLEDict
 	}
-	return c.dict.encodePage(c, dst, vals)
+	if c.Dictionary && len(vals) > 0 {
+		if b, ok := c.dict.encodePage(c, s.encoded[:0], vals); ok {
+			s.encoded = b
+			return b, encRLEDict
+		}
+	}
+	if c.Expand != nil {
+		s.expanded = c.Expand(s.expanded[:0], vals)
+		vals = s.expanded
+	}
+	enc := c.pageEncoding(c.stats.add(c, vals))
+	if enc == encDelta {
+		s.encoded = deltaEncode64(s.encoded[:0], vals)
+		vals = s.encoded
+	}
+	return vals, enc
 }
 
 // pageEncoding is the encoding of a page of the column's values whose
@@ -615,28 +637,9 @@ func (w *Writer) compressPage(j *pageJob, s *scratch) {
 		w.writeRowGroup(j.groupRows)
 		return
 	}
-	zbuf, body, expanded, h := s.zbuf, s.body, s.expanded, &s.h
+	zbuf, body, h := s.zbuf, s.body, &s.h
 	c.nulls += int64(j.nulls)
-	vals := j.vals
-	enc := int32(encPlain)
-	if c.bytes8 && len(vals) > 0 {
-		c.stats.addBytes(vals)
-		s.encoded = bytes8Page(s.encoded[:0], vals)
-		vals, enc = s.encoded, encRLEDict
-		c.dict.used = true
-	} else if b, ok := c.dictPage(s.encoded[:0], vals); ok {
-		s.encoded, vals, enc = b, b, encRLEDict
-	} else {
-		if c.Expand != nil {
-			expanded = c.Expand(expanded[:0], vals)
-			vals = expanded
-		}
-		enc = c.pageEncoding(c.stats.add(c, vals))
-		if enc == encDelta {
-			s.encoded = deltaEncode64(s.encoded[:0], vals)
-			vals = s.encoded
-		}
-	}
+	vals, enc := c.encodePage(j.vals, s)
 	c.encodings |= 1 << enc
 	h.b, h.last = h.b[:0], h.last[:0]
 	h.begin()
@@ -693,7 +696,7 @@ func (w *Writer) compressPage(j *pageJob, s *scratch) {
 	c.pages.append(zbuf, &w.spareBlocks)
 	c.rawSize += int64(len(h.b) + raw)
 	c.numValues += int64(j.nvals)
-	s.zbuf, s.body, s.expanded = zbuf, body, expanded
+	s.zbuf, s.body = zbuf, body
 	select {
 	case c.spare <- j.vals:
 	default:
@@ -823,15 +826,8 @@ func (w *Writer) Close() error {
 			t.structField(3)
 			t.i32(1, int32(c.physical))
 			// The encodings of the chunk's pages: values, then levels.
-			encs := [...]int32{encPlain, encRLEDict, encDelta}
-			used := 0
-			for _, e := range encs {
-				if m.encodings&(1<<e) != 0 {
-					used++
-				}
-			}
-			t.list(2, ctI32, used+1)
-			for _, e := range encs {
+			t.list(2, ctI32, bits.OnesCount16(m.encodings)+1)
+			for _, e := range [...]int32{encPlain, encRLEDict, encDelta} {
 				if m.encodings&(1<<e) != 0 {
 					t.elemI32(e)
 				}
