@@ -514,7 +514,7 @@ func (c *Column) encodePage(vals []byte, s *scratch) ([]byte, int32) {
 	}
 	enc := c.pageEncoding(c.stats.add(c, vals))
 	if enc == encDelta {
-		s.encoded = deltaEncode64(s.encoded[:0], vals)
+		s.encoded = deltaEncode64(s.encoded[:0], vals, &s.ints)
 		vals = s.encoded
 	}
 	return vals, enc
@@ -537,15 +537,29 @@ func (c *Column) pageEncoding(span uint64) int32 {
 }
 
 // deltaEncode64 returns the page's little-endian 64-bit values vals
-// DELTA_BINARY_PACKED, in dst's memory (grown if need be).
-func deltaEncode64(dst, vals []byte) []byte {
+// DELTA_BINARY_PACKED, in dst's memory (grown if need be); ints is
+// scratch for a big-endian host.
+func deltaEncode64(dst, vals []byte, ints *[]int64) []byte {
 	var d delta.BinaryPackedEncoding
-	// Value buffers are allocated as []byte of at least 8 bytes: aligned
-	// for the integers they hold.
-	v := unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(vals))), len(vals)/8)
+	var v []int64
+	if littleEndianHost {
+		// Value buffers are allocated as []byte of at least 8 bytes:
+		// aligned for the integers they hold, in the host's order.
+		v = unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(vals))), len(vals)/8)
+	} else {
+		v = (*ints)[:0]
+		for i := 0; i+8 <= len(vals); i += 8 {
+			v = append(v, int64(binary.LittleEndian.Uint64(vals[i:])))
+		}
+		*ints = v
+	}
 	dst, _ = d.EncodeInt64(dst, v)
 	return dst
 }
+
+// littleEndianHost: the page buffers' little-endian values can be read
+// as the host's integers (a variable, so that tests take the other path).
+var littleEndianHost = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // handOffs is how many lists of pages may wait for the compression
 // goroutine: its lag behind the rows, and so the pages in memory, stay
@@ -626,6 +640,7 @@ func (w *Writer) compress() {
 // scratch is the compression goroutine's reusable buffers.
 type scratch struct {
 	zbuf, body, expanded, encoded []byte
+	ints                          []int64 // deltaEncode64 on a big-endian host
 	h                             thrift
 }
 
