@@ -16,13 +16,18 @@ import (
 // once per row, and zstd compresses a few bits per value instead of its
 // text. A row group whose dictionary outgrows maxDictEntries or
 // maxDictBytes, or whose values turn out not to repeat (fewer than two
-// values per entry after dictMinValues), keeps it for the pages already
-// encoded and writes the rest PLAIN, as parquet-mr does: a column of
-// distinct values (a flood of new addresses) costs no dictionary memory.
+// values per entry once dictMinValues values or dictCheckBytes of
+// dictionary are reached), keeps it for the pages already encoded and
+// writes the rest PLAIN, as parquet-mr does: a column of distinct values
+// (a flood of new addresses, the payloads of a real capture) costs no
+// dictionary memory. The byte check gives up a dictionary of long
+// distinct values (payloads of 1,400 bytes) after some 50 of them
+// rather than at maxDictBytes.
 const (
 	maxDictEntries = 1 << 16
 	maxDictBytes   = 1 << 20
 	dictMinValues  = 4096
+	dictCheckBytes = 64 << 10
 )
 
 // dictionary is a column's dictionary of the open row group, owned by the
@@ -144,6 +149,10 @@ func (d *dictionary) grow() {
 	}
 }
 
+// repeats tells whether the dictionary's values repeat, having seen
+// seen values: at least two per entry.
+func (d *dictionary) repeats(seen int) bool { return 2*len(d.ends) <= seen }
+
 // encodePage returns the page's values vals (length-prefixed, as
 // appended) as RLE_DICTIONARY data (bit width, then the indexes) in dst's
 // memory, or false when the dictionary is full: the page is then written
@@ -167,6 +176,11 @@ func (d *dictionary) encodePage(c *Column, dst, vals []byte) ([]byte, bool) {
 			continue
 		}
 		k, ok := d.lookup(c, v, vals[i-n:], whole)
+		if ok && len(d.vals) >= dictCheckBytes && !d.repeats(d.seen+len(idx)+1) {
+			// Long values that do not repeat: given up before the
+			// page's end, so the dictionary stops growing now.
+			d.full, ok = true, false
+		}
 		if !ok {
 			d.idx = idx
 			return dst, false
@@ -176,7 +190,7 @@ func (d *dictionary) encodePage(c *Column, dst, vals []byte) ([]byte, bool) {
 	}
 	d.idx = idx
 	d.used = true
-	if d.seen += len(idx); d.seen >= dictMinValues && 2*len(d.ends) > d.seen {
+	if d.seen += len(idx); d.seen >= dictMinValues && !d.repeats(d.seen) {
 		d.full = true
 	}
 	var enc rle.DictionaryEncoding

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -629,6 +631,85 @@ func TestDictionaryPages(t *testing.T) {
 	}
 	if r != rows {
 		t.Fatalf("read %d rows of %d", r, rows)
+	}
+}
+
+// TestDictionaryLongValues: a column of 1,000-byte values, every third
+// one empty (a packet file's payloads: ACKs between data). Values that
+// do not repeat give their dictionary up as soon as it holds
+// dictCheckBytes, within the first page: no dictionary page, PLAIN data
+// pages, and no more values expanded for the dictionary than fit in
+// dictCheckBytes. Values that repeat (40 of them in turn) keep theirs.
+func TestDictionaryLongValues(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		distinct int // 0: every value distinct
+		want     string
+	}{
+		{"distinct", 0, "0 [PLAIN]"},
+		{"repeating", 40, "41 [RLE_DICTIONARY]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fields := []*Node{{Name: "s", Optional: true, Physical: ByteArray, Logical: String}}
+			var buf bytes.Buffer
+			w, err := New(&buf, fields, "test", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := w.Columns()[0]
+			c.Dictionary = true
+			expands := 0
+			c.Expand = func(dst, vals []byte) []byte {
+				for i := 0; i < len(vals); {
+					n := int(binary.LittleEndian.Uint32(vals[i:]))
+					dst = append(dst, vals[i:i+4+n]...)
+					i += 4 + n
+					expands++
+				}
+				return dst
+			}
+			value := func(r int) string {
+				if r%3 == 0 {
+					return ""
+				}
+				k := r
+				if tc.distinct > 0 {
+					k = r % tc.distinct
+				}
+				return strings.Repeat(string(rune('a'+k%26)), 1000) + strconv.Itoa(k)
+			}
+			const rows = 3000
+			for r := range rows {
+				c.Bytes(0, []byte(value(r)))
+				w.EndRow()
+			}
+			pf := closeAndOpen(t, w, &buf)
+			md := pf.Metadata().RowGroups[0].Columns[0].MetaData
+			if md.DictionaryPageOffset == 0 {
+				md.DictionaryPageOffset = md.DataPageOffset // where pageEncodings starts
+			}
+			if tc.distinct == 0 {
+				if extra := expands - rows; extra > dictCheckBytes/1000+2 {
+					t.Errorf("%d values expanded into the dictionary before it was given up", extra)
+				}
+			}
+			if dict, encs := pageEncodings(t, buf.Bytes(), md); fmt.Sprint(dict, " ", encs) != tc.want {
+				t.Errorf("dictionary and data pages %d %v, want %s", dict, encs, tc.want)
+			}
+			var vs []parquet.Value
+			r := 0
+			eachRow(t, pf.RowGroups()[0], func(row parquet.Row) {
+				if got := string(row[0].ByteArray()); got != value(r) {
+					t.Fatalf("row %d: %.20q..., want %.20q...", r, got, value(r))
+				}
+				vs = append(vs, row[0].Clone())
+				r++
+			})
+			if r != rows {
+				t.Fatalf("read %d rows of %d", r, rows)
+			}
+			checkStats(t, 0, 0, c, vs, md.Statistics)
+		})
 	}
 }
 

@@ -89,11 +89,13 @@ func NewParquet(w io.Writer, cols []column.Column, meta ParquetMeta) (*Parquet, 
 				lf.deferred = true
 				lf.col.Expand = expandDeferred
 			}
-			// Strings but the payload repeat row after row (addresses,
-			// organisations, header descriptions): each is formatted
-			// and summarised once per row group, and pages hold their
-			// indexes.
-			lf.col.Dictionary = lf.bytes && cols[i].Text != column.TextContent
+			// Strings repeat row after row (addresses, organisations,
+			// header descriptions, and payloads: empty ones of ACKs,
+			// protocol greetings, a stream's repeated records): each
+			// is formatted and summarised once per row group, and
+			// pages hold their indexes. Payloads that do not repeat
+			// give their dictionary up early (pqwrite).
+			lf.col.Dictionary = lf.bytes
 			switch part.Kind {
 			case column.KindUint, column.KindHex, column.KindInt:
 				lf.op = opInt32
