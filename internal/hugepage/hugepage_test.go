@@ -27,6 +27,26 @@ func TestAdviseMarksMapping(t *testing.T) {
 	runtime.KeepAlive(big)
 }
 
+// TestBlock: a block is whole huge pages, starts on a huge page boundary
+// (unless the advice is off) and, on Linux, is advised.
+func TestBlock(t *testing.T) {
+	b := Block(Size + 1)
+	if len(b) != 2*Size || cap(b) != 2*Size {
+		t.Fatalf("Block(Size+1): len %d cap %d, want %d", len(b), cap(b), 2*Size)
+	}
+	if disabled {
+		t.Skip("FLOWSIFT_HUGEPAGES=0")
+	}
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	if p%Size != 0 {
+		t.Fatalf("block at %#x, not on a huge page boundary", p)
+	}
+	if runtime.GOOS == "linux" && !flagged(t, p+Size) {
+		t.Fatal("the block's mapping has no hg flag")
+	}
+	runtime.KeepAlive(b)
+}
+
 func TestAdviseIgnoresSmallAndEmpty(t *testing.T) {
 	AdviseSlice([]byte(nil))
 	Advise(nil, 1<<30)

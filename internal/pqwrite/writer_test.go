@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"flowsift/internal/hugepage"
+
 	"github.com/parquet-go/parquet-go"
 	pqthrift "github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
@@ -738,4 +740,46 @@ func pageEncodings(t *testing.T, file []byte, md format.ColumnMetaData) (int32, 
 		off += headerLen + int64(h.CompressedPageSize)
 	}
 	return dict, encs
+}
+
+// TestArenaBuffers: a file of enough columns that their page buffers are
+// cut from blocks of huge pages (valBuf), several pages each: every value
+// reads back as written, so no two buffers share memory, and a buffer
+// never grows into its neighbour.
+func TestArenaBuffers(t *testing.T) {
+	const ncols, rows = 64, 30000
+	var fields []*Node
+	for i := range ncols {
+		fields = append(fields, &Node{Name: "c" + strconv.Itoa(i), Optional: true, Physical: Int64, Logical: Unsigned, Bits: 64})
+	}
+	var buf bytes.Buffer
+	w, err := New(&buf, fields, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ncols*w.pageCap() < hugepage.Size || len(w.arena) == 0 {
+		t.Fatalf("%d columns of %d-byte buffers: no arena", ncols, w.pageCap())
+	}
+	value := func(r, c int) int64 { return int64(r)<<20 | int64(c)<<8 | int64(r*c&0xff) }
+	for r := range rows {
+		for c, col := range w.Columns() {
+			col.Int64(0, value(r, c))
+		}
+		w.EndRow()
+	}
+	pf := closeAndOpen(t, w, &buf)
+	r := 0
+	for _, rg := range pf.RowGroups() {
+		eachRow(t, rg, func(row parquet.Row) {
+			for c, v := range row {
+				if v.Int64() != value(r, c) {
+					t.Fatalf("row %d column %d: %d, want %d", r, c, v.Int64(), value(r, c))
+				}
+			}
+			r++
+		})
+	}
+	if r != rows {
+		t.Fatalf("read %d rows of %d", r, rows)
+	}
 }
