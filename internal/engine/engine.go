@@ -20,6 +20,7 @@ import (
 	"flowsift/internal/colour"
 	"flowsift/internal/column"
 	"flowsift/internal/decode"
+	"flowsift/internal/exepages"
 	"flowsift/internal/filter"
 	"flowsift/internal/flow"
 	"flowsift/internal/plugin"
@@ -96,6 +97,8 @@ func Run(opts *Options, reg *plugin.Registry, stdout, stderr io.Writer) (status 
 		r.markPartial()
 		return ExitFailed
 	}
+	// The startup's code is done with: its pages need not stay resident.
+	exepages.Release()
 	code := r.process()
 	if err := r.finish(); err != nil {
 		r.errLine(err.Error())
