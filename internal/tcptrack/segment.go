@@ -150,6 +150,15 @@ func parse(p *decode.Packet, s *Segment, opts bool) {
 // parseOptions reads the options the trackers use; a malformed option ends
 // the walk (what was read before stays).
 func parseOptions(o []byte, s *Segment) {
+	// Nearly every segment of a Linux or BSD connection starts its
+	// options with NOP, NOP, timestamps (RFC 7323 appendix A): read
+	// them at once, and walk only what follows (SACK blocks).
+	if len(o) >= 12 && binary.BigEndian.Uint32(o) == 0x0101080a {
+		s.HasTS = true
+		s.TSval = binary.BigEndian.Uint32(o[4:])
+		s.TSecr = binary.BigEndian.Uint32(o[8:])
+		o = o[12:]
+	}
 	for i := 0; i < len(o); {
 		k := o[i]
 		if k == 0 {

@@ -47,6 +47,17 @@ func TestParseOptions(t *testing.T) {
 	}
 }
 
+// TestParseLinuxOptions: NOP, NOP, timestamps (read at once), then SACK
+// blocks, which the walk reads on.
+func TestParseLinuxOptions(t *testing.T) {
+	h := header(100, 200, FlagACK, 1000, 1, 1, 8, 10, 0, 0, 1, 2, 0, 0, 3, 4, 1, 1, 5, 10, 0, 0, 0, 50, 0, 0, 0, 60)
+	var s Segment
+	Parse(packet(h, 0, len(h)), &s)
+	if !s.OptsOK || !s.HasTS || s.TSval != 0x102 || s.TSecr != 0x304 || s.NSACK != 1 || s.SACK[0] != (Block{50, 60}) {
+		t.Errorf("got %+v", s)
+	}
+}
+
 func TestParseSnapped(t *testing.T) {
 	h := header(100, 200, FlagACK, 1000, 8, 10, 0, 0, 0, 9, 0, 0, 0, 4)
 	for _, tc := range []struct {
@@ -159,5 +170,19 @@ func TestTrackerEndpointsOnDemand(t *testing.T) {
 func TestEndpointIsOneLine(t *testing.T) {
 	if n := unsafe.Sizeof(Endpoint{}); n != 64 {
 		t.Errorf("Endpoint is %d bytes, want 64", n)
+	}
+}
+
+// BenchmarkParse parses the segment most captures are full of: an ACK
+// with Linux' options (NOP, NOP, timestamps).
+func BenchmarkParse(b *testing.B) {
+	h := header(100, 200, FlagACK, 1000, 1, 1, 8, 10, 0, 0, 0, 9, 0, 0, 0, 4)
+	p := packet(h, 1448, len(h))
+	var s Segment
+	for b.Loop() {
+		Parse(p, &s)
+	}
+	if !s.HasTS {
+		b.Fatal("no timestamps")
 	}
 }
