@@ -549,27 +549,9 @@ func testDeltaPages(t *testing.T) []byte {
 // one written, and each chunk lists the encodings it uses, its dictionary
 // page and statistics that match its values.
 func TestDictionaryPages(t *testing.T) {
-	fields := []*Node{{Name: "s", Optional: true, Physical: ByteArray, Logical: String}}
-	var buf bytes.Buffer
-	w, err := New(&buf, fields, "test", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, c, buf, expands := dictColumn(t, "<")
 	w.PageSize = 4 << 10
 	w.RowGroupRows = 3*maxDictEntries + 20000
-	c := w.Columns()[0]
-	c.Dictionary = true
-	expands := 0
-	c.Expand = func(dst, vals []byte) []byte {
-		for i := 0; i < len(vals); {
-			n := int(binary.LittleEndian.Uint32(vals[i:]))
-			dst = binary.LittleEndian.AppendUint32(dst, uint32(n+1))
-			dst = append(append(dst, '<'), vals[i+4:i+4+n]...)
-			i += 4 + n
-			expands++
-		}
-		return dst
-	}
 	value := func(r int) string {
 		switch g, i := r/int(w.RowGroupRows), r%int(w.RowGroupRows); {
 		case g == 1 && i >= 1000:
@@ -592,9 +574,9 @@ func TestDictionaryPages(t *testing.T) {
 		}
 		w.EndRow()
 	}
-	pf := closeAndOpen(t, w, &buf)
-	if expands >= rows {
-		t.Errorf("%d values expanded for %d rows", expands, rows)
+	pf := closeAndOpen(t, w, buf)
+	if *expands >= rows {
+		t.Errorf("%d values expanded for %d rows", *expands, rows)
 	}
 	// Per row group: the dictionary's size, and the encodings of the
 	// data pages in turn (runs of one encoding as one).
@@ -636,6 +618,33 @@ func TestDictionaryPages(t *testing.T) {
 	}
 }
 
+// dictColumn returns a writer of one dictionary string column whose
+// values are expanded with prefix before them, its buffer, and the
+// count of values expanded so far.
+func dictColumn(t *testing.T, prefix string) (*Writer, *Column, *bytes.Buffer, *int) {
+	t.Helper()
+	fields := []*Node{{Name: "s", Optional: true, Physical: ByteArray, Logical: String}}
+	buf := new(bytes.Buffer)
+	w, err := New(buf, fields, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := w.Columns()[0]
+	c.Dictionary = true
+	expands := new(int)
+	c.Expand = func(dst, vals []byte) []byte {
+		for i := 0; i < len(vals); {
+			n := int(binary.LittleEndian.Uint32(vals[i:]))
+			dst = binary.LittleEndian.AppendUint32(dst, uint32(len(prefix)+n))
+			dst = append(append(dst, prefix...), vals[i+4:i+4+n]...)
+			i += 4 + n
+			*expands++
+		}
+		return dst
+	}
+	return w, c, buf, expands
+}
+
 // TestDictionaryLongValues: a column of 1,000-byte values, every third
 // one empty (a packet file's payloads: ACKs between data). Values that
 // do not repeat give their dictionary up as soon as it holds
@@ -652,24 +661,7 @@ func TestDictionaryLongValues(t *testing.T) {
 		{"repeating", 40, "41 [RLE_DICTIONARY]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fields := []*Node{{Name: "s", Optional: true, Physical: ByteArray, Logical: String}}
-			var buf bytes.Buffer
-			w, err := New(&buf, fields, "test", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := w.Columns()[0]
-			c.Dictionary = true
-			expands := 0
-			c.Expand = func(dst, vals []byte) []byte {
-				for i := 0; i < len(vals); {
-					n := int(binary.LittleEndian.Uint32(vals[i:]))
-					dst = append(dst, vals[i:i+4+n]...)
-					i += 4 + n
-					expands++
-				}
-				return dst
-			}
+			w, c, buf, expands := dictColumn(t, "")
 			value := func(r int) string {
 				if r%3 == 0 {
 					return ""
@@ -685,13 +677,13 @@ func TestDictionaryLongValues(t *testing.T) {
 				c.Bytes(0, []byte(value(r)))
 				w.EndRow()
 			}
-			pf := closeAndOpen(t, w, &buf)
+			pf := closeAndOpen(t, w, buf)
 			md := pf.Metadata().RowGroups[0].Columns[0].MetaData
 			if md.DictionaryPageOffset == 0 {
 				md.DictionaryPageOffset = md.DataPageOffset // where pageEncodings starts
 			}
 			if tc.distinct == 0 {
-				if extra := expands - rows; extra > dictCheckBytes/1000+2 {
+				if extra := *expands - rows; extra > dictCheckBytes/1000+2 {
 					t.Errorf("%d values expanded into the dictionary before it was given up", extra)
 				}
 			}
