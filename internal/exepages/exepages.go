@@ -7,7 +7,7 @@
 // of the executable, each fault mapping the 64 KiB around it. A run then
 // uses a few MB of it. Released, those pages stop counting in the
 // process' resident memory (peak RSS of a packet-mode run on the
-// benchmark capture: 45.0 -> 42.2 MB; docs/performance.md); the kernel
+// benchmark capture: 44.6 -> 42.1 MB; docs/performance.md); the kernel
 // keeps them in its page cache, and the pages the run uses fault back
 // in, a few hundred faults in all.
 package exepages

@@ -462,11 +462,11 @@ func (w *Writer) pageCap() int { return w.PageSize + w.PageSize/2 }
 
 // valBuf returns an empty value buffer of capacity n. Each row appends
 // to every column's page, so a row touches as many memory pages as the
-// file has columns (some eighty in a packet file): too many for the TLB
+// file has columns (some ninety in a packet file): too many for the TLB
 // with 4 KiB pages, and the row goroutine waited on its misses. Page
 // buffers are therefore cut from blocks of huge pages when the columns'
-// pages span at least one (packet mode with Parquet: 1.10x the text
-// run's wall time before, 1.08x after, for 10 MB more resident memory;
+// pages span at least one (packet mode with Parquet: 1.11x the text
+// run's wall time before, 1.09x after, for 10 MB more resident memory;
 // docs/performance.md). Buffers of another size (a column of long
 // strings) come from the heap.
 func (w *Writer) valBuf(n int) []byte {
