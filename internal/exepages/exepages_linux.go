@@ -7,35 +7,64 @@ import (
 	"syscall"
 )
 
-// Release drops the process' mappings of the read-only parts of its
-// executable (code, read-only data) from its resident memory; they fault
-// back in as they are used. Writable mappings (data, bss) are left
-// alone: their pages may differ from the file. It returns the bytes
-// released from, and errors are ignored: at worst nothing is released.
+// Release drops from the process' resident memory the pages of its
+// executable's read-only mappings (code, read-only data) that are the
+// file's own; they fault back in as they are used. A mapping holding
+// pages that differ from the file is left alone: writable data and bss,
+// and the dynamic linker's relocated tables (RELRO: written at start-up,
+// then made read-only; dropped, they would come back unrelocated, and a
+// call into libc or libpcap would jump to 0). It returns the bytes
+// released from; errors are ignored: at worst nothing is released.
 func Release() (released int) {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
 		return 0
 	}
-	maps, err := os.ReadFile("/proc/self/maps")
+	smaps, err := os.ReadFile("/proc/self/smaps")
 	if err != nil {
 		return 0
 	}
-	for _, line := range bytes.Split(maps, []byte("\n")) {
-		lo, hi, ok := readOnlyMapping(line, exe)
-		if !ok {
-			continue
-		}
-		if _, _, e := syscall.Syscall(syscall.SYS_MADVISE, lo, hi-lo, syscall.MADV_DONTNEED); e == 0 {
-			released += int(hi - lo)
+	for _, m := range fileOwnMappings(smaps, exe) {
+		if _, _, e := syscall.Syscall(syscall.SYS_MADVISE, m[0], m[1]-m[0], syscall.MADV_DONTNEED); e == 0 {
+			released += int(m[1] - m[0])
 		}
 	}
 	return released
 }
 
-// readOnlyMapping parses a line of /proc/self/maps ("lo-hi perms offset
-// dev inode path") and tells whether it maps file exe without write
-// permission.
+// fileOwnMappings returns the ranges of the read-only mappings of file
+// exe in smaps (the text of /proc/self/smaps) none of whose pages is
+// anonymous (copied on write) or swapped.
+func fileOwnMappings(smaps []byte, exe string) (ranges [][2]uintptr) {
+	var lo, hi uintptr
+	inside, own := false, false
+	done := func() {
+		if inside && own {
+			ranges = append(ranges, [2]uintptr{lo, hi})
+		}
+	}
+	for _, line := range bytes.Split(smaps, []byte("\n")) {
+		f := bytes.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if !bytes.HasSuffix(f[0], []byte(":")) { // a mapping's first line
+			done()
+			lo, hi, inside = readOnlyMapping(line, exe)
+			own = inside
+			continue
+		}
+		if inside && (string(f[0]) == "Anonymous:" || string(f[0]) == "Swap:") && (len(f) < 2 || string(f[1]) != "0") {
+			own = false
+		}
+	}
+	done()
+	return ranges
+}
+
+// readOnlyMapping parses the first line of a mapping in /proc/self/maps
+// or smaps ("lo-hi perms offset dev inode path") and tells whether it
+// maps file exe without write permission.
 func readOnlyMapping(line []byte, exe string) (lo, hi uintptr, ok bool) {
 	f := bytes.Fields(line)
 	slash := bytes.IndexByte(line, '/') // the path, which may hold spaces

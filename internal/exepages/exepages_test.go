@@ -3,9 +3,12 @@ package exepages
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"testing"
+
+	"flowsift/internal/filter"
 )
 
 func TestReadOnlyMapping(t *testing.T) {
@@ -70,4 +73,68 @@ func exeRss(t *testing.T) int {
 		}
 	}
 	return kb
+}
+
+// TestFileOwnMappings: of the executable's read-only mappings, only those
+// whose pages are all the file's are released; the dynamic linker's
+// relocated table (RELRO) has anonymous pages.
+func TestFileOwnMappings(t *testing.T) {
+	const exe = "/usr/bin/flowsift"
+	smaps := `00400000-00402000 r--p 00000000 fe:00 12 /usr/bin/flowsift
+Rss:                   8 kB
+Anonymous:             0 kB
+Swap:                  0 kB
+VmFlags: rd mr mw me
+00402000-009d7000 r-xp 00002000 fe:00 12 /usr/bin/flowsift
+Anonymous:             0 kB
+Swap:                  0 kB
+00fef000-00ff0000 r--p 00bee000 fe:00 12 /usr/bin/flowsift
+Anonymous:             4 kB
+Swap:                  0 kB
+00ff0000-01000000 r--p 00bef000 fe:00 12 /usr/bin/flowsift
+Anonymous:             0 kB
+Swap:                  8 kB
+01060000-01070000 rw-p 00bef000 fe:00 12 /usr/bin/flowsift
+Anonymous:             0 kB
+7f0000000000-7f0000200000 r-xp 00000000 fe:00 9 /usr/lib/x86_64-linux-gnu/libc.so.6
+Anonymous:             0 kB
+7f0000300000-7f0000400000 r--p 00000000 fe:00 12 /usr/bin/flowsift
+Anonymous:             0 kB`
+	got := fileOwnMappings([]byte(smaps), exe)
+	want := [][2]uintptr{{0x400000, 0x402000}, {0x402000, 0x9d7000}, {0x7f0000300000, 0x7f0000400000}}
+	if len(got) != len(want) {
+		t.Fatalf("got %x, want %x", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("range %d: %x, want %x", i, got[i], want[i])
+		}
+	}
+}
+
+// TestCgoAfterRelease: after Release, calls into C still work: a filter
+// compiled by libpcap (opened with dlopen, through the relocated table),
+// in a process of its own so that libpcap is opened after the release.
+func TestCgoAfterRelease(t *testing.T) {
+	if os.Getenv("EXEPAGES_CHILD") == "1" {
+		Release()
+		if !filter.Available {
+			return
+		}
+		if err := filter.Ready(); err != nil {
+			t.Skip(err)
+		}
+		if _, err := filter.Compile("tcp port 80", 1, filter.File); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("Linux only")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCgoAfterRelease$", "-test.v")
+	cmd.Env = append(os.Environ(), "EXEPAGES_CHILD=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
 }
