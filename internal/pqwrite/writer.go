@@ -287,7 +287,7 @@ func (w *Writer) addColumns(n *Node, path []string, def, rep int) {
 	// Room for a page and the rows until the next size check, so that the
 	// buffers do not double past it.
 	w.cols = append(w.cols, &Column{w: w, path: path, physical: n.Physical, logical: n.Logical, bits: n.Bits, maxDef: def, maxRep: rep,
-		full: uint8(def), spare: make(chan []byte, 4),
+		full: uint8(def), spare: make(chan []byte, maxSpares),
 		// Columns of one type fill their pages at the same pace: closing
 		// them at staggered sizes spreads the pages over the rows, and the
 		// compression goroutine gets a steady flow instead of bursts.
@@ -480,6 +480,15 @@ func (w *Writer) valBuf(n int) []byte {
 	w.arenaUsed += n
 	return b
 }
+
+// maxSpares is room for every value buffer a column can have but its
+// open one: a page in each list of pages (one is being filled, handOffs
+// wait, one is being compressed; a list holds at most one page of a
+// column). So a buffer coming back is never dropped, which matters for
+// those cut from a block: a dropped one would keep its whole block
+// alive for as long as any other buffer of the block circulates, and
+// new ones would be cut in its place.
+const maxSpares = handOffs + 2
 
 // arenaBytes is the size of a block of value buffers: one huge page, so
 // that a file's last block wastes less than one.
