@@ -186,3 +186,53 @@ func BenchmarkParse(b *testing.B) {
 		b.Fatal("no timestamps")
 	}
 }
+
+// FuzzParseOptions: parseOptions, which reads NOP, NOP, timestamps at
+// once, gives on any options what reading them one by one as RFC 9293
+// §3.2 lays them out gives (refOptions, the test's own reader).
+func FuzzParseOptions(f *testing.F) {
+	f.Add([]byte{1, 1, 8, 10, 0, 0, 1, 2, 0, 0, 3, 4, 1, 1, 5, 10, 0, 0, 0, 50, 0, 0, 0, 60})
+	f.Add([]byte{1, 1, 8, 10, 0, 0, 1, 2, 0, 0, 3})
+	f.Add([]byte{2, 4, 5, 0xb4, 1, 1, 8, 10, 0, 0, 0, 9, 0, 0, 0, 4})
+	f.Add([]byte{1, 1, 8, 10, 0, 0, 1, 2, 0, 0, 3, 4, 8, 10, 0, 0, 0, 7, 0, 0, 0, 8})
+	f.Fuzz(func(t *testing.T, o []byte) {
+		var got, want Segment
+		parseOptions(o, &got)
+		refOptions(o, &want)
+		if got != want {
+			t.Fatalf("options % x:\ngot  %+v\nwant %+v", o, got, want)
+		}
+	})
+}
+
+// refOptions reads options kind by kind: End ends them, NOP is one byte,
+// every other kind has a length byte counting itself and the kind; a
+// length below 2 or past the end ends the reading.
+func refOptions(o []byte, s *Segment) {
+	for len(o) > 0 && o[0] != 0 {
+		if o[0] == 1 {
+			o = o[1:]
+			continue
+		}
+		if len(o) < 2 || o[1] < 2 || int(o[1]) > len(o) {
+			return
+		}
+		kind, v := o[0], o[2:o[1]]
+		o = o[o[1]:]
+		switch {
+		case kind == 2 && len(v) == 2:
+			s.HasMSS, s.MSS = true, binary.BigEndian.Uint16(v)
+		case kind == 3 && len(v) == 1:
+			s.HasWS, s.WS = true, v[0]
+		case kind == 4:
+			s.SACKPerm = true
+		case kind == 5:
+			for ; len(v) >= 8 && s.NSACK < MaxSACK; v = v[8:] {
+				s.SACK[s.NSACK] = Block{binary.BigEndian.Uint32(v), binary.BigEndian.Uint32(v[4:])}
+				s.NSACK++
+			}
+		case kind == 8 && len(v) == 8:
+			s.HasTS, s.TSval, s.TSecr = true, binary.BigEndian.Uint32(v), binary.BigEndian.Uint32(v[4:])
+		}
+	}
+}
