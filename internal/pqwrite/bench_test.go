@@ -79,13 +79,13 @@ func BenchmarkMinMax(b *testing.B) {
 	b.Run("32", func(b *testing.B) {
 		b.SetBytes(int64(len(page)))
 		for b.Loop() {
-			minMax32(page, 1<<31)
+			minMax[uint32](page, 1<<31)
 		}
 	})
 	b.Run("64", func(b *testing.B) {
 		b.SetBytes(int64(len(page)))
 		for b.Loop() {
-			minMax64(page, 1<<63)
+			minMax[uint64](page, 1<<63)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math"
+	"unsafe"
 )
 
 // stats are a column chunk's minimum, maximum and null count, compared
@@ -73,20 +74,20 @@ func (s *stats) add(c *Column, vals []byte) (span uint64) {
 			s.have = true
 		}
 	case c.logical == Unsigned && c.physical == Int32:
-		lo, hi := minMax32(vals, 0)
+		lo, hi := minMax[uint32](vals, 0)
 		s.addUint(uint64(lo), uint64(hi))
 		span = uint64(hi - lo)
 	case c.physical == Int32:
 		// Signed: flipping the sign bit orders them as unsigned numbers.
-		lo, hi := minMax32(vals, 1<<31)
+		lo, hi := minMax[uint32](vals, 1<<31)
 		s.addInt(int64(int32(lo^1<<31)), int64(int32(hi^1<<31)))
 		span = uint64(hi - lo)
 	case c.logical == Unsigned:
-		lo, hi := minMax64(vals, 0)
+		lo, hi := minMax[uint64](vals, 0)
 		s.addUint(lo, hi)
 		span = hi - lo
 	default:
-		lo, hi := minMax64(vals, 1<<63)
+		lo, hi := minMax[uint64](vals, 1<<63)
 		s.addInt(int64(lo^1<<63), int64(hi^1<<63))
 		span = hi - lo
 	}
@@ -106,51 +107,40 @@ func prefixKey(v []byte) uint64 {
 	return binary.BigEndian.Uint64(b[:])
 }
 
-// minMax32 returns the least and greatest of the little-endian 32-bit
-// values in v (at least one), each XORed with flip, compared unsigned.
-// Four at a time into two minimums and two maximums: no bounds checks,
-// and half the comparisons do not wait for the one before (with a single
-// running minimum and maximum a page took 1.8 times as long,
-// BenchmarkMinMax; four of each spill registers).
-func minMax32(v []byte, flip uint32) (lo, hi uint32) {
-	le := binary.LittleEndian
-	lo = le.Uint32(v) ^ flip
+// minMax returns the least and greatest of the little-endian values of
+// T's width in v (at least one), each XORed with flip, compared unsigned.
+// Four at a time into two minimums and two maximums: half the
+// comparisons do not wait for the one before (with a single running
+// minimum and maximum a page took 1.8 times as long, BenchmarkMinMax;
+// four of each spill registers).
+func minMax[T uint32 | uint64](v []byte, flip T) (lo, hi T) {
+	w := int(unsafe.Sizeof(flip))
+	lo = load[T](v) ^ flip
 	hi = lo
-	if len(v) >= 16 {
+	if len(v) >= 4*w {
 		l0, l1, h0, h1 := lo, lo, lo, lo
-		for ; len(v) >= 16; v = v[16:] {
-			a, b, c, d := le.Uint32(v)^flip, le.Uint32(v[4:])^flip, le.Uint32(v[8:])^flip, le.Uint32(v[12:])^flip
+		for ; len(v) >= 4*w; v = v[4*w:] {
+			a, b, c, d := load[T](v)^flip, load[T](v[w:])^flip, load[T](v[2*w:])^flip, load[T](v[3*w:])^flip
 			l0, l1 = min(l0, a, c), min(l1, b, d)
 			h0, h1 = max(h0, a, c), max(h1, b, d)
 		}
 		lo, hi = min(l0, l1), max(h0, h1)
 	}
-	for ; len(v) >= 4; v = v[4:] {
-		a := le.Uint32(v) ^ flip
+	for ; len(v) >= w; v = v[w:] {
+		a := load[T](v) ^ flip
 		lo, hi = min(lo, a), max(hi, a)
 	}
 	return lo, hi
 }
 
-// minMax64 is minMax32 for 64-bit values.
-func minMax64(v []byte, flip uint64) (lo, hi uint64) {
-	le := binary.LittleEndian
-	lo = le.Uint64(v) ^ flip
-	hi = lo
-	if len(v) >= 32 {
-		l0, l1, h0, h1 := lo, lo, lo, lo
-		for ; len(v) >= 32; v = v[32:] {
-			a, b, c, d := le.Uint64(v)^flip, le.Uint64(v[8:])^flip, le.Uint64(v[16:])^flip, le.Uint64(v[24:])^flip
-			l0, l1 = min(l0, a, c), min(l1, b, d)
-			h0, h1 = max(h0, a, c), max(h1, b, d)
-		}
-		lo, hi = min(l0, l1), max(h0, h1)
+// load reads a little-endian value of T's width (the width is a
+// constant in each instantiation, so the branch is compiled away).
+func load[T uint32 | uint64](b []byte) T {
+	var z T
+	if unsafe.Sizeof(z) == 4 {
+		return T(binary.LittleEndian.Uint32(b))
 	}
-	for ; len(v) >= 8; v = v[8:] {
-		a := le.Uint64(v) ^ flip
-		lo, hi = min(lo, a), max(hi, a)
-	}
-	return lo, hi
+	return T(binary.LittleEndian.Uint64(b))
 }
 
 // addBytes takes the values of a bytes8 page (unsigned, a byte each)

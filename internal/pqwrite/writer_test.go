@@ -399,10 +399,10 @@ func TestMinMax(t *testing.T) {
 				lo32, hi32 = min(lo32, a), max(hi32, a)
 				lo64, hi64 = min(lo64, b), max(hi64, b)
 			}
-			if lo, hi := minMax32(v32, uint32(flip>>32)); lo != lo32 || hi != hi32 {
+			if lo, hi := minMax[uint32](v32, uint32(flip>>32)); lo != lo32 || hi != hi32 {
 				t.Errorf("32-bit, %d values, flip %x: %x %x, want %x %x", n, flip, lo, hi, lo32, hi32)
 			}
-			if lo, hi := minMax64(v64, flip); lo != lo64 || hi != hi64 {
+			if lo, hi := minMax[uint64](v64, flip); lo != lo64 || hi != hi64 {
 				t.Errorf("64-bit, %d values, flip %x: %x %x, want %x %x", n, flip, lo, hi, lo64, hi64)
 			}
 			// Bytes (bytes8 pages): the low bytes of the 64-bit values.
