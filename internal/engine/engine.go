@@ -97,7 +97,8 @@ func Run(opts *Options, reg *plugin.Registry, stdout, stderr io.Writer) (status 
 		r.markPartial()
 		return ExitFailed
 	}
-	// The startup's code is done with: its pages need not stay resident.
+	// The start-up code is done with: its pages need not stay resident
+	// (the first run of a process only).
 	exepages.Release()
 	code := r.process()
 	if err := r.finish(); err != nil {

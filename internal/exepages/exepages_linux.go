@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"strconv"
+	"sync"
 	"syscall"
 )
 
@@ -13,9 +14,19 @@ import (
 // pages that differ from the file is left alone: writable data and bss,
 // and the dynamic linker's relocated tables (RELRO: written at start-up,
 // then made read-only; dropped, they would come back unrelocated, and a
-// call into libc or libpcap would jump to 0). It returns the bytes
-// released from; errors are ignored: at worst nothing is released.
+// call into libc or libpcap would jump to 0). Start-up happens once: only
+// a process' first call releases (a long-lived `flowsift serve` runs the
+// engine per request, and would otherwise drop the pages its requests
+// use each time). It returns the bytes released from; errors are
+// ignored: at worst nothing is released.
 func Release() (released int) {
+	once.Do(func() { released = release() })
+	return released
+}
+
+var once sync.Once
+
+func release() (released int) {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
 		return 0

@@ -36,7 +36,8 @@ func TestReadOnlyMapping(t *testing.T) {
 }
 
 // TestRelease: the test binary's read-only mappings hold fewer resident
-// pages after Release, and its code goes on running.
+// pages after Release, and its code goes on running; a second call does
+// nothing.
 func TestRelease(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("Linux only")
@@ -50,6 +51,9 @@ func TestRelease(t *testing.T) {
 	}
 	if after := exeRss(t); after >= before {
 		t.Fatalf("resident pages of the executable: %d KiB before, %d KiB after", before, after)
+	}
+	if n := Release(); n != 0 {
+		t.Fatalf("a second call released %d bytes; only a process' first call releases", n)
 	}
 }
 
