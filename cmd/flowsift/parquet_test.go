@@ -93,7 +93,10 @@ func TestParquetInterrupted(t *testing.T) {
 func TestParquetDiskFull(t *testing.T) {
 	dir := t.TempDir()
 	capFile := filepath.Join(dir, "in.pcap")
-	writeFlood(t, capFile, 3000)
+	// Enough flows that each Parquet file outgrows the limits below
+	// (the flood's regular values compress well: 3,000 flows made files
+	// of under 32 KiB).
+	writeFlood(t, capFile, 20000)
 	check := func(out string, code int, stderr, cause string) {
 		t.Helper()
 		if code != 1 || !strings.Contains(stderr, cause) || !strings.Contains(stderr, "renamed") {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -774,4 +775,98 @@ func TestArenaBuffers(t *testing.T) {
 	if r != rows {
 		t.Fatalf("read %d rows of %d", r, rows)
 	}
+}
+
+// TestInt32Trial: each column chunk of 32-bit integers takes the encoding
+// its first page compresses smaller in. Random 16-bit values (checksums)
+// are DELTA_BINARY_PACKED, values that repeat (lengths) PLAIN, and a
+// column whose values change between row groups changes encoding with
+// them. Read back, every value (nulls and signed ones crossing zero
+// included) is the one written; a big-endian host writes the same file.
+func TestInt32Trial(t *testing.T) {
+	var files [2][]byte
+	for i, le := range []bool{true, false} {
+		littleEndianHost = le
+		files[i] = testInt32Trial(t)
+	}
+	littleEndianHost = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+	if !bytes.Equal(files[0], files[1]) {
+		t.Error("the big-endian path wrote another file")
+	}
+}
+
+func testInt32Trial(t *testing.T) []byte {
+	t.Helper()
+	fields := []*Node{
+		{Name: "sum", Optional: true, Physical: Int32, Logical: Unsigned, Bits: 16},
+		{Name: "len", Optional: true, Physical: Int32, Logical: Unsigned, Bits: 16},
+		{Name: "mixed", Optional: true, Physical: Int32, Logical: Signed, Bits: 32},
+	}
+	var buf bytes.Buffer
+	w, err := New(&buf, fields, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.PageSize = 4 << 10
+	w.RowGroupRows = 20000
+	const rows = 40000
+	x := uint64(88172645463325252)
+	rnd := func() uint64 {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		return x
+	}
+	lengths := []int32{40, 52, 1500, 1500, 1500, 576, 40, 40}
+	want := make([][3]parquet.Value, rows)
+	for i := range rows {
+		sum := int32(rnd() & 0xffff)
+		length := lengths[i%len(lengths)]
+		// Row group 0: random 16-bit values around zero (delta); row
+		// group 1: a few repeating ones (PLAIN).
+		mixed := int32(rnd()&0xffff) - 0x8000
+		if i >= int(w.RowGroupRows) {
+			mixed = lengths[i%3] - 600
+		}
+		if i%13 == 0 {
+			for c := range 3 {
+				w.Columns()[c].Null(0, 0)
+			}
+			want[i] = [3]parquet.Value{parquet.NullValue(), parquet.NullValue(), parquet.NullValue()}
+		} else {
+			w.Columns()[0].Int32(0, sum)
+			w.Columns()[1].Int32(0, length)
+			w.Columns()[2].Int32(0, mixed)
+			want[i] = [3]parquet.Value{parquet.Int32Value(sum), parquet.Int32Value(length), parquet.Int32Value(mixed)}
+		}
+		w.EndRow()
+	}
+	pf := closeAndOpen(t, w, &buf)
+	file := bytes.Clone(buf.Bytes())
+	plain := []format.Encoding{format.Plain, format.RLE}
+	delta := []format.Encoding{format.DeltaBinaryPacked, format.RLE}
+	wantEnc := [2][3][]format.Encoding{{delta, plain, delta}, {delta, plain, plain}}
+	for g := range 2 {
+		for c := range 3 {
+			encs := pf.Metadata().RowGroups[g].Columns[c].MetaData.Encoding
+			if !slices.Equal(encs, wantEnc[g][c]) {
+				t.Errorf("row group %d column %d: encodings %v, want %v", g, c, encs, wantEnc[g][c])
+			}
+		}
+	}
+	r := 0
+	for g := range 2 {
+		eachRow(t, pf.RowGroups()[g], func(row parquet.Row) {
+			for c, v := range row {
+				if v.IsNull() != want[r][c].IsNull() || !v.IsNull() && v.Int32() != want[r][c].Int32() {
+					t.Fatalf("row %d column %d: %v, want %v", r, c, v, want[r][c])
+				}
+			}
+			r++
+		})
+	}
+	if r != rows {
+		t.Fatalf("read %d rows", r)
+	}
+	return file
 }
