@@ -624,37 +624,37 @@ func (w *Writer) trialInt32(c *Column, vals, zbuf []byte, s *scratch) ([]byte, i
 // scratch for a big-endian host.
 func deltaEncode64(dst, vals []byte, ints *[]int64) []byte {
 	var d delta.BinaryPackedEncoding
-	var v []int64
-	if littleEndianHost {
-		// Value buffers are allocated as []byte of at least 8 bytes:
-		// aligned for the integers they hold, in the host's order.
-		v = unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(vals))), len(vals)/8)
-	} else {
-		v = (*ints)[:0]
-		for i := 0; i+8 <= len(vals); i += 8 {
-			v = append(v, int64(binary.LittleEndian.Uint64(vals[i:])))
-		}
-		*ints = v
-	}
-	dst, _ = d.EncodeInt64(dst, v)
+	dst, _ = d.EncodeInt64(dst, hostInts(vals, ints))
 	return dst
 }
 
 // deltaEncode32 is deltaEncode64 for 32-bit values.
 func deltaEncode32(dst, vals []byte, ints *[]int32) []byte {
 	var d delta.BinaryPackedEncoding
-	var v []int32
-	if littleEndianHost {
-		v = unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(vals))), len(vals)/4)
-	} else {
-		v = (*ints)[:0]
-		for i := 0; i+4 <= len(vals); i += 4 {
-			v = append(v, int32(binary.LittleEndian.Uint32(vals[i:])))
-		}
-		*ints = v
-	}
-	dst, _ = d.EncodeInt32(dst, v)
+	dst, _ = d.EncodeInt32(dst, hostInts(vals, ints))
 	return dst
+}
+
+// hostInts returns the little-endian values vals as T: the buffer itself
+// on a little-endian host (value buffers are allocated as []byte of at
+// least 8 bytes: aligned for the integers they hold, in the host's
+// order), else converted into *scratch.
+func hostInts[T int32 | int64](vals []byte, scratch *[]T) []T {
+	var z T
+	w := int(unsafe.Sizeof(z))
+	if littleEndianHost {
+		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(vals))), len(vals)/w)
+	}
+	v := (*scratch)[:0]
+	for i := 0; i+w <= len(vals); i += w {
+		if w == 4 {
+			v = append(v, T(int32(binary.LittleEndian.Uint32(vals[i:]))))
+		} else {
+			v = append(v, T(int64(binary.LittleEndian.Uint64(vals[i:]))))
+		}
+	}
+	*scratch = v
+	return v
 }
 
 // littleEndianHost: the page buffers' little-endian values can be read

@@ -465,15 +465,19 @@ func TestStatsStrings(t *testing.T) {
 // are DELTA_BINARY_PACKED, others PLAIN, in one column chunk; read back,
 // the values (signed ones crossing zero, unsigned ones near the top, and
 // nulls) are those written, and the chunk lists both encodings.
-func TestDeltaPages(t *testing.T) {
-	// On a big-endian host the values are decoded before encoding: the
-	// same file either way.
+func TestDeltaPages(t *testing.T) { onBothHosts(t, testDeltaPages) }
+
+// onBothHosts runs write as on a little-endian host and as on a
+// big-endian one (the values decoded before encoding) and checks that
+// both wrote the same file.
+func onBothHosts(t *testing.T, write func(*testing.T) []byte) {
+	t.Helper()
+	defer func() { littleEndianHost = binary.NativeEndian.Uint16([]byte{1, 0}) == 1 }()
 	var files [2][]byte
 	for i, le := range []bool{true, false} {
 		littleEndianHost = le
-		files[i] = testDeltaPages(t)
+		files[i] = write(t)
 	}
-	littleEndianHost = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 	if !bytes.Equal(files[0], files[1]) {
 		t.Error("the big-endian path wrote another file")
 	}
@@ -503,17 +507,17 @@ func testDeltaPages(t *testing.T) []byte {
 		x ^= x << 17
 		return int64(x), x
 	}
-	want := make([][2]parquet.Value, rows)
+	want := make([][]parquet.Value, rows)
 	for i := range rows {
 		if i%11 == 0 {
 			w.Columns()[0].Null(0, 0)
 			w.Columns()[1].Null(0, 0)
-			want[i] = [2]parquet.Value{parquet.NullValue(), parquet.NullValue()}
+			want[i] = []parquet.Value{parquet.NullValue(), parquet.NullValue()}
 		} else {
 			s, u := value(i)
 			w.Columns()[0].Int64(0, s)
 			w.Columns()[1].Int64(0, int64(u))
-			want[i] = [2]parquet.Value{parquet.Int64Value(s), parquet.Int64Value(int64(u))}
+			want[i] = []parquet.Value{parquet.Int64Value(s), parquet.Int64Value(int64(u))}
 		}
 		w.EndRow()
 	}
@@ -525,19 +529,28 @@ func testDeltaPages(t *testing.T) []byte {
 			t.Errorf("column %d: encodings %v", c, encs)
 		}
 	}
-	r := 0
-	eachRow(t, pf.RowGroups()[0], func(row parquet.Row) {
-		for c, v := range row {
-			if v.IsNull() != want[r][c].IsNull() || !v.IsNull() && v.Int64() != want[r][c].Int64() {
-				t.Fatalf("row %d column %d: %v, want %v", r, c, v, want[r][c])
-			}
-		}
-		r++
-	})
-	if r != rows {
-		t.Fatalf("read %d rows", r)
-	}
+	checkRows(t, pf, want)
 	return file
+}
+
+// checkRows reads every row group of pf and checks its rows against
+// want: the same nulls, the same integers.
+func checkRows(t *testing.T, pf *parquet.File, want [][]parquet.Value) {
+	t.Helper()
+	r := 0
+	for _, g := range pf.RowGroups() {
+		eachRow(t, g, func(row parquet.Row) {
+			for c, v := range row {
+				if v.IsNull() != want[r][c].IsNull() || !v.IsNull() && v.Int64() != want[r][c].Int64() {
+					t.Fatalf("row %d column %d: %v, want %v", r, c, v, want[r][c])
+				}
+			}
+			r++
+		})
+	}
+	if r != len(want) {
+		t.Fatalf("read %d rows, want %d", r, len(want))
+	}
 }
 
 // TestDictionaryPages: a dictionary column (values expanded on the way,
@@ -783,17 +796,7 @@ func TestArenaBuffers(t *testing.T) {
 // column whose values change between row groups changes encoding with
 // them. Read back, every value (nulls and signed ones crossing zero
 // included) is the one written; a big-endian host writes the same file.
-func TestInt32Trial(t *testing.T) {
-	var files [2][]byte
-	for i, le := range []bool{true, false} {
-		littleEndianHost = le
-		files[i] = testInt32Trial(t)
-	}
-	littleEndianHost = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
-	if !bytes.Equal(files[0], files[1]) {
-		t.Error("the big-endian path wrote another file")
-	}
-}
+func TestInt32Trial(t *testing.T) { onBothHosts(t, testInt32Trial) }
 
 func testInt32Trial(t *testing.T) []byte {
 	t.Helper()
@@ -818,7 +821,7 @@ func testInt32Trial(t *testing.T) []byte {
 		return x
 	}
 	lengths := []int32{40, 52, 1500, 1500, 1500, 576, 40, 40}
-	want := make([][3]parquet.Value, rows)
+	want := make([][]parquet.Value, rows)
 	for i := range rows {
 		sum := int32(rnd() & 0xffff)
 		length := lengths[i%len(lengths)]
@@ -832,12 +835,12 @@ func testInt32Trial(t *testing.T) []byte {
 			for c := range 3 {
 				w.Columns()[c].Null(0, 0)
 			}
-			want[i] = [3]parquet.Value{parquet.NullValue(), parquet.NullValue(), parquet.NullValue()}
+			want[i] = []parquet.Value{parquet.NullValue(), parquet.NullValue(), parquet.NullValue()}
 		} else {
 			w.Columns()[0].Int32(0, sum)
 			w.Columns()[1].Int32(0, length)
 			w.Columns()[2].Int32(0, mixed)
-			want[i] = [3]parquet.Value{parquet.Int32Value(sum), parquet.Int32Value(length), parquet.Int32Value(mixed)}
+			want[i] = []parquet.Value{parquet.Int32Value(sum), parquet.Int32Value(length), parquet.Int32Value(mixed)}
 		}
 		w.EndRow()
 	}
@@ -854,19 +857,6 @@ func testInt32Trial(t *testing.T) []byte {
 			}
 		}
 	}
-	r := 0
-	for g := range 2 {
-		eachRow(t, pf.RowGroups()[g], func(row parquet.Row) {
-			for c, v := range row {
-				if v.IsNull() != want[r][c].IsNull() || !v.IsNull() && v.Int32() != want[r][c].Int32() {
-					t.Fatalf("row %d column %d: %v, want %v", r, c, v, want[r][c])
-				}
-			}
-			r++
-		})
-	}
-	if r != rows {
-		t.Fatalf("read %d rows", r)
-	}
+	checkRows(t, pf, want)
 	return file
 }
