@@ -242,6 +242,7 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 		others = flow.DefaultTimeouts
 	}
 	r.table = flow.NewTableTimeouts(capacity, r.writeFlow, &r.env.Status, timeout, others)
+	r.table.OutputAhead(r.outputAhead)
 
 	if c := o.Collect; c != nil {
 		c.FlowColumns = r.flowColumns()
@@ -305,6 +306,17 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 }
 
 func (r *runner) flowColumns() []column.Column { return flowColumns(r.plugins) }
+
+// outputAhead asks for the plugins' records of f and its partner, the
+// flows the table outputs next (flow.Table.OutputAhead).
+func (r *runner) outputAhead(f *flow.Flow) {
+	for _, s := range r.env.OutputRecords {
+		s.Prefetch(f.Slot)
+		if f.Partner != nil {
+			s.Prefetch(f.Partner.Slot)
+		}
+	}
+}
 
 // writeFlow is the table's output callback: one row of the flow file.
 func (r *runner) writeFlow(f *flow.Flow, dir byte) {

@@ -3,7 +3,12 @@
 // (spec core.md §5–§10).
 package flow
 
-import "flowsift/internal/hugepage"
+import (
+	"unsafe"
+
+	"flowsift/internal/hugepage"
+	"flowsift/internal/prefetch"
+)
 
 // Key identifies a unidirectional flow (core.md §5). For L2 flows the MACs
 // take the address fields (Dst in SrcIP, Src in DstIP) and L3Type holds the
@@ -133,6 +138,13 @@ func (s *Store[T]) At(i int32) *T {
 		s.chunks = append(s.chunks, chunk)
 	}
 	return s.Get(i)
+}
+
+// Prefetch asks for the cache lines of slot i's element, which At has
+// reached before.
+func (s *Store[T]) Prefetch(i int32) {
+	var zero T
+	prefetch.WriteRange(uintptr(unsafe.Pointer(s.Get(i))), unsafe.Sizeof(zero))
 }
 
 // Get returns the element for slot i, which At has reached before (the

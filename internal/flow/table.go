@@ -68,8 +68,29 @@ type Table struct {
 	timeout float32
 
 	out OutputFunc
+	// ahead, when set, is told of the flow likely to be output next while
+	// the current one is (OutputAhead).
+	ahead func(*Flow)
 	// GlobalStatus receives run-wide flowStat bits set by the table.
 	GlobalStatus *uint64
+}
+
+// OutputAhead sets fn, which the table calls with the next flow its
+// timeout walk or flush will look at (output, or check and stop at),
+// before it outputs the current one:
+// flows time out in runs, and the next flow's per-plugin records can be
+// on their way while this one's row is written.
+func (t *Table) OutputAhead(fn func(*Flow)) { t.ahead = fn }
+
+// announce tells ahead of the first flow from e towards the head of the
+// list, past sentinels.
+func (t *Table) announce(e *Flow) {
+	for e != &t.head && t.isSentinel(e) {
+		e = e.prev
+	}
+	if e != &t.head {
+		t.ahead(e)
+	}
 }
 
 // NewTable returns a table holding at most capacity flows with Tranalyzer's
@@ -258,6 +279,9 @@ func (t *Table) Expire(nowSec uint64, nowNsec uint32) {
 					if nxt == p {
 						nxt = nxt.prev
 					}
+					if t.ahead != nil {
+						t.announce(nxt)
+					}
 					t.terminate(e)
 				}
 			}
@@ -303,6 +327,9 @@ func (t *Table) Flush() {
 		nxt := e.prev
 		if nxt == e.Partner {
 			nxt = nxt.prev
+		}
+		if t.ahead != nil {
+			t.announce(nxt)
 		}
 		t.terminate(e)
 		e = nxt

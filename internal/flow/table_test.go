@@ -345,3 +345,43 @@ func TestPacketPathNoAllocs(t *testing.T) {
 // TestFlowRecordHasNoPadding keeps the per-flow record dense, like the
 // plugins' records.
 func TestFlowRecordHasNoPadding(t *testing.T) { ptest.Dense(t, Flow{}) }
+
+// TestOutputAhead: in a run of flows that time out together, and in the
+// final flush, the table announces the next flow it will look at (a pair
+// by one of its flows) before it outputs the current one, past the
+// timeout walks' sentinels; never a list end or a sentinel.
+func TestOutputAhead(t *testing.T) {
+	h := newHarness(t, 0)
+	var events []string
+	h.tab.OutputAhead(func(f *Flow) {
+		if h.tab.isSentinel(f) || f == &h.tab.head || f == &h.tab.tail {
+			t.Fatalf("announced a list element that is no flow")
+		}
+		events = append(events, fmt.Sprintf("ahead %d", f.FlowInd))
+	})
+	out := h.tab.out
+	h.tab.out = func(f *Flow, dir byte) {
+		events = append(events, fmt.Sprintf("out %d%c", f.FlowInd, dir))
+		out(f, dir)
+	}
+	// Flows 1-3 at 10 s (flow 2 a pair), flow 4 at 150 s; at 200 s the
+	// first three have been idle past the 182 s timeout, flow 4 not: it
+	// is announced, checked, and the walk stops there.
+	h.feed(udp(10, 0, cli, srv, 1, 2))
+	h.feed(udp(10, 1, cli, srv, 3, 4))
+	h.feed(udp(10, 2, srv, cli, 4, 3))
+	h.feed(udp(10, 3, cli, srv, 5, 6))
+	h.feed(udp(150, 0, cli, srv, 7, 8))
+	h.feed(udp(200, 0, ip4(7, 7, 7, 7), srv, 9, 10)) // flow 5
+	got := strings.Join(events, ", ")
+	want := "ahead 2, out 1A, ahead 3, out 2A, out 2B, ahead 4, out 3A"
+	if got != want {
+		t.Errorf("timeout walk: %s, want %s", got, want)
+	}
+	events = events[:0]
+	h.tab.Flush()
+	got = strings.Join(events, ", ")
+	if want := "ahead 5, out 4A, out 5A"; got != want {
+		t.Errorf("flush: %s, want %s", got, want)
+	}
+}

@@ -74,7 +74,15 @@ type Env struct {
 	// L4Sums is set at construction by a plugin that reads
 	// decode.Packet.L4Sum: the engine then has the decoder fill it.
 	L4Sums bool
+	// OutputRecords are the per-slot stores a plugin reads in FlowOutput,
+	// registered at construction: while the flow table outputs a flow,
+	// the engine asks for the next one's records (flow.Table.OutputAhead).
+	OutputRecords []SlotRecords
 }
+
+// SlotRecords is a per-slot store (flow.Store) whose records the engine
+// may ask for ahead of their use.
+type SlotRecords interface{ Prefetch(slot int32) }
 
 // SubnetLookup is the geo/organisation database (basicFlow.md §4).
 type SubnetLookup interface {

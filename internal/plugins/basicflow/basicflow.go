@@ -160,8 +160,12 @@ func New(env *plugin.Env) *Plugin { return NewConfig(env, DefaultConfig) }
 
 // NewConfig returns a basicFlow plugin with the output switches c.
 func NewConfig(env *plugin.Env, c Config) *Plugin {
-	return &Plugin{env: env, cfg: c, ids: map[string]uint32{},
+	p := &Plugin{env: env, cfg: c, ids: map[string]uint32{},
 		flowCols: c.keep(flowCols), packetCols: c.keep(packetCols)}
+	if env != nil {
+		env.OutputRecords = append(env.OutputRecords, &p.flows)
+	}
+	return p
 }
 
 // FlowColumns implements plugin.Plugin.

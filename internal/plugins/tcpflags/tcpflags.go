@@ -248,6 +248,7 @@ func New(env *plugin.Env, c config) *Plugin {
 	p := &Plugin{env: env, cfg: c, ja4tBuf: make([]byte, 0, 64+4*maxJA4T)}
 	if env != nil {
 		env.L4Sums = true // l4Checksum
+		env.OutputRecords = append(env.OutputRecords, &p.store)
 	}
 	if !c.fix {
 		p.shadow = make([]byte, shadowSize)

@@ -128,7 +128,13 @@ type Plugin struct {
 }
 
 // New returns a tcpStates plugin with Tranalyzer's timeouts.
-func New(env *plugin.Env) *Plugin { return &Plugin{env: env, timeouts: defaultTimeouts} }
+func New(env *plugin.Env) *Plugin {
+	ts := &Plugin{env: env, timeouts: defaultTimeouts}
+	if env != nil {
+		env.OutputRecords = append(env.OutputRecords, &ts.flows)
+	}
+	return ts
+}
 
 // FlowColumns implements plugin.Plugin.
 func (ts *Plugin) FlowColumns() []column.Column { return cols }
