@@ -140,11 +140,15 @@ func (s *Store[T]) At(i int32) *T {
 	return s.Get(i)
 }
 
-// Prefetch asks for the cache lines of slot i's element, which At has
-// reached before.
+// Prefetch asks for the cache lines of slot i's element; nothing if the
+// store has not reached slot i (a hint must not fail).
 func (s *Store[T]) Prefetch(i int32) {
+	c := int(i) >> chunkBits
+	if i < 0 || c >= len(s.chunks) {
+		return
+	}
 	var zero T
-	prefetch.WriteRange(uintptr(unsafe.Pointer(s.Get(i))), unsafe.Sizeof(zero))
+	prefetch.WriteRange(uintptr(unsafe.Pointer(&s.chunks[c][int(i)&(chunkSize-1)])), unsafe.Sizeof(zero))
 }
 
 // Get returns the element for slot i, which At has reached before (the

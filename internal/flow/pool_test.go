@@ -63,3 +63,19 @@ func TestStoreGet(t *testing.T) {
 		t.Fatal("Get's element is not At's")
 	}
 }
+
+// TestStorePrefetchAnySlot: asking for a slot the store never reached, or
+// a negative one, does nothing (a hint must not fail).
+func TestStorePrefetchAnySlot(t *testing.T) {
+	var s Store[[3]uint64]
+	for _, i := range []int32{0, 5, chunkSize, -1, 1 << 30} {
+		s.Prefetch(i)
+	}
+	s.At(chunkSize + 3)[1] = 7
+	for _, i := range []int32{0, chunkSize + 3, 2*chunkSize - 1, 2 * chunkSize, -1} {
+		s.Prefetch(i)
+	}
+	if s.Get(chunkSize + 3)[1] != 7 {
+		t.Error("Prefetch changed an element")
+	}
+}
