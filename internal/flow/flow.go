@@ -143,12 +143,11 @@ func (s *Store[T]) At(i int32) *T {
 // Prefetch asks for the cache lines of slot i's element; nothing if the
 // store has not reached slot i (a hint must not fail).
 func (s *Store[T]) Prefetch(i int32) {
-	c := int(i) >> chunkBits
-	if i < 0 || c >= len(s.chunks) {
+	if i < 0 || int(i)>>chunkBits >= len(s.chunks) {
 		return
 	}
 	var zero T
-	prefetch.WriteRange(uintptr(unsafe.Pointer(&s.chunks[c][int(i)&(chunkSize-1)])), unsafe.Sizeof(zero))
+	prefetch.WriteRange(uintptr(unsafe.Pointer(s.Get(i))), unsafe.Sizeof(zero))
 }
 
 // Get returns the element for slot i, which At has reached before (the

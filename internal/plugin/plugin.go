@@ -84,6 +84,14 @@ type Env struct {
 // may ask for ahead of their use.
 type SlotRecords interface{ Prefetch(slot int32) }
 
+// ReadsAtOutput registers s among OutputRecords; nothing without an Env
+// (plugin tests build plugins without one).
+func (e *Env) ReadsAtOutput(s SlotRecords) {
+	if e != nil {
+		e.OutputRecords = append(e.OutputRecords, s)
+	}
+}
+
 // SubnetLookup is the geo/organisation database (basicFlow.md §4).
 type SubnetLookup interface {
 	// Lookup returns the record number for an address (0 = not found).

@@ -6,7 +6,6 @@
 package pqwrite
 
 import (
-	"bytes"
 	"database/sql"
 	"os"
 	"path/filepath"
@@ -24,11 +23,7 @@ func TestDuckDBReadsDeltaInt32(t *testing.T) {
 		{Name: "seq", Optional: true, Physical: Int32, Logical: Unsigned, Bits: 32},
 		{Name: "signed", Optional: true, Physical: Int32, Logical: Signed, Bits: 32},
 	}
-	var buf bytes.Buffer
-	w, err := New(&buf, fields, "test", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, buf := newWriter(t, fields)
 	w.PageSize = 4 << 10
 	var sum uint64
 	var sumSigned int64

@@ -569,13 +569,12 @@ func (c *Column) encodePage(vals []byte, s *scratch) ([]byte, int32) {
 
 // pageEncoding is the encoding of a page of the column's values whose
 // integers span span: DELTA_BINARY_PACKED for 64-bit integers that span
-// less than 32 bits (packet numbers, flow indexes, times, counters), PLAIN
-// otherwise. zstd without entropy coding of literals (New) is slow on
-// such values, whose upper bytes repeat value after value: a page of
-// consecutive numbers took 163 µs PLAIN and 4 µs delta encoded, and 0.6 %
-// of the size. 32-bit values and wider spans stay PLAIN: their pages
-// compress as fast as delta encoding takes, and often smaller
-// (docs/performance.md).
+// less than 32 bits (packet numbers, flow indexes, times, counters), and
+// for 32-bit integers where the chunk's first page chose it (int32Choice);
+// PLAIN otherwise. zstd without entropy coding of literals (New) is slow
+// on narrow 64-bit values, whose upper bytes repeat value after value: a
+// page of consecutive numbers took 163 µs PLAIN and 4 µs delta encoded,
+// and 0.6 % of the size. Wider spans stay PLAIN (docs/performance.md).
 func (c *Column) pageEncoding(span uint64) int32 {
 	if c.physical == Int64 && c.maxRep == 0 && span < 1<<32 {
 		return encDelta

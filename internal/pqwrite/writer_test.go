@@ -115,6 +115,17 @@ func TestWriterReadBack(t *testing.T) {
 	}
 }
 
+// newWriter returns a writer of fields into a buffer of its own.
+func newWriter(t *testing.T, fields []*Node) (*Writer, *bytes.Buffer) {
+	t.Helper()
+	buf := new(bytes.Buffer)
+	w, err := New(buf, fields, "test", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, buf
+}
+
 // closeAndOpen completes w, written to buf, and opens it with parquet-go.
 func closeAndOpen(t *testing.T, w *Writer, buf *bytes.Buffer) *parquet.File {
 	t.Helper()
@@ -310,11 +321,7 @@ func TestStatsPages(t *testing.T) {
 // statistics are those written, over several pages and row groups.
 func TestByteLists(t *testing.T) {
 	fields := []*Node{{Name: "opts", List: true, Children: []*Node{{Name: "element", Optional: true, Physical: Int32, Logical: Unsigned, Bits: 8}}}}
-	var buf bytes.Buffer
-	w, err := New(&buf, fields, "test", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, buf := newWriter(t, fields)
 	w.PageSize = 256
 	w.RowGroupRows = 700
 	c := w.Columns()[0]
@@ -342,7 +349,7 @@ func TestByteLists(t *testing.T) {
 		}
 		w.EndRow()
 	}
-	pf := closeAndOpen(t, w, &buf)
+	pf := closeAndOpen(t, w, buf)
 	if len(pf.RowGroups()) != 3 {
 		t.Fatalf("%d row groups", len(pf.RowGroups()))
 	}
@@ -489,11 +496,7 @@ func testDeltaPages(t *testing.T) []byte {
 		{Name: "s", Optional: true, Physical: Int64, Logical: Signed, Bits: 64},
 		{Name: "u", Optional: true, Physical: Int64, Logical: Unsigned, Bits: 64},
 	}
-	var buf bytes.Buffer
-	w, err := New(&buf, fields, "test", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, buf := newWriter(t, fields)
 	w.PageSize = 1 << 10
 	const rows = 3000
 	x := uint64(88172645463325252)
@@ -521,7 +524,7 @@ func testDeltaPages(t *testing.T) []byte {
 		}
 		w.EndRow()
 	}
-	pf := closeAndOpen(t, w, &buf)
+	pf := closeAndOpen(t, w, buf)
 	file := bytes.Clone(buf.Bytes())
 	for c := range 2 {
 		encs := pf.Metadata().RowGroups[0].Columns[c].MetaData.Encoding
@@ -649,11 +652,7 @@ func TestDictionaryPages(t *testing.T) {
 func dictColumn(t *testing.T, prefix string) (*Writer, *Column, *bytes.Buffer, *int) {
 	t.Helper()
 	fields := []*Node{{Name: "s", Optional: true, Physical: ByteArray, Logical: String}}
-	buf := new(bytes.Buffer)
-	w, err := New(buf, fields, "test", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, buf := newWriter(t, fields)
 	c := w.Columns()[0]
 	c.Dictionary = true
 	expands := new(int)
@@ -769,11 +768,7 @@ func TestArenaBuffers(t *testing.T) {
 	for i := range ncols {
 		fields = append(fields, &Node{Name: "c" + strconv.Itoa(i), Optional: true, Physical: Int64, Logical: Unsigned, Bits: 64})
 	}
-	var buf bytes.Buffer
-	w, err := New(&buf, fields, "test", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, buf := newWriter(t, fields)
 	if ncols*w.pageCap() < hugepage.Size || len(w.arena) == 0 {
 		t.Fatalf("%d columns of %d-byte buffers: no arena", ncols, w.pageCap())
 	}
@@ -784,7 +779,7 @@ func TestArenaBuffers(t *testing.T) {
 		}
 		w.EndRow()
 	}
-	pf := closeAndOpen(t, w, &buf)
+	pf := closeAndOpen(t, w, buf)
 	r := 0
 	for _, rg := range pf.RowGroups() {
 		eachRow(t, rg, func(row parquet.Row) {
@@ -817,11 +812,7 @@ func testInt32Trial(t *testing.T) []byte {
 		{Name: "mixed", Optional: true, Physical: Int32, Logical: Signed, Bits: 32},
 		{Name: "seq", Optional: true, Physical: Int32, Logical: Unsigned, Bits: 32},
 	}
-	var buf bytes.Buffer
-	w, err := New(&buf, fields, "test", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, buf := newWriter(t, fields)
 	w.PageSize = 4 << 10
 	w.RowGroupRows = 20000
 	const rows = 40000
@@ -860,7 +851,7 @@ func testInt32Trial(t *testing.T) []byte {
 		}
 		w.EndRow()
 	}
-	pf := closeAndOpen(t, w, &buf)
+	pf := closeAndOpen(t, w, buf)
 	file := bytes.Clone(buf.Bytes())
 	plain := []format.Encoding{format.Plain, format.RLE}
 	delta := []format.Encoding{format.DeltaBinaryPacked, format.RLE}

@@ -162,9 +162,7 @@ func New(env *plugin.Env) *Plugin { return NewConfig(env, DefaultConfig) }
 func NewConfig(env *plugin.Env, c Config) *Plugin {
 	p := &Plugin{env: env, cfg: c, ids: map[string]uint32{},
 		flowCols: c.keep(flowCols), packetCols: c.keep(packetCols)}
-	if env != nil {
-		env.OutputRecords = append(env.OutputRecords, &p.flows)
-	}
+	env.ReadsAtOutput(&p.flows)
 	return p
 }
 

@@ -140,9 +140,7 @@ func New(env *plugin.Env) *Plugin { return NewConfig(env, DefaultConfig) }
 // NewConfig returns a basicStats plugin with the output switches c.
 func NewConfig(env *plugin.Env, c Config) *Plugin {
 	bs := &Plugin{env: env, cfg: c}
-	if env != nil {
-		env.OutputRecords = append(env.OutputRecords, &bs.flows)
-	}
+	env.ReadsAtOutput(&bs.flows)
 	for _, col := range flowCols {
 		if c.has(col.Name) {
 			bs.flowCols = append(bs.flowCols, col)

@@ -171,7 +171,7 @@ type totals struct {
 // New returns a tcpDiag plugin.
 func New(env *plugin.Env) *Plugin {
 	p := &Plugin{env: env}
-	env.OutputRecords = append(env.OutputRecords, &p.dirs)
+	env.ReadsAtOutput(&p.dirs)
 	if env.TCP != nil {
 		env.TCP.KeepEndpoints()
 	}

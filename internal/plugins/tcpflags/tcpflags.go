@@ -246,9 +246,9 @@ type Plugin struct {
 // New builds the plugin with the given configuration.
 func New(env *plugin.Env, c config) *Plugin {
 	p := &Plugin{env: env, cfg: c, ja4tBuf: make([]byte, 0, 64+4*maxJA4T)}
+	env.ReadsAtOutput(&p.store)
 	if env != nil {
 		env.L4Sums = true // l4Checksum
-		env.OutputRecords = append(env.OutputRecords, &p.store)
 	}
 	if !c.fix {
 		p.shadow = make([]byte, shadowSize)

@@ -130,9 +130,7 @@ type Plugin struct {
 // New returns a tcpStates plugin with Tranalyzer's timeouts.
 func New(env *plugin.Env) *Plugin {
 	ts := &Plugin{env: env, timeouts: defaultTimeouts}
-	if env != nil {
-		env.OutputRecords = append(env.OutputRecords, &ts.flows)
-	}
+	env.ReadsAtOutput(&ts.flows)
 	return ts
 }
 
