@@ -1,6 +1,7 @@
 package tcptrack
 
 import (
+	"flowsift/internal/cacheline"
 	"flowsift/internal/decode"
 	"flowsift/internal/flow"
 )
@@ -73,9 +74,22 @@ func (e *Endpoint) IPIDPerSocket() bool {
 // Tracker holds the endpoints of every flow and the current segment.
 // Endpoints are kept only once a plugin asked for them (KeepEndpoints):
 // the parse alone costs nothing in memory.
+//
+// A plugin that is the endpoints' only reader and analyses on a goroutine
+// of its own may take their updates there (DeferEndpoints): the packet
+// goroutine then only parses (options included), and the plugin hands
+// each segment to its goroutine, which folds it in (Fold) after reading
+// the state before it, as End would have done.
 type Tracker struct {
-	keep bool
-	eps  flow.Store[Endpoint]
+	_        cacheline.Pad
+	keep     bool
+	keepers  int  // plugins that called KeepEndpoints
+	deferred bool // endpoints updated by their reader (DeferEndpoints)
+	began    bool // a packet was parsed
+	eps      flow.Store[Endpoint]
+	// What the packet goroutine writes for every packet, away from what
+	// the reader of deferred endpoints reads on its own (eps).
+	_ cacheline.Pad
 	// Seg is the packet being processed (valid between Begin and End).
 	Seg  Segment
 	self *Endpoint
@@ -88,12 +102,52 @@ func New() *Tracker { return &Tracker{} }
 
 // KeepEndpoints makes the tracker keep every flow direction's endpoint
 // state; plugins that read Self, Peer or Endpoint call it when built.
-func (t *Tracker) KeepEndpoints() { t.keep = true }
+func (t *Tracker) KeepEndpoints() {
+	t.keep = true
+	t.keepers++
+}
+
+// DeferEndpoints hands the endpoints' updates to their reader, which must
+// be the only plugin that called KeepEndpoints, before the first packet:
+// from then on Begin leaves Self and Peer nil, NewFlow and End leave the
+// endpoints alone, and the reader calls ResetEndpoint and Fold in packet
+// order (and reads Endpoint only where those calls are ordered before it).
+// It reports whether the tracker agreed.
+func (t *Tracker) DeferEndpoints() bool {
+	if t.keepers != 1 || t.began {
+		return false
+	}
+	t.deferred = true
+	return true
+}
 
 // NewFlow resets the endpoint of a flow that was just created.
 func (t *Tracker) NewFlow(f *flow.Flow) {
-	if t.keep {
+	if t.keep && !t.deferred {
 		*t.eps.At(f.Slot) = Endpoint{}
+	}
+}
+
+// ResetEndpoint is NewFlow's reset of slot's endpoint, for the reader of
+// deferred endpoints.
+func (t *Tracker) ResetEndpoint(slot int32) { *t.eps.At(slot) = Endpoint{} }
+
+// Endpoints returns the endpoints of slot and of its partner (nil for
+// partner < 0: a lone flow), which ResetEndpoint reached: Self and Peer
+// for the reader of deferred endpoints.
+func (t *Tracker) Endpoints(slot, partner int32) (self, peer *Endpoint) {
+	self = t.eps.Get(slot)
+	if partner >= 0 {
+		peer = t.eps.Get(partner)
+	}
+	return self, peer
+}
+
+// Fold is End for the reader of deferred endpoints: segment s (a copy of
+// Seg taken during its packet) folded into self.
+func Fold(self, peer *Endpoint, s *Segment) {
+	if s.TCP && s.HasFlags {
+		Update(self, peer, s)
 	}
 }
 
@@ -106,8 +160,11 @@ func (t *Tracker) Begin(f *flow.Flow, p *decode.Packet) {
 	// walk them their own way).
 	parse(p, &t.Seg, t.keep)
 	t.pkt = p
+	if !t.began {
+		t.began = true
+	}
 	t.self, t.peer = nil, nil
-	if !t.keep {
+	if !t.keep || t.deferred {
 		return
 	}
 	// NewFlow reached both slots.
@@ -122,7 +179,7 @@ func (t *Tracker) Begin(f *flow.Flow, p *decode.Packet) {
 func (t *Tracker) Current(p *decode.Packet) bool { return t != nil && t.pkt == p }
 
 // Self is the endpoint of the current packet's direction (state before
-// it); nil unless KeepEndpoints was called.
+// it); nil unless KeepEndpoints was called, and with DeferEndpoints.
 func (t *Tracker) Self() *Endpoint { return t.self }
 
 // Peer is the endpoint of the opposite direction, nil for a lone flow.
@@ -130,12 +187,11 @@ func (t *Tracker) Peer() *Endpoint { return t.peer }
 
 // End folds the current segment into its endpoint.
 func (t *Tracker) End() {
-	e, s := t.self, &t.Seg
+	e := t.self
 	t.pkt = nil
-	if e == nil || !s.TCP || !s.HasFlags {
-		return
+	if e != nil {
+		Fold(e, t.peer, &t.Seg)
 	}
-	Update(e, t.peer, s)
 }
 
 // Update folds segment s into endpoint e; peer (may be nil) is the other

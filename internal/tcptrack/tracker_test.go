@@ -165,6 +165,79 @@ func TestTrackerEndpointsOnDemand(t *testing.T) {
 	}
 }
 
+// TestDeferredEndpoints: the only reader of the endpoints may take their
+// updates (ResetEndpoint, Fold) before the first packet; the packet side
+// then parses the options but neither hands out nor updates endpoints,
+// and Fold leaves an endpoint as End would.
+func TestDeferredEndpoints(t *testing.T) {
+	two := New()
+	two.KeepEndpoints()
+	two.KeepEndpoints()
+	if two.DeferEndpoints() {
+		t.Error("deferred with two readers")
+	}
+	late := New()
+	late.KeepEndpoints()
+	first := &flow.Flow{Slot: 0}
+	late.NewFlow(first)
+	late.Begin(first, packet(header(1, 0, FlagSYN, 100), 0, 20))
+	late.End()
+	if late.DeferEndpoints() {
+		t.Error("deferred after a packet")
+	}
+
+	a, b := &flow.Flow{Slot: 1}, &flow.Flow{Slot: 2}
+	a.Partner, b.Partner = b, a
+	ts := []byte{1, 1, 8, 10, 0, 0, 0, 9, 0, 0, 0, 4, 1, 1, 5, 10, 0, 0, 0, 10, 0, 0, 0, 20}
+	pkts := []struct {
+		f *flow.Flow
+		h []byte
+	}{
+		{a, header(100, 0, FlagSYN, 1000, 3, 3, 7)},
+		{b, header(500, 101, FlagSYN|FlagACK, 2000, 3, 3, 5)},
+		{a, header(101, 501, FlagACK, 900, ts...)},
+		{b, header(501, 150, FlagACK, 800, ts...)},
+	}
+	kept, deferred := New(), New()
+	kept.KeepEndpoints()
+	deferred.KeepEndpoints()
+	if !deferred.DeferEndpoints() {
+		t.Fatal("the only reader could not defer")
+	}
+	for _, f := range []*flow.Flow{a, b} {
+		kept.NewFlow(f)
+		deferred.NewFlow(f)
+		deferred.ResetEndpoint(f.Slot)
+	}
+	for i, x := range pkts {
+		kept.Begin(x.f, packet(x.h, 49, len(x.h)))
+		kept.End()
+		deferred.Begin(x.f, packet(x.h, 49, len(x.h)))
+		if deferred.Self() != nil || deferred.Peer() != nil {
+			t.Fatalf("packet %d: endpoints handed out on the packet side", i)
+		}
+		if deferred.Seg != kept.Seg {
+			t.Fatalf("packet %d: segment %+v, want %+v (options parsed)", i, deferred.Seg, kept.Seg)
+		}
+		seg := deferred.Seg // the reader's copy
+		deferred.End()
+		self, peer := deferred.Endpoints(x.f.Slot, x.f.Partner.Slot)
+		before := *self
+		Fold(self, peer, &seg)
+		if *self == before {
+			t.Fatalf("packet %d: Fold changed nothing", i)
+		}
+	}
+	for _, f := range []*flow.Flow{a, b} {
+		if got, want := *deferred.Endpoint(f), *kept.Endpoint(f); got != want {
+			t.Errorf("slot %d: %+v, want %+v", f.Slot, got, want)
+		}
+	}
+	if _, peer := deferred.Endpoints(1, -1); peer != nil {
+		t.Error("a lone flow has a peer")
+	}
+}
+
 // TestEndpointIsOneLine keeps an endpoint on one cache line: a packet
 // touches its own direction's and its partner's.
 func TestEndpointIsOneLine(t *testing.T) {
