@@ -3,6 +3,7 @@
 test:
 	go vet ./...
 	go test -count=1 ./...
+	CGO_ENABLED=1 go test -race -count=1 -run 'TestThread|TestDeferredEndpoints|TestNoGoroutineLeak' ./internal/plugins/tcpdiag/ ./internal/tcptrack/ ./internal/engine/
 	CGO_ENABLED=1 go test -count=1 -tags duckdb -run DuckDB ./internal/engine/ ./internal/pqwrite/
 
 # Benchmark of issues 6 and 15: builds the captures if missing (-k 40 and

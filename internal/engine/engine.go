@@ -201,6 +201,7 @@ func (r *runner) setup(reg *plugin.Registry, stdout io.Writer) error {
 	}
 	r.prefix = prefix
 	r.env.PacketMode = o.PacketMode
+	r.env.PacketRows = o.PacketMode || (o.Collect != nil && o.Collect.PacketsOfFlow > 0)
 	r.env.Subnets, err = newSubnets(o.SubnetDBs)
 	if err != nil {
 		return err

@@ -31,6 +31,9 @@ func TestNoGoroutineLeak(t *testing.T) {
 		{"-r", bad, "-w", filepath.Join(dir, "b"), "-s"},
 		{"-r", sample, "-w", filepath.Join(dir, "nodir", "x", "y") + "/", "--plugins", "basicFlow"},
 		{"-r", sample, "-w", filepath.Join(dir, "p"), "-s"},
+		// tcpDiag's analysis goroutine (flow mode, two processors).
+		{"-r", sample, "-w", filepath.Join(dir, "d"), "--plugins", "basicFlow,basicStats,tcpFlags,tcpStates,tcpDiag"},
+		{"-r", bad, "-w", filepath.Join(dir, "db"), "--plugins", "tcpDiag"},
 	}
 	// The first run starts os/signal's watcher, which lives as long as the
 	// process; count after it.

@@ -55,6 +55,10 @@ type Env struct {
 	ABytes, BBytes uint64
 	// PacketMode is true with -s.
 	PacketMode bool
+	// PacketRows is true when Packet is given a writer (packet mode, or
+	// explain recording a flow's packet rows): plugins then know each
+	// packet's result when Packet returns.
+	PacketRows bool
 	// Subnets resolves subnet records (basicFlow, basicStats talker lines).
 	Subnets SubnetLookup
 	// Live is set for a live capture (-i); KernelReceived/KernelDropped

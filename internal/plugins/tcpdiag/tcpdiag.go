@@ -23,7 +23,9 @@ package tcpdiag
 
 import (
 	"fmt"
+	"runtime"
 
+	"flowsift/internal/cacheline"
 	"flowsift/internal/column"
 	"flowsift/internal/decode"
 	"flowsift/internal/flow"
@@ -114,8 +116,11 @@ func Register(r *plugin.Registry) {
 		Name:    Name,
 		Order:   135,
 		Version: "1.0",
-		New: func(env *plugin.Env, _ plugin.Settings) (plugin.Plugin, error) {
-			return New(env), nil
+		Switches: []plugin.Switch{
+			{Name: "THREAD", Default: "1", Help: "1: analyse on a goroutine of its own when the run writes no packet rows and has two or more processors (the same results); 0: on the packet goroutine"},
+		},
+		New: func(env *plugin.Env, s plugin.Settings) (plugin.Plugin, error) {
+			return newPlugin(env, s.Bool("THREAD") && runtime.GOMAXPROCS(0) > 1), nil
 		},
 	})
 }
@@ -145,7 +150,18 @@ var pktCols = []column.Column{
 
 // Plugin is the tcpDiag instance of a run.
 type Plugin struct {
-	env   *plugin.Env
+	_ cacheline.Pad
+	// Read for every packet on the packet goroutine.
+	env *plugin.Env
+	// thread is the hand-over to the analysis goroutine (thread.go), nil
+	// while the analysis runs on the packet goroutine.
+	thread *thread
+	// wantThread: the run allows the analysis goroutine, decided at the
+	// first flow (the tracker must agree).
+	wantThread, decided bool
+	_                   cacheline.Pad
+
+	// The analysis state: the analysis goroutine's while it runs.
 	dirs  flow.Store[dir]
 	pool  []*board
 	free  []int32
@@ -157,8 +173,12 @@ type Plugin struct {
 	// Arrivals reported by the ACK being read (see orderArrivals).
 	ev  [24]arrival
 	nev int
+	// jobFlow is the flow identity of the job being done (identity reads
+	// FlowInd and Slot).
+	jobFlow flow.Flow
+	_       cacheline.Pad
 
-	// Run totals for the end report.
+	// Run totals for the end report (packet goroutine, at output).
 	tot totals
 	agg uint16
 }
@@ -168,10 +188,15 @@ type totals struct {
 	dirs                                                                   uint64
 }
 
-// New returns a tcpDiag plugin.
-func New(env *plugin.Env) *Plugin {
+// New returns a tcpDiag plugin that analyses on the packet goroutine.
+func New(env *plugin.Env) *Plugin { return newPlugin(env, false) }
+
+// newPlugin returns a tcpDiag plugin; with thread, the analysis runs on a
+// goroutine of its own when the run writes no packet rows.
+func newPlugin(env *plugin.Env, thread bool) *Plugin {
 	p := &Plugin{env: env}
-	env.ReadsAtOutput(&p.dirs)
+	p.wantThread = thread && env != nil && !env.PacketRows && env.TCP != nil
+	env.ReadsAtOutput(dirsAhead{p})
 	if env.TCP != nil {
 		env.TCP.KeepEndpoints()
 	}
@@ -187,9 +212,38 @@ func (p *Plugin) PacketColumns() []column.Column { return pktCols }
 
 // NewFlow implements plugin.Plugin.
 func (p *Plugin) NewFlow(f *flow.Flow, _ *decode.Packet) {
-	d := p.dirs.At(f.Slot)
+	if !p.decided {
+		// Every plugin is built now: the tracker knows whether tcpDiag
+		// is its endpoints' only reader.
+		p.decided = true
+		if p.wantThread && p.env.TCP.DeferEndpoints() {
+			p.thread = newThread()
+		}
+	}
+	if p.thread != nil {
+		j := p.add()
+		j.kind, j.slot = jobNewFlow, f.Slot
+		return
+	}
+	p.newDir(f.Slot)
+}
+
+// newDir resets slot's record for a new flow.
+func (p *Plugin) newDir(slot int32) {
+	d := p.dirs.At(slot)
 	p.release(d)
 	*d = dir{}
+}
+
+// dirsAhead is p's records as the engine asks for them ahead of
+// FlowOutput: not while an analysis goroutine runs, which may be growing
+// the store.
+type dirsAhead struct{ p *Plugin }
+
+func (a dirsAhead) Prefetch(slot int32) {
+	if t := a.p.thread; t == nil || t.work == nil {
+		a.p.dirs.Prefetch(slot)
+	}
 }
 
 // rec returns d's sendRec, taking a zeroed one from the pool on first use.
@@ -238,10 +292,16 @@ func (p *Plugin) release(d *dir) {
 
 // Packet implements plugin.Plugin.
 func (p *Plugin) Packet(f *flow.Flow, pk *decode.Packet, pw column.Writer) {
-	p.class = ClassNone
 	// Everything comes from the shared tracker: without it (a plugin test
 	// without the engine) there is no endpoint state to diagnose with.
 	tr := p.env.TCP
+	if p.thread != nil { // no packet rows: nothing to write now
+		if tr.Current(pk) && tr.Seg.TCP && tr.Seg.HasFlags {
+			p.handOverSegment(f, &tr.Seg)
+		}
+		return
+	}
+	p.class = ClassNone
 	if tr.Current(pk) && tr.Seg.TCP && tr.Seg.HasFlags && tr.Self() != nil && (f.IPVer == 4 || f.IPVer == 6) {
 		self, peer, seg := tr.Self(), tr.Peer(), &tr.Seg
 		d := p.dirs.At(f.Slot)
@@ -259,6 +319,9 @@ func (p *Plugin) Packet(f *flow.Flow, pk *decode.Packet, pw column.Writer) {
 
 // FlowOutput implements plugin.Plugin.
 func (p *Plugin) FlowOutput(f *flow.Flow, w column.Writer) {
+	if p.thread != nil {
+		p.drain()
+	}
 	d := p.dirs.At(f.Slot)
 	var o *dir
 	if f.Partner != nil {
@@ -328,6 +391,9 @@ func (p *Plugin) account(d *dir, r *result) {
 
 // Report implements plugin.Plugin.
 func (p *Plugin) Report(r *report.Report) {
+	if p.thread != nil {
+		p.end()
+	}
 	t := &p.tot
 	if t.segs == 0 && p.agg == 0 {
 		return
