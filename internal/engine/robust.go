@@ -157,7 +157,23 @@ func (r *runner) recoverRun(status *int) {
 	r.errLine(fmt.Sprintf("internal error after packet %d (please report): %v", r.c.Packets, v))
 	r.stderr.Write(debug.Stack())
 	r.markPartial()
+	r.stopAfterPanic()
 	*status = ExitFailed
+}
+
+// stopAfterPanic ends the goroutines of a run that ended in an internal
+// error, the plugins' own and the writers', and closes its files, so that
+// what was written reaches the .partial files and nothing outlives the run
+// (flowsift serve runs many). A second failure there is ignored: the
+// first is the one reported.
+func (r *runner) stopAfterPanic() {
+	defer func() { _ = recover() }()
+	for _, pl := range r.plugins {
+		if s, ok := pl.Plugin.(interface{ Stop() }); ok {
+			s.Stop()
+		}
+	}
+	r.closeOutputs()
 }
 
 // errLine and warnLine write an [ERR] / [WRN] line to stderr.

@@ -582,8 +582,8 @@ func TestPacketsThatLie(t *testing.T) {
 	}
 }
 
-// boom is a plugin that panics on its second packet.
-type boom struct{ n int }
+// boom is a plugin that panics on its packet at (the second if 0).
+type boom struct{ n, at int }
 
 func (b *boom) FlowColumns() []column.Column {
 	return []column.Column{{Name: "boom", Type: "U8", Desc: "boom"}}
@@ -591,7 +591,7 @@ func (b *boom) FlowColumns() []column.Column {
 func (b *boom) PacketColumns() []column.Column     { return nil }
 func (b *boom) NewFlow(*flow.Flow, *decode.Packet) {}
 func (b *boom) Packet(*flow.Flow, *decode.Packet, column.Writer) {
-	if b.n++; b.n == 2 {
+	if b.n++; b.n == max(b.at, 2) {
 		panic("boom")
 	}
 }
