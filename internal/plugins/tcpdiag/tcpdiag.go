@@ -236,12 +236,12 @@ func (p *Plugin) newDir(slot int32) {
 }
 
 // dirsAhead is p's records as the engine asks for them ahead of
-// FlowOutput: not while an analysis goroutine runs, which may be growing
-// the store.
+// FlowOutput: not while the analysis goroutine has jobs, as it may be
+// growing the store (it waits once drained).
 type dirsAhead struct{ p *Plugin }
 
 func (a dirsAhead) Prefetch(slot int32) {
-	if t := a.p.thread; t == nil || t.work == nil {
+	if t := a.p.thread; t == nil || !t.pending {
 		a.p.dirs.Prefetch(slot)
 	}
 }
