@@ -16,18 +16,25 @@ func fragKeyOf(k *Key, id uint32) fragKey {
 // fragTable is the pending-fragment multimap: insertion never checks for an
 // equal key (newest first), lookups and removals act on the newest equal
 // entry. Entries live in a pool with a free list so steady state allocates
-// nothing.
+// nothing. Each flow's entries are linked too (owner holds the newest), so
+// that a flow that ends drops its own entries without a scan of the whole
+// table: with a scan, a capture whose flows end with fragments still
+// pending cost time quadratic in their number (the issue-6 benchmark's
+// -k 200 capture spent a third of its final flush there).
 type fragTable struct {
 	heads map[fragKey]int32 // newest entry of each key
 	pool  []fragEntry
 	free  []int32
-	owner map[*Flow]int32 // entries per flow, to drop them when the flow ends
+	owner map[*Flow]int32 // newest entry of each flow that has one
 }
 
 type fragEntry struct {
 	key  fragKey
 	flow *Flow
 	next int32 // next older entry with the same key, -1 = none
+	// The flow's list: newer (fprev) and older (fnext) entries of the same
+	// flow, -1 = none.
+	fprev, fnext int32
 }
 
 func (ft *fragTable) init() {
@@ -55,28 +62,65 @@ func (ft *fragTable) insert(k *fragKey, f *Flow) {
 	if h, ok := ft.heads[*k]; ok {
 		next = h
 	}
-	ft.pool[i] = fragEntry{key: *k, flow: f, next: next}
+	ft.pool[i] = fragEntry{key: *k, next: next}
 	ft.heads[*k] = i
-	ft.owner[f]++
+	ft.own(i, f)
+}
+
+// own adds entry i to f's list.
+func (ft *fragTable) own(i int32, f *Flow) {
+	e := &ft.pool[i]
+	e.flow, e.fprev, e.fnext = f, -1, -1
+	if h, ok := ft.owner[f]; ok {
+		e.fnext = h
+		ft.pool[h].fprev = i
+	}
+	ft.owner[f] = i
+}
+
+// disown takes entry i out of its flow's list.
+func (ft *fragTable) disown(i int32) {
+	e := &ft.pool[i]
+	if e.fprev >= 0 {
+		ft.pool[e.fprev].fnext = e.fnext
+	} else if e.fnext >= 0 {
+		ft.owner[e.flow] = e.fnext
+	} else {
+		delete(ft.owner, e.flow)
+	}
+	if e.fnext >= 0 {
+		ft.pool[e.fnext].fprev = e.fprev
+	}
 }
 
 // repoint makes the newest entry of k belong to f.
 func (ft *fragTable) repoint(k *fragKey, f *Flow) {
 	i := ft.heads[*k]
-	old := ft.pool[i].flow
-	if old == f {
+	if ft.pool[i].flow == f {
 		return
 	}
-	ft.dec(old)
-	ft.pool[i].flow = f
-	ft.owner[f]++
+	ft.disown(i)
+	ft.own(i, f)
 }
 
-func (ft *fragTable) dec(f *Flow) {
-	if n := ft.owner[f]; n <= 1 {
-		delete(ft.owner, f)
-	} else {
-		ft.owner[f] = n - 1
+// release gives entry i, taken out of its key's chain, back to the pool.
+func (ft *fragTable) release(i int32) {
+	ft.disown(i)
+	ft.pool[i] = fragEntry{}
+	ft.free = append(ft.free, i)
+}
+
+// unchain takes entry i out of its key's chain; prev is the entry before
+// it in the chain, -1 when i is the newest.
+func (ft *fragTable) unchain(k *fragKey, i, prev int32) {
+	next := ft.pool[i].next
+	switch {
+	case prev >= 0:
+		ft.pool[prev].next = next
+	case next >= 0:
+		ft.heads[*k] = next
+	default:
+		delete(ft.heads, *k)
 	}
 }
 
@@ -86,15 +130,8 @@ func (ft *fragTable) removeNewest(k *fragKey) bool {
 	if !ok {
 		return false
 	}
-	e := ft.pool[i]
-	if e.next >= 0 {
-		ft.heads[*k] = e.next
-	} else {
-		delete(ft.heads, *k)
-	}
-	ft.dec(e.flow)
-	ft.pool[i] = fragEntry{}
-	ft.free = append(ft.free, i)
+	ft.unchain(k, i, -1)
+	ft.release(i)
 	return true
 }
 
@@ -104,46 +141,28 @@ func (ft *fragTable) removeEntryFor(k *fragKey, f *Flow) {
 	if !ok {
 		return
 	}
-	prev := int32(-1)
-	for i >= 0 {
+	for prev := int32(-1); i >= 0; prev, i = i, ft.pool[i].next {
 		if ft.pool[i].flow == f {
-			next := ft.pool[i].next
-			if prev < 0 {
-				if next >= 0 {
-					ft.heads[*k] = next
-				} else {
-					delete(ft.heads, *k)
-				}
-			} else {
-				ft.pool[prev].next = next
-			}
-			ft.dec(f)
-			ft.pool[i] = fragEntry{}
-			ft.free = append(ft.free, i)
+			ft.unchain(k, i, prev)
+			ft.release(i)
 			return
 		}
-		prev, i = i, ft.pool[i].next
 	}
 }
 
 // removeFlow drops every entry that belongs to f (the flow ends).
 func (ft *fragTable) removeFlow(f *Flow) {
-	if ft.owner[f] == 0 {
-		return
-	}
-	// Rare path (a flow ending while pending): scan the live heads.
-	for k, i := range ft.heads {
-		for i >= 0 && ft.owner[f] > 0 {
-			next := ft.pool[i].next
-			if ft.pool[i].flow == f {
-				kk := k
-				ft.removeEntryFor(&kk, f)
-			}
-			i = next
-		}
-		if ft.owner[f] == 0 {
+	for {
+		i, ok := ft.owner[f]
+		if !ok {
 			return
 		}
+		k := ft.pool[i].key
+		prev := int32(-1)
+		for j := ft.heads[k]; j != i; j = ft.pool[j].next {
+			prev = j
+		}
+		ft.unchain(&k, i, prev)
+		ft.release(i)
 	}
-	delete(ft.owner, f)
 }
