@@ -8,11 +8,13 @@ test:
 
 # Benchmark of issues 6 and 15: builds the captures if missing (-k 40 and
 # -k 200), alternates cat, flow mode (default and GOMAXPROCS=1), flow mode
-# with tcpDiag, packet mode and the -k 200 run 5 times, and checks the
-# issue-15 targets. `go run ./tools/bench -h` for the other measurements.
+# with tcpDiag, packet mode and the -k 200 run 9 times, and checks the
+# issue-15 targets (medians; with 5 rounds the ratios swung by ±0.05
+# between consecutive series on the shared machines, docs/performance.md).
+# `go run ./tools/bench -h` for the other measurements.
 .PHONY: bench
 bench:
-	go run ./tools/bench -targets -scale 200
+	go run ./tools/bench -targets -scale 200 -runs 9
 
 # Output formats of issue 12: flow and packet mode with --format text,
 # parquet and text,parquet alternated run by run, medians, ratios to text,
