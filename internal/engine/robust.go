@@ -14,6 +14,7 @@ import (
 
 	"flowsift/internal/capture"
 	"flowsift/internal/decode"
+	"flowsift/internal/plugin"
 	"flowsift/internal/report"
 )
 
@@ -169,7 +170,7 @@ func (r *runner) recoverRun(status *int) {
 func (r *runner) stopAfterPanic() {
 	defer func() { _ = recover() }()
 	for _, pl := range r.plugins {
-		if s, ok := pl.Plugin.(interface{ Stop() }); ok {
+		if s, ok := pl.Plugin.(plugin.Stopper); ok {
 			s.Stop()
 		}
 	}

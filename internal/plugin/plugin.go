@@ -42,6 +42,14 @@ type Plugin interface {
 	Report(r *report.Report)
 }
 
+// Stopper is a plugin with goroutines of its own (tcpDiag's analysis).
+// Report ends them in a run that completes; Stop ends them, without
+// waiting, in one that ends without its report (an internal error), so
+// that none outlives the run.
+type Stopper interface {
+	Stop()
+}
+
 // Env is what the core shares with plugins: run-wide state that plugins may
 // read or add to. One Env per run; no globals.
 type Env struct {

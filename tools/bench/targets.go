@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -86,7 +87,8 @@ func runTargets(bin, capPath, dir string, runs, scale int, refFlows, refPackets 
 		k := &variant{name: fmt.Sprintf("flows -k %d", scale), cmd: func(out string) *exec.Cmd {
 			return exec.Command(bin, "-r", big, "-w", out)
 		}}
-		vs = append(vs[:2], append([]*variant{k}, vs[2:]...)...)
+		at := slices.IndexFunc(vs, func(v *variant) bool { return v.name == "flows" }) + 1
+		vs = slices.Insert(vs, at, k)
 	}
 	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {

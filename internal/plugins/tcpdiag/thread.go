@@ -2,7 +2,6 @@ package tcpdiag
 
 import (
 	"fmt"
-	"sync/atomic"
 	"unsafe"
 
 	"flowsift/internal/flow"
@@ -61,10 +60,6 @@ type batch struct {
 	jobs [jobsPerBatch]job
 }
 
-// syncs counts the packet goroutine's waits for the analysis goroutine
-// (for tests: that a run took the hand-over, and drained along the way).
-var syncs atomic.Int64
-
 // thread is the packet goroutine's side of the hand-over.
 type thread struct {
 	cur  *batch
@@ -76,6 +71,7 @@ type thread struct {
 	done    chan struct{} // closed when the analysis goroutine ends
 	running bool
 	pending bool // batches handed over since the last drain
+	syncs   int  // drains that waited for the analysis goroutine (tests)
 	// failure is what the analysis goroutine panicked with (read after
 	// done is closed): the packet goroutine panics with it in turn, where
 	// the engine reports it.
@@ -151,7 +147,7 @@ func (p *Plugin) drain() {
 		return
 	}
 	t.pending = false
-	syncs.Add(1)
+	t.syncs++
 	t.work <- nil
 	select {
 	case <-t.synced:
@@ -176,9 +172,8 @@ func (p *Plugin) end() {
 	}
 }
 
-// Stop ends the analysis goroutine, if it runs, without waiting for it:
-// for a run that ends without its report (the engine's recovery from an
-// internal error), so that no goroutine outlives it.
+// Stop implements plugin.Stopper: it ends the analysis goroutine, if it
+// runs, without waiting for it.
 func (p *Plugin) Stop() {
 	if t := p.thread; t != nil && t.running {
 		close(t.work)

@@ -42,17 +42,15 @@ func TestThreadSameBytes(t *testing.T) {
 	threadedRuns, midRun := 0, 0
 	for _, timeout := range []string{"", "0.05"} {
 		for _, p := range paths {
-			before := tcpdiag.Syncs()
 			threaded := runDiag(t, p, timeout, "1")
-			n := tcpdiag.Syncs() - before
-			if n > 0 {
+			if threaded.syncs > 0 {
 				threadedRuns++
 			}
-			if n > 1 {
+			if threaded.syncs > 1 {
 				midRun++
 			}
 			plain := runDiag(t, p, timeout, "0")
-			if tcpdiag.Syncs() != before+n {
+			if plain.syncs != 0 {
 				t.Fatalf("%s: THREAD=0 waited for an analysis goroutine", p)
 			}
 			if !bytes.Equal(threaded.flows, plain.flows) {
@@ -75,6 +73,7 @@ func TestThreadSameBytes(t *testing.T) {
 type diagRun struct {
 	flows  []byte
 	report string
+	syncs  int // the packet goroutine's waits for the analysis goroutine
 }
 
 func runDiag(t *testing.T, capture, timeout, thread string) diagRun {
@@ -88,7 +87,13 @@ func runDiag(t *testing.T, capture, timeout, thread string) diagRun {
 	opts := &engine.Options{ReadFile: capture, Inputs: []string{capture}, Prefix: dir + "/",
 		Plugins: diagPlugins, Sets: sets}
 	// A cut capture ends with its own exit status; both runs must agree.
-	st := engine.Run(opts, plugins.Registry(), &out, io.Discard)
+	reg := plugins.Registry()
+	var made []*tcpdiag.Plugin
+	tcpdiag.RecordBuilt(reg, &made)
+	st := engine.Run(opts, reg, &out, io.Discard)
+	if len(made) != 1 {
+		t.Fatalf("%s: %d tcpDiag plugins built", capture, len(made))
+	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*_flows.txt"))
 	if len(files) != 1 {
 		t.Fatalf("%s: flow files %q", capture, files)
@@ -106,5 +111,5 @@ func runDiag(t *testing.T, capture, timeout, thread string) diagRun {
 			kept = append(kept, l)
 		}
 	}
-	return diagRun{flows, fmt.Sprintf("exit %d\n%s", st, strings.Join(kept, "\n"))}
+	return diagRun{flows, fmt.Sprintf("exit %d\n%s", st, strings.Join(kept, "\n")), made[0].Syncs()}
 }
